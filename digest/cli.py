@@ -1,0 +1,81 @@
+"""Command line: ``python build.py [build|check|clean] [options]``.
+
+Parses arguments and dispatches to one module per verb in
+``digest.commands``. Exit codes: 0 success, 1 content errors, 2 usage errors.
+A content problem never prints a traceback; ``--debug`` shows one for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .errors import ContentError, DigestError, Problem
+
+VERBS = ("build", "check", "clean")
+
+
+def add_site_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)")
+    parser.add_argument("--output", "-o", type=Path, default=None, metavar="DIR", help="write the site here instead of site.yaml's output_dir")
+    parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
+    parser.add_argument("--future", action="store_true", help="include articles dated in the future")
+    parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    from .commands import build, check, clean
+
+    parser = argparse.ArgumentParser(prog="build.py", description="Build an AI news digest site from Markdown articles.")
+    verbs = parser.add_subparsers(dest="verb", metavar="{" + ",".join(VERBS) + "}")
+    for module in (build, check, clean):
+        sub = verbs.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0] not in VERBS and args_list[0] not in ("-h", "--help"):
+        args_list.insert(0, "build")
+    parser = make_parser()
+    args = parser.parse_args(args_list)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except ContentError as exc:
+        print_problems(exc.problems)
+        print(f"Build failed: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except DigestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("Interrupted; the previous output was left as it was.", file=sys.stderr)
+        return 130
+    except Exception:
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        else:
+            kind, value, _ = sys.exc_info()
+            print(f"internal error: {kind.__name__ if kind else 'error'}: {value} (run with --debug for a traceback)", file=sys.stderr)
+        return 1
+
+
+def use_color(stream: object) -> bool:
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def print_problems(problems: Sequence[Problem]) -> None:
+    color = use_color(sys.stderr)
+    for problem in sorted(problems):
+        text = str(problem)
+        if color:
+            code = "31" if problem.is_error else "33"
+            text = text.replace(f": {problem.severity.value}:", f": \033[{code}m{problem.severity.value}\033[0m:", 1)
+        print(text, file=sys.stderr)

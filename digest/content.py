@@ -1,0 +1,519 @@
+"""Stage 2, content: find, read and validate every article file.
+
+In: ``SiteConfig``. Out: a tuple of frozen :class:`Article` values (bodies still
+Markdown) plus every problem found, each located as ``path:line``. Front-matter
+fields are declared once in :data:`FIELDS`; the declaration drives validation,
+the "did you mean" hint for unknown keys and the README table
+(``python -m digest.content``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .config import SiteConfig
+from .errors import Problem, did_you_mean, error, warning
+from .slugs import make_slug, slug_or_hash
+from .yamlmap import Entry, describe, load_mapping
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+REVIEW_STATUSES = {
+    "human-reviewed": ("Human reviewed", "An editor checked this story against its sources before publishing."),
+    "ai-assisted": ("AI-assisted, editor approved", "Drafted with AI help; an editor reviewed and approved it."),
+    "ai-generated": ("AI-generated", "Written by an AI system and published without an editor's review."),
+    "unreviewed": ("Not yet reviewed", "Nobody has checked this story against its sources yet."),
+}
+CONFIDENCE_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
+RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source an article rests on; ``outlet`` keys the outlet (its host)."""
+
+    url: str
+    name: str
+    official: bool
+    outlet: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as written, validated; the body is still Markdown."""
+
+    path: str  # relative to the site folder, with forward slashes
+    slug: str
+    topic: str
+    url: str  # site-relative URL path, e.g. /business/some-story/
+    title: str
+    date: datetime
+    updated: datetime | None
+    tags: tuple[str, ...]
+    sources: tuple[Source, ...]
+    confidence: int | None
+    confidence_label: str
+    review: str
+    model: str
+    summary: str
+    why_it_matters: tuple[str, ...]
+    story: str
+    author: str
+    lang: str
+    draft: bool
+    body: str
+    body_line: int  # file line on which the Markdown body starts
+
+    @property
+    def dir(self) -> str:
+        """``rtl`` for right-to-left languages, else ``ltr``."""
+        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+
+    @property
+    def official_count(self) -> int:
+        return sum(1 for s in self.sources if s.official)
+
+    @property
+    def review_label(self) -> str:
+        return REVIEW_STATUSES[self.review][0]
+
+    @property
+    def review_note(self) -> str:
+        return REVIEW_STATUSES[self.review][1]
+
+    @property
+    def last_modified(self) -> datetime:
+        return self.updated or self.date
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    doc: str
+    required: bool = False
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", "Headline of the story.", True),
+    Field("date", "Publication date (`2026-04-30`) or date-time (`2026-04-30T18:20:00-07:00`); the site time zone applies when none is given.", True),
+    Field("updated", "Date or date-time of the last substantive update; shown beside the date."),
+    Field("topic", "Topic slug; defaults to the folder the file is in (`content/<topic>/`)."),
+    Field("tags", "List of tags (`[OpenAI, agents]`). Case and spacing do not matter: `OpenAI` and `openai` are one tag.", True),
+    Field("sources", "List of sources: URL strings or `{url, name, official}` mappings. `official: true` marks a primary source (filing, company post).", True),
+    Field("source", "A single source URL; shorthand for a one-item `sources` list."),
+    Field("confidence", "How sure the desk is: a score 0-100, or `high`, `medium`, `low`.", True),
+    Field("review", "Review status: `human-reviewed`, `ai-assisted`, `ai-generated` or `unreviewed` (default)."),
+    Field("model", "The AI model that drafted or analysed the story, if any."),
+    Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph."),
+    Field("why_it_matters", "List of short points shown in a 'Why it matters' box."),
+    Field("story", "Story id grouping several reports of the same event on one full-coverage page."),
+    Field("author", "Byline."),
+    Field("slug", "URL name of the article; defaults to the file name."),
+    Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`."),
+    Field("draft", "`true` keeps the article out of the published site."),
+)
+KNOWN = [f.name for f in FIELDS]
+
+
+def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False) -> tuple[list[Article], list[Problem]]:
+    """Read every article under ``content/``; drop drafts and future articles.
+
+    Returns the published articles, sorted newest first, and all problems,
+    including URL collisions between published articles.
+    """
+    files, problems = find_article_files(config.root)
+    articles: list[Article] = []
+    for path in files:
+        article, more = read_article(config, path)
+        problems.extend(more)
+        if article is None:
+            continue
+        if article.draft and not include_drafts:
+            continue
+        if article.date > now and not include_future:
+            continue
+        articles.append(article)
+    problems.extend(find_url_collisions(articles))
+    articles.sort(key=article_order)
+    return articles, problems
+
+
+def article_order(article: Article) -> tuple[float, str]:
+    """Newest first, then by URL: a total order, so listings are deterministic."""
+    return (-article.date.timestamp(), article.url)
+
+
+def find_article_files(root: Path) -> tuple[list[Path], list[Problem]]:
+    """All Markdown files under ``root/content``, sorted; hidden names skipped."""
+    content = root / "content"
+    if not content.exists():
+        return [], [error("content", 0, "expected a content/ folder with article files, found none")]
+    if not content.is_dir():
+        return [], [error("content", 0, "expected content/ to be a folder, found a file")]
+    found: list[Path] = []
+    problems: list[Problem] = []
+
+    def report(exc: OSError) -> None:
+        shown = _relative(Path(exc.filename), root) if exc.filename else "content"
+        problems.append(error(shown, 0, f"cannot read folder ({exc.strerror})"))
+
+    for folder, dirs, names in os.walk(content, onerror=report):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in sorted(names):
+            if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_")):
+                found.append(Path(folder) / name)
+    return found, problems
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Problem:
+    """Split a file into (front matter, its first line, body, body's first line)."""
+    lines = text.split("\n")
+    if not text.strip():
+        return error(shown, 1, "expected front matter starting with '---' on line 1, found an empty file")
+    if lines[0].rstrip() != "---":
+        found = lines[0].strip()[:40]
+        return error(shown, 1, f"expected front matter starting with '---' on line 1, found \"{found}\"")
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2
+    return error(shown, 1, "front matter opened with '---' on line 1 is never closed by a '---' line")
+
+
+def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem]]:
+    """Read and validate one article file."""
+    shown = _relative(path, config.root)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, [error(shown, 0, f"cannot read the file ({exc.strerror})")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    parts = split_front_matter(text, shown)
+    if isinstance(parts, Problem):
+        return None, [parts]
+    front, front_line, body, body_line = parts
+    entries, problems = load_mapping(front, shown, front_line)
+    if entries is None:
+        return None, problems
+    checker = _FrontMatter(config, shown, entries, front_line, path)
+    article = checker.build(body, body_line)
+    return article, problems + checker.problems
+
+
+class _FrontMatter:
+    """Validates one article's entries, collecting every problem."""
+
+    def __init__(self, config: SiteConfig, shown: str, entries: dict[str, Entry], front_line: int, path: Path) -> None:
+        self.config = config
+        self.shown = shown
+        self.entries = entries
+        self.front_line = front_line
+        self.path = path
+        self.problems: list[Problem] = []
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(error(self.shown, line, message))
+
+    def line(self, key: str) -> int:
+        entry = self.entries.get(key)
+        return entry.line if entry else self.front_line - 1
+
+    def get(self, key: str, read: Callable[[Any, Entry], Any], default: Any = None) -> Any:
+        entry = self.entries.get(key)
+        if entry is None or entry.value is None:
+            if any(f.name == key and f.required for f in FIELDS):
+                self.fail(self.front_line - 1, f'missing required field "{key}"')
+            return default
+        try:
+            return read(entry.value, entry)
+        except _Invalid as bad:
+            self.fail(bad.line or entry.line, f"{key}: {bad}")
+            return default
+
+    def build(self, body: str, body_line: int) -> Article | None:
+        for key, entry in self.entries.items():
+            if key not in KNOWN:
+                self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
+        title = self.get("title", _text_required)
+        published = self.get("date", self._date)
+        updated = self.get("updated", self._date)
+        tags = self.get("tags", _tags, ())
+        sources = self._sources()
+        confidence = self.get("confidence", _confidence, (None, ""))
+        review = self.get("review", _review, "unreviewed")
+        model = self.get("model", _text, "")
+        summary = self.get("summary", _text, "")
+        why = self.get("why_it_matters", _text_list, ())
+        story = self.get("story", _slug_value, "")
+        author = self.get("author", _text, "")
+        lang = self.get("lang", _lang, self.config.language)
+        draft = self.get("draft", _bool, False)
+        slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
+        topic = self._topic()
+        if not slug:
+            self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{self.path.name}"; set "slug:"')
+        if updated is not None and published is not None and updated < published:
+            self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}")
+        if any(p.is_error for p in self.problems) or title is None or published is None or topic is None:
+            return None
+        return Article(
+            path=self.shown,
+            slug=slug,
+            topic=topic,
+            url=article_url(self.config.permalink, topic, slug, published),
+            title=title,
+            date=published,
+            updated=updated,
+            tags=tags,
+            sources=sources,
+            confidence=confidence[0],
+            confidence_label=confidence[1],
+            review=review,
+            model=model,
+            summary=summary,
+            why_it_matters=why,
+            story=story,
+            author=author,
+            lang=lang,
+            draft=draft,
+            body=body,
+            body_line=body_line,
+        )
+
+    def _date(self, value: Any, entry: Entry) -> datetime:
+        return to_datetime(value, self.config)
+
+    def _topic(self) -> str | None:
+        entry = self.entries.get("topic")
+        if entry is not None and entry.value is not None:
+            if not isinstance(entry.value, str) or not make_slug(entry.value):
+                self.fail(entry.line, f"topic: expected a topic slug such as \"policy\", found {describe(entry.value)}")
+                return None
+            return make_slug(entry.value)
+        parts = Path(self.shown).parts
+        if len(parts) >= 3 and make_slug(parts[1]):  # content/<topic>/.../file.md
+            return make_slug(parts[1])
+        self.fail(self.front_line - 1, "missing \"topic\": expected the file in a content/<topic>/ folder or a \"topic:\" field")
+        return None
+
+    def _sources(self) -> tuple[Source, ...]:
+        many = self.entries.get("sources")
+        one = self.entries.get("source")
+        if many is not None and one is not None:
+            self.fail(one.line, 'source: expected either "source" or "sources", found both')
+            return ()
+        if one is not None:
+            if not isinstance(one.value, str):
+                self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
+                return ()
+            return self._source_list([one.value], Entry([one.value], one.line, (one.line,)))
+        if many is None or many.value is None:
+            self.fail(self.front_line - 1, 'missing required field "sources"')
+            return ()
+        value = many.value
+        if isinstance(value, (str, dict)):
+            value = [value]
+            many = Entry(value, many.line, (many.line,))
+        if not isinstance(value, list) or not value:
+            self.fail(many.line, f"sources: expected a list of one or more URLs or {{url, name, official}} mappings, found {describe(many.value)}")
+            return ()
+        return self._source_list(value, many)
+
+    def _source_list(self, items: list[Any], entry: Entry) -> tuple[Source, ...]:
+        sources: list[Source] = []
+        for index, item in enumerate(items):
+            line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
+            name, official = "", False
+            if isinstance(item, dict):
+                for key in item:
+                    if key not in ("url", "name", "official"):
+                        self.problems.append(warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored'))
+                url = item.get("url")
+                name = item.get("name") or ""
+                official = item.get("official", False)
+                if not isinstance(name, str):
+                    self.fail(line, f"sources: expected the name as text, found {describe(name)}")
+                    continue
+                if not isinstance(official, bool):
+                    self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
+                    continue
+            else:
+                url = item
+            if not isinstance(url, str):
+                self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
+                continue
+            problem = check_url(url)
+            if problem:
+                self.fail(line, f"sources: {problem}")
+                continue
+            host = (urlsplit(url).hostname or "").removeprefix("www.")
+            sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
+        return tuple(sources)
+
+
+class _Invalid(ValueError):
+    def __init__(self, message: str, line: int = 0) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def check_url(url: str) -> str | None:
+    """Why *url* is not an acceptable http(s) source link, or None."""
+    text = url.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return f'expected a URL without spaces, found "{text[:80]}"'
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https"):
+        return f'expected an http:// or https:// URL, found "{text[:80]}"'
+    if not parts.hostname:
+        return f'expected a URL with a host name, found "{text[:80]}"'
+    return None
+
+
+def _text(value: Any, entry: Entry) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Invalid(f"expected text, found {describe(value)}")
+    return " ".join(str(value).split())
+
+
+def _text_required(value: Any, entry: Entry) -> str:
+    text = _text(value, entry)
+    if not text:
+        raise _Invalid("expected text, found an empty value")
+    return text
+
+
+def _text_list(value: Any, entry: Entry) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        raise _Invalid(f"expected a list of text items, found {describe(value)}")
+    items = []
+    for index, item in enumerate(value):
+        line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
+        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+            raise _Invalid(f"expected text for each item, found {describe(item)}", line)
+        items.append(" ".join(str(item).split()))
+    return tuple(item for item in items if item)
+
+
+def _tags(value: Any, entry: Entry) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [part for part in value.split(",")]
+    tags = _text_list(value, entry)
+    if not tags:
+        raise _Invalid("expected at least one tag, found an empty list")
+    unique: dict[str, str] = {}
+    for tag in tags:
+        unique.setdefault(tag_key(tag), tag)
+    return tuple(unique.values())
+
+
+def tag_key(tag: str) -> str:
+    """Tags are one tag regardless of case and spacing."""
+    return " ".join(tag.split()).casefold()
+
+
+def _confidence(value: Any, entry: Entry) -> tuple[int | None, str]:
+    if isinstance(value, str) and value.strip().lower() in CONFIDENCE_LABELS:
+        return None, CONFIDENCE_LABELS[value.strip().lower()]
+    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
+        value = int(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Invalid(f"expected a score from 0 to 100 or one of high, medium, low, found {describe(value)}")
+    if not 0 <= value <= 100:
+        raise _Invalid(f"expected a score from 0 to 100, found {value}")
+    return value, confidence_label(value)
+
+
+def confidence_label(score: int) -> str:
+    return "High" if score >= 75 else "Medium" if score >= 50 else "Low"
+
+
+def _review(value: Any, entry: Entry) -> str:
+    text = str(value).strip().lower() if isinstance(value, str) else ""
+    if text not in REVIEW_STATUSES:
+        options = ", ".join(REVIEW_STATUSES)
+        raise _Invalid(f"expected one of {options}, found {describe(value)}{did_you_mean(text, list(REVIEW_STATUSES))}")
+    return text
+
+
+def _slug_value(value: Any, entry: Entry) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _Invalid(f"expected a short name of letters, digits and hyphens, found {describe(value)}")
+    slug = slug_or_hash(str(value), "id")
+    return slug
+
+
+def _lang(value: Any, entry: Entry) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value.strip()):
+        raise _Invalid(f'expected a language tag such as "en", "ar" or "zh-Hans", found {describe(value)}')
+    return value.strip()
+
+
+def _bool(value: Any, entry: Entry) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid(f"expected true or false, found {describe(value)}")
+    return value
+
+
+def to_datetime(value: Any, config: SiteConfig) -> datetime:
+    """A YAML date, date-time or ISO text as an aware date-time (site zone by default)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text or ":" in text else date.fromisoformat(text)
+        except ValueError:
+            raise _Invalid(f'expected a date such as 2026-04-30 or 2026-04-30T18:20:00-07:00, found "{text[:60]}"') from None
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # written without an offset: the site's zone
+            return value.replace(tzinfo=config.tz)
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=config.tz)
+    raise _Invalid(f"expected a date such as 2026-04-30, found {describe(value)}")
+
+
+def article_url(pattern: str, topic: str, slug: str, published: datetime) -> str:
+    return pattern.format(topic=topic, slug=slug, year=f"{published.year:04d}", month=f"{published.month:02d}", day=f"{published.day:02d}")
+
+
+def find_url_collisions(articles: list[Article]) -> list[Problem]:
+    """Two articles that would be written to the same URL; both files are named."""
+    first: dict[str, Article] = {}
+    problems: list[Problem] = []
+    for article in sorted(articles, key=lambda a: a.path):
+        other = first.setdefault(article.url, article)
+        if other is not article:
+            problems.append(error(article.path, 1, f"URL {article.url} is already used by {other.path}; set a different \"slug:\""))
+    return problems
+
+
+def fields_table() -> str:
+    """The README's table of front-matter fields, from :data:`FIELDS`."""
+    rows = ["| field | required | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{f.name}` | {'yes' if f.required else 'no'} | {f.doc} |" for f in FIELDS]
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(fields_table())
+

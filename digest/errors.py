@@ -1,0 +1,75 @@
+"""Problems and errors shared by every stage.
+
+A stage never raises on bad *content*: it collects :class:`Problem` values so
+that one run reports everything. A :class:`DigestError` ends a run; the CLI
+prints it as plain lines, never as a traceback (unless ``--debug``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located as ``path:line``."""
+
+    path: str
+    line: int
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity.value}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(path: str, line: int, message: str) -> Problem:
+    return Problem(path, line, Severity.ERROR, message)
+
+
+def warning(path: str, line: int, message: str) -> Problem:
+    return Problem(path, line, Severity.WARNING, message)
+
+
+class DigestError(Exception):
+    """Base of every error the generator reports to a person."""
+
+    exit_code = 1
+
+
+class ContentError(DigestError):
+    """The site's content or settings have errors; nothing was written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        errors = sum(1 for p in self.problems if p.is_error)
+        super().__init__(f"{errors} error{'s' if errors != 1 else ''}; nothing was written")
+
+
+class UsageError(DigestError):
+    """The command line or the site folder cannot be used as given."""
+
+    exit_code = 2
+
+
+class TemplateError(DigestError):
+    """A template failed to compile or render."""
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """Return ' (did you mean "x"?)' for the closest choice, or ''."""
+    import difflib
+
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""

@@ -1,0 +1,294 @@
+"""Stage 4, index: topics, tags, outlets, stories, archive and related stories.
+
+In: published ``Article`` values (newest first) and ``SiteConfig``. Out: a
+frozen :class:`SiteIndex` of plain values, plus warnings. Nothing here knows
+about HTML or files.
+
+Related stories are ranked through inverted indexes (tag -> articles, story ->
+articles, outlet -> articles, topic -> articles). Postings are kept in date
+order and, for a common tag, only a window of the articles nearest in time is
+scored, so the cost grows with the number of articles, not with its square.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from .config import SiteConfig
+from .content import Article, tag_key
+from .errors import Problem, warning
+from .slugs import slug_or_hash
+
+# Weights of the related-story score; tag rarity (IDF) is the main signal.
+SAME_STORY = 4.0
+SAME_TOPIC = 0.75
+SHARED_OUTLET = 0.25
+RECENCY = 1.0  # times exp(-days apart / RECENCY_DAYS)
+RECENCY_DAYS = 30.0
+WINDOW = 40  # articles either side in time scored per posting list
+
+
+@dataclass(frozen=True)
+class Topic:
+    slug: str
+    name: str
+    description: str
+    url: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    slug: str
+    name: str
+    url: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Outlet:
+    host: str
+    slug: str
+    name: str
+    url: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Story:
+    slug: str
+    title: str
+    url: str
+    articles: tuple[Article, ...]  # newest first
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    url: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Year:
+    year: int
+    url: str
+    months: tuple[Month, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.articles) for m in self.months)
+
+
+@dataclass(frozen=True)
+class SiteIndex:
+    articles: tuple[Article, ...]  # newest first
+    topics: tuple[Topic, ...]  # site.yaml order, then unlisted topics by slug
+    tags: tuple[Tag, ...]  # by name
+    outlets: tuple[Outlet, ...]  # by name
+    stories: tuple[Story, ...]  # latest report first
+    years: tuple[Year, ...]  # newest first
+    related: dict[str, tuple[Article, ...]]  # article path -> related articles
+    more_from_topic: dict[str, tuple[Article, ...]]
+    older: dict[str, Article]  # previous in time
+    newer: dict[str, Article]  # next in time
+    tags_of: dict[str, tuple[Tag, ...]]  # article path -> its tags
+    outlet_of: dict[str, Outlet]  # source host -> outlet
+    topic_of: dict[str, Topic]  # topic slug -> topic
+    story_of: dict[str, Story]  # story slug -> story
+
+
+def build_index(config: SiteConfig, articles: list[Article]) -> tuple[SiteIndex, list[Problem]]:
+    """Group, count and link the published articles."""
+    problems: list[Problem] = []
+    topics = index_topics(config, articles, problems)
+    tags, tags_of = index_tags(articles, problems)
+    outlets = index_outlets(articles)
+    stories = index_stories(articles)
+    years = index_archive(articles)
+    older: dict[str, Article] = {}
+    newer: dict[str, Article] = {}
+    for position, article in enumerate(articles):
+        if position + 1 < len(articles):
+            older[article.path] = articles[position + 1]
+        if position > 0:
+            newer[article.path] = articles[position - 1]
+    index = SiteIndex(
+        articles=tuple(articles),
+        topics=topics,
+        tags=tags,
+        outlets=outlets,
+        stories=stories,
+        years=years,
+        related=rank_related(articles, config.related_count),
+        more_from_topic=more_from_topic(topics, config.more_from_topic),
+        older=older,
+        newer=newer,
+        tags_of=tags_of,
+        outlet_of={o.host: o for o in outlets},
+        topic_of={t.slug: t for t in topics},
+        story_of={s.slug: s for s in stories},
+    )
+    return index, problems
+
+
+def index_topics(config: SiteConfig, articles: list[Article], problems: list[Problem]) -> tuple[Topic, ...]:
+    by_topic: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_topic[article.topic].append(article)
+    topics = [
+        Topic(info.slug, info.name, info.description, f"/topics/{info.slug}/", tuple(by_topic.get(info.slug, ())))
+        for info in config.topics
+    ]
+    for slug in sorted(set(by_topic) - {info.slug for info in config.topics}):
+        first = min(by_topic[slug], key=lambda a: a.path)
+        problems.append(warning(first.path, 1, f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug'))
+        topics.append(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", tuple(by_topic[slug])))
+    return tuple(topics)
+
+
+def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[Tag, ...], dict[str, tuple[Tag, ...]]]:
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    by_key: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for tag in article.tags:
+            key = tag_key(tag)
+            spellings[key][tag] += 1
+            by_key[key].append(article)
+    slugs: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    # Most used tags claim their slug first, so a collision renames the rarer one.
+    for key in sorted(by_key, key=lambda k: (-len(by_key[k]), k)):
+        base = slug_or_hash(key, "tag")
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        if slug != base:
+            first = min(by_key[key], key=lambda a: a.path)
+            problems.append(warning(first.path, 1, f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/'))
+        taken[slug] = key
+        slugs[key] = slug
+    tags: dict[str, Tag] = {}
+    for key, articles_with in by_key.items():
+        # Display name: the most common spelling, ties broken by the text itself.
+        name = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
+        slug = slugs[key]
+        tags[key] = Tag(key, slug, name, f"/tags/{slug}/", tuple(articles_with))
+    tags_of = {a.path: tuple(tags[tag_key(t)] for t in a.tags) for a in articles}
+    return tuple(sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug))), tags_of
+
+
+def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
+    names: dict[str, Counter[str]] = defaultdict(Counter)
+    by_host: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        for source in article.sources:
+            names[source.outlet][source.name] += 1
+            if not by_host[source.outlet] or by_host[source.outlet][-1] is not article:
+                by_host[source.outlet].append(article)
+    outlets = []
+    for host, listed in by_host.items():
+        counts = names[host]
+        # Prefer a given name over the bare host name when editors supplied one.
+        name = min(counts.items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
+        slug = slug_or_hash(host, "source")
+        outlets.append(Outlet(host, slug, name, f"/sources/{slug}/", tuple(listed)))
+    return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
+
+
+def index_stories(articles: list[Article]) -> tuple[Story, ...]:
+    by_story: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        if article.story:
+            by_story[article.story].append(article)
+    stories = []
+    for slug, listed in by_story.items():
+        # The story is named after its most official, then earliest, report.
+        lead = min(listed, key=lambda a: (-a.official_count, a.date.timestamp(), a.path))
+        stories.append(Story(slug, lead.title, f"/stories/{slug}/", tuple(listed)))
+    return tuple(sorted(stories, key=lambda s: (-s.articles[0].date.timestamp(), s.slug)))
+
+
+def index_archive(articles: list[Article]) -> tuple[Year, ...]:
+    by_month: dict[tuple[int, int], list[Article]] = defaultdict(list)
+    for article in articles:
+        by_month[(article.date.year, article.date.month)].append(article)
+    years: dict[int, list[Month]] = defaultdict(list)
+    for (year, month), listed in sorted(by_month.items(), reverse=True):
+        years[year].append(Month(year, month, f"/archive/{year:04d}/{month:02d}/", tuple(listed)))
+    return tuple(Year(year, f"/archive/{year:04d}/", tuple(months)) for year, months in sorted(years.items(), reverse=True))
+
+
+def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article, ...]]:
+    """Up to *count* related articles for each article (never itself).
+
+    Score: the IDF of every shared tag, plus bonuses for the same story, the
+    same topic and a shared outlet, plus closeness in time. Ties go to the newer
+    article, then the URL, so the result is deterministic. An article that
+    shares nothing gets recent stories from its topic.
+    """
+    if count <= 0:
+        return {a.path: () for a in articles}
+    total = len(articles)
+    postings: dict[str, list[int]] = defaultdict(list)
+    for position, article in enumerate(articles):
+        for tag in article.tags:
+            postings["t:" + tag_key(tag)].append(position)
+        if article.story:
+            postings["s:" + article.story].append(position)
+        for outlet in {s.outlet for s in article.sources}:
+            postings["o:" + outlet].append(position)
+        postings["p:" + article.topic].append(position)
+    weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
+
+    related: dict[str, tuple[Article, ...]] = {}
+    for position, article in enumerate(articles):
+        keys = ["t:" + tag_key(t) for t in article.tags]
+        keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
+        keys.append("p:" + article.topic)
+        if article.story:
+            keys.append("s:" + article.story)
+        scores: dict[int, float] = defaultdict(float)
+        for key in keys:
+            for other in _near(postings[key], position, WINDOW):
+                scores[other] += weight[key]
+        scores.pop(position, None)
+        when = article.date.timestamp()
+
+        def rank(other: int) -> tuple[float, float, str]:
+            days = abs(articles[other].date.timestamp() - when) / 86400
+            score = scores[other] + RECENCY * math.exp(-days / RECENCY_DAYS)
+            return (-score, -articles[other].date.timestamp(), articles[other].url)
+
+        best = sorted(scores, key=rank)[:count]
+        related[article.path] = tuple(articles[i] for i in best)
+    return related
+
+
+_BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
+
+
+def _near(listed: list[int], position: int, window: int) -> list[int]:
+    """The postings nearest in time to *position* (postings are date-ordered)."""
+    if len(listed) <= 2 * window + 1:
+        return listed
+    at = bisect_left(listed, position)
+    return listed[max(0, at - window) : at + window + 1]
+
+
+def more_from_topic(topics: tuple[Topic, ...], count: int) -> dict[str, tuple[Article, ...]]:
+    """For each article, the stories of its topic nearest to it in time."""
+    more: dict[str, tuple[Article, ...]] = {}
+    for topic in topics:
+        listed = topic.articles
+        for position, article in enumerate(listed):
+            start = max(0, min(position - count // 2, len(listed) - count - 1))
+            nearby = [a for a in listed[start : start + count + 1] if a is not article]
+            more[article.path] = tuple(nearby[:count])
+    return more

@@ -1,0 +1,142 @@
+"""Stage 7, output: the one door to the disk.
+
+In: ``{url_path: bytes}`` from the render stage and ``{url_path: source file}``
+for static files and content assets. Out: the site folder.
+
+Everything is written into a fresh staging folder beside the output folder and
+swapped in only when every file is written, so a failed or interrupted build
+leaves the previous site exactly as it was. Every path is made from URL
+components, checked to stay inside the staging folder, and written once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from pathlib import Path
+
+from .errors import UsageError
+
+STAGING_PREFIX = ".digest-staging-"
+RETIRED_PREFIX = ".digest-retired-"
+
+
+def url_to_relpath(url: str) -> str:
+    """``/a/b/`` -> ``a/b/index.html``; refuses anything that could leave the folder."""
+    if not url.startswith("/"):
+        raise ValueError(f"output URL must start with '/': {url!r}")
+    parts = url[1:].split("/")
+    if parts[-1] == "":
+        parts[-1] = "index.html"
+    for part in parts:
+        if part in ("", ".", "..") or "\\" in part or "\0" in part or ":" in part:
+            raise ValueError(f"unsafe output URL {url!r}")
+    return "/".join(parts)
+
+
+class SiteWriter:
+    """Writes into one folder; refuses duplicates and paths outside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.written: set[str] = set()
+
+    def _target(self, url: str) -> Path:
+        rel = url_to_relpath(url)
+        if rel in self.written:
+            raise ValueError(f"{url} would be written twice")
+        self.written.add(rel)
+        target = (self.root / rel).resolve()
+        if not target.is_relative_to(self.root):
+            raise ValueError(f"{url} would be written outside the output folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    def write(self, url: str, data: bytes) -> None:
+        self._target(url).write_bytes(data)
+
+    def copy(self, url: str, source: Path) -> None:
+        shutil.copyfile(source, self._target(url))
+
+
+def check_output_dir(output: Path, source: Path) -> None:
+    """Refuse an output folder whose replacement would destroy something else."""
+    out = output.resolve()
+    src = source.resolve()
+    home = Path.home().resolve()
+    if out == Path(out.anchor) or out == home:
+        raise UsageError(f"refusing to use {out} as the output folder: the build replaces the whole folder")
+    if out == src or src.is_relative_to(out):
+        raise UsageError(f"refusing to use {out} as the output folder: it contains the site's own files ({src})")
+    for part in ("content", "templates", "static"):
+        if out.is_relative_to(src / part):
+            raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"the output path {out} exists and is not a folder")
+
+
+def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> int:
+    """Write the whole site to a staging folder, then swap it in; returns files written."""
+    output = output.resolve()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    remove_leftovers(output)
+    staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        writer = SiteWriter(staging)
+        for url in sorted(copies):
+            writer.copy(url, copies[url])
+        for url in sorted(files):
+            writer.write(url, files[url])
+        swap_in(staging, output)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return len(writer.written)
+
+
+def remove_leftovers(output: Path) -> None:
+    """Remove staging folders of earlier builds that were killed part-way."""
+    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
+        for stale in output.parent.glob(f"{prefix}{output.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def swap_in(staging: Path, output: Path) -> None:
+    """Make *staging* the output folder; the old one is removed afterwards."""
+    if not output.exists():
+        os.rename(staging, output)
+        return
+    if _exchange(staging, output):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
+        return
+    retired = output.parent / f"{RETIRED_PREFIX}{output.name}-{os.getpid()}"
+    os.rename(output, retired)
+    os.rename(staging, output)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two folders with Linux's renameat2; False if unsupported."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(result == 0)
+
+
+def remove_output(output: Path) -> bool:
+    """Delete the output folder and any leftovers; True if something was removed."""
+    existed = output.exists()
+    shutil.rmtree(output, ignore_errors=True)
+    if output.parent.exists():
+        remove_leftovers(output.resolve())
+    return existed

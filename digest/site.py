@@ -1,0 +1,141 @@
+"""The build, start to finish: the pipeline stages wired in order.
+
+``load_site`` gathers and checks everything (no output exists yet);
+``render_site_files`` turns it into ``{url: bytes}`` in memory; ``build_site``
+publishes that through the output stage. Tests, the CLI and benchmarks all call
+these same functions.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import SiteConfig, load_config
+from .content import Article, load_articles
+from .errors import ContentError, Problem, error
+from .index import SiteIndex, build_index
+from .markdown import RenderedBody, render_bodies
+from .output import check_output_dir, publish, url_to_relpath
+from .pages import Page, plan_pages
+from .render import BUNDLED, render_site
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    source: Path
+    output: Path | None = None  # default: site.yaml's output_dir inside the source
+    include_drafts: bool = False
+    include_future: bool = False
+
+
+@dataclass(frozen=True)
+class LoadedSite:
+    config: SiteConfig
+    articles: list[Article]
+    bodies: dict[str, RenderedBody]
+    index: SiteIndex
+    pages: list[Page]
+    copies: dict[str, Path]  # output URL -> file copied as-is
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    articles: int
+    pages: int
+    files: int
+    seconds: float
+    output: Path
+    warnings: list[Problem]
+
+
+def build_now() -> datetime:
+    """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(tz=timezone.utc)
+
+
+def load_site(options: BuildOptions) -> LoadedSite:
+    """Run every stage up to the page plan; raise ContentError listing all errors."""
+    config, problems = load_config(options.source)
+    if any(p.is_error for p in problems):
+        raise ContentError(problems)
+    articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
+    problems += more
+    bodies, more = render_bodies(config, articles)
+    problems += more
+    index, more = build_index(config, articles)
+    problems += more
+    pages = plan_pages(config, index, bodies)
+    copies = find_copies(config)
+    problems += find_page_collisions(pages, copies)
+    if any(p.is_error for p in problems):
+        raise ContentError(problems)
+    return LoadedSite(config, articles, bodies, index, pages, copies, sorted(problems))
+
+
+def find_copies(config: SiteConfig) -> dict[str, Path]:
+    """Static files (bundled, overlaid by the site's) and content assets."""
+    copies: dict[str, Path] = {}
+    for static in (BUNDLED / "static", config.root / "static"):
+        for path in _files_under(static):
+            copies["/static/" + path.relative_to(static).as_posix()] = path
+    content = config.root / "content"
+    for path in _files_under(content):
+        if not path.name.endswith((".md", ".markdown")):
+            copies["/" + path.relative_to(content).as_posix()] = path
+    return copies
+
+
+def _files_under(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for parent, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(parent) / n for n in sorted(names) if not n.startswith(".")]
+    return found
+
+
+def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
+    """Two outputs (pages or copied files) that would land on the same file."""
+    owner: dict[str, str] = {}
+    problems: list[Problem] = []
+    for url, path in sorted(copies.items()):
+        owner[url_to_relpath(url)] = path.as_posix()
+    for page in pages:
+        article = page.context.get("article")
+        what = article.path if isinstance(article, Article) else f"the {page.title!r} page"
+        rel = url_to_relpath(page.url)
+        if rel in owner:
+            problems.append(error(article.path if isinstance(article, Article) else "site.yaml", 1 if article else 0, f"{what} would be written to {page.url}, which is already used by {owner[rel]}"))
+        else:
+            owner[rel] = what
+    return problems
+
+
+def render_site_files(site: LoadedSite) -> dict[str, bytes]:
+    return render_site(site.config, site.index, site.pages)
+
+
+def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
+    if options.output is not None:
+        return options.output
+    return config.root / config.output_dir
+
+
+def build_site(options: BuildOptions) -> BuildResult:
+    """Load, check, render and publish the site; the previous output stays on any error."""
+    started = time.perf_counter()
+    site = load_site(options)
+    output = output_folder(options, site.config)
+    check_output_dir(output, site.config.root)
+    files = render_site_files(site)
+    written = publish(output, files, site.copies)
+    return BuildResult(len(site.articles), len(files), written, time.perf_counter() - started, output, site.warnings)

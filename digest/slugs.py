@@ -1,0 +1,31 @@
+"""URL-safe names for topics, tags, sources and stories.
+
+Shared by the config, content and index stages. A slug is lower-case ASCII
+letters, digits and hyphens (non-Latin text is transliterated), never empty,
+never ``.``/``..``, never a Windows-reserved device name, so it is always one
+safe path component.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from slugify import slugify
+
+_REPLACEMENTS = [["C++", "cpp"], ["c++", "cpp"], ["C#", "csharp"], ["c#", "csharp"], ["F#", "fsharp"], ["f#", "fsharp"], ["+", " plus "], ["&", " and "]]
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+MAX_SLUG = 80
+
+
+def make_slug(text: str) -> str:
+    """Slug for *text*, or '' when it has nothing to transliterate."""
+    slug = slugify(text, max_length=MAX_SLUG, word_boundary=True, replacements=_REPLACEMENTS)
+    return slug + "-x" if slug in _RESERVED else slug
+
+
+def slug_or_hash(text: str, prefix: str) -> str:
+    """Slug for *text*; text with no sluggable letters (emoji, symbols) gets a stable hash."""
+    slug = make_slug(text)
+    if slug:
+        return slug
+    return f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"

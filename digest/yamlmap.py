@@ -1,0 +1,160 @@
+"""Load one YAML mapping (site.yaml or a front-matter block) with key lines.
+
+Used by the config and content stages. PyYAML's marks are 0-based and relative
+to the text it was given; every line returned here is a 1-based line of the
+*file*, so messages can say ``path:line``.
+
+Duplicate keys are errors (PyYAML would silently keep the last one), and the
+node graph is checked for depth and size before anything is constructed, so an
+alias bomb or a pathologically nested value fails fast with a clear message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+from .errors import Problem, error
+
+MAX_DEPTH = 32
+MAX_NODES = 100_000
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A top-level value and the 1-based file line of its key."""
+
+    value: object
+    line: int
+    item_lines: tuple[int, ...] = ()  # file line of each list item or mapping key in the value
+
+
+def describe(value: object) -> str:
+    """Name a YAML value's type the way an editor would."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f'the text "{shown}"'
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"a {type(value).__name__}"
+
+
+def load_mapping(
+    text: str, path: str, first_line: int
+) -> tuple[dict[str, Entry] | None, list[Problem]]:
+    """Parse *text* as one YAML mapping whose first line is file line *first_line*.
+
+    Returns ``(entries, problems)``; ``entries`` is None when the text could not
+    be read as a mapping at all.
+    """
+    offset = first_line  # 0-based mark.line + offset == 1-based file line
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + offset if mark else first_line
+            what = exc.problem or "invalid YAML"
+            context = f" {exc.context}" if exc.context else ""
+            return None, [error(path, line, f"YAML syntax error: {what}{context}")]
+        except yaml.YAMLError as exc:
+            return None, [error(path, first_line, f"YAML syntax error: {exc}")]
+        except RecursionError:
+            return None, [error(path, first_line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")]
+        if node is None:
+            return {}, []
+        if not isinstance(node, yaml.MappingNode):
+            return None, [
+                error(path, node.start_mark.line + offset, f"expected a mapping of keys to values, found {_node_kind(node)}")
+            ]
+        problems = _check_nodes(node, path, offset)
+        if problems:
+            return None, problems
+        entries: dict[str, Entry] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + offset
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(error(path, line, f"expected a text key, found {_node_kind(key_node)}"))
+                continue
+            try:
+                value = loader.construct_object(value_node, deep=True)
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+                problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
+                continue
+            entries[str(key_node.value)] = Entry(value, line, _item_lines(value_node, offset))
+        return entries, problems
+    finally:
+        loader.dispose()
+
+
+def _check_nodes(root: yaml.Node, path: str, offset: int) -> list[Problem]:
+    """Find duplicate keys, and refuse graphs too deep or too large to expand."""
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            # An alias: the same node again. Its expansion is what a "billion
+            # laughs" document multiplies, so count it without walking it again.
+            count += 1
+            if count > MAX_NODES:
+                return [error(path, root.start_mark.line + offset, f"YAML expands to more than {MAX_NODES} values (too many aliases?)")]
+            continue
+        seen.add(id(node))
+        count += 1
+        if depth > MAX_DEPTH:
+            return [error(path, node.start_mark.line + offset, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")]
+        if count > MAX_NODES:
+            return [error(path, root.start_mark.line + offset, f"YAML has more than {MAX_NODES} values")]
+        if isinstance(node, yaml.MappingNode):
+            first_seen: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    line = key_node.start_mark.line + offset
+                    if key_node.value in first_seen:
+                        problems.append(
+                            error(path, line, f'duplicate key "{key_node.value}" (first given on line {first_seen[key_node.value]})')
+                        )
+                    else:
+                        first_seen[key_node.value] = line
+                stack.append((key_node, depth + 1))
+                stack.append((value_node, depth + 1))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+    return problems
+
+
+def _item_lines(node: yaml.Node, offset: int) -> tuple[int, ...]:
+    if isinstance(node, yaml.SequenceNode):
+        return tuple(child.start_mark.line + offset for child in node.value)
+    if isinstance(node, yaml.MappingNode):
+        return tuple(key.start_mark.line + offset for key, _ in node.value)
+    return ()
+
+
+def _node_kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    value = str(node.value)
+    return f'the text "{value[:60]}"' if value else "nothing"
+
+
+def _short(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 120 else text[:117] + "..."
