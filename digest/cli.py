@@ -11,8 +11,8 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from .errors import ContentError, DigestError, Problem
 
@@ -20,7 +20,9 @@ VERBS = ("build", "check", "clean")
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--source", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)")
+    parser.add_argument(
+        "--source", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)"
+    )
     parser.add_argument("--output", "-o", type=Path, default=None, metavar="DIR", help="write the site here instead of site.yaml's output_dir")
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
@@ -41,7 +43,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or args_list[0] not in VERBS and args_list[0] not in ("-h", "--help"):
+    if not args_list or (args_list[0] not in VERBS and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "build")
     parser = make_parser()
     args = parser.parse_args(args_list)

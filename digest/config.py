@@ -9,9 +9,10 @@ table (``python -m digest.config`` prints it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -69,7 +70,7 @@ class SiteConfig:
 @dataclass(frozen=True)
 class Option:
     name: str
-    kind: type | tuple[type, ...]
+    kind: type
     doc: str
     check: Callable[[Any], str | None] | None = None
 
@@ -173,8 +174,8 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             values["topics"] = topics
             values["topic_lines"] = lines
             continue
-        if isinstance(value, bool) and opt.kind is not bool or not isinstance(value, opt.kind):
-            expected = {str: "text", int: "a whole number", bool: "true or false"}.get(opt.kind, "a mapping")  # type: ignore[call-overload]
+        if (isinstance(value, bool) and opt.kind is not bool) or not isinstance(value, opt.kind):
+            expected = {str: "text", int: "a whole number", bool: "true or false"}.get(opt.kind, "a mapping")
             problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
             continue
         if opt.check is not None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
@@ -269,7 +270,10 @@ class _FrontMatter:
         if not slug:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{self.path.name}"; set "slug:"')
         if updated is not None and published is not None and updated < published:
-            self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}")
+            self.fail(
+                self.line("updated"),
+                f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}",
+            )
         if any(p.is_error for p in self.problems) or title is None or published is None or topic is None:
             return None
         return Article(
@@ -303,13 +307,13 @@ class _FrontMatter:
         entry = self.entries.get("topic")
         if entry is not None and entry.value is not None:
             if not isinstance(entry.value, str) or not make_slug(entry.value):
-                self.fail(entry.line, f"topic: expected a topic slug such as \"policy\", found {describe(entry.value)}")
+                self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
                 return None
             return make_slug(entry.value)
         parts = Path(self.shown).parts
         if len(parts) >= 3 and make_slug(parts[1]):  # content/<topic>/.../file.md
             return make_slug(parts[1])
-        self.fail(self.front_line - 1, "missing \"topic\": expected the file in a content/<topic>/ folder or a \"topic:\" field")
+        self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
         return None
 
     def _sources(self) -> tuple[Source, ...]:
@@ -343,7 +347,9 @@ class _FrontMatter:
             if isinstance(item, dict):
                 for key in item:
                     if key not in ("url", "name", "official"):
-                        self.problems.append(warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored'))
+                        self.problems.append(
+                            warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
+                        )
                 url = item.get("url")
                 name = item.get("name") or ""
                 official = item.get("official", False)
@@ -503,7 +509,7 @@ def find_url_collisions(articles: list[Article]) -> list[Problem]:
     for article in sorted(articles, key=lambda a: a.path):
         other = first.setdefault(article.url, article)
         if other is not article:
-            problems.append(error(article.path, 1, f"URL {article.url} is already used by {other.path}; set a different \"slug:\""))
+            problems.append(error(article.path, 1, f'URL {article.url} is already used by {other.path}; set a different "slug:"'))
     return problems
 
 
@@ -516,4 +522,3 @@ def fields_table() -> str:
 
 if __name__ == "__main__":
     print(fields_table())
-

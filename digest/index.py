@@ -141,10 +141,7 @@ def index_topics(config: SiteConfig, articles: list[Article], problems: list[Pro
     by_topic: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         by_topic[article.topic].append(article)
-    topics = [
-        Topic(info.slug, info.name, info.description, f"/topics/{info.slug}/", tuple(by_topic.get(info.slug, ())))
-        for info in config.topics
-    ]
+    topics = [Topic(info.slug, info.name, info.description, f"/topics/{info.slug}/", tuple(by_topic.get(info.slug, ()))) for info in config.topics]
     for slug in sorted(set(by_topic) - {info.slug for info in config.topics}):
         first = min(by_topic[slug], key=lambda a: a.path)
         problems.append(warning(first.path, 1, f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug'))
@@ -260,13 +257,12 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
                 scores[other] += weight[key]
         scores.pop(position, None)
         when = article.date.timestamp()
-
-        def rank(other: int) -> tuple[float, float, str]:
-            days = abs(articles[other].date.timestamp() - when) / 86400
-            score = scores[other] + RECENCY * math.exp(-days / RECENCY_DAYS)
-            return (-score, -articles[other].date.timestamp(), articles[other].url)
-
-        best = sorted(scores, key=rank)[:count]
+        ranked = []
+        for other, score in scores.items():
+            stamp = articles[other].date.timestamp()
+            score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+            ranked.append((-score, -stamp, articles[other].url, other))
+        best = [other for *_, other in sorted(ranked)[:count]]
         related[article.path] = tuple(articles[i] for i in best)
     return related
 

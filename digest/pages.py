@@ -7,8 +7,9 @@ made here; the render stage fills the templates.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from .config import SiteConfig
 from .content import Article
@@ -54,10 +55,12 @@ class Page:
 def page_urls(base: str, total: int, per_page: int) -> tuple[str, ...]:
     """``/x/``, ``/x/page/2/``, ... for *total* items (always at least one page)."""
     count = max(1, -(-total // per_page))
-    return (base,) + tuple(f"{base}page/{n}/" for n in range(2, count + 1))
+    return (base, *tuple(f"{base}page/{n}/" for n in range(2, count + 1)))
 
 
-def paginate(base: str, template: str, title: str, description: str, articles: Sequence[Article], per_page: int, crumbs: tuple[Crumb, ...] = (), **extra: Any) -> list[Page]:
+def paginate(
+    base: str, template: str, title: str, description: str, articles: Sequence[Article], per_page: int, crumbs: tuple[Crumb, ...] = (), **extra: Any
+) -> list[Page]:
     """List pages of *articles*, newest first, *per_page* to a page."""
     urls = page_urls(base, len(articles), per_page)
     pages = []
@@ -74,7 +77,12 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
     home = Crumb("Headlines", "/")
     per = config.per_page
     pages = paginate(
-        "/", "home.html", config.title, config.description, index.articles, per,
+        "/",
+        "home.html",
+        config.title,
+        config.description,
+        index.articles,
+        per,
         topic_tops=tuple((t, t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
         stories=tuple(s for s in index.stories if len(s.articles) > 1)[:5],
     )
@@ -84,7 +92,17 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
     topics = Crumb("Topics", "/topics/")
     pages.append(Page("/topics/", "topics.html", "Topics", "Every topic the desk covers.", {"topics": index.topics}, (home,)))
     for topic in index.topics:
-        pages += paginate(topic.url, "list.html", topic.name, topic.description or f"Stories about {topic.name}.", topic.articles, per, (home, topics), kind="topic", topic=topic)
+        pages += paginate(
+            topic.url,
+            "list.html",
+            topic.name,
+            topic.description or f"Stories about {topic.name}.",
+            topic.articles,
+            per,
+            (home, topics),
+            kind="topic",
+            topic=topic,
+        )
 
     tags = Crumb("Tags", "/tags/")
     pages.append(Page("/tags/", "tags.html", "Tags", "Every tag, with how many stories carry it.", {"tags": index.tags}, (home,)))
@@ -94,13 +112,32 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
     sources = Crumb("Sources", "/sources/")
     pages.append(Page("/sources/", "sources.html", "Sources", "Every outlet and primary source our stories cite.", {"outlets": index.outlets}, (home,)))
     for outlet in index.outlets:
-        pages += paginate(outlet.url, "list.html", f"Source: {outlet.name}", f"Stories that cite {outlet.name}.", outlet.articles, per, (home, sources), kind="source", outlet=outlet)
+        pages += paginate(
+            outlet.url,
+            "list.html",
+            f"Source: {outlet.name}",
+            f"Stories that cite {outlet.name}.",
+            outlet.articles,
+            per,
+            (home, sources),
+            kind="source",
+            outlet=outlet,
+        )
 
     stories = Crumb("Stories", "/stories/")
     pages.append(Page("/stories/", "stories.html", "Stories", "Events covered by more than one report, each on one page.", {"stories": index.stories}, (home,)))
     for story in index.stories:
         outlets = sorted({s.outlet for a in story.articles for s in a.sources})
-        pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", f"{len(story.articles)} reports on {story.title}", {"story": story, "outlets": tuple(index.outlet_of[o] for o in outlets)}, (home, stories)))
+        pages.append(
+            Page(
+                story.url,
+                "story.html",
+                f"Full coverage: {story.title}",
+                f"{len(story.articles)} reports on {story.title}",
+                {"story": story, "outlets": tuple(index.outlet_of[o] for o in outlets)},
+                (home, stories),
+            )
+        )
 
     archive = Crumb("Archive", "/archive/")
     pages.append(Page("/archive/", "archive.html", "Archive", "Every story by year and month.", {"years": index.years}, (home,)))
@@ -109,7 +146,17 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
         year_crumb = Crumb(str(year.year), year.url)
         for month in year.months:
             name = f"{MONTHS[month.month - 1]} {month.year}"
-            pages += paginate(month.url, "list.html", f"Archive: {name}", f"Stories published in {name}.", month.articles, per, (home, archive, year_crumb), kind="month", month=month)
+            pages += paginate(
+                month.url,
+                "list.html",
+                f"Archive: {name}",
+                f"Stories published in {name}.",
+                month.articles,
+                per,
+                (home, archive, year_crumb),
+                kind="month",
+                month=month,
+            )
 
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
     return pages

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .content import Article
 from .errors import TemplateError
 from .index import SiteIndex
 from .pages import MONTHS, Page
@@ -87,7 +87,6 @@ def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict
         html = _call(template.render, page.template, page=page, **page.context)
         files[page.url] = html.encode("utf-8")
     return files
-
 
 
 def _template(env: jinja2.Environment, name: str) -> jinja2.Template:

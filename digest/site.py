@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import SiteConfig, load_config
@@ -57,8 +57,8 @@ def build_now() -> datetime:
     """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
-    return datetime.now(tz=timezone.utc)
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    return datetime.now(tz=UTC)
 
 
 def load_site(options: BuildOptions) -> LoadedSite:
@@ -114,7 +114,13 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
         what = article.path if isinstance(article, Article) else f"the {page.title!r} page"
         rel = url_to_relpath(page.url)
         if rel in owner:
-            problems.append(error(article.path if isinstance(article, Article) else "site.yaml", 1 if article else 0, f"{what} would be written to {page.url}, which is already used by {owner[rel]}"))
+            problems.append(
+                error(
+                    article.path if isinstance(article, Article) else "site.yaml",
+                    1 if article else 0,
+                    f"{what} would be written to {page.url}, which is already used by {owner[rel]}",
+                )
+            )
         else:
             owner[rel] = what
     return problems

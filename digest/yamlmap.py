@@ -50,9 +50,7 @@ def describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def load_mapping(
-    text: str, path: str, first_line: int
-) -> tuple[dict[str, Entry] | None, list[Problem]]:
+def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry] | None, list[Problem]]:
     """Parse *text* as one YAML mapping whose first line is file line *first_line*.
 
     Returns ``(entries, problems)``; ``entries`` is None when the text could not
@@ -76,9 +74,7 @@ def load_mapping(
         if node is None:
             return {}, []
         if not isinstance(node, yaml.MappingNode):
-            return None, [
-                error(path, node.start_mark.line + offset, f"expected a mapping of keys to values, found {_node_kind(node)}")
-            ]
+            return None, [error(path, node.start_mark.line + offset, f"expected a mapping of keys to values, found {_node_kind(node)}")]
         problems = _check_nodes(node, path, offset)
         if problems:
             return None, problems
@@ -126,9 +122,7 @@ def _check_nodes(root: yaml.Node, path: str, offset: int) -> list[Problem]:
                 if isinstance(key_node, yaml.ScalarNode):
                     line = key_node.start_mark.line + offset
                     if key_node.value in first_seen:
-                        problems.append(
-                            error(path, line, f'duplicate key "{key_node.value}" (first given on line {first_seen[key_node.value]})')
-                        )
+                        problems.append(error(path, line, f'duplicate key "{key_node.value}" (first given on line {first_seen[key_node.value]})'))
                     else:
                         first_seen[key_node.value] = line
                 stack.append((key_node, depth + 1))
