@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 
 from digest.site import BuildOptions, BuildResult, build_site
 
@@ -42,37 +42,12 @@ def build(tmp_path: Path) -> Callable[..., BuildResult]:
     return run
 
 
-class Page(HTMLParser):
-    """A parsed HTML page: links, assets, ids, headings and text by element."""
+def parse(path: Path) -> BeautifulSoup:
+    """Parse one generated HTML file."""
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[str] = []
-        self.assets: list[str] = []
-        self.ids: list[str] = []
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.text_parts: list[str] = []
-        self._stack: list[tuple[str, dict[str, str | None]]] = []
-        self.feed(html)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        self.elements.append((tag, attributes))
-        if attributes.get("id"):
-            self.ids.append(attributes["id"] or "")
-        if tag == "a" and attributes.get("href") is not None:
-            self.links.append(attributes["href"] or "")
-        if tag in ("img", "script") and attributes.get("src"):
-            self.assets.append(attributes["src"] or "")
-        if tag == "link" and attributes.get("href"):
-            self.assets.append(attributes["href"] or "")
-
-    def handle_data(self, data: str) -> None:
-        self.text_parts.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.text_parts).split())
-
-    def find_all(self, tag: str, **attrs: str) -> list[dict[str, str | None]]:
-        return [a for t, a in self.elements if t == tag and all(a.get(k) == v for k, v in attrs.items())]
+def page_file(out: Path, url: str) -> Path:
+    """The file a site-relative URL is served from (``/a/`` -> ``a/index.html``)."""
+    path = out / url.lstrip("/")
+    return path / "index.html" if url.endswith("/") else path
