@@ -237,6 +237,8 @@ class _FrontMatter:
 
     def get(self, key: str, read: Callable[[Any, Entry], Any], default: Any = None) -> Any:
         entry = self.entries.get(key)
+        if entry is not None and entry.broken:
+            return default
         if entry is None or entry.value is None:
             if any(f.name == key and f.required for f in FIELDS):
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
@@ -327,6 +329,8 @@ class _FrontMatter:
                 self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
                 return ()
             return self._source_list([one.value], Entry([one.value], one.line, (one.line,)))
+        if (many is not None and many.broken) or (one is not None and one.broken):
+            return ()
         if many is None or many.value is None:
             self.fail(self.front_line - 1, 'missing required field "sources"')
             return ()

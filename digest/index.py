@@ -228,7 +228,8 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
     Score: the IDF of every shared tag, plus bonuses for the same story, the
     same topic and a shared outlet, plus closeness in time. Ties go to the newer
     article, then the URL, so the result is deterministic. An article that
-    shares nothing gets recent stories from its topic.
+    shares nothing gets recent stories from its topic (they share the topic
+    posting), and when even that is too few, the stories closest in time.
     """
     if count <= 0:
         return {a.path: () for a in articles}
@@ -263,11 +264,32 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
             score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
             ranked.append((-score, -stamp, articles[other].url, other))
         best = [other for *_, other in sorted(ranked)[:count]]
+        if len(best) < count:
+            best += _nearest_in_time(articles, position, count - len(best), exclude={position, *best})
         related[article.path] = tuple(articles[i] for i in best)
     return related
 
 
 _BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
+
+
+def _nearest_in_time(articles: list[Article], position: int, count: int, exclude: set[int]) -> list[int]:
+    """Fallback when too little is shared: the stories published closest in time."""
+    lo, hi = position - 1, position + 1
+    found: list[int] = []
+    when = articles[position].date.timestamp()
+    while len(found) < count and (lo >= 0 or hi < len(articles)):
+        before = when - articles[hi].date.timestamp() if hi < len(articles) else math.inf
+        after = articles[lo].date.timestamp() - when if lo >= 0 else math.inf
+        if before <= after:
+            if hi not in exclude:
+                found.append(hi)
+            hi += 1
+        else:
+            if lo not in exclude:
+                found.append(lo)
+            lo -= 1
+    return found
 
 
 def _near(listed: list[int], position: int, window: int) -> list[int]:

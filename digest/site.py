@@ -113,6 +113,8 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
         article = page.context.get("article")
         what = article.path if isinstance(article, Article) else f"the {page.title!r} page"
         rel = url_to_relpath(page.url)
+        if rel in owner and isinstance(article, Article) and owner[rel].endswith((".md", ".markdown")):
+            continue  # two articles: already reported by the content stage
         if rel in owner:
             problems.append(
                 error(

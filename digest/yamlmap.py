@@ -30,6 +30,7 @@ class Entry:
     value: object
     line: int
     item_lines: tuple[int, ...] = ()  # file line of each list item or mapping key in the value
+    broken: bool = False  # the value could not be read; an error was already reported
 
 
 def describe(value: object) -> str:
@@ -88,6 +89,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
                 value = loader.construct_object(value_node, deep=True)
             except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
                 problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
+                entries[str(key_node.value)] = Entry(None, line, broken=True)
                 continue
             entries[str(key_node.value)] = Entry(value, line, _item_lines(value_node, offset))
         return entries, problems

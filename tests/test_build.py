@@ -1,0 +1,273 @@
+"""Build fixture sites and check what a reader sees in the generated pages."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import page_file, parse
+from helpers import broken_links, html_files, url_of
+
+from digest.content import tag_key
+from digest.errors import ContentError
+from digest.site import BuildOptions, BuildResult, load_site
+
+Build = Callable[..., BuildResult]
+
+
+@pytest.fixture
+def basic(copy_site: Callable[[str], Path], build: Build) -> tuple[Path, BuildResult]:
+    site = copy_site("basic")
+    result = build(site)
+    return site, result
+
+
+def cards(out: Path, url: str) -> list[str]:
+    """Article links listed as cards on a list page, in order."""
+    soup = parse(page_file(out, url))
+    return [str(a["href"]) for a in soup.select("article.card h3 a")]
+
+
+def test_sample_site_builds_with_every_link_resolving(copy_site: Callable[[str], Path], build: Build) -> None:
+    result = build(copy_site("sample"))
+    assert result.articles >= 15
+    assert broken_links(result.output) == []
+    soup = parse(page_file(result.output, "/"))
+    assert soup.select("article.card"), "the home page lists stories"
+
+
+def test_every_page_is_reachable_from_home(basic: tuple[Path, BuildResult]) -> None:
+    _, result = basic
+    out = result.output
+    seen: set[str] = set()
+    queue = ["/"]
+    while queue:
+        url = queue.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        for a in parse(page_file(out, url)).find_all("a", href=True):
+            href = str(a["href"]).split("#")[0]
+            if href.startswith("/") and not href.startswith("//") and href.endswith("/"):
+                queue.append(href)
+    pages = {url_of(out, p) for p in html_files(out)} - {"/404.html"}
+    assert pages - seen == set()
+
+
+def test_internal_links_resolve(basic: tuple[Path, BuildResult]) -> None:
+    assert broken_links(basic[1].output) == []
+
+
+def test_tag_page_lists_exactly_the_articles_with_that_tag(basic: tuple[Path, BuildResult]) -> None:
+    site, result = basic
+    loaded = load_site(BuildOptions(source=site))
+    for tag in loaded.index.tags:
+        expected = sorted(a.url for a in loaded.articles if tag.key in {tag_key(t) for t in a.tags})
+        listed: list[str] = []
+        url: str | None = tag.url
+        while url:
+            listed += cards(result.output, url)
+            nxt = parse(page_file(result.output, url)).select_one("a[rel=next]")
+            url = str(nxt["href"]) if nxt else None
+        assert sorted(listed) == expected, tag.name
+
+
+def test_tags_merge_regardless_of_case_and_keep_the_common_spelling(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    tag_dirs = sorted(p.name for p in (out / "tags").iterdir() if p.is_dir())
+    assert "openai" in tag_dirs and "sparse-attention" in tag_dirs
+    soup = parse(page_file(out, "/tags/"))
+    names = {a.get_text(): a.find_next_sibling("span").get_text() for a in soup.select(".tag-cloud a")}
+    assert names["OpenAI"] == "4"  # OpenAI x2, openai, OPENAI; draft and future are not counted
+    assert "openai" not in names and "OPENAI" not in names
+    assert names["大模型"] == "1" and names["ذكاء اصطناعي"] == "1"
+
+
+def test_pagination_boundaries(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    total = 7
+    pages = math.ceil(total / 2)
+    assert page_file(out, f"/page/{pages}/").is_file()
+    assert not page_file(out, f"/page/{pages + 1}/").exists()
+    assert not page_file(out, "/page/1/").exists()
+    first = parse(page_file(out, "/"))
+    assert first.select_one("a[rel=prev]") is None
+    assert first.select_one("a[rel=next]")["href"] == "/page/2/"
+    last = parse(page_file(out, f"/page/{pages}/"))
+    assert last.select_one("a[rel=next]") is None
+    assert last.select_one("a[rel=prev]")["href"] == f"/page/{pages - 1}/"
+    listed = [href for n in range(1, pages + 1) for href in cards(out, "/" if n == 1 else f"/page/{n}/")]
+    assert len(listed) == total == len(set(listed))
+
+
+def test_lists_are_newest_first(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    soup = parse(page_file(out, "/topics/research/"))
+    times = [t["datetime"] for t in soup.select("article.card time")]
+    assert times == sorted(times, reverse=True)
+
+
+def test_drafts_and_future_articles_are_not_published(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    assert not (out / "policy" / "draft").exists()
+    assert not (out / "policy" / "future").exists()
+    for page in html_files(out):
+        text = page.read_text(encoding="utf-8")
+        assert "must not appear" not in text and "far future" not in text, page
+
+
+def test_related_links_point_at_other_existing_articles(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    article_pages = [p for p in html_files(out) if parse(p).select_one("article.article")]
+    assert len(article_pages) == 7
+    for page in article_pages:
+        soup = parse(page)
+        own = url_of(out, page)
+        related = soup.find(id="related-heading")
+        assert related is not None, own
+        links = [str(a["href"]) for a in related.find_parent("section").select("a")]
+        assert 1 <= len(links) <= 3
+        assert own not in links
+        for href in links:
+            assert parse(page_file(out, href)).select_one("article.article"), href
+
+
+def test_rare_shared_tag_ranks_first(basic: tuple[Path, BuildResult]) -> None:
+    soup = parse(page_file(basic[1].output, "/research/rare-tag/"))
+    first = soup.find(id="related-heading").find_parent("section").select_one("a")
+    assert first["href"] == "/research/sparse-followup/"
+
+
+def test_article_page_shows_provenance(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    soup = parse(page_file(out, "/policy/eu-code-reaction/"))
+    assert soup.h1.get_text() == "Labs react to the EU code of practice"
+    times = soup.select(".article-meta time")
+    assert times[0]["datetime"] == "2026-03-03T09:30:00+01:00"
+    assert times[1]["datetime"].startswith("2026-03-04T00:00:00+01:00")
+    facts = {dt.get_text(): dt.find_next_sibling("dd").get_text(" ", strip=True) for dt in soup.select(".facts dt")}
+    assert facts["Sources reviewed"] == "1"
+    assert facts["Official sources"] == "0"
+    assert facts["Confidence"] == "Medium"
+    assert facts["Model"] == "test-model-1"
+    assert "AI-assisted" in facts["Review status"]
+    assert soup.select_one(".caution") is not None, "no official source: the caution line is shown"
+    assert soup.select_one(".byline").get_text() == "By Fixture Desk"
+    source = soup.select_one(".sources a")
+    assert source["href"] == "https://www.example-news.test/reaction" and source.get_text() == "Example News"
+    story = soup.find(id="story-heading").find_parent("section").a
+    assert story["href"] == "/stories/eu-code/"
+
+    official = parse(page_file(out, "/policy/eu-code/"))
+    assert official.select_one(".caution") is None
+    assert official.select_one(".why li").get_text() == "Providers now have a template for compliance."
+    assert official.select_one(".sources .badge.official") is not None
+    assert "85/100" in official.select_one(".badge.confidence").get_text()
+
+
+def test_story_page_lists_every_report(basic: tuple[Path, BuildResult]) -> None:
+    listed = cards(basic[1].output, "/stories/eu-code/")
+    assert sorted(listed) == ["/policy/eu-code-reaction/", "/policy/eu-code/"]
+
+
+def test_article_links_between_files_are_rewritten(basic: tuple[Path, BuildResult]) -> None:
+    soup = parse(page_file(basic[1].output, "/policy/eu-code-reaction/"))
+    hrefs = [a["href"] for a in soup.select(".body a")]
+    assert hrefs == ["/policy/eu-code/", "/policy/eu-code/#what-it-covers"]
+
+
+def test_hostile_markup_is_escaped(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    for page in html_files(out):
+        soup = parse(page)
+        assert soup.find("script") is None, page
+        for element in soup.find_all(True):
+            assert not any(attr.startswith("on") for attr in element.attrs), (page, element)
+            for attr in ("href", "src"):
+                value = element.get(attr)
+                assert not (isinstance(value, str) and value.strip().lower().startswith("javascript:")), (page, element)
+    soup = parse(page_file(out, "/research/distillation/"))
+    assert soup.h1.get_text().startswith("<script>alert('title')</script>")
+    assert '<script>alert("body")</script>' in soup.select_one(".body").get_text()
+    assert "[click me](javascript:alert(1))" in soup.select_one(".body").get_text()
+
+
+def test_right_to_left_article_sets_lang_and_dir(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    page = next(p for p in (out / "labs").iterdir() if p.is_dir())
+    soup = parse(page / "index.html")
+    assert soup.html["lang"] == "ar" and soup.html["dir"] == "rtl"
+    card = parse(page_file(out, "/topics/labs/")).select_one("article.card")
+    assert card["dir"] == "rtl"
+
+
+def test_topic_missing_from_site_yaml_still_works_with_a_warning(basic: tuple[Path, BuildResult]) -> None:
+    _, result = basic
+    assert any('topic "labs"' in w.message for w in result.warnings)
+    assert parse(page_file(result.output, "/topics/labs/")).h1.get_text() == "Labs"
+
+
+def test_topics_follow_site_yaml_order_and_names(basic: tuple[Path, BuildResult]) -> None:
+    soup = parse(page_file(basic[1].output, "/topics/"))
+    assert [a.get_text() for a in soup.select(".index-list > li > a")] == ["Policy & Law", "Research", "Labs"]
+
+
+def test_archive_has_year_and_month_pages(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    soup = parse(page_file(out, "/archive/"))
+    months = [a["href"] for a in soup.select(".months a")]
+    assert months == ["/archive/2026/03/", "/archive/2026/02/", "/archive/2026/01/"]
+    assert sorted(cards(out, "/archive/2026/01/")) == ["/research/rare-tag/", "/research/sparse-followup/"]
+
+
+def test_source_pages_group_by_outlet(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    assert sorted(cards(out, "/sources/example-news-test/")) == ["/policy/eu-code-reaction/", "/policy/eu-code/"]
+    soup = parse(page_file(out, "/sources/"))
+    assert "Example News" in [a.get_text() for a in soup.select(".index-list a")]
+
+
+def test_code_is_highlighted_and_tables_and_footnotes_render(basic: tuple[Path, BuildResult]) -> None:
+    out = basic[1].output
+    code = parse(page_file(out, "/research/distillation/")).select_one("pre.highlight code.language-python")
+    assert code is not None and code.select("span.k"), "keywords are highlighted"
+    body = parse(page_file(out, "/policy/eu-code/")).select_one(".body")
+    assert [th.get_text() for th in body.select("table th")] == ["Area", "Obligation"]
+    ref = body.select_one("sup.footnote-ref a")
+    assert body.find(id=ref["href"][1:]) is not None
+    assert body.select_one("h2#what-it-covers") is not None
+
+
+def test_output_is_deterministic(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("basic")
+    from digest.site import build_site
+
+    first = build_site(BuildOptions(source=site, output=tmp_path / "one")).output
+    second = build_site(BuildOptions(source=site, output=tmp_path / "two")).output
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_failed_build_leaves_previous_output_untouched(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("basic")
+    result = build(site)
+    before = {p: p.read_bytes() for p in result.output.rglob("*") if p.is_file()}
+    (site / "content" / "policy" / "broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        build(site)
+    after = {p: p.read_bytes() for p in result.output.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("basic")
+    out = build(site).output
+    assert page_file(out, "/research/benchmarks/").is_file()
+    (site / "content" / "research" / "benchmarks.md").unlink()
+    build(site)
+    assert not (out / "research" / "benchmarks").exists()
+    assert not (out / "tags" / "agents").exists()

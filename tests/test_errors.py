@@ -1,0 +1,117 @@
+"""Every class of bad input fails with `path:line: message`, all at once, writing nothing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from digest.errors import ContentError, Severity
+from digest.site import BuildOptions, build_site, load_site
+
+INVALID = Path(__file__).resolve().parent / "invalid"
+EXPECTED = yaml.safe_load((INVALID / "expected.yaml").read_text(encoding="utf-8"))
+REPO = Path(__file__).resolve().parent.parent
+
+SITE_YAML = "title: Errors\nbase_url: https://example.test/\ntopics:\n  news: {name: News}\n"
+GOOD = "---\ntitle: Good\ndate: 2026-01-01\ntags: [a]\nsources: [https://example.test/g]\nconfidence: 50\n---\nFine.\n"
+
+
+def make_site(root: Path, files: dict[str, bytes]) -> Path:
+    (root / "content" / "news").mkdir(parents=True)
+    (root / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    for name, data in files.items():
+        (root / "content" / "news" / name).write_bytes(data)
+    return root
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_article_is_reported_with_its_line(name: str, tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {name: (INVALID / name).read_bytes(), "good.md": GOOD.encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    errors = [p for p in failure.value.problems if p.severity is Severity.ERROR]
+    assert len(errors) == 1, errors
+    problem = errors[0]
+    assert problem.path == f"content/news/{name}"
+    assert problem.line == EXPECTED[name]["line"], str(problem)
+    assert EXPECTED[name]["message"] in problem.message
+    assert str(problem).startswith(f"content/news/{name}:{EXPECTED[name]['line']}: error: ")
+
+
+def test_all_problems_are_reported_in_one_run(tmp_path: Path) -> None:
+    files = {name: (INVALID / name).read_bytes() for name in EXPECTED}
+    site = make_site(tmp_path / "site", files)
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert {p.path for p in failure.value.problems if p.is_error} == {f"content/news/{name}" for name in EXPECTED}
+
+
+def test_cli_lists_every_error_exits_1_and_writes_nothing(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {name: (INVALID / name).read_bytes() for name in ("bad-url.md", "bad-date.md")})
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--source", str(site)], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert "content/news/bad-date.md:3: error: date:" in run.stderr
+    assert "content/news/bad-url.md:8: error: sources:" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (site / "_site").exists()
+
+
+def test_two_articles_with_the_same_url_name_both_files(tmp_path: Path) -> None:
+    other = GOOD.replace("title: Good", "title: Other\nslug: good")
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode(), "other.md": other.encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    (problem,) = failure.value.problems
+    assert problem.path == "content/news/other.md"
+    assert "URL /news/good/ is already used by content/news/good.md" in problem.message
+
+
+def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\nsumary: typo").encode()})
+    loaded = load_site(BuildOptions(source=site))
+    (problem,) = loaded.warnings
+    assert problem.severity is Severity.WARNING and problem.line == 7
+    assert problem.message == 'unknown field "sumary" (did you mean "summary"?); it is ignored'
+
+
+def test_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path: Path) -> None:
+    data = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()
+    site = make_site(tmp_path / "site", {"good.md": data})
+    loaded = load_site(BuildOptions(source=site))
+    assert [a.title for a in loaded.articles] == ["Good"]
+
+
+def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    (site / "site.yaml").write_text("title: X\nper_page: ten\ntimezone: Mars/Base\nbase_url: ftp://x\nlanguag: en\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    shown = [str(p) for p in failure.value.problems]
+    assert 'site.yaml:2: error: per_page: expected a whole number, found the text "ten"' in shown
+    assert any(s.startswith("site.yaml:3: error: timezone: expected an IANA time zone") for s in shown)
+    assert any(s.startswith("site.yaml:4: error: base_url: expected an absolute http(s) URL") for s in shown)
+    assert 'site.yaml:5: warning: unknown setting "languag" (did you mean "language"?); it is ignored' in shown
+
+
+def test_previous_output_survives_a_failed_cli_build(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    build_site(BuildOptions(source=site))
+    index = (site / "_site" / "index.html").read_bytes()
+    shutil.copy(INVALID / "confidence-range.md", site / "content" / "news" / "bad.md")
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site)], capture_output=True, text=True, check=False)
+    assert run.returncode == 1
+    assert (site / "_site" / "index.html").read_bytes() == index
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    bad_flag = subprocess.run([sys.executable, str(REPO / "build.py"), "--no-such-flag"], capture_output=True, text=True, check=False)
+    assert bad_flag.returncode == 2
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    into_source = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(site)], capture_output=True, text=True, check=False)
+    assert into_source.returncode == 2
+    assert "refusing" in into_source.stderr
