@@ -57,6 +57,9 @@ TEXT = (245, 247, 250)
 MUTED = (170, 182, 200)
 
 
+AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
 @dataclass(frozen=True)
 class FontChoice:
     path: str  # "" when no font file was found: Pillow's built-in font is used
@@ -122,7 +125,7 @@ def render_share_images(config: SiteConfig, index: SiteIndex) -> dict[str, bytes
     if not config.share_images:
         return {}
     cache = config.root / CACHE_FOLDER
-    fonts: dict[tuple[FontChoice, int], ImageFont.FreeTypeFont | ImageFont.ImageFont] = {}
+    fonts: dict[tuple[FontChoice, int], AnyFont] = {}
     files: dict[str, bytes] = {}
     for article in index.articles:
         if article.image:
@@ -177,10 +180,10 @@ class ShareCard:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], ImageFont.FreeTypeFont | ImageFont.ImageFont]) -> bytes:
+def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
     """Draw one 1200x630 PNG."""
 
-    def font(choice: FontChoice, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    def font(choice: FontChoice, size: int) -> AnyFont:
         if (choice, size) not in fonts:
             if choice.path:
                 layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
@@ -193,8 +196,9 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], ImageFont.Fre
     draw = ImageDraw.Draw(image)
     margin = 72
     draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
-    draw.text((margin, 56), card.site, font=font(card.label_font, 34), fill=MUTED, direction=_direction(card.site)[0])
-    draw.text((margin, 110), card.topic.upper(), font=font(card.topic_font, 30), fill=ACCENT, direction=_direction(card.topic)[0])
+    for text, choice, size, y, color in ((card.site, card.label_font, 34, 56, MUTED), (card.topic.upper(), card.topic_font, 30, 110, ACCENT)):
+        face = font(choice, size)
+        draw.text((margin, y), text, font=face, fill=color, direction=_direction(text, face)[0])
 
     # The largest headline size whose wrapped lines fit above the badge.
     box_width, box_height = WIDTH - 2 * margin, 300
@@ -207,7 +211,7 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], ImageFont.Fre
     lines = lines[: box_height // line_height]
     y = 170
     for line in lines:
-        direction, language = _direction(line, card.rtl, card.lang)
+        direction, language = _direction(line, title_font, card.rtl, card.lang)
         width = draw.textlength(line, font=title_font, direction=direction, language=language)
         x = WIDTH - margin - width if card.rtl else margin
         draw.text((x, y), line, font=title_font, fill=TEXT, direction=direction, language=language)
@@ -220,18 +224,18 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], ImageFont.Fre
     draw.text((left + 24, top + 28), card.badge, font=badge_font, fill=TEXT, anchor="lm")
 
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
-def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, rtl: bool) -> list[str]:
+def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
     lines: list[str] = []
     current = ""
     for token in _TOKEN.findall(text):
         joiner = "" if not current or (_CJK.match(token[0]) and _CJK.match(current[-1])) else " "
         candidate = current + joiner + token
-        if current and draw.textlength(candidate, font=font, direction=_direction(candidate, rtl)[0]) > width:
+        if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
             lines.append(current)
             current = token
         else:
@@ -241,9 +245,10 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.FreeTypeFont | Im
     return lines
 
 
-def _direction(text: str, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:
-    """(direction, language) for raqm; the basic layout accepts neither."""
-    if features.check("raqm") and (rtl or _ARABIC.search(text)):
+def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:
+    """(direction, language) for raqm; the basic layout (and Pillow's own font) accepts neither."""
+    shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
+    if shaped and (rtl or _ARABIC.search(text)):
         return "rtl", lang or "ar"
     return None, None
 
