@@ -269,7 +269,7 @@ class _FrontMatter:
         author = self.get("author", _text, "")
         lang = self.get("lang", _lang, self.config.language)
         draft = self.get("draft", _bool, False)
-        image = self.get("image", _image, "")
+        image = self.get("image", self._image, "")
         slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
         topic = self._topic()
         if not slug:
@@ -303,8 +303,22 @@ class _FrontMatter:
             draft=draft,
             body=body,
             body_line=body_line,
-            image=_image_path(image, self.shown),
+            image=image,
         )
+
+    def _image(self, value: Any, entry: Entry) -> str:
+        """An http(s) URL as is; a local image must exist (``content/...`` or ``static/...``)."""
+        image = _image_path(_image(value, entry), self.shown)
+        if "://" in image:
+            return image
+        from .render import find_static
+
+        found = (self.config.root / "content" / image.lstrip("/")).is_file()
+        if image.startswith("/static/"):
+            found = found or find_static(self.config, image.removeprefix("/static/")) is not None
+        if not found:
+            raise _Invalid(f"expected an image file at content{image} or a static file, found none")
+        return image
 
     def _date(self, value: Any, entry: Entry) -> datetime:
         return to_datetime(value, self.config)

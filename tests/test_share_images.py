@@ -10,6 +10,7 @@ from PIL import Image, features
 from published import copy_site
 
 import digest.images
+from digest.errors import ContentError
 from digest.images import find_font, script_of
 from digest.site import BuildOptions, build_site, load_site
 
@@ -96,3 +97,15 @@ def test_share_images_can_be_turned_off(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").rglob("share.png"))
     html = (tmp_path / "out" / "lab" / "old-news" / "index.html").read_text(encoding="utf-8")
     assert 'name="twitter:card" content="summary"' in html
+
+
+def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    page = source / "content" / "lab" / "own-image.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("image: cover.png", "image: nope.png"), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(source, tmp_path / "out")
+    assert [str(p) for p in caught.value.problems] == [
+        "content/lab/own-image.md:7: error: image: expected an image file at content/lab/nope.png or a static file, found none"
+    ]
+    assert not (tmp_path / "out").exists()
