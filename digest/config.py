@@ -46,6 +46,9 @@ class SiteConfig:
     home_topic_count: int = 3
     permalink: str = "/{topic}/{slug}/"
     allow_html: bool = False
+    feed_items: int = 20
+    feed_full_content: bool = True
+    share_images: bool = True
     topics: tuple[TopicInfo, ...] = ()
     path: str = "site.yaml"
     topic_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -83,7 +86,7 @@ def _not_negative(value: Any) -> str | None:
     return None if value >= 0 else f"a whole number of at least 0, found {value}"
 
 
-def _base_url(value: Any) -> str | None:
+def check_base_url(value: Any) -> str | None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return f'an absolute http(s) URL such as "https://example.org/", found "{value}"'
@@ -124,7 +127,7 @@ def _language(value: Any) -> str | None:
 OPTIONS: tuple[Option, ...] = (
     Option("title", str, "Site name, shown in the header, titles and feeds."),
     Option("description", str, "One sentence about the site, for the home page and meta tags."),
-    Option("base_url", str, "Absolute URL the site is published at, e.g. https://example.org/digest/.", _base_url),
+    Option("base_url", str, "Absolute URL the site is published at, e.g. https://example.org/digest/.", check_base_url),
     Option("language", str, "Default language tag of articles (e.g. en).", _language),
     Option("timezone", str, "IANA time zone for dates written without one (e.g. America/New_York).", _timezone),
     Option("output_dir", str, "Folder the site is written to, relative to the site folder.", _output_dir),
@@ -134,6 +137,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("home_topic_count", int, "Top stories shown per topic on the home page.", _not_negative),
     Option("permalink", str, "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink),
     Option("allow_html", bool, "Pass raw HTML in article bodies through a sanitizer instead of escaping it."),
+    Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _positive),
+    Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
+    Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
     Option("topics", dict, "Mapping of topic slug to {name, description}; its order is the display order."),
 )
 

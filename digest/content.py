@@ -69,6 +69,7 @@ class Article:
     draft: bool
     body: str
     body_line: int  # file line on which the Markdown body starts
+    image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
 
     @property
     def dir(self) -> str:
@@ -117,6 +118,9 @@ FIELDS: tuple[Field, ...] = (
     Field("slug", "URL name of the article; defaults to the file name."),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`."),
     Field("draft", "`true` keeps the article out of the published site."),
+    Field(
+        "image", "Share image for social cards and feeds: an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card."
+    ),
 )
 KNOWN = [f.name for f in FIELDS]
 
@@ -267,6 +271,7 @@ class _FrontMatter:
         author = self.get("author", _text, "")
         lang = self.get("lang", _lang, self.config.language)
         draft = self.get("draft", _bool, False)
+        image = self.get("image", self._image, "")
         slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
         topic = self._topic()
         if not slug:
@@ -300,7 +305,22 @@ class _FrontMatter:
             draft=draft,
             body=body,
             body_line=body_line,
+            image=image,
         )
+
+    def _image(self, value: Any, entry: Entry) -> str:
+        """An http(s) URL as is; a local image must exist (``content/...`` or ``static/...``)."""
+        image = _image_path(_image(value, entry), self.shown)
+        if "://" in image:
+            return image
+        from .render import find_static
+
+        found = (self.config.root / "content" / image.lstrip("/")).is_file()
+        if image.startswith("/static/"):
+            found = found or find_static(self.config, image.removeprefix("/static/")) is not None
+        if not found:
+            raise _Invalid(f"expected an image file at content{image} or a static file, found none")
+        return image
 
     def _date(self, value: Any, entry: Entry) -> datetime:
         return to_datetime(value, self.config)
@@ -394,6 +414,25 @@ def check_url(url: str) -> str | None:
     if not parts.hostname:
         return f'expected a URL with a host name, found "{text[:80]}"'
     return None
+
+
+def _image(value: Any, entry: Entry) -> str:
+    text = _text(value, entry)
+    if "://" in text:
+        bad = check_url(text)
+        if bad:
+            raise _Invalid(bad)
+    elif not text or any(ch.isspace() for ch in text) or ".." in text.split("/"):
+        raise _Invalid(f'expected an http(s) URL or a path such as "/img/card.png", found "{text[:80]}"')
+    return text
+
+
+def _image_path(image: str, shown: str) -> str:
+    """A relative image path names a file beside the article (content assets keep their folders)."""
+    if not image or "://" in image or image.startswith("/"):
+        return image
+    folder = shown.split("/", 1)[1].rsplit("/", 1)[0] if shown.count("/") > 1 else ""
+    return "/" + "/".join(p for p in (folder, image) if p)
 
 
 def _text(value: Any, entry: Entry) -> str:

@@ -11,12 +11,13 @@ list page it appears on.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import traceback
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -26,6 +27,9 @@ from .config import SiteConfig
 from .errors import TemplateError
 from .index import SiteIndex
 from .pages import MONTHS, Page
+
+if TYPE_CHECKING:
+    from .seo import PageMeta
 
 BUNDLED = Path(__file__).resolve().parent.parent
 
@@ -47,7 +51,34 @@ class SiteUrls:
         return self.base_path + url.lstrip("/")
 
     def absolute(self, url: str) -> str:
+        """An absolute URL; URLs that already have a scheme are returned unchanged."""
+        if "://" in url:
+            return url
         return self.origin + self.path(url)
+
+
+def find_static(config: SiteConfig, name: str) -> Path | None:
+    """The file ``static/<name>`` is copied from: the site's own, else the bundled one."""
+    for folder in (config.root / "static", BUNDLED / "static"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def hashed_name(name: str, data: bytes) -> str:
+    """``css/site.css`` -> ``css/site.1a2b3c4d5e.css``: a new name whenever the content changes."""
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.{digest}.{suffix}" if dot and "/" not in suffix else f"{name}.{digest}"
+
+
+def hashed_static_copies(copies: dict[str, Path]) -> dict[str, Path]:
+    """A content-hashed twin of every static file, so hosts may cache them for a year."""
+    twins = {}
+    for url, path in copies.items():
+        if url.startswith("/static/"):
+            twins["/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes())] = path
+    return twins
 
 
 def format_date(moment: datetime) -> str:
@@ -70,8 +101,22 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = lambda moment: moment.isoformat()
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
-    env.globals["asset"] = lambda name: urls.path("/static/" + name)
+    hashed: dict[str, str] = {}  # read and hash each static file once per build
+
+    def asset(name: str) -> str:
+        if name not in hashed:
+            hashed[name] = urls.path("/static/" + asset_name(config, name))
+        return hashed[name]
+
+    env.globals["asset"] = asset
+    env.filters["jsonld"] = script_json
     return env
+
+
+def asset_name(config: SiteConfig, name: str) -> str:
+    """The content-hashed name of a static file (the plain name if it does not exist)."""
+    found = find_static(config, name)
+    return hashed_name(name, found.read_bytes()) if found else name
 
 
 def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
@@ -80,6 +125,7 @@ def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict
     env.globals["nav_topics"] = index.topics
     env.globals["topic_of"] = index.topic_of
     card = _template(env, "_card.html")
+    env.globals["page_meta"] = lambda page: describe_page(config, index, page)
     env.globals["cards"] = {a.path: Markup(_call(card.render, "_card.html", article=a)) for a in index.articles}
     files: dict[str, bytes] = {}
     for page in pages:
@@ -87,6 +133,18 @@ def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict
         html = _call(template.render, page.template, page=page, **page.context)
         files[page.url] = html.encode("utf-8")
     return files
+
+
+def describe_page(config: SiteConfig, index: SiteIndex, page: Page) -> PageMeta:
+    from .seo import page_meta
+
+    return page_meta(config, SiteUrls(config), index, page)
+
+
+def script_json(value: Any) -> Markup:
+    from .seo import script_json as dump
+
+    return dump(value)
 
 
 def _template(env: jinja2.Environment, name: str) -> jinja2.Template:

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .config import SiteConfig, load_config
+from .config import SiteConfig, check_base_url, load_config
 from .content import Article, load_articles
-from .errors import ContentError, Problem, error
+from .errors import ContentError, Problem, UsageError, error
+from .feeds import render_feeds
+from .images import font_problems, render_share_images
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
 from .output import check_output_dir, publish, url_to_relpath
 from .pages import Page, plan_pages
-from .render import BUNDLED, render_site
+from .relative import relativize_pages
+from .render import BUNDLED, hashed_static_copies, render_site
+from .seo import render_seo_files
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,8 @@ class BuildOptions:
     output: Path | None = None  # default: site.yaml's output_dir inside the source
     include_drafts: bool = False
     include_future: bool = False
+    base_url: str | None = None  # overrides site.yaml's base_url for this build (previews)
+    relative: bool = False  # make internal links in pages relative, so the folder works from disk
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,7 @@ class LoadedSite:
     pages: list[Page]
     copies: dict[str, Path]  # output URL -> file copied as-is
     warnings: list[Problem] = field(default_factory=list)
+    relative: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
+    config = override_base_url(config, options.base_url)
     articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
     problems += more
     bodies, more = render_bodies(config, articles)
@@ -74,10 +82,22 @@ def load_site(options: BuildOptions) -> LoadedSite:
     problems += more
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
+    copies |= hashed_static_copies(copies)
     problems += find_page_collisions(pages, copies)
+    problems += font_problems(config, index)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    return LoadedSite(config, articles, bodies, index, pages, copies, sorted(problems))
+    return LoadedSite(config, articles, bodies, index, pages, copies, sorted(problems), options.relative)
+
+
+def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
+    """Apply ``--base-url``: the same check as site.yaml's, but a usage error."""
+    if base_url is None:
+        return config
+    bad = check_base_url(base_url)
+    if bad:
+        raise UsageError(f"--base-url: expected {bad}")
+    return replace(config, base_url=base_url)
 
 
 def find_copies(config: SiteConfig) -> dict[str, Path]:
@@ -129,7 +149,14 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
 
 
 def render_site_files(site: LoadedSite) -> dict[str, bytes]:
-    return render_site(site.config, site.index, site.pages)
+    """Pages, feeds, sitemaps and share images, all in memory."""
+    files = render_site(site.config, site.index, site.pages)
+    files.update(render_feeds(site.config, site.index, site.bodies))
+    files.update(render_seo_files(site.config, site.index, site.pages))
+    files.update(render_share_images(site.config, site.index))
+    if site.relative:
+        files = relativize_pages(site.config, files)
+    return files
 
 
 def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
@@ -146,4 +173,4 @@ def build_site(options: BuildOptions) -> BuildResult:
     check_output_dir(output, site.config.root)
     files = render_site_files(site)
     written = publish(output, files, site.copies)
-    return BuildResult(len(site.articles), len(files), written, time.perf_counter() - started, output, site.warnings)
+    return BuildResult(len(site.articles), len(site.pages), written, time.perf_counter() - started, output, site.warnings)

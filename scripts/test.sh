@@ -6,6 +6,25 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
+# System packages the tests need (each check is quick when already installed):
+# a Java runtime for the Nu HTML Checker, Noto fonts for the share images and
+# libraqm so Pillow shapes Arabic text.
+apt_packages=()
+command -v java >/dev/null || apt_packages+=(default-jre-headless)
+command -v npm >/dev/null || apt_packages+=(npm)
+[ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf ] || apt_packages+=(fonts-noto-core)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || apt_packages+=(fonts-noto-cjk)
+python3 -c "from PIL import features; raise SystemExit(not features.check('raqm'))" || apt_packages+=(libraqm0)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+    echo "installing ${apt_packages[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+# The Nu HTML Checker, pinned, into the repository's (git-ignored) node_modules/.
+VNU_VERSION=26.9.27
+if [ "$(node -p "require('./node_modules/vnu-jar/package.json').version" 2>/dev/null)" != "$VNU_VERSION" ]; then
+    npm install --no-save --no-audit --no-fund --silent "vnu-jar@$VNU_VERSION"
+fi
+
 python3 -m ruff check .
 python3 -m ruff format --check .
 python3 -m mypy

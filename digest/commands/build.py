@@ -13,10 +13,19 @@ HELP = "build the site (the default when no verb is given)"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser)
+    parser.add_argument("--base-url", default=None, metavar="URL", help="publish at this URL for this build only (previews), instead of site.yaml's base_url")
+    parser.add_argument("--relative", action="store_true", help="make internal links relative, so the output folder also works opened from disk")
 
 
 def options_from(args: argparse.Namespace) -> BuildOptions:
-    return BuildOptions(source=args.source, output=args.output, include_drafts=args.drafts, include_future=args.future)
+    return BuildOptions(
+        source=args.source,
+        output=args.output,
+        include_drafts=args.drafts,
+        include_future=args.future,
+        base_url=getattr(args, "base_url", None),
+        relative=getattr(args, "relative", False),
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,244 @@
+"""Stage 6b, feeds: Atom 1.0 and JSON Feed 1.1 for the site, each topic and each tag.
+
+In: ``SiteConfig``, ``SiteIndex`` and rendered bodies. Out: ``{url_path: bytes}``
+(``/feed.xml``, ``/feed.json``, ``/topics/<t>/feed.xml``, ...); nothing touches
+the disk. Every URL is absolute and made by :class:`~digest.render.SiteUrls`;
+entry ids are tag URIs built from the host, the publication date and the
+article's path, so they stay the same from build to build.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import SiteConfig
+from .content import Article
+from .images import share_image_url
+from .index import SiteIndex
+from .markdown import RenderedBody
+from .pages import Page
+from .render import SiteUrls
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR = "AI News Digest"
+_ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """Where one subscribable feed lives, for ``<link rel="alternate">`` and subscribe links."""
+
+    title: str
+    base: str  # site path of the folder holding feed.xml and feed.json
+
+    @property
+    def atom(self) -> str:
+        return self.base + "feed.xml"
+
+    @property
+    def json(self) -> str:
+        return self.base + "feed.json"
+
+
+@dataclass(frozen=True)
+class Feed:
+    link: FeedLink
+    description: str
+    page_url: str  # the HTML page the feed mirrors
+    articles: tuple[Article, ...]  # newest first, already cut to feed_items
+
+
+def site_feed_link(config: SiteConfig) -> FeedLink:
+    return FeedLink(config.title, "/")
+
+
+def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
+    """The feeds a page advertises: the site's, plus its topic's or tag's."""
+    links = [site_feed_link(config)]
+    topic = page.context.get("topic")
+    tag = page.context.get("tag")
+    kind = page.context.get("kind")
+    if tag is not None and kind == "tag":
+        links.append(FeedLink(f"{config.title}: {tag.name}", tag.url))
+    elif topic is not None and kind in ("topic", None):
+        links.append(FeedLink(f"{config.title}: {topic.name}", topic.url))
+    return tuple(links)
+
+
+def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
+    """One feed for the whole site, one per topic and one per tag."""
+    count = config.feed_items
+    feeds = [Feed(site_feed_link(config), config.description, "/", index.articles[:count])]
+    for topic in index.topics:
+        description = topic.description or f"Stories about {topic.name}."
+        feeds.append(Feed(FeedLink(f"{config.title}: {topic.name}", topic.url), description, topic.url, topic.articles[:count]))
+    for tag in index.tags:
+        feeds.append(Feed(FeedLink(f"{config.title}: {tag.name}", tag.url), f"Stories tagged {tag.name}.", tag.url, tag.articles[:count]))
+    return feeds
+
+
+def render_feeds(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedBody]) -> dict[str, bytes]:
+    """Every feed of the site as ``{url: bytes}``."""
+    urls = SiteUrls(config)
+    newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
+    files: dict[str, bytes] = {}
+    made: dict[str, FeedEntry] = {}  # an article appears in several feeds; build its entry once
+    for feed in plan_feeds(config, index):
+        entries = []
+        for article in feed.articles:
+            if article.path not in made:
+                made[article.path] = FeedEntry.make(config, index, urls, article, bodies[article.path])
+            entries.append(made[article.path])
+        updated = max((a.last_modified for a in feed.articles), default=newest)
+        files[feed.link.atom] = atom_feed(config, urls, feed, entries, updated)
+        files[feed.link.json] = json_feed(config, urls, feed, entries)
+    return files
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One article as both feed formats need it: absolute URLs, formatted dates."""
+
+    id: str
+    url: str
+    title: str
+    published: str
+    updated: str
+    author: str
+    summary: str
+    content_html: str  # "" when the site sends only summaries
+    categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
+    sources: tuple[tuple[str, str, bool], ...]  # (url, name, official)
+    language: str
+    image: str
+
+    @staticmethod
+    def make(config: SiteConfig, index: SiteIndex, urls: SiteUrls, article: Article, body: RenderedBody) -> FeedEntry:
+        topic = index.topic_of[article.topic]
+        categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
+        categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
+        image = share_image_url(config, article)
+        return FeedEntry(
+            id=entry_id(config, article),
+            url=urls.absolute(article.url),
+            title=article.title,
+            published=rfc3339(article.date),
+            updated=rfc3339(article.last_modified),
+            author=article.author or config.title,
+            summary=body.summary,
+            content_html=absolute_links(urls, body.html) if config.feed_full_content else "",
+            categories=tuple(categories),
+            sources=tuple((s.url, s.name, s.official) for s in article.sources),
+            language=article.lang,
+            image=urls.absolute(image) if image.startswith("/") else image,
+        )
+
+
+def entry_id(config: SiteConfig, article: Article) -> str:
+    """A tag URI (RFC 4151): stable while the host, date and URL stay the same."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    return f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}"
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def absolute_links(urls: SiteUrls, html: str) -> str:
+    """Feed readers show bodies out of context: make ``/digest/x/`` links absolute."""
+    return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+
+
+def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[FeedEntry], updated: datetime) -> bytes:
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
+    _text(root, "id", urls.absolute(feed.link.atom))
+    _text(root, "title", feed.link.title)
+    if feed.description:
+        _text(root, "subtitle", feed.description)
+    ET.SubElement(root, "link", {"rel": "self", "type": "application/atom+xml", "href": urls.absolute(feed.link.atom)})
+    ET.SubElement(root, "link", {"rel": "alternate", "type": "text/html", "href": urls.absolute(feed.page_url)})
+    _text(root, "updated", rfc3339(updated))
+    author = ET.SubElement(root, "author")
+    _text(author, "name", config.title)
+    _text(author, "uri", urls.absolute("/"))
+    _text(root, "generator", GENERATOR)
+    for entry in entries:
+        item = ET.SubElement(root, "entry", {"{http://www.w3.org/XML/1998/namespace}lang": entry.language})
+        _text(item, "id", entry.id)
+        _text(item, "title", entry.title)
+        ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
+        _text(item, "published", entry.published)
+        _text(item, "updated", entry.updated)
+        _text(_sub(item, "author"), "name", entry.author)
+        for term, label, scheme in entry.categories:
+            ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
+        for url, name, _official in entry.sources:
+            ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": url, "title": name})
+        if entry.image:
+            kind = mimetypes.guess_type(urlsplit(entry.image).path)[0]
+            ET.SubElement(item, "link", {"rel": "enclosure", "href": entry.image} | ({"type": kind} if kind else {}))
+        if entry.summary:
+            _text(item, "summary", entry.summary, {"type": "text"})
+        if entry.content_html:
+            _text(item, "content", entry.content_html + sources_html(entry), {"type": "html"})
+    ET.indent(root)
+    text: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
+
+
+def sources_html(entry: FeedEntry) -> str:
+    """The sources as a list under the body, for readers that ignore rel=related links."""
+    from html import escape
+
+    items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a>{" (official)" if official else ""}</li>' for url, name, official in entry.sources)
+    return f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else ""
+
+
+def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[FeedEntry]) -> bytes:
+    items: list[dict[str, Any]] = []
+    for entry in entries:
+        item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
+        if entry.content_html:
+            item["content_html"] = entry.content_html + sources_html(entry)
+        else:
+            item["content_text"] = entry.summary or entry.title
+        if entry.summary:
+            item["summary"] = entry.summary
+        if entry.image:
+            item["image"] = entry.image
+        item["date_published"] = entry.published
+        item["date_modified"] = entry.updated
+        item["authors"] = [{"name": entry.author}]
+        item["tags"] = [label for _term, label, _scheme in entry.categories]
+        item["language"] = entry.language
+        item["_digest"] = {"sources": [{"url": url, "name": name, "official": official} for url, name, official in entry.sources]}
+        items.append(item)
+    document: dict[str, Any] = {
+        "version": JSON_FEED_VERSION,
+        "title": feed.link.title,
+        "home_page_url": urls.absolute(feed.page_url),
+        "feed_url": urls.absolute(feed.link.json),
+        "description": feed.description,
+        "language": config.language,
+        "authors": [{"name": config.title, "url": urls.absolute("/")}],
+        "items": items,
+    }
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _sub(parent: ET.Element, tag: str) -> ET.Element:
+    return ET.SubElement(parent, tag)
+
+
+def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs or {})
+    element.text = text
+    return element

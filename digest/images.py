@@ -1,0 +1,264 @@
+"""Stage 6c, share images: a 1200x630 PNG card for each article, drawn with Pillow.
+
+In: ``SiteConfig`` and ``SiteIndex``. Out: ``{url_path: bytes}`` with one
+``<article url>share.png`` per article that names no ``image`` of its own.
+
+The card shows the site name, the topic, the headline and the confidence
+badge. Fonts come from the site's or the repository's ``fonts/`` folder, then
+from Debian's Noto and DejaVu packages; Arabic is shaped right to left with
+Pillow's raqm layout, Chinese and Japanese use Noto Sans CJK. A missing font
+gives a warning at load time and Pillow's own font in the picture.
+
+Drawing is the slow part, so every image is cached under the site's
+``.digest-cache/share-images/`` folder, keyed by a hash of everything that
+goes into it; an image is redrawn only when one of its inputs changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import PIL
+from PIL import Image, ImageDraw, ImageFont, features
+
+from .config import SiteConfig
+from .content import Article
+from .errors import Problem, warning
+from .index import SiteIndex
+
+WIDTH, HEIGHT = 1200, 630
+IMAGE_NAME = "share.png"
+DRAWING_VERSION = "1"  # bump when the layout changes, so cached images are redrawn
+CACHE_FOLDER = Path(".digest-cache") / "share-images"
+SYSTEM_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/opentype/noto"),
+    Path("/usr/share/fonts/truetype/dejavu"),
+)
+# Bold faces per script, best first: (file name, face index inside a .ttc collection).
+FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
+    "latin": (("NotoSans-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
+    "arabic": (("NotoSansArabic-Bold.ttf", 0), ("NotoNaskhArabic-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
+    "cjk": (("NotoSansCJK-Bold.ttc", 2), ("NotoSansCJKsc-Bold.otf", 0), ("NotoSerifCJK-Bold.ttc", 2)),
+}
+CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face index in Noto's CJK collection
+_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+")
+BADGE_COLORS = {"High": (22, 128, 72), "Medium": (176, 112, 0), "Low": (184, 44, 44)}
+BACKGROUND = (16, 24, 40)
+ACCENT = (94, 160, 255)
+TEXT = (245, 247, 250)
+MUTED = (170, 182, 200)
+
+
+AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+@dataclass(frozen=True)
+class FontChoice:
+    path: str  # "" when no font file was found: Pillow's built-in font is used
+    index: int
+
+
+def share_image_url(config: SiteConfig, article: Article) -> str:
+    """The article's share image: its own ``image`` (URL or site path), else its card, else ""."""
+    if article.image:
+        return article.image
+    return article.url + IMAGE_NAME if config.share_images else ""
+
+
+def script_of(text: str) -> str:
+    if _ARABIC.search(text):
+        return "arabic"
+    if _CJK.search(text):
+        return "cjk"
+    return "latin"
+
+
+def font_dirs(config: SiteConfig) -> list[Path]:
+    from .render import BUNDLED
+
+    return [config.root / "fonts", BUNDLED / "fonts", *SYSTEM_FONT_DIRS]
+
+
+def find_font(config: SiteConfig, script: str, lang: str = "") -> FontChoice:
+    """The first installed font for *script*, or an empty choice."""
+    for name, index in FONT_CHOICES[script]:
+        for folder in font_dirs(config):
+            if (folder / name).is_file():
+                if name.startswith("NotoSansCJK") and name.endswith(".ttc"):
+                    index = CJK_FACE.get(lang.lower(), CJK_FACE.get(lang.split("-")[0].lower(), index))
+                return FontChoice(str(folder / name), index)
+    return FontChoice("", 0)
+
+
+def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
+    """Warnings for scripts used in headlines that no installed font can draw."""
+    if not config.share_images:
+        return []
+    needed: dict[str, str] = {"latin": config.path}
+    for article in index.articles:
+        if not article.image:
+            needed.setdefault(script_of(article.title), article.path)
+    problems = []
+    for script, where in sorted(needed.items()):
+        if not find_font(config, script).path:
+            wanted = ", ".join(name for name, _ in FONT_CHOICES[script])
+            problems.append(
+                warning(
+                    where, 0, f"share images: no {script} font found (looked for {wanted}); install fonts-noto-core and fonts-noto-cjk or put one in fonts/"
+                )
+            )
+    if not features.check("raqm") and "arabic" in needed:
+        problems.append(warning(needed["arabic"], 0, "share images: Pillow has no raqm layout (install libraqm0), so Arabic headlines are drawn unshaped"))
+    return problems
+
+
+def render_share_images(config: SiteConfig, index: SiteIndex) -> dict[str, bytes]:
+    """A cached PNG card for every article without an image of its own."""
+    if not config.share_images:
+        return {}
+    cache = config.root / CACHE_FOLDER
+    fonts: dict[tuple[FontChoice, int], AnyFont] = {}
+    files: dict[str, bytes] = {}
+    for article in index.articles:
+        if article.image:
+            continue
+        card = ShareCard.of(config, index, article)
+        key = card.cache_key()
+        cached = cache / f"{key}.png"
+        try:
+            data = cached.read_bytes()
+        except OSError:
+            data = draw_card(card, fonts)
+            _store(cached, data)
+        files[article.url + IMAGE_NAME] = data
+    return files
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    """Everything that goes into one image; its hash is the cache key."""
+
+    site: str
+    topic: str
+    title: str
+    badge: str
+    badge_color: tuple[int, int, int]
+    lang: str
+    rtl: bool
+    title_font: FontChoice
+    label_font: FontChoice
+    topic_font: FontChoice
+
+    @staticmethod
+    def of(config: SiteConfig, index: SiteIndex, article: Article) -> ShareCard:
+        topic = index.topic_of[article.topic].name
+        score = f" · {article.confidence}/100" if article.confidence is not None else ""
+        return ShareCard(
+            site=config.title,
+            topic=topic,
+            title=article.title,
+            badge=f"{article.confidence_label} confidence{score}",
+            badge_color=BADGE_COLORS.get(article.confidence_label, (90, 98, 112)),
+            lang=article.lang,
+            rtl=article.dir == "rtl",
+            title_font=find_font(config, script_of(article.title), article.lang),
+            label_font=find_font(config, script_of(config.title)),
+            topic_font=find_font(config, script_of(topic)),
+        )
+
+    def cache_key(self) -> str:
+        raqm = features.check("raqm")
+        text = repr((DRAWING_VERSION, PIL.__version__, raqm, self))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
+    """Draw one 1200x630 PNG."""
+
+    def font(choice: FontChoice, size: int) -> AnyFont:
+        if (choice, size) not in fonts:
+            if choice.path:
+                layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+                fonts[(choice, size)] = ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout)
+            else:
+                fonts[(choice, size)] = ImageFont.load_default(size)
+        return fonts[(choice, size)]
+
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    margin = 72
+    draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
+    for text, choice, size, y, color in ((card.site, card.label_font, 34, 56, MUTED), (card.topic.upper(), card.topic_font, 30, 110, ACCENT)):
+        face = font(choice, size)
+        draw.text((margin, y), text, font=face, fill=color, direction=_direction(text, face)[0])
+
+    # The largest headline size whose wrapped lines fit above the badge.
+    box_width, box_height = WIDTH - 2 * margin, 300
+    for size in (72, 64, 56, 48, 42, 36, 32):
+        title_font = font(card.title_font, size)
+        lines = wrap(draw, card.title, title_font, box_width, card.rtl)
+        line_height = int(size * 1.3)
+        if len(lines) * line_height <= box_height:
+            break
+    lines = lines[: box_height // line_height]
+    y = 170
+    for line in lines:
+        direction, language = _direction(line, title_font, card.rtl, card.lang)
+        width = draw.textlength(line, font=title_font, direction=direction, language=language)
+        x = WIDTH - margin - width if card.rtl else margin
+        draw.text((x, y), line, font=title_font, fill=TEXT, direction=direction, language=language)
+        y += line_height
+
+    badge_font = font(FontChoice(card.label_font.path, card.label_font.index), 30)
+    width = draw.textlength(card.badge, font=badge_font)
+    left, top = margin, HEIGHT - 72 - 56
+    draw.rounded_rectangle((left, top, left + width + 48, top + 56), radius=28, fill=card.badge_color)
+    draw.text((left + 24, top + 28), card.badge, font=badge_font, fill=TEXT, anchor="lm")
+
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=6)
+    return out.getvalue()
+
+
+def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
+    """Greedy line breaking on spaces, and between CJK characters."""
+    lines: list[str] = []
+    current = ""
+    for token in _TOKEN.findall(text):
+        joiner = "" if not current or (_CJK.match(token[0]) and _CJK.match(current[-1])) else " "
+        candidate = current + joiner + token
+        if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
+            lines.append(current)
+            current = token
+        else:
+            current = candidate
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:
+    """(direction, language) for raqm; the basic layout (and Pillow's own font) accepts neither."""
+    shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
+    if shaped and (rtl or _ARABIC.search(text)):
+        return "rtl", lang or "ar"
+    return None, None
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write a cache file atomically; a cache that cannot be written is only slower."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:
+        pass

@@ -1,0 +1,51 @@
+"""Stage 6e, relative links (``--relative``): make a built site work opened from disk.
+
+In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files,
+with every internal ``href``/``src`` of each HTML page rewritten relative to
+that page (``/digest/tags/x/`` seen from ``/digest/business/y/`` becomes
+``../../tags/x/index.html``). Folder links get an explicit ``index.html``,
+because a browser reading files does not look for one. ``404.html`` keeps its
+root-relative links: a server shows it at any depth. Absolute URLs (canonical,
+OpenGraph, JSON-LD, feeds, sitemaps) are untouched.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .config import SiteConfig
+
+_LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+KEEP_ABSOLUTE = ("/404.html",)
+
+
+def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Rewrite internal links of every HTML page but 404.html."""
+    base = config.base_path
+    result: dict[str, bytes] = {}
+    for url, data in files.items():
+        if url in KEEP_ABSOLUTE or not url.endswith(("/", ".html")):
+            result[url] = data
+            continue
+        page = base + url.lstrip("/")
+        page_dir = page if page.endswith("/") else posixpath.dirname(page) + "/"
+        result[url] = relativize_html(data.decode("utf-8"), base, page_dir).encode("utf-8")
+    return result
+
+
+def relativize_html(html: str, base: str, page_dir: str) -> str:
+    return _LINK.sub(lambda m: m.group(1) + relative_link(m.group(2), base, page_dir) + '"', html)
+
+
+def relative_link(value: str, base: str, page_dir: str) -> str:
+    """*value* as seen from *page_dir*, if it points inside the site; else unchanged."""
+    if not value.startswith(base) or value.startswith("//"):
+        return value
+    path, mark, rest = value.partition("#")
+    path, query_mark, query = path.partition("?")
+    if path.endswith("/"):
+        path += "index.html"
+    relative = posixpath.relpath(path, page_dir.rstrip("/") or "/")
+    out = relative + (query_mark + query if query_mark else "")
+    return out + (mark + rest if mark else "")

@@ -1,0 +1,226 @@
+"""Stage 6d, search-engine files and metadata: sitemaps, robots.txt and JSON-LD.
+
+In: ``SiteConfig``, ``SiteIndex`` and the page plan. Out: ``{url_path: bytes}``
+for ``/sitemap.xml``, ``/news-sitemap.xml`` and ``/robots.txt``; and, for the
+templates, the JSON-LD objects of each page (``NewsArticle``,
+``BreadcrumbList``, ``WebSite``) serialised so that no title can end the
+``<script>`` element early. All URLs are absolute, made by ``SiteUrls``.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .content import Article
+from .feeds import FeedLink, feed_links
+from .images import share_image_url
+from .index import SiteIndex, Story, Year
+from .pages import Page
+from .render import SiteUrls
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+NEWS_WINDOW = timedelta(days=2)
+NEWS_LIMIT = 1000
+NOT_INDEXED = ("/404.html",)
+
+
+def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
+    urls = SiteUrls(config)
+    return {
+        "/sitemap.xml": sitemap(urls, index, pages),
+        "/news-sitemap.xml": news_sitemap(config, urls, index),
+        "/robots.txt": robots_txt(urls),
+    }
+
+
+def page_lastmod(page: Page, index: SiteIndex) -> str:
+    """The newest change among the articles a page shows (the site's newest otherwise)."""
+    context = page.context
+    articles: tuple[Article, ...] = ()
+    if isinstance(context.get("article"), Article):
+        articles = (context["article"],)
+    elif "articles" in context:
+        articles = tuple(context["articles"])
+    elif isinstance(context.get("story"), Story):
+        articles = context["story"].articles
+    elif isinstance(context.get("year"), Year):
+        articles = tuple(a for month in context["year"].months for a in month.articles)
+    if not articles:
+        articles = index.articles
+    newest = max((a.last_modified for a in articles), default=None)
+    return newest.isoformat(timespec="seconds") if newest else ""
+
+
+def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
+    """Every HTML page worth indexing, with the date of its newest change."""
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for page in sorted(pages, key=lambda p: p.url):
+        if page.url in NOT_INDEXED:
+            continue
+        entry = ET.SubElement(root, "url")
+        ET.SubElement(entry, "loc").text = urls.absolute(page.url)
+        lastmod = page_lastmod(page, index)
+        if lastmod:
+            ET.SubElement(entry, "lastmod").text = lastmod
+    return _xml(root)
+
+
+def news_language(lang: str) -> str:
+    """Google News wants ISO 639 codes, except zh-cn / zh-tw for Chinese."""
+    parts = lang.lower().split("-")
+    if parts[0] == "zh":
+        return "zh-tw" if any(p in ("tw", "hk", "hant") for p in parts[1:]) else "zh-cn"
+    return parts[0]
+
+
+def news_articles(index: SiteIndex) -> tuple[Article, ...]:
+    """Articles published in the two days before the newest one (at most 1,000)."""
+    if not index.articles:
+        return ()
+    newest = index.articles[0].date
+    return tuple(a for a in index.articles if newest - a.date <= NEWS_WINDOW)[:NEWS_LIMIT]
+
+
+def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:news": NEWS_NS})
+    for article in news_articles(index):
+        entry = ET.SubElement(root, "url")
+        ET.SubElement(entry, "loc").text = urls.absolute(article.url)
+        news = ET.SubElement(entry, "news:news")
+        publication = ET.SubElement(news, "news:publication")
+        ET.SubElement(publication, "news:name").text = config.title
+        ET.SubElement(publication, "news:language").text = news_language(article.lang)
+        ET.SubElement(news, "news:publication_date").text = article.date.isoformat(timespec="seconds")
+        ET.SubElement(news, "news:title").text = article.title
+    return _xml(root)
+
+
+def robots_txt(urls: SiteUrls) -> bytes:
+    lines = ["User-agent: *", "Allow: /", "", f"Sitemap: {urls.absolute('/sitemap.xml')}", f"Sitemap: {urls.absolute('/news-sitemap.xml')}", ""]
+    return "\n".join(lines).encode("utf-8")
+
+
+def _xml(root: ET.Element) -> bytes:
+    ET.indent(root)
+    text: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
+
+
+def script_json(value: Any) -> Markup:
+    """JSON for a ``<script>`` element: ``<``, ``>`` and ``&`` escaped, so ``</script>`` cannot close it."""
+    text = json.dumps(value, ensure_ascii=False, indent=None, separators=(", ", ": "))
+    for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return Markup(text)  # safe: every character that could end the element is escaped above
+
+
+def page_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page, image: str) -> list[dict[str, Any]]:
+    """The structured data of one page: NewsArticle on articles, WebSite on the home page, breadcrumbs."""
+    found: list[dict[str, Any]] = []
+    article = page.context.get("article")
+    if page.url == "/":
+        found.append(website_jsonld(config, urls))
+    if isinstance(article, Article):
+        found.append(article_jsonld(config, urls, index, article, page.description, image))
+    if page.crumbs:
+        found.append(breadcrumb_jsonld(urls, page))
+    return found
+
+
+def website_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "WebSite",
+        "name": config.title,
+        "description": config.description,
+        "url": urls.absolute("/"),
+        "inLanguage": config.language,
+        "publisher": publisher_jsonld(config, urls),
+    }
+
+
+def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
+    return {"@type": "Organization", "name": config.title, "url": urls.absolute("/")}
+
+
+def article_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, article: Article, description: str, image: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title,
+        "description": description,
+        "datePublished": article.date.isoformat(timespec="seconds"),
+        "dateModified": article.last_modified.isoformat(timespec="seconds"),
+        "author": {"@type": "Person", "name": article.author} if article.author else publisher_jsonld(config, urls),
+        "publisher": publisher_jsonld(config, urls),
+        "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
+        "url": urls.absolute(article.url),
+        "inLanguage": article.lang,
+        "articleSection": index.topic_of[article.topic].name,
+        "keywords": [tag.name for tag in index.tags_of[article.path]],
+        "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
+    }
+    if image:
+        data["image"] = [image]
+    return data
+
+
+def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
+    trail = [(crumb.name, crumb.url) for crumb in page.crumbs] + [(page.title, page.url)]
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": number, "name": name, "item": urls.absolute(url)} for number, (name, url) in enumerate(trail, start=1)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """What ``templates/_meta.html`` prints in a page's ``<head>``."""
+
+    title: str
+    description: str
+    canonical: str
+    image: str  # absolute URL or ""
+    og_type: str  # "article" or "website"
+    published: str
+    modified: str
+    section: str
+    tags: tuple[str, ...]
+    feeds: tuple[FeedLink, ...]
+    jsonld: tuple[dict[str, Any], ...]
+
+
+def page_meta(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page) -> PageMeta:
+    article = page.context.get("article")
+    title = config.title if page.url == "/" else f"{page.title} · {config.title}"
+    description = page.description or config.description
+    if isinstance(article, Article):
+        image = share_image_url(config, article)
+        image = urls.absolute(image) if image else ""
+        return PageMeta(
+            title=title,
+            description=description,
+            canonical=urls.absolute(page.url),
+            image=image,
+            og_type="article",
+            published=article.date.isoformat(timespec="seconds"),
+            modified=article.last_modified.isoformat(timespec="seconds"),
+            section=index.topic_of[article.topic].name,
+            tags=tuple(tag.name for tag in index.tags_of[article.path]),
+            feeds=feed_links(config, page),
+            jsonld=tuple(page_jsonld(config, urls, index, page, image)),
+        )
+    return PageMeta(
+        title, description, urls.absolute(page.url), "", "website", "", "", "", (), feed_links(config, page), tuple(page_jsonld(config, urls, index, page, ""))
+    )

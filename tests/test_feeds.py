@@ -1,0 +1,149 @@
+"""Feeds: every Atom feed parses cleanly in feedparser, every JSON Feed has the 1.1 fields."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from conftest import page_file, parse
+from published import build_copy, copy_site, html_pages, site_path
+
+from digest.site import BuildOptions, LoadedSite, build_site
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
+    return build_copy("sample", tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="module")
+def tricky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
+    return build_copy("feeds", tmp_path_factory.mktemp("feeds"))
+
+
+def expected_feeds(site: LoadedSite) -> dict[str, list[str]]:
+    """Feed folder -> article URLs it should carry, newest first."""
+    count = site.config.feed_items
+    feeds = {"/": [a.url for a in site.index.articles[:count]]}
+    feeds |= {t.url: [a.url for a in t.articles[:count]] for t in site.index.topics}
+    feeds |= {t.url: [a.url for a in t.articles[:count]] for t in site.index.tags}
+    return feeds
+
+
+@pytest.mark.parametrize("name", ["sample", "tricky"])
+def test_every_atom_feed_parses_without_bozo_and_has_the_expected_entries(name: str, request: pytest.FixtureRequest) -> None:
+    out, site = request.getfixturevalue(name)
+    base = site.config.base_url
+    feeds = expected_feeds(site)
+    assert len(list(out.rglob("feed.xml"))) == len(feeds)
+    for folder, urls in feeds.items():
+        parsed = feedparser.parse((page_file(out, folder) / ".." / "feed.xml").resolve().read_bytes())
+        assert not parsed.bozo, f"{folder}feed.xml: {parsed.get('bozo_exception')}"
+        assert parsed.version == "atom10"
+        assert parsed.feed.title
+        assert [site_path(e.link, base) for e in parsed.entries] == urls, folder
+        stamps = [e.published_parsed for e in parsed.entries]
+        assert stamps == sorted(stamps, reverse=True)
+        for entry in parsed.entries:
+            assert entry.id.startswith("tag:")
+            assert entry.published[-6] in "+-" or entry.published.endswith("Z")
+            assert entry.updated_parsed >= entry.published_parsed
+            assert entry.author
+            assert entry.summary
+            assert entry.content[0].value
+            assert page_file(out, site_path(entry.link, base)).is_file()
+        ids = [e.id for e in parsed.entries]
+        assert len(set(ids)) == len(ids)
+
+
+def test_entries_carry_categories_sources_and_absolute_links(tricky: tuple[Path, LoadedSite]) -> None:
+    out, _site = tricky
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    entry = next(e for e in parsed.entries if "stop" in e.title)
+    assert entry.title == 'He said "stop" </script><script>alert(1)</script> & left'
+    assert entry.author == 'Ana "AJ" Jones'
+    terms = {(t.term, t.label) for t in entry.tags}
+    assert ("world", "World & Region") in terms
+    assert ("quotes", "quotes") in terms
+    related = [link for link in entry.links if link.rel == "related"]
+    assert [(link.href, link.title) for link in related] == [("https://example.com/a?x=1&y=2", 'Example "Wire"')]
+    body = entry.content[0].value
+    assert 'href="https://example.org/digest/world/arabic/"' in body
+    assert "Example &quot;Wire&quot;" in body or 'Example "Wire"' in body
+
+
+def check_json_feed(document: dict[str, object], feed_url: str) -> list[dict[str, object]]:
+    """The JSON Feed 1.1 required fields and the types of the ones we use."""
+    assert document["version"] == "https://jsonfeed.org/version/1.1"
+    assert isinstance(document["title"], str) and document["title"]
+    assert document["feed_url"] == feed_url
+    assert isinstance(document["home_page_url"], str)
+    items = document["items"]
+    assert isinstance(items, list)
+    for item in items:
+        assert isinstance(item["id"], str) and item["id"]
+        assert isinstance(item.get("content_html"), str) or isinstance(item.get("content_text"), str)
+        assert isinstance(item["url"], str) and item["url"].startswith("https://")
+        for key in ("date_published", "date_modified"):
+            assert datetime.fromisoformat(item[key]).tzinfo is not None
+        assert all(isinstance(a["name"], str) for a in item["authors"])
+        assert all(isinstance(t, str) for t in item["tags"])
+        assert all(s["url"].startswith("http") for s in item["_digest"]["sources"])
+    return items
+
+
+@pytest.mark.parametrize("name", ["sample", "tricky"])
+def test_every_json_feed_has_the_required_fields_and_matches_its_atom_twin(name: str, request: pytest.FixtureRequest) -> None:
+    out, site = request.getfixturevalue(name)
+    for folder, urls in expected_feeds(site).items():
+        path = (page_file(out, folder) / ".." / "feed.json").resolve()
+        items = check_json_feed(json.loads(path.read_text(encoding="utf-8")), site.config.base_url + folder.lstrip("/") + "feed.json")
+        assert [site_path(str(i["url"]), site.config.base_url) for i in items] == urls
+        atom = feedparser.parse(path.with_name("feed.xml").read_bytes())
+        assert [i["id"] for i in items] == [e.id for e in atom.entries]
+
+
+def test_feed_items_limits_entries_and_ids_stay_stable(tricky: tuple[Path, LoadedSite], tmp_path: Path) -> None:
+    out, site = tricky
+    assert site.config.feed_items == 3
+    assert len(feedparser.parse((out / "feed.xml").read_bytes()).entries) == 3
+    again = tmp_path / "again"
+    build_site(BuildOptions(source=site.config.root, output=again, relative=True))
+    assert (again / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
+
+
+def test_summary_only_feeds(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    yaml = source / "site.yaml"
+    yaml.write_text(yaml.read_text(encoding="utf-8") + "feed_full_content: false\n", encoding="utf-8")
+    build_site(BuildOptions(source=source, output=tmp_path / "out"))
+    parsed = feedparser.parse((tmp_path / "out" / "feed.xml").read_bytes())
+    assert not parsed.bozo
+    assert all("content" not in e and e.summary for e in parsed.entries)
+    items = json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert all("content_html" not in i and i["content_text"] for i in items)
+
+
+@pytest.mark.parametrize("name", ["sample", "tricky"])
+def test_every_page_advertises_its_feeds(name: str, request: pytest.FixtureRequest) -> None:
+    out, site = request.getfixturevalue(name)
+    base = site.config.base_url
+    for path in html_pages(out):
+        soup = parse(path)
+        atom = [link["href"] for link in soup.select('link[rel="alternate"][type="application/atom+xml"]')]
+        json_links = [link["href"] for link in soup.select('link[rel="alternate"][type="application/feed+json"]')]
+        assert base + "feed.xml" in atom, path
+        assert base + "feed.json" in json_links, path
+        for href in atom + json_links:
+            assert (out / site_path(href, base).lstrip("/")).is_file(), href
+
+
+def test_topic_and_tag_pages_show_a_subscribe_link_to_their_own_feed(sample: tuple[Path, LoadedSite]) -> None:
+    out, site = sample
+    for listing in (*site.index.topics, *site.index.tags):
+        soup = parse(page_file(out, listing.url))
+        links = {a.get_text(): a["href"] for a in soup.select(".subscribe a")}
+        assert links == {"Atom feed": listing.url + "feed.xml", "JSON Feed": listing.url + "feed.json"}, listing.url

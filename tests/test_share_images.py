@@ -1,0 +1,111 @@
+"""Share images: one 1200x630 PNG per article, right-to-left and CJK headlines drawn, cached."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image, features
+from published import copy_site
+
+import digest.images
+from digest.errors import ContentError
+from digest.images import find_font, script_of
+from digest.site import BuildOptions, build_site, load_site
+
+
+def build(source: Path, out: Path) -> list[str]:
+    result = build_site(BuildOptions(source=source, output=out))
+    return [str(w) for w in result.warnings]
+
+
+def picture(path: Path) -> Image.Image:
+    image = Image.open(io.BytesIO(path.read_bytes()))
+    image.load()
+    return image
+
+
+def test_every_article_without_an_image_gets_a_1200x630_png(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    assert build(source, tmp_path / "out") == []
+    site = load_site(BuildOptions(source=source))
+    for article in site.index.articles:
+        card = tmp_path / "out" / article.url.lstrip("/") / "share.png"
+        if article.image:
+            assert not card.exists()
+            continue
+        image = picture(card)
+        assert (image.format, image.size) == ("PNG", (1200, 630))
+
+
+def ink_columns(image: Image.Image, top: int, bottom: int) -> tuple[int, int]:
+    """Leftmost and rightmost columns with light (headline) pixels in a band."""
+    band = image.convert("L").crop((0, top, image.width, bottom)).point(lambda v: 255 if v > 200 else 0)
+    box = band.getbbox()
+    assert box is not None, "no headline drawn"
+    return box[0], box[2]
+
+
+def test_arabic_headlines_are_right_aligned_and_latin_ones_left_aligned(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    build(source, tmp_path / "out")
+    left, right = ink_columns(picture(tmp_path / "out" / "world" / "arabic" / "share.png"), 170, 470)
+    assert right > 1100 and left > 72
+    left, right = ink_columns(picture(tmp_path / "out" / "lab" / "old-news" / "share.png"), 170, 470)
+    assert 60 < left < 90
+
+
+def test_scripts_get_fonts_that_can_draw_them(tmp_path: Path) -> None:
+    config = load_site(BuildOptions(source=copy_site("feeds", tmp_path / "src"))).config
+    assert script_of("دول الخليج") == "arabic" and script_of("中国开源大模型") == "cjk" and script_of("Plain") == "latin"
+    assert Path(find_font(config, "arabic").path).name.startswith("NotoSansArabic")
+    chinese = find_font(config, "cjk", "zh-CN")
+    assert Path(chinese.path).name.startswith("NotoSansCJK") and chinese.index == 2
+    assert features.check("raqm"), "Pillow needs raqm (libraqm0) to shape Arabic"
+
+
+def test_images_are_cached_and_redrawn_only_when_their_inputs_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    build(source, tmp_path / "one")
+    drawn: list[str] = []
+    draw = digest.images.draw_card
+    monkeypatch.setattr(digest.images, "draw_card", lambda card, fonts: drawn.append(card.title) or draw(card, fonts))
+    build(source, tmp_path / "two")
+    assert drawn == []
+    assert (tmp_path / "two" / "lab" / "old-news" / "share.png").read_bytes() == (tmp_path / "one" / "lab" / "old-news" / "share.png").read_bytes()
+    page = source / "content" / "lab" / "old-news.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("Old news from the lab", "Fresh news from the lab"), encoding="utf-8")
+    build(source, tmp_path / "three")
+    assert drawn == ["Fresh news from the lab"]
+
+
+def test_a_missing_font_gives_a_warning_and_still_a_valid_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digest.images, "font_dirs", lambda config: [tmp_path / "no-fonts"])
+    source = copy_site("feeds", tmp_path / "src")
+    warnings = build(source, tmp_path / "out")
+    assert any("no latin font found" in w for w in warnings)
+    assert any("no arabic font found" in w and "arabic.md" in w for w in warnings)
+    image = picture(tmp_path / "out" / "world" / "chinese" / "share.png")
+    assert image.size == (1200, 630)
+
+
+def test_share_images_can_be_turned_off(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    (source / "site.yaml").write_text((source / "site.yaml").read_text(encoding="utf-8") + "share_images: false\n", encoding="utf-8")
+    build(source, tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("share.png"))
+    html = (tmp_path / "out" / "lab" / "old-news" / "index.html").read_text(encoding="utf-8")
+    assert 'name="twitter:card" content="summary"' in html
+
+
+def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    page = source / "content" / "lab" / "own-image.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("image: cover.png", "image: nope.png"), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(source, tmp_path / "out")
+    assert [str(p) for p in caught.value.problems] == [
+        "content/lab/own-image.md:7: error: image: expected an image file at content/lab/nope.png or a static file, found none"
+    ]
+    assert not (tmp_path / "out").exists()
