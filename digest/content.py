@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,8 @@ class Article:
     draft: bool
     body: str
     body_line: int  # file line on which the Markdown body starts
+    expires: datetime | None = None  # after this moment the article leaves lists and feeds
+    expired: bool = False  # set when loaded: expires is at or before the build's "now"
 
     @property
     def dir(self) -> str:
@@ -117,6 +119,7 @@ FIELDS: tuple[Field, ...] = (
     Field("slug", "URL name of the article; defaults to the file name."),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`."),
     Field("draft", "`true` keeps the article out of the published site."),
+    Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired."),
 )
 KNOWN = [f.name for f in FIELDS]
 
@@ -138,6 +141,8 @@ def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = Fals
             continue
         if article.date > now and not include_future:
             continue
+        if article.expires is not None and article.expires <= now:
+            article = replace(article, expired=True)
         articles.append(article)
     problems.extend(find_url_collisions(articles))
     articles.sort(key=article_order)
@@ -265,6 +270,7 @@ class _FrontMatter:
         author = self.get("author", _text, "")
         lang = self.get("lang", _lang, self.config.language)
         draft = self.get("draft", _bool, False)
+        expires = self.get("expires", self._date)
         slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
         topic = self._topic()
         if not slug:
@@ -273,6 +279,11 @@ class _FrontMatter:
             self.fail(
                 self.line("updated"),
                 f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}",
+            )
+        if expires is not None and published is not None and expires <= published:
+            self.fail(
+                self.line("expires"),
+                f"expires: expected a date after the publication date {published.date().isoformat()}, found {expires.date().isoformat()}",
             )
         if any(p.is_error for p in self.problems) or title is None or published is None or topic is None:
             return None
@@ -298,6 +309,7 @@ class _FrontMatter:
             draft=draft,
             body=body,
             body_line=body_line,
+            expires=expires,
         )
 
     def _date(self, value: Any, entry: Entry) -> datetime:
