@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,12 @@ from .markdown import RenderedBody, render_bodies
 from .output import check_output_dir, publish, url_to_relpath
 from .pages import Page, plan_pages
 from .render import BUNDLED, render_site
+
+Progress = Callable[[str], None]  # told the name of each stage as it starts
+
+
+def _no_progress(stage: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -61,17 +68,21 @@ def build_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def load_site(options: BuildOptions) -> LoadedSite:
+def load_site(options: BuildOptions, progress: Progress = _no_progress) -> LoadedSite:
     """Run every stage up to the page plan; raise ContentError listing all errors."""
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
+    progress("reading articles")
     articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
     problems += more
+    progress("rendering Markdown")
     bodies, more = render_bodies(config, articles)
     problems += more
+    progress("indexing")
     index, more = build_index(config, articles)
     problems += more
+    progress("planning pages")
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
     problems += find_page_collisions(pages, copies)
@@ -136,12 +147,14 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error."""
     started = time.perf_counter()
-    site = load_site(options)
+    site = load_site(options, progress)
     output = output_folder(options, site.config)
     check_output_dir(output, site.config.root)
+    progress("rendering pages")
     files = render_site_files(site)
+    progress("writing files")
     written = publish(output, files, site.copies)
     return BuildResult(len(site.articles), len(files), written, time.perf_counter() - started, output, site.warnings)
