@@ -14,6 +14,7 @@ page listing ``path:line: message`` until a save fixes it.
 from __future__ import annotations
 
 import html
+import itertools
 import mimetypes
 import shutil
 import sys
@@ -38,6 +39,7 @@ from .terminal import Reporter, count_text, located_problem
 EVENTS_PATH = "/__digest__/events"
 KEEPALIVE_SECONDS = 10.0
 WATCHED = ("content", "templates", "static", "site.yaml")
+WAKE_MS = 300  # the watcher yields at least this often, so its first yield says it is ready
 
 
 @dataclass(frozen=True)
@@ -275,9 +277,10 @@ class Preview:
         return snapshot
 
     def watch(self, stop: threading.Event) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+        """Batches of changes; an empty batch every WAKE_MS, the first once the watch is set up."""
         root = self.options.source
         paths = [root / name for name in WATCHED if (root / name).exists()]
-        yield from watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True)
+        return watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
 
     def close(self) -> None:
         self.state.stop()
@@ -290,6 +293,10 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:
+        # Watch before the first build, so no save between the build and the
+        # first request is missed; the first (usually empty) batch means ready.
+        batches = preview.watch(stop)
+        pending = next(batches)
         snapshot = preview.rebuild()
         server = make_server(host, port, preview.state)
         thread = threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True)
@@ -298,7 +305,9 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         announce(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)")
         root = options.source.resolve()
-        for changes in preview.watch(stop):
+        for changes in itertools.chain([pending], batches):
+            if not changes:
+                continue
             names = sorted({_shown(Path(p), root) for _, p in changes})
             report.info("Changed: " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
             preview.rebuild()
