@@ -173,7 +173,7 @@ def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(serve: Server) ->
     article = serve.site / "content/policy/eu-rules.md"
     good = article.read_text(encoding="utf-8")
     save(article, good.replace("confidence: 85", "confidence: 850"))  # line 9 of the file
-    status, body = wait_for_page(serve, events, "/digest/policy/eu-rules/", lambda status, body: status == 500)
+    _, body = wait_for_page(serve, events, "/digest/policy/eu-rules/", lambda status, body: status == 500)
     page = BeautifulSoup(body, "html.parser")
     listed = [li.get_text(" ", strip=True) for li in page.select("ul.problems li")]
     assert any("content/policy/eu-rules.md:9: confidence: expected a score from 0 to 100, found 850" in item for item in listed), listed
@@ -181,7 +181,7 @@ def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(serve: Server) ->
     assert serve.process.poll() is None  # still serving
 
     save(article, good)
-    status, body = wait_for_page(serve, events, "/digest/policy/eu-rules/", lambda status, body: status == 200)
+    _, body = wait_for_page(serve, events, "/digest/policy/eu-rules/", lambda status, body: status == 200)
     assert "EU publishes rules" in BeautifulSoup(body, "html.parser").h1.get_text()  # type: ignore[union-attr]
     events.close()
     serve.process.send_signal(signal.SIGINT)
