@@ -37,6 +37,7 @@ from .site import BuildOptions, build_site
 from .terminal import Reporter, count_text, located_problem
 
 EVENTS_PATH = "/__digest__/events"
+SCRIPT_PATH = "/__digest__/reload.js"
 KEEPALIVE_SECONDS = 10.0
 WATCHED = ("content", "templates", "static", "site.yaml")
 WAKE_MS = 300  # the watcher yields at least this often, so its first yield says it is ready
@@ -81,18 +82,25 @@ class PreviewState:
             self.changed.notify_all()
 
 
-def reload_script(generation: int) -> str:
-    """Reloads the page when the server reports a build newer than the one it shows."""
-    return (
-        "<script>(function(){var shown=" + str(generation) + ";"
-        'var events=new EventSource("' + EVENTS_PATH + '");'
-        'events.addEventListener("reload",function(e){if(Number(e.data)!==shown){events.close();location.reload();}});'
-        "})();</script>"
-    )
+RELOAD_JS = (
+    "(function(){var me=document.currentScript;var shown=Number(me.dataset.generation);"
+    'var events=new EventSource("' + EVENTS_PATH + '");'
+    'events.addEventListener("reload",function(e){if(Number(e.data)!==shown){events.close();location.reload();}});'
+    "})();\n"
+).encode("utf-8")
+
+
+def reload_tag(generation: int) -> str:
+    """The script tag that reloads the page when a build newer than *generation* finishes.
+
+    An external script from the server's own origin, so a page whose CSP allows
+    only 'self' scripts still reloads.
+    """
+    return f'<script src="{SCRIPT_PATH}" data-generation="{generation}"></script>'
 
 
 def inject_reload(page: bytes, generation: int) -> bytes:
-    script = reload_script(generation).encode("utf-8")
+    script = reload_tag(generation).encode("utf-8")
     at = page.rfind(b"</body>")
     return page + script if at < 0 else page[:at] + script + page[at:]
 
@@ -137,6 +145,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         if path == EVENTS_PATH and send_body:
             self.stream_events()
+            return
+        if path == SCRIPT_PATH:
+            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript", send_body)
             return
         snap = self.state.snapshot
         base = snap.base_path
@@ -308,7 +319,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
         for changes in itertools.chain([pending], batches):
             if not changes:
                 continue
-            names = sorted({_shown(Path(p), root) for _, p in changes})
+            names = changed_names(changes, root)
             report.info("Changed: " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
             preview.rebuild()
     finally:
@@ -317,6 +328,13 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
         if server is not None:
             server.shutdown()
             server.server_close()
+
+
+def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
+    """The changed files to mention, leaving out an editor's short-lived temporary files."""
+    added = {p for kind, p in changes if kind is watchfiles.Change.added}
+    deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
+    return sorted({_shown(Path(p), root) for _, p in changes if not (p in added and p in deleted)})
 
 
 def _shown(path: Path, root: Path) -> str:

@@ -144,14 +144,17 @@ def test_serves_the_site_under_its_base_path_with_the_reload_script(serve: Serve
     assert page.h1 is not None or page.title is not None
     links = [a["href"] for a in page.find_all("a", href=True)]
     assert "/digest/policy/eu-rules/" in links
-    assert any("EventSource" in script.get_text() for script in page.find_all("script"))
+    [script] = page.select("script[src='/__digest__/reload.js']")
+    assert script.parent is not None and script.parent.name == "body"
+    status, headers, code = serve.get("/__digest__/reload.js")
+    assert status == 200 and "javascript" in headers["content-type"] and "EventSource" in code
 
     status, headers, _ = serve.get("/")
     assert status == 302 and headers["location"] == "/digest/"
     status, _, css = serve.get("/digest/static/css/site.css")
     assert status == 200 and "EventSource" not in css
     status, _, missing = serve.get("/digest/no-such-page/")
-    assert status == 404 and "EventSource" in missing
+    assert status == 404 and "/__digest__/reload.js" in missing
     # The reload script exists only in served responses; the site folder gets no build output.
     assert not (serve.site / "_site").exists()
 
@@ -177,7 +180,7 @@ def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(serve: Server) ->
     page = BeautifulSoup(body, "html.parser")
     listed = [li.get_text(" ", strip=True) for li in page.select("ul.problems li")]
     assert any("content/policy/eu-rules.md:9: confidence: expected a score from 0 to 100, found 850" in item for item in listed), listed
-    assert any("EventSource" in script.get_text() for script in page.find_all("script"))  # so the fix reloads it
+    assert page.select("script[src='/__digest__/reload.js']")  # so the fix reloads it
     assert serve.process.poll() is None  # still serving
 
     save(article, good)
