@@ -261,7 +261,8 @@ class Preview:
     def rebuild(self) -> Snapshot:
         """Build once; on failure keep the last good folder and show the problems."""
         previous = self.state.snapshot
-        config, _ = load_config(self.options.source)
+        config, config_problems = load_config(self.options.source)
+        base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
         started = time.perf_counter()
         self.report.begin()
         problems: list[Problem] = []
@@ -283,7 +284,7 @@ class Preview:
         if problems:
             self.report.problems(problems)
             print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=self.report.err, flush=True)
-        snapshot = Snapshot(previous.generation + 1, folder, config.base_path, tuple(sorted(problems)))
+        snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
         self.state.publish(snapshot)
         return snapshot
 

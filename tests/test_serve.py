@@ -199,3 +199,17 @@ def test_ctrl_c_stops_the_server_cleanly(serve: Server) -> None:
     assert serve.process.wait(timeout=WAIT) == 0
     terminal = serve.terminal()
     assert "Stopped." in terminal and "Traceback" not in terminal
+
+
+def test_a_broken_site_yaml_shows_its_line_and_keeps_the_base_path(serve: Server) -> None:
+    events = serve.events()
+    events.next()
+    settings = serve.site / "site.yaml"
+    good = settings.read_text(encoding="utf-8")
+    save_settings = settings.parent / ".site.yaml.saving"
+    save_settings.write_text(good.replace("timezone: Europe/Paris", "timezone: Mars/Olympus"), encoding="utf-8")
+    os.replace(save_settings, settings)
+    _, body = wait_for_page(serve, events, "/digest/", lambda status, body: status == 500)
+    listed = [li.get_text(" ", strip=True) for li in BeautifulSoup(body, "html.parser").select("ul.problems li")]
+    assert any(item.startswith("error site.yaml:3: timezone: expected an IANA time zone") for item in listed), listed
+    events.close()
