@@ -325,10 +325,11 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
             preview.rebuild()
     finally:
         stop.set()
-        preview.close()
+        preview.state.stop()  # ends the event streams
         if server is not None:
             server.shutdown()
             server.server_close()
+        preview.close()
 
 
 def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
