@@ -89,9 +89,17 @@ def test_new_writes_a_valid_draft_and_never_overwrites(
     assert "date: 2026-05-24\n" in text and "draft: true\n" in text
     assert 'title: "Lab ships \\"Atlas\\": a model"' in text
 
-    # Valid front matter: a check with drafts included finds nothing wrong with it.
-    code, _, err = run_cli(["check", "--drafts", "--strict", "--source", str(site)], capsys)
-    assert code == 0, err
+    # Valid front matter: a check with drafts included finds no error, only the body still to write.
+    code, out, _ = run_cli(["check", "--drafts", "--format", "json", "--source", str(site)], capsys)
+    assert code == 0
+    assert json.loads(out) == [
+        {
+            "path": "content/research/lab-ships-atlas-a-model.md",
+            "line": 14,
+            "severity": "warning",
+            "message": '"Write the story here." is the placeholder written by `new`; replace it with the story',
+        }
+    ]
     # It is a draft: a normal build leaves it out; with --drafts it is published with its tags and source.
     code, out, _ = run_cli(["build", "--drafts", "--source", str(site), "--output", str(site.parent / "out")], capsys)
     page = parse(page_file(site.parent / "out", "/research/lab-ships-atlas-a-model/"))
@@ -246,3 +254,15 @@ def test_quiet_and_verbose(copy_site: Callable[[str], Path], capsys: pytest.Capt
     code, out, err = run_cli(["build", "--verbose", "--source", str(site), "--output", str(tmp_path / "v")], capsys)
     assert code == 0 and "Built 4 articles" in out
     assert "rendering pages:" in err and "writing files:" in err
+
+
+def test_check_strict_fails_on_placeholders_left_by_new(copy_site: Callable[[str], Path], capsys: pytest.CaptureFixture[str]) -> None:
+    site = copy_site("authoring")
+    code, _, err = run_cli(["new", "Half written", "--topic", "policy", "--site", str(site)], capsys)
+    assert code == 0 and "placeholder" in err
+    path = site / "content/policy/half-written.md"
+    path.write_text(path.read_text().replace("draft: true", "draft: false"))
+    code, _, err = run_cli(["check", "--strict", "--source", str(site)], capsys)
+    assert code == 1
+    assert "content/policy/half-written.md:7: error: sources: https://example.com/ is the placeholder written by `new`" in err
+    assert "content/policy/half-written.md:14: error:" in err

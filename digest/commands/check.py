@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import replace
+from pathlib import Path
 
 from ..cli import add_site_options
-from ..errors import ContentError, Problem, Severity, TemplateError
+from ..content import Article
+from ..errors import ContentError, Problem, Severity, TemplateError, warning
 from ..site import load_site, render_site_files
 from ..terminal import count_text, located_problem, problems_json
 from .build import options_from, reporter_from
+from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
 NAME = "check"
 HELP = "check every article, link, image, setting and template without writing anything"
@@ -32,11 +35,27 @@ def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
         site = load_site(options_from(args))
     except ContentError as exc:
         return 0, list(exc.problems)
+    problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
     try:
         render_site_files(site)
     except TemplateError as exc:
-        return len(site.articles), [*site.warnings, located_problem(str(exc))]
-    return len(site.articles), list(site.warnings)
+        problems.append(located_problem(str(exc)))
+    return len(site.articles), problems
+
+
+def find_placeholders(root: Path, articles: list[Article]) -> list[Problem]:
+    """Text that ``new`` writes for the editor to replace, left in an article that would be published."""
+    problems: list[Problem] = []
+    for article in articles:
+        lines = (root / article.path).read_text(encoding="utf-8-sig").split("\n")
+        for number, line in enumerate(lines, start=1):
+            if number < article.body_line and PLACEHOLDER_SOURCE in line:
+                problems.append(
+                    warning(article.path, number, f"sources: {PLACEHOLDER_SOURCE} is the placeholder written by `new`; replace it with the story's source")
+                )
+            elif number >= article.body_line and line.strip() == PLACEHOLDER_BODY:
+                problems.append(warning(article.path, number, f'"{PLACEHOLDER_BODY}" is the placeholder written by `new`; replace it with the story'))
+    return problems
 
 
 def run(args: argparse.Namespace) -> int:

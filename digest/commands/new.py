@@ -21,6 +21,7 @@ from ..slugs import make_slug
 NAME = "new"
 HELP = "start a new draft article in content/<topic>/"
 PLACEHOLDER_SOURCE = "https://example.com/"
+PLACEHOLDER_BODY = "Write the story here."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +44,7 @@ def front_matter(title: str, day: str, topic: str, tags: list[str], sources: lis
     lines.append("sources:")
     for url in sources or [PLACEHOLDER_SOURCE]:
         lines += [f"  - url: {yaml_text(url)}", "    official: false"]
-    lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", "Write the story here.", ""]
+    lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", PLACEHOLDER_BODY, ""]
     return "\n".join(lines)
 
 
