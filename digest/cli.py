@@ -1,4 +1,4 @@
-"""Command line: ``python build.py [build|check|clean] [options]``.
+"""Command line: ``python build.py [build|check|clean|serve|new] [options]``.
 
 Parses arguments and dispatches to one module per verb in
 ``digest.commands``. Exit codes: 0 success, 1 content errors, 2 usage errors.
@@ -8,15 +8,15 @@ A content problem never prints a traceback; ``--debug`` shows one for bugs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import ContentError, DigestError, Problem
+from .terminal import format_problems, use_color
 
-VERBS = ("build", "check", "clean")
+VERBS = ("build", "check", "clean", "serve", "new")
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
@@ -27,14 +27,21 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
+    add_output_options(parser)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    loudness.add_argument("--verbose", "-v", action="store_true", help="also print how long each stage took")
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .commands import build, check, clean
+    from .commands import build, check, clean, new, serve
 
     parser = argparse.ArgumentParser(prog="build.py", description="Build an AI news digest site from Markdown articles.")
     verbs = parser.add_subparsers(dest="verb", metavar="{" + ",".join(VERBS) + "}")
-    for module in (build, check, clean):
+    for module in (build, check, clean, serve, new):
         sub = verbs.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
@@ -69,15 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def use_color(stream: object) -> bool:
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
-
-
 def print_problems(problems: Sequence[Problem]) -> None:
-    color = use_color(sys.stderr)
-    for problem in sorted(problems):
-        text = str(problem)
-        if color:
-            code = "31" if problem.is_error else "33"
-            text = text.replace(f": {problem.severity.value}:", f": \033[{code}m{problem.severity.value}\033[0m:", 1)
-        print(text, file=sys.stderr)
+    """Problems on stderr, grouped by file; colored only on a terminal without NO_COLOR."""
+    for line in format_problems(problems, use_color(sys.stderr)):
+        print(line, file=sys.stderr)

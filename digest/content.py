@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,8 @@ class Article:
     body: str
     body_line: int  # file line on which the Markdown body starts
     image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
+    expires: datetime | None = None  # after this moment the article leaves lists and feeds
+    expired: bool = False  # set when loaded: expires is at or before the build's "now"
 
     @property
     def dir(self) -> str:
@@ -121,6 +123,7 @@ FIELDS: tuple[Field, ...] = (
     Field(
         "image", "Share image for social cards and feeds: an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card."
     ),
+    Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired."),
 )
 KNOWN = [f.name for f in FIELDS]
 
@@ -142,6 +145,8 @@ def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = Fals
             continue
         if article.date > now and not include_future:
             continue
+        if article.expires is not None and article.expires <= now:
+            article = replace(article, expired=True)
         articles.append(article)
     problems.extend(find_url_collisions(articles))
     articles.sort(key=article_order)
@@ -272,6 +277,7 @@ class _FrontMatter:
         lang = self.get("lang", _lang, self.config.language)
         draft = self.get("draft", _bool, False)
         image = self.get("image", self._image, "")
+        expires = self.get("expires", self._date)
         slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
         topic = self._topic()
         if not slug:
@@ -280,6 +286,11 @@ class _FrontMatter:
             self.fail(
                 self.line("updated"),
                 f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}",
+            )
+        if expires is not None and published is not None and expires <= published:
+            self.fail(
+                self.line("expires"),
+                f"expires: expected a date after the publication date {published.date().isoformat()}, found {expires.date().isoformat()}",
             )
         if any(p.is_error for p in self.problems) or title is None or published is None or topic is None:
             return None
@@ -306,6 +317,7 @@ class _FrontMatter:
             body=body,
             body_line=body_line,
             image=image,
+            expires=expires,
         )
 
     def _image(self, value: Any, entry: Entry) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import SiteConfig
 from .content import Article, tag_key
@@ -101,16 +101,24 @@ class SiteIndex:
     outlet_of: dict[str, Outlet]  # source host -> outlet
     topic_of: dict[str, Topic]  # topic slug -> topic
     story_of: dict[str, Story]  # story slug -> story
+    expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
 
 
 def build_index(config: SiteConfig, articles: list[Article]) -> tuple[SiteIndex, list[Problem]]:
-    """Group, count and link the published articles."""
+    """Group, count and link the published articles (expired ones get only their page)."""
     problems: list[Problem] = []
+    expired = [a for a in articles if a.expired]
+    articles = [a for a in articles if not a.expired]
     topics = index_topics(config, articles, problems)
     tags, tags_of = index_tags(articles, problems)
     outlets = index_outlets(articles)
+    if expired:  # an expired article's sources keep their outlet pages, so its links resolve
+        known = {o.host for o in outlets}
+        extra = [replace(o, articles=()) for o in index_outlets(expired) if o.host not in known]
+        outlets = tuple(sorted(outlets + tuple(extra), key=lambda o: (o.name.casefold(), o.slug)))
     stories = index_stories(articles)
     years = index_archive(articles)
+    topics = add_expired_topics(topics, expired)
     older: dict[str, Article] = {}
     newer: dict[str, Article] = {}
     for position, article in enumerate(articles):
@@ -133,8 +141,26 @@ def build_index(config: SiteConfig, articles: list[Article]) -> tuple[SiteIndex,
         outlet_of={o.host: o for o in outlets},
         topic_of={t.slug: t for t in topics},
         story_of={s.slug: s for s in stories},
+        expired=tuple(expired),
     )
+    link_expired(index, expired, tags_of, config.more_from_topic)
     return index, problems
+
+
+def add_expired_topics(topics: tuple[Topic, ...], expired: list[Article]) -> tuple[Topic, ...]:
+    """An expired article's topic keeps its (possibly empty) page, so its link resolves."""
+    known = {t.slug for t in topics}
+    extra = sorted({a.topic for a in expired} - known)
+    return topics + tuple(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", ()) for slug in extra)
+
+
+def link_expired(index: SiteIndex, expired: list[Article], tags_of: dict[str, tuple[Tag, ...]], count: int) -> None:
+    """Give expired articles' pages links to current stories only."""
+    by_key = {t.key: t for t in index.tags}
+    for article in expired:
+        tags_of[article.path] = tuple(by_key[tag_key(t)] for t in article.tags if tag_key(t) in by_key)
+        index.related[article.path] = ()
+        index.more_from_topic[article.path] = index.topic_of[article.topic].articles[:count]
 
 
 def index_topics(config: SiteConfig, articles: list[Article], problems: list[Problem]) -> tuple[Topic, ...]:

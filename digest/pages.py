@@ -86,7 +86,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
         topic_tops=tuple((t, t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
         stories=tuple(s for s in index.stories if len(s.articles) > 1)[:5],
     )
-    for article in index.articles:
+    for article in index.articles + index.expired:
         pages.append(plan_article(article, index, bodies[article.path], home))
 
     topics = Crumb("Topics", "/topics/")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,12 @@ from .pages import Page, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, hashed_static_copies, render_site
 from .seo import render_seo_files
+
+Progress = Callable[[str], None]  # told the name of each stage as it starts
+
+
+def _no_progress(stage: str) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -68,18 +75,22 @@ def build_now() -> datetime:
     return datetime.now(tz=UTC)
 
 
-def load_site(options: BuildOptions) -> LoadedSite:
+def load_site(options: BuildOptions, progress: Progress = _no_progress) -> LoadedSite:
     """Run every stage up to the page plan; raise ContentError listing all errors."""
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     config = override_base_url(config, options.base_url)
+    progress("reading articles")
     articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
     problems += more
+    progress("rendering Markdown")
     bodies, more = render_bodies(config, articles)
     problems += more
+    progress("indexing")
     index, more = build_index(config, articles)
     problems += more
+    progress("planning pages")
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
     copies |= hashed_static_copies(copies)
@@ -165,12 +176,14 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error."""
     started = time.perf_counter()
-    site = load_site(options)
+    site = load_site(options, progress)
     output = output_folder(options, site.config)
     check_output_dir(output, site.config.root)
+    progress("rendering pages")
     files = render_site_files(site)
+    progress("writing files")
     written = publish(output, files, site.copies)
     return BuildResult(len(site.articles), len(site.pages), written, time.perf_counter() - started, output, site.warnings)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import add_site_options, print_problems
+from ..cli import add_site_options
 from ..site import BuildOptions, build_site
+from ..terminal import Reporter
 
 NAME = "build"
 HELP = "build the site (the default when no verb is given)"
@@ -28,8 +29,16 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
     )
 
 
+def reporter_from(args: argparse.Namespace) -> Reporter:
+    return Reporter(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
+
+
 def run(args: argparse.Namespace) -> int:
-    result = build_site(options_from(args))
-    print_problems(result.warnings)
-    print(f"Built {result.articles} articles into {result.pages} pages ({result.files} files) in {result.seconds:.2f} s -> {result.output}")
+    report = reporter_from(args)
+    try:
+        result = build_site(options_from(args), report.progress)
+    finally:
+        report.finish()
+    report.problems(result.warnings)
+    report.info(f"Built {result.articles} articles into {result.pages} pages ({result.files} files) in {result.seconds:.2f} s -> {result.output}")
     return 0

@@ -1,23 +1,76 @@
-"""``check``: validate the whole site without writing anything."""
+"""``check``: validate the whole site, templates included, without writing anything.
+
+Runs every stage a build runs, rendering pages in memory only. ``--strict``
+makes warnings errors (for CI); ``--format json`` prints the problems as JSON
+objects (path, line, severity, message) for editors and CI annotations.
+"""
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
+from pathlib import Path
 
-from ..cli import add_site_options, print_problems
-from ..site import load_site
-from .build import options_from
+from ..cli import add_site_options
+from ..content import Article
+from ..errors import ContentError, Problem, Severity, TemplateError, warning
+from ..site import load_site, render_site_files
+from ..terminal import count_text, located_problem, problems_json
+from .build import options_from, reporter_from
+from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
 NAME = "check"
-HELP = "check every article and setting without writing anything"
+HELP = "check every article, link, image, setting and template without writing anything"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser)
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1 on any warning), for CI")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="print problems as text lines (default) or as a JSON array")
+
+
+def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
+    """(articles checked, every problem found) for the site the arguments name."""
+    try:
+        site = load_site(options_from(args))
+    except ContentError as exc:
+        return 0, list(exc.problems)
+    problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
+    try:
+        render_site_files(site)
+    except TemplateError as exc:
+        problems.append(located_problem(str(exc)))
+    return len(site.articles), problems
+
+
+def find_placeholders(root: Path, articles: list[Article]) -> list[Problem]:
+    """Text that ``new`` writes for the editor to replace, left in an article that would be published."""
+    problems: list[Problem] = []
+    for article in articles:
+        lines = (root / article.path).read_text(encoding="utf-8-sig").split("\n")
+        for number, line in enumerate(lines, start=1):
+            if number < article.body_line and PLACEHOLDER_SOURCE in line:
+                problems.append(
+                    warning(article.path, number, f"sources: {PLACEHOLDER_SOURCE} is the placeholder written by `new`; replace it with the story's source")
+                )
+            elif number >= article.body_line and line.strip() == PLACEHOLDER_BODY:
+                problems.append(warning(article.path, number, f'"{PLACEHOLDER_BODY}" is the placeholder written by `new`; replace it with the story'))
+    return problems
 
 
 def run(args: argparse.Namespace) -> int:
-    site = load_site(options_from(args))
-    print_problems(site.warnings)
-    print(f"Checked {len(site.articles)} articles: no errors, {len(site.warnings)} warning{'s' if len(site.warnings) != 1 else ''}")
+    count, problems = find_problems(args)
+    if args.strict:
+        problems = [replace(p, severity=Severity.ERROR) for p in problems]
+    problems.sort()
+    failed = any(p.is_error for p in problems)
+    if args.format == "json":
+        print(problems_json(problems))
+        return 1 if failed else 0
+    report = reporter_from(args)
+    report.problems(problems)
+    if failed:
+        print(f"Check failed: {count_text(problems)}", file=report.err)
+        return 1
+    report.info(f"Checked {count} articles: {count_text(problems)}")
     return 0

@@ -1,0 +1,47 @@
+"""``serve``: build, serve on a local port, rebuild on every save, reload open pages.
+
+The machinery lives in :mod:`digest.preview`; this module only reads the
+command line. Ctrl-C (or SIGTERM) stops the server and removes its temporary
+build folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from types import FrameType
+
+from ..cli import add_site_options
+from ..preview import print_announcement, run_preview
+from .build import options_from, reporter_from
+
+NAME = "serve"
+HELP = "serve the site locally, rebuilding and reloading the browser on every change"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_site_options(parser)
+    parser.add_argument("--port", "-p", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        print("note: serve builds into a temporary folder; --output is ignored", file=sys.stderr)
+    # Both stop the server cleanly; SIGINT is set too because a shell may start
+    # a background job with it ignored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    try:
+        run_preview(options_from(args), args.host, args.port, reporter_from(args), print_announcement)
+    except KeyboardInterrupt:
+        print("Stopped.", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: cannot serve on {args.host}:{args.port} ({exc.strerror or exc})", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,350 @@
+"""The dev server behind ``serve``: build, serve, watch, rebuild, reload the browser.
+
+In: ``BuildOptions``. Out: HTTP on a local port. The site is built through
+:func:`digest.site.build_site` into a private temporary folder and served from
+there under the site's ``base_url`` path, so a sub-path site previews as it is
+deployed. ``watchfiles`` reports edits to ``content/``, ``templates/``,
+``static/`` and ``site.yaml``; each batch triggers a rebuild. Open pages hold a
+server-sent-events connection and reload when a build finishes. The small
+reload script is added to HTML responses as they are served, never to the
+built files. A failed build keeps the server up: HTML requests get an error
+page listing ``path:line: message`` until a save fixes it.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import mimetypes
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import watchfiles
+
+from .config import load_config
+from .errors import ContentError, DigestError, Problem, error
+from .site import BuildOptions, build_site
+from .terminal import Reporter, count_text, located_problem
+
+EVENTS_PATH = "/__digest__/events"
+SCRIPT_PATH = "/__digest__/reload.js"
+KEEPALIVE_SECONDS = 10.0
+WATCHED = ("content", "templates", "static", "site.yaml")
+WAKE_MS = 300  # the watcher yields at least this often, so its first yield says it is ready
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server shows right now; replaced whole after every build."""
+
+    generation: int  # bumped by every build, good or bad
+    folder: Path | None  # the last good build, if any
+    base_path: str  # "/" or "/digest/"
+    problems: tuple[Problem, ...] = ()  # errors of the last build: serve the error page
+
+    @property
+    def failed(self) -> bool:
+        return any(p.is_error for p in self.problems)
+
+
+class PreviewState:
+    """The current snapshot, shared by the builder and the request threads."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.snapshot = Snapshot(0, None, "/")
+        self.stopping = False
+
+    def publish(self, snapshot: Snapshot) -> None:
+        with self.changed:
+            self.snapshot = snapshot
+            self.changed.notify_all()
+
+    def wait_for(self, generation: int, timeout: float) -> Snapshot:
+        """The snapshot once its generation differs from *generation* (or on timeout/stop)."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.stopping or self.snapshot.generation != generation, timeout)
+            return self.snapshot
+
+    def stop(self) -> None:
+        with self.changed:
+            self.stopping = True
+            self.changed.notify_all()
+
+
+RELOAD_JS = (
+    "(function(){var me=document.currentScript;var shown=Number(me.dataset.generation);"
+    'var events=new EventSource("' + EVENTS_PATH + '");'
+    'events.addEventListener("reload",function(e){if(Number(e.data)!==shown){events.close();location.reload();}});'
+    "})();\n"
+).encode("utf-8")
+
+
+def reload_tag(generation: int) -> str:
+    """The script tag that reloads the page when a build newer than *generation* finishes.
+
+    An external script from the server's own origin, so a page whose CSP allows
+    only 'self' scripts still reloads.
+    """
+    return f'<script src="{SCRIPT_PATH}" data-generation="{generation}"></script>'
+
+
+def inject_reload(page: bytes, generation: int) -> bytes:
+    script = reload_tag(generation).encode("utf-8")
+    at = page.rfind(b"</body>")
+    return page + script if at < 0 else page[:at] + script + page[at:]
+
+
+def error_page(problems: tuple[Problem, ...], generation: int) -> bytes:
+    """An HTML page listing every problem as ``path:line: message`` (escaped)."""
+    items = []
+    for problem in sorted(problems):
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        items.append(
+            f'<li class="{problem.severity.value}"><span class="severity">{problem.severity.value}</span> '
+            f"<code>{html.escape(where)}: {html.escape(problem.message)}</code></li>"
+        )
+    body = (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Build failed</title>\n'
+        "<style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a}"
+        "h1{color:#a40000}li{margin:.5rem 0}code{white-space:pre-wrap;font-size:.95rem}"
+        ".severity{display:inline-block;min-width:5rem;font-weight:bold}.error .severity{color:#a40000}.warning .severity{color:#7a4d00}</style>\n"
+        "</head>\n<body>\n<main>\n<h1>The site did not build</h1>\n"
+        f"<p>{html.escape(count_text(problems))}. Fix the file and save: this page reloads by itself.</p>\n"
+        f'<ul class="problems">\n{chr(10).join(items)}\n</ul>\n</main>\n</body>\n</html>\n'
+    )
+    return inject_reload(body.encode("utf-8"), generation)
+
+
+class PreviewHandler(BaseHTTPRequestHandler):
+    """Serves the last good build under its base path, the error page, and reload events."""
+
+    state: PreviewState  # set on the subclass made by make_server
+    server_version = "digest-serve"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet: the terminal is for build output
+        pass
+
+    def do_GET(self) -> None:
+        self.respond(send_body=True)
+
+    def do_HEAD(self) -> None:
+        self.respond(send_body=False)
+
+    def respond(self, send_body: bool) -> None:
+        path = unquote(urlsplit(self.path).path)
+        if path == EVENTS_PATH and send_body:
+            self.stream_events()
+            return
+        if path == SCRIPT_PATH:
+            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript", send_body)
+            return
+        snap = self.state.snapshot
+        base = snap.base_path
+        if not (path + "/").startswith(base):
+            if base.startswith(path):  # "/" or a prefix of the base path: go to the site
+                self.redirect(base)
+            else:
+                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html", send_body)
+            return
+        if path + "/" == base:
+            self.redirect(base)
+            return
+        rel = path[len(base) :]
+        if snap.failed and (rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]):
+            self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html", send_body)
+            return
+        target = self.find_file(snap, rel)
+        if target is None:
+            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html", send_body)
+        elif target.is_dir():
+            self.redirect(path + "/")
+        else:
+            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+            try:
+                data = target.read_bytes()
+            except OSError:  # swapped away by a rebuild mid-request
+                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain", send_body)
+                return
+            if kind == "text/html":
+                data = inject_reload(data, snap.generation)
+            self.send_page(HTTPStatus.OK, data, kind, send_body)
+
+    def find_file(self, snap: Snapshot, rel: str) -> Path | None:
+        if snap.folder is None:
+            return None
+        root = snap.folder.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
+            return None
+        if target.is_dir() and (rel == "" or rel.endswith("/")):
+            target = target / "index.html"
+        return target if target.exists() else None
+
+    def not_found(self, snap: Snapshot, text: str) -> bytes:
+        page = snap.folder / "404.html" if snap.folder else None
+        if page is not None and page.is_file():
+            return inject_reload(page.read_bytes(), snap.generation)
+        body = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><p>{html.escape(text)}</p></body></html>\n'
+        return inject_reload(body.encode("utf-8"), snap.generation)
+
+    def redirect(self, location: str) -> None:
+        self.send_response(HTTPStatus.FOUND)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def send_page(self, status: HTTPStatus, data: bytes, kind: str, send_body: bool) -> None:
+        self.send_response(status)
+        charset = "; charset=utf-8" if kind.startswith("text/") or kind in ("application/json", "application/xml") else ""
+        self.send_header("Content-Type", kind + charset)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if send_body:
+            self.wfile.write(data)
+
+    def stream_events(self) -> None:
+        """Server-sent events: the current build's number now, then each new one."""
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        snap = self.state.snapshot
+        try:
+            self.send_event(snap.generation)
+            while not self.state.stopping:
+                newer = self.state.wait_for(snap.generation, KEEPALIVE_SECONDS)
+                if self.state.stopping:
+                    break
+                if newer.generation != snap.generation:
+                    snap = newer
+                    self.send_event(snap.generation)
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                    self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the page went away
+        self.close_connection = True
+
+    def send_event(self, generation: int) -> None:
+        self.wfile.write(f"event: reload\ndata: {generation}\n\n".encode())
+        self.wfile.flush()
+
+
+def make_server(host: str, port: int, state: PreviewState) -> ThreadingHTTPServer:
+    handler = type("BoundPreviewHandler", (PreviewHandler,), {"state": state})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+class Preview:
+    """Builds into a temporary folder and keeps the shared state up to date."""
+
+    def __init__(self, options: BuildOptions, report: Reporter) -> None:
+        self.work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
+        self.options = replace(options, output=self.work / "site")
+        self.report = report
+        self.state = PreviewState()
+
+    def rebuild(self) -> Snapshot:
+        """Build once; on failure keep the last good folder and show the problems."""
+        previous = self.state.snapshot
+        config, config_problems = load_config(self.options.source)
+        base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
+        started = time.perf_counter()
+        self.report.begin()
+        problems: list[Problem] = []
+        folder = previous.folder
+        try:
+            result = build_site(self.options, self.report.progress)
+            folder = result.output
+            self.report.finish()
+            self.report.problems(result.warnings)
+            self.report.info(f"Built {result.articles} articles into {result.pages} pages in {time.perf_counter() - started:.2f} s")
+        except ContentError as exc:
+            problems = list(exc.problems)
+        except DigestError as exc:  # a template error or an unusable folder
+            problems = [located_problem(str(exc))]
+        except Exception as exc:  # a bug: keep serving, say so, show where with --debug
+            problems = [error("build", 0, f"internal error: {type(exc).__name__}: {exc}")]
+            traceback.print_exc(file=self.report.err)
+        self.report.finish()
+        if problems:
+            self.report.problems(problems)
+            print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=self.report.err, flush=True)
+        snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
+        self.state.publish(snapshot)
+        return snapshot
+
+    def watch(self, stop: threading.Event) -> Iterator[set[tuple[watchfiles.Change, str]]]:
+        """Batches of changes; an empty batch every WAKE_MS, the first once the watch is set up."""
+        root = self.options.source
+        paths = [root / name for name in WATCHED if (root / name).exists()]
+        return watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
+
+    def close(self) -> None:
+        self.state.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, announce: Callable[[str], None]) -> None:
+    """Serve until Ctrl-C (KeyboardInterrupt) ends the watch loop; then clean up."""
+    preview = Preview(options, report)
+    stop = threading.Event()
+    server: ThreadingHTTPServer | None = None
+    try:
+        # Watch before the first build, so no save between the build and the
+        # first request is missed; the first (usually empty) batch means ready.
+        batches = preview.watch(stop)
+        pending = next(batches)
+        snapshot = preview.rebuild()
+        server = make_server(host, port, preview.state)
+        thread = threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True)
+        thread.start()
+        bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
+        shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
+        announce(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)")
+        root = options.source.resolve()
+        for changes in itertools.chain([pending], batches):
+            if not changes:
+                continue
+            names = changed_names(changes, root)
+            report.info("Changed: " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
+            preview.rebuild()
+    finally:
+        stop.set()
+        preview.state.stop()  # ends the event streams
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        preview.close()
+
+
+def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
+    """The changed files to mention, leaving out an editor's short-lived temporary files."""
+    added = {p for kind, p in changes if kind is watchfiles.Change.added}
+    deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
+    return sorted({_shown(Path(p), root) for _, p in changes if not (p in added and p in deleted)})
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def print_announcement(text: str) -> None:
+    print(text, file=sys.stdout, flush=True)

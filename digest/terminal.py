@@ -1,0 +1,131 @@
+"""Terminal output for the command line: problems, progress and summaries.
+
+In: problems and stage names from the pipeline. Out: lines on stdout/stderr.
+Colors only when the stream is a terminal and ``NO_COLOR`` is not set; a
+progress bar only on a terminal, plain lines otherwise, and only once a build
+has taken more than a second (quick builds stay quiet).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from itertools import groupby
+from typing import TextIO
+
+from .errors import Problem, error
+
+# The stages a build reports, in order (see digest.site); drives the bar's length.
+STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
+PROGRESS_AFTER = 1.0  # seconds before any progress is shown
+_LOCATED = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+
+
+def use_color(stream: object) -> bool:
+    """Colors only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def format_problems(problems: Sequence[Problem], color: bool = False) -> list[str]:
+    """``path:line: severity: message`` lines, grouped by file, a blank line between files."""
+    lines: list[str] = []
+    for _, group in groupby(sorted(problems), key=lambda p: p.path):
+        if lines:
+            lines.append("")
+        for problem in group:
+            text = str(problem)
+            if color:
+                code = "31" if problem.is_error else "33"
+                text = text.replace(f": {problem.severity.value}:", f": \033[1;{code}m{problem.severity.value}\033[0m:", 1)
+            lines.append(text)
+    return lines
+
+
+def count_text(problems: Sequence[Problem]) -> str:
+    """'2 errors, 1 warning in 2 files'."""
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+    files = len({p.path for p in problems})
+    parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
+    return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}" if problems else "no errors, no warnings"
+
+
+def located_problem(text: str) -> Problem:
+    """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
+    match = _LOCATED.match(text)
+    if match is None:
+        return error("", 0, text)
+    return error(match["path"], int(match["line"]), match["message"])
+
+
+def problems_json(problems: Sequence[Problem]) -> str:
+    """The problems as a JSON array of {path, line, severity, message} objects."""
+    items = [{"path": p.path, "line": p.line, "severity": p.severity.value, "message": p.message} for p in sorted(problems)]
+    return json.dumps(items, indent=2, ensure_ascii=False)
+
+
+class Reporter:
+    """What one command prints: ``quiet`` keeps only errors, ``verbose`` adds stage timings."""
+
+    def __init__(self, quiet: bool = False, verbose: bool = False, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.verbose = verbose and not quiet
+        self.out = out if out is not None else sys.stdout
+        self.err = err if err is not None else sys.stderr
+        self.color = use_color(self.err)
+        self.tty = bool(getattr(self.err, "isatty", lambda: False)())
+        self.started = time.perf_counter()
+        self.stage_started = self.started
+        self.stage = ""
+        self.bar_shown = False
+
+    def begin(self) -> None:
+        """Start timing a new build (the dev server builds many times)."""
+        self.started = self.stage_started = time.perf_counter()
+        self.stage = ""
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        shown = [p for p in problems if p.is_error or not self.quiet]
+        for line in format_problems(shown, self.color):
+            print(line, file=self.err)
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=self.out, flush=True)
+
+    def detail(self, text: str) -> None:
+        if self.verbose:
+            print(text, file=self.err, flush=True)
+
+    def progress(self, stage: str) -> None:
+        """Called as each build stage starts."""
+        now = time.perf_counter()
+        if self.stage:
+            self.detail(f"  {self.stage}: {now - self.stage_started:.2f} s")
+        self.stage, self.stage_started = stage, now
+        if self.quiet or self.verbose or now - self.started < PROGRESS_AFTER:
+            return
+        done = STAGES.index(stage) if stage in STAGES else 0
+        if self.tty:
+            width = 24
+            filled = width * done // len(STAGES)
+            bar = "#" * filled + "-" * (width - filled)
+            self.err.write(f"\r\033[K[{bar}] {done}/{len(STAGES)} {stage}…")
+            self.err.flush()
+            self.bar_shown = True
+        else:
+            print(f"{stage}…", file=self.err, flush=True)
+
+    def finish(self) -> None:
+        """End the progress display (clear the bar) and report the last stage's time."""
+        if self.stage:
+            self.detail(f"  {self.stage}: {time.perf_counter() - self.stage_started:.2f} s")
+            self.stage = ""
+        if self.bar_shown:
+            self.err.write("\r\033[K")
+            self.err.flush()
+            self.bar_shown = False
