@@ -18,9 +18,11 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
+from .slugs import RESERVED_NAMES
 
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
+MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one path a line
 
 
 def url_to_relpath(url: str) -> str:
@@ -31,7 +33,9 @@ def url_to_relpath(url: str) -> str:
     if parts[-1] == "":
         parts[-1] = "index.html"
     for part in parts:
-        if part in ("", ".", "..") or "\\" in part or "\0" in part or ":" in part:
+        if part in ("", ".", "..") or "\\" in part or ":" in part or any(ord(ch) < 32 for ch in part):
+            raise ValueError(f"unsafe output URL {url!r}")
+        if part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
             raise ValueError(f"unsafe output URL {url!r}")
     return "/".join(parts)
 
@@ -75,6 +79,38 @@ def check_output_dir(output: Path, source: Path) -> None:
             raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output path {out} exists and is not a folder")
+    foreign = find_foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise UsageError(
+            f"refusing to replace {out}: it holds files the previous build did not write ({shown}); "
+            "the build replaces the whole folder, so put such files in content/ instead (copied to the same path on every build) or delete them"
+        )
+
+
+def read_manifest(output: Path) -> set[str] | None:
+    """The files the last build wrote into *output*, or None when it has no manifest."""
+    try:
+        text = (output / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {line for line in text.split("\n") if line}
+
+
+def find_foreign_files(output: Path) -> list[str]:
+    """Files in *output* that no build wrote (the whole folder if it has no manifest), sorted."""
+    if not output.is_dir():
+        return []
+    known = read_manifest(output) or set()
+    known.add(MANIFEST)
+    foreign: list[str] = []
+    for parent, dirs, names in os.walk(output):
+        dirs.sort()
+        for name in sorted(names):
+            rel = (Path(parent) / name).relative_to(output).as_posix()
+            if rel not in known:
+                foreign.append(rel)
+    return foreign
 
 
 def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> int:
@@ -88,17 +124,29 @@ def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> i
     try:
         writer = SiteWriter(staging)
         for url in sorted(copies):
-            writer.copy(url, copies[url])
+            try:
+                writer.copy(url, copies[url])
+            except OSError as exc:
+                raise UsageError(f"cannot copy {copies[url]} ({exc.strerror or exc}); the previous output was left as it was") from exc
         for url in sorted(files):
             writer.write(url, files[url])
+        written = sorted(writer.written)
+        writer.write("/" + MANIFEST, "".join(f"{rel}\n" for rel in written).encode("utf-8"))
         swap_in(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return len(writer.written)
+    return len(written)
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove staging folders of earlier builds that were killed part-way."""
+    """Remove staging folders of earlier builds that were killed part-way.
+
+    A build killed between the two renames of the fallback swap leaves the
+    previous site only as a retired folder: put it back first.
+    """
+    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+    if retired and not output.exists():
+        os.rename(retired[0], output)
     for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
         for stale in output.parent.glob(f"{prefix}{output.name}-*"):
             shutil.rmtree(stale, ignore_errors=True)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import SiteConfig, load_config
-from .content import Article, load_articles
-from .errors import ContentError, Problem, error
+from .content import Article, check_input_file, load_articles
+from .errors import ContentError, Problem, UsageError, error
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
 from .output import check_output_dir, publish, url_to_relpath
@@ -55,10 +55,15 @@ class BuildResult:
 
 def build_now() -> datetime:
     """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(tz=UTC)
+    try:
+        if not epoch.isdecimal():
+            raise ValueError(epoch)
         return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime.now(tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"') from None
 
 
 def load_site(options: BuildOptions) -> LoadedSite:
@@ -74,6 +79,7 @@ def load_site(options: BuildOptions) -> LoadedSite:
     problems += more
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
+    problems += check_copies(config, copies)
     problems += find_page_collisions(pages, copies)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
@@ -93,6 +99,30 @@ def find_copies(config: SiteConfig) -> dict[str, Path]:
     return copies
 
 
+def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
+    """Files that cannot be copied: unreadable, special, links out of the site, unsafe names."""
+    problems: list[Problem] = []
+    for url, path in sorted(copies.items()):
+        if not path.is_relative_to(config.root):
+            continue  # the generator's own static files
+        shown = path.relative_to(config.root).as_posix()
+        try:
+            url_to_relpath(url)
+        except ValueError:
+            problems.append(
+                error(
+                    shown,
+                    0,
+                    "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file",
+                )
+            )
+            continue
+        unusable = check_input_file(path, config.root)
+        if unusable:
+            problems.append(error(shown, 0, unusable))
+    return problems
+
+
 def _files_under(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
@@ -104,25 +134,28 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
-    """Two outputs (pages or copied files) that would land on the same file."""
-    owner: dict[str, str] = {}
+    """Two outputs (pages or copied files) that would land on the same file.
+
+    The error names both sources and is reported at an article's file when one
+    of the two is an article, since that is where an editor can fix it.
+    """
+    owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
     problems: list[Problem] = []
     for url, path in sorted(copies.items()):
-        owner[url_to_relpath(url)] = path.as_posix()
+        try:
+            owner[url_to_relpath(url)] = (path.as_posix(), path.as_posix())
+        except ValueError:
+            continue  # an unusable file name; check_copies reports it
     for page in pages:
         article = page.context.get("article")
-        what = article.path if isinstance(article, Article) else f"the {page.title!r} page"
+        blame, what = (article.path, article.path) if isinstance(article, Article) else ("", f"the {page.title!r} page")
         rel = url_to_relpath(page.url)
-        if rel in owner:
-            problems.append(
-                error(
-                    article.path if isinstance(article, Article) else "site.yaml",
-                    1 if article else 0,
-                    f"{what} would be written to {page.url}, which is already used by {owner[rel]}",
-                )
-            )
-        else:
-            owner[rel] = what
+        if rel not in owner:
+            owner[rel] = (blame, what)
+            continue
+        other_blame, other_what = owner[rel]
+        where = blame or other_blame
+        problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
     return problems
 
 
