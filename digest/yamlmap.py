@@ -111,7 +111,8 @@ def _prescan(text: str, path: str, first_line: int) -> Problem | None:
         if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                return error(path, event.start_mark.line + first_line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")
+                line = event.start_mark.line + first_line if event.start_mark else first_line
+                return error(path, line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
         if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
