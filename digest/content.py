@@ -141,7 +141,13 @@ def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = Fals
         if article.date > now and not include_future:
             continue
         articles.append(article)
-    problems.extend(find_url_collisions(articles))
+    collisions = find_url_collisions(articles)
+    problems.extend(collisions)
+    if collisions:  # keep one article per URL so later stages do not report it again
+        kept: dict[str, Article] = {}
+        for article in sorted(articles, key=lambda a: a.path):
+            kept.setdefault(article.url, article)
+        articles = list(kept.values())
     articles.sort(key=article_order)
     return articles, problems
 
