@@ -142,6 +142,8 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     """Read ``root/site.yaml``; a missing file gives the defaults and a warning."""
     path = root / "site.yaml"
     shown = "site.yaml"
+    if path.exists() and not path.is_file():
+        return SiteConfig(root=root), [error(shown, 0, "expected site.yaml to be a file, found a folder or a special file")]
     if not path.is_file():
         return SiteConfig(root=root), [warning(shown, 0, "no site.yaml found; using default settings")]
     try:

@@ -69,6 +69,8 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
             line = mark.line + offset if mark else first_line
             what = exc.problem or "invalid YAML"
             context = f" {exc.context}" if exc.context else ""
+            if mark and _char_at(text, mark.line, mark.column) == "\t":
+                context += " (a tab: YAML indents with spaces only)"
             return None, [error(path, line, f"YAML syntax error: {what}{context}")]
         except yaml.YAMLError as exc:
             return None, [error(path, first_line, f"YAML syntax error: {exc}")]
@@ -192,6 +194,11 @@ def _node_kind(node: yaml.Node) -> str:
         return "a list"
     value = str(node.value)
     return f'the text "{value[:60]}"' if value else "nothing"
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
 
 
 def _short(exc: BaseException) -> str:
