@@ -95,8 +95,18 @@ def leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".digest-"))
 
 
-@pytest.mark.parametrize(("point", "when"), [("file", 1), ("file", 2), ("file", 60), ("manifest", 1)])
-@pytest.mark.parametrize("signame", ["SIGKILL", "SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(
+    ("signame", "point", "when"),
+    [
+        ("SIGKILL", "file", 1),
+        ("SIGKILL", "file", 2),
+        ("SIGKILL", "file", 60),
+        ("SIGKILL", "manifest", 1),
+        ("SIGINT", "file", 2),
+        ("SIGINT", "manifest", 1),
+        ("SIGTERM", "file", 60),
+    ],
+)
 def test_killed_while_writing_leaves_the_previous_site(
     sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int, signame: str
 ) -> None:
