@@ -91,7 +91,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
                 continue
             try:
                 value = loader.construct_object(value_node, deep=True)
-            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
                 problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
                 continue
             entries[str(key_node.value)] = Entry(value, line, _item_lines(value_node, offset))
