@@ -43,9 +43,10 @@ def url_to_relpath(url: str) -> str:
 class SiteWriter:
     """Writes into one folder; refuses duplicates and paths outside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, mtime: int | None = None) -> None:
         self.root = root.resolve()
         self.written: set[str] = set()
+        self.mtime = mtime  # every file's modification time, for reproducible archives
 
     def _target(self, url: str) -> Path:
         rel = url_to_relpath(url)
@@ -59,10 +60,18 @@ class SiteWriter:
         return target
 
     def write(self, url: str, data: bytes) -> None:
-        self._target(url).write_bytes(data)
+        target = self._target(url)
+        target.write_bytes(data)
+        self._stamp(target)
 
     def copy(self, url: str, source: Path) -> None:
-        shutil.copyfile(source, self._target(url))
+        target = self._target(url)
+        shutil.copyfile(source, target)
+        self._stamp(target)
+
+    def _stamp(self, target: Path) -> None:
+        if self.mtime is not None:
+            os.utime(target, (self.mtime, self.mtime))
 
 
 def check_output_dir(output: Path, source: Path) -> None:
@@ -113,8 +122,11 @@ def find_foreign_files(output: Path) -> list[str]:
     return foreign
 
 
-def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> int:
-    """Write the whole site to a staging folder, then swap it in; returns files written."""
+def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path], mtime: int | None = None) -> int:
+    """Write the whole site to a staging folder, then swap it in; returns files written.
+
+    With *mtime* (SOURCE_DATE_EPOCH) every file gets that modification time.
+    """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(output)
@@ -122,7 +134,7 @@ def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> i
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        writer = SiteWriter(staging)
+        writer = SiteWriter(staging, mtime)
         for url in sorted(copies):
             try:
                 writer.copy(url, copies[url])

@@ -53,17 +53,24 @@ class BuildResult:
     warnings: list[Problem]
 
 
-def build_now() -> datetime:
-    """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as whole seconds, None when unset; an invalid value is an error."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
-        return datetime.now(tz=UTC)
+        return None
     try:
         if not epoch.isdecimal():
             raise ValueError(epoch)
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
+        datetime.fromtimestamp(int(epoch), tz=UTC)
+        return int(epoch)
     except (ValueError, OverflowError, OSError):
         raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"') from None
+
+
+def build_now() -> datetime:
+    """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
+    epoch = source_date_epoch()
+    return datetime.now(tz=UTC) if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def load_site(options: BuildOptions) -> LoadedSite:
@@ -176,5 +183,5 @@ def build_site(options: BuildOptions) -> BuildResult:
     output = output_folder(options, site.config)
     check_output_dir(output, site.config.root)
     files = render_site_files(site)
-    written = publish(output, files, site.copies)
+    written = publish(output, files, site.copies, mtime=source_date_epoch())
     return BuildResult(len(site.articles), len(files), written, time.perf_counter() - started, output, site.warnings)

@@ -83,3 +83,15 @@ def test_a_bad_source_date_epoch_is_an_error(monkeypatch: pytest.MonkeyPatch, va
     with pytest.raises(UsageError) as caught:
         build_now()
     assert "SOURCE_DATE_EPOCH" in str(caught.value)
+
+
+def test_source_date_epoch_stamps_every_output_file(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = copy_site("minimal")
+    (site / "content/policy/chart.png").write_bytes(b"\x89PNG")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
+    build(site)
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(files) > 10
+    assert {int(p.stat().st_mtime) for p in files} == {1800000000}
