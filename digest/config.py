@@ -206,6 +206,11 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
         if not slug:
             problems.append(error(shown, where, f'topics: expected a topic slug of letters or digits, found "{key}"'))
             continue
+        if slug in lines:
+            problems.append(
+                error(shown, where, f'topics: "{key}" makes the same topic slug "{slug}" as the topic on line {lines[slug]}; give each topic its own slug')
+            )
+            continue
         if info is None:
             info = {}
         if isinstance(info, str):

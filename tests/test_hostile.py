@@ -191,3 +191,25 @@ def test_previous_output_is_kept_when_hostile_input_fails(copy_site: Callable[[s
         build(site)
     assert snapshot(tmp_path / "out") == before
     assert MARKER_TAG not in repr(before)
+
+
+def test_topics_that_slug_alike_are_an_error_in_site_yaml(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text("title: x\ntopics:\n  policy: Policy\n  Policy!: Also policy\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert [str(p) for p in caught.value.problems if p.is_error] == [
+        'site.yaml:4: error: topics: "Policy!" makes the same topic slug "policy" as the topic on line 3; give each topic its own slug'
+    ]
+
+
+def test_outlets_that_slug_alike_get_distinct_pages(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    write_article(site, "policy/hosts.md", article_front("Hosts", sources="[https://a-b.example/x, https://a.b.example/y]"))
+    build(site)
+    sources = parse(page_file(tmp_path / "out", "/sources/"))
+    hrefs = sorted(str(a["href"]) for a in sources.select("main a[href^='/sources/']"))
+    assert "/sources/a-b-example/" in hrefs and "/sources/a-b-example-2/" in hrefs
+    assert len(hrefs) == len(set(hrefs))
+    for href in hrefs:
+        assert page_file(tmp_path / "out", href).is_file()
