@@ -174,7 +174,11 @@ def swap_in(staging: Path, output: Path) -> None:
         return
     retired = output.parent / f"{RETIRED_PREFIX}{output.name}-{os.getpid()}"
     os.rename(output, retired)
-    os.rename(staging, output)
+    try:
+        os.rename(staging, output)
+    except BaseException:  # e.g. Ctrl-C between the two renames: put the old site back
+        os.rename(retired, output)
+        raise
     shutil.rmtree(retired, ignore_errors=True)
 
 

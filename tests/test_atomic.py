@@ -145,6 +145,14 @@ def test_killed_during_the_swap_leaves_one_whole_site(
     assert leftovers(out) == []
 
 
+def test_ctrl_c_between_the_two_renames_puts_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, "rename", 2, "SIGINT")
+    assert done.returncode == 130
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
 def test_a_build_killed_between_the_two_renames_gets_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
     """Without renameat2 the swap is two renames; a kill between them leaves the old site retired."""
     site, out, before = sample
