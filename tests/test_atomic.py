@@ -99,11 +99,9 @@ def leftovers(out: Path) -> list[str]:
     ("signame", "point", "when"),
     [
         ("SIGKILL", "file", 1),
-        ("SIGKILL", "file", 2),
         ("SIGKILL", "file", 60),
         ("SIGKILL", "manifest", 1),
         ("SIGINT", "file", 2),
-        ("SIGINT", "manifest", 1),
         ("SIGTERM", "file", 60),
     ],
 )

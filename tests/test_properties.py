@@ -28,7 +28,7 @@ from digest.site import BuildOptions, build_site
 
 FUZZ = os.environ.get("DIGEST_FUZZ", "")
 SETTINGS = settings(
-    max_examples=int(FUZZ) if FUZZ.isdecimal() else 120,
+    max_examples=int(FUZZ) if FUZZ.isdecimal() else 100,
     derandomize=not FUZZ,
     deadline=None,
     database=None,
@@ -219,7 +219,7 @@ def test_raw_front_matter(front: str, body: str) -> None:
     check_build(front.replace("\n---", "\n- --"), body, allow_html=False)
 
 
-@settings(SETTINGS, max_examples=int(FUZZ) if FUZZ.isdecimal() else 40)
+@settings(SETTINGS, max_examples=int(FUZZ) if FUZZ.isdecimal() else 25)
 @given(
     title=text.filter(lambda t: t.strip() != "" and "\x00" not in t),
     tags=st.lists(text.filter(lambda t: t.strip() != ""), min_size=1, max_size=4),
