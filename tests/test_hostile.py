@@ -36,6 +36,9 @@ def test_markup_in_every_field_is_escaped(copy_site: Callable[[str], Path], buil
     source_link = article.select_one("ol.sources a")
     assert source_link is not None and source_link.get_text() == '<hyp-x onclick="alert(1)">Wire</hyp-x>'
     assert source_link["href"] == 'https://example.com/x?q="><hyp-x/onclick=alert(1)>'
+    # Input is data, never template source.
+    model = [dd.get_text() for dt, dd in zip(article.select(".facts dt"), article.select(".facts dd"), strict=True) if dt.get_text() == "Model"]
+    assert model == ["<hyp-x>model</hyp-x><script>alert(1)</script> {{ 7*7 }} {% raw %}"]
     # Tags and story ids became safe URL names.
     tag_urls = sorted(a["href"] for a in article.select(".tag-list a"))
     assert tag_urls == ["/tags/hyp-x-tag-hyp-x/", "/tags/javascript-alert-1/", "/tags/script-alert-1-script/"]
