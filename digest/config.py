@@ -148,6 +148,8 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     """Read ``root/site.yaml``; a missing file gives the defaults and a warning."""
     path = root / "site.yaml"
     shown = "site.yaml"
+    if path.exists() and not path.is_file():
+        return SiteConfig(root=root), [error(shown, 0, "expected site.yaml to be a file, found a folder or a special file")]
     if not path.is_file():
         return SiteConfig(root=root), [warning(shown, 0, "no site.yaml found; using default settings")]
     try:
@@ -209,6 +211,11 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
         slug = make_slug(str(key))
         if not slug:
             problems.append(error(shown, where, f'topics: expected a topic slug of letters or digits, found "{key}"'))
+            continue
+        if slug in lines:
+            problems.append(
+                error(shown, where, f'topics: "{key}" makes the same topic slug "{slug}" as the topic on line {lines[slug]}; give each topic its own slug')
+            )
             continue
         if info is None:
             info = {}

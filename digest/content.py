@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -31,6 +32,7 @@ REVIEW_STATUSES = {
     "unreviewed": ("Not yet reviewed", "Nobody has checked this story against its sources yet."),
 }
 CONFIDENCE_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
+MAX_ARTICLE_BYTES = 2_000_000  # Markdown renders at roughly 3 s per MB; no news story is longer
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
 
 
@@ -148,7 +150,13 @@ def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = Fals
         if article.expires is not None and article.expires <= now:
             article = replace(article, expired=True)
         articles.append(article)
-    problems.extend(find_url_collisions(articles))
+    collisions = find_url_collisions(articles)
+    problems.extend(collisions)
+    if collisions:  # keep one article per URL so later stages do not report it again
+        kept: dict[str, Article] = {}
+        for article in sorted(articles, key=lambda a: a.path):
+            kept.setdefault(article.url, article)
+        articles = list(kept.values())
     articles.sort(key=article_order)
     return articles, problems
 
@@ -174,10 +182,34 @@ def find_article_files(root: Path) -> tuple[list[Path], list[Problem]]:
 
     for folder, dirs, names in os.walk(content, onerror=report):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        for name in dirs:
+            if os.path.islink(os.path.join(folder, name)):
+                problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))
         for name in sorted(names):
             if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_")):
                 found.append(Path(folder) / name)
     return found, problems
+
+
+def check_input_file(path: Path, root: Path) -> str | None:
+    """Why *path* cannot be read as a site input, or None.
+
+    Refuses what is not a regular file (a FIFO would block the build forever, a
+    device could be endless) and symbolic links that lead outside the site
+    folder, so a contributed link cannot publish a file from elsewhere on the
+    machine.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read the file ({exc.strerror})"
+    if not stat.S_ISREG(mode):
+        return "expected a regular file, found a special file (a pipe, socket or device)"
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        return "expected a file inside the site folder, found a symbolic link to a file outside it"
+    if not os.access(path, os.R_OK):
+        return "cannot read the file (permission denied)"
+    return None
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -204,7 +236,15 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
 def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem]]:
     """Read and validate one article file."""
     shown = _relative(path, config.root)
+    unusable = check_input_file(path, config.root)
+    if unusable:
+        return None, [error(shown, 0, unusable)]
     try:
+        size = path.stat().st_size
+        if size > MAX_ARTICLE_BYTES:
+            return None, [
+                error(shown, 0, f"the file is {size / 1e6:.1f} MB; an article may be at most {MAX_ARTICLE_BYTES / 1e6:.0f} MB (split it, or link to a file)")
+            ]
         raw = path.read_bytes()
     except OSError as exc:
         return None, [error(shown, 0, f"cannot read the file ({exc.strerror})")]

@@ -216,11 +216,19 @@ def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
             if not by_host[source.outlet] or by_host[source.outlet][-1] is not article:
                 by_host[source.outlet].append(article)
     outlets = []
-    for host, listed in by_host.items():
+    taken: set[str] = set()
+    # Hosts such as a-b.com and a.b.com slug alike: the most cited keeps the slug.
+    for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
+        listed = by_host[host]
         counts = names[host]
         # Prefer a given name over the bare host name when editors supplied one.
         name = min(counts.items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
-        slug = slug_or_hash(host, "source")
+        base = slug = slug_or_hash(host, "source")
+        n = 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
         outlets.append(Outlet(host, slug, name, f"/sources/{slug}/", tuple(listed)))
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 

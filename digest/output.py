@@ -18,9 +18,11 @@ import shutil
 from pathlib import Path
 
 from .errors import UsageError
+from .slugs import RESERVED_NAMES
 
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
+MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one path a line
 
 
 def url_to_relpath(url: str) -> str:
@@ -31,7 +33,9 @@ def url_to_relpath(url: str) -> str:
     if parts[-1] == "":
         parts[-1] = "index.html"
     for part in parts:
-        if part in ("", ".", "..") or "\\" in part or "\0" in part or ":" in part:
+        if part in ("", ".", "..") or "\\" in part or ":" in part or any(ord(ch) < 32 for ch in part):
+            raise ValueError(f"unsafe output URL {url!r}")
+        if part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
             raise ValueError(f"unsafe output URL {url!r}")
     return "/".join(parts)
 
@@ -39,9 +43,10 @@ def url_to_relpath(url: str) -> str:
 class SiteWriter:
     """Writes into one folder; refuses duplicates and paths outside it."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, mtime: int | None = None) -> None:
         self.root = root.resolve()
         self.written: set[str] = set()
+        self.mtime = mtime  # every file's modification time, for reproducible archives
 
     def _target(self, url: str) -> Path:
         rel = url_to_relpath(url)
@@ -55,10 +60,18 @@ class SiteWriter:
         return target
 
     def write(self, url: str, data: bytes) -> None:
-        self._target(url).write_bytes(data)
+        target = self._target(url)
+        target.write_bytes(data)
+        self._stamp(target)
 
     def copy(self, url: str, source: Path) -> None:
-        shutil.copyfile(source, self._target(url))
+        target = self._target(url)
+        shutil.copyfile(source, target)
+        self._stamp(target)
+
+    def _stamp(self, target: Path) -> None:
+        if self.mtime is not None:
+            os.utime(target, (self.mtime, self.mtime))
 
 
 def check_output_dir(output: Path, source: Path) -> None:
@@ -75,10 +88,45 @@ def check_output_dir(output: Path, source: Path) -> None:
             raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output path {out} exists and is not a folder")
+    foreign = find_foreign_files(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise UsageError(
+            f"refusing to replace {out}: it holds files the previous build did not write ({shown}); "
+            "the build replaces the whole folder, so put such files in content/ instead (copied to the same path on every build) or delete them"
+        )
 
 
-def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> int:
-    """Write the whole site to a staging folder, then swap it in; returns files written."""
+def read_manifest(output: Path) -> set[str] | None:
+    """The files the last build wrote into *output*, or None when it has no manifest."""
+    try:
+        text = (output / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return {line for line in text.split("\n") if line}
+
+
+def find_foreign_files(output: Path) -> list[str]:
+    """Files in *output* that no build wrote (the whole folder if it has no manifest), sorted."""
+    if not output.is_dir():
+        return []
+    known = read_manifest(output) or set()
+    known.add(MANIFEST)
+    foreign: list[str] = []
+    for parent, dirs, names in os.walk(output):
+        dirs.sort()
+        for name in sorted(names):
+            rel = (Path(parent) / name).relative_to(output).as_posix()
+            if rel not in known:
+                foreign.append(rel)
+    return foreign
+
+
+def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path], mtime: int | None = None) -> int:
+    """Write the whole site to a staging folder, then swap it in; returns files written.
+
+    With *mtime* (SOURCE_DATE_EPOCH) every file gets that modification time.
+    """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_leftovers(output)
@@ -86,19 +134,31 @@ def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path]) -> i
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     try:
-        writer = SiteWriter(staging)
+        writer = SiteWriter(staging, mtime)
         for url in sorted(copies):
-            writer.copy(url, copies[url])
+            try:
+                writer.copy(url, copies[url])
+            except OSError as exc:
+                raise UsageError(f"cannot copy {copies[url]} ({exc.strerror or exc}); the previous output was left as it was") from exc
         for url in sorted(files):
             writer.write(url, files[url])
+        written = sorted(writer.written)
+        writer.write("/" + MANIFEST, "".join(f"{rel}\n" for rel in written).encode("utf-8"))
         swap_in(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return len(writer.written)
+    return len(written)
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove staging folders of earlier builds that were killed part-way."""
+    """Remove staging folders of earlier builds that were killed part-way.
+
+    A build killed between the two renames of the fallback swap leaves the
+    previous site only as a retired folder: put it back first.
+    """
+    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+    if retired and not output.exists():
+        os.rename(retired[0], output)
     for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
         for stale in output.parent.glob(f"{prefix}{output.name}-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -114,7 +174,11 @@ def swap_in(staging: Path, output: Path) -> None:
         return
     retired = output.parent / f"{RETIRED_PREFIX}{output.name}-{os.getpid()}"
     os.rename(output, retired)
-    os.rename(staging, output)
+    try:
+        os.rename(staging, output)
+    except BaseException:  # e.g. Ctrl-C between the two renames: put the old site back
+        os.rename(retired, output)
+        raise
     shutil.rmtree(retired, ignore_errors=True)
 
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import SiteConfig, check_base_url, load_config
-from .content import Article, load_articles
+from .content import Article, check_input_file, load_articles
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import render_feeds
 from .images import font_problems, render_share_images
@@ -67,12 +67,24 @@ class BuildResult:
     warnings: list[Problem]
 
 
+def source_date_epoch() -> int | None:
+    """SOURCE_DATE_EPOCH as whole seconds, None when unset; an invalid value is an error."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return None
+    try:
+        if not epoch.isdecimal():
+            raise ValueError(epoch)
+        datetime.fromtimestamp(int(epoch), tz=UTC)
+        return int(epoch)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"') from None
+
+
 def build_now() -> datetime:
     """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), tz=UTC)
-    return datetime.now(tz=UTC)
+    epoch = source_date_epoch()
+    return datetime.now(tz=UTC) if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def load_site(options: BuildOptions, progress: Progress = _no_progress) -> LoadedSite:
@@ -93,6 +105,7 @@ def load_site(options: BuildOptions, progress: Progress = _no_progress) -> Loade
     progress("planning pages")
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
+    problems += check_copies(config, copies)
     copies |= hashed_static_copies(copies)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
@@ -124,6 +137,30 @@ def find_copies(config: SiteConfig) -> dict[str, Path]:
     return copies
 
 
+def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
+    """Files that cannot be copied: unreadable, special, links out of the site, unsafe names."""
+    problems: list[Problem] = []
+    for url, path in sorted(copies.items()):
+        if not path.is_relative_to(config.root):
+            continue  # the generator's own static files
+        shown = path.relative_to(config.root).as_posix()
+        try:
+            url_to_relpath(url)
+        except ValueError:
+            problems.append(
+                error(
+                    shown,
+                    0,
+                    "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file",
+                )
+            )
+            continue
+        unusable = check_input_file(path, config.root)
+        if unusable:
+            problems.append(error(shown, 0, unusable))
+    return problems
+
+
 def _files_under(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return []
@@ -135,27 +172,28 @@ def _files_under(folder: Path) -> list[Path]:
 
 
 def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
-    """Two outputs (pages or copied files) that would land on the same file."""
-    owner: dict[str, str] = {}
+    """Two outputs (pages or copied files) that would land on the same file.
+
+    The error names both sources and is reported at an article's file when one
+    of the two is an article, since that is where an editor can fix it.
+    """
+    owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
     problems: list[Problem] = []
     for url, path in sorted(copies.items()):
-        owner[url_to_relpath(url)] = path.as_posix()
+        try:
+            owner[url_to_relpath(url)] = (path.as_posix(), path.as_posix())
+        except ValueError:
+            continue  # an unusable file name; check_copies reports it
     for page in pages:
         article = page.context.get("article")
-        what = article.path if isinstance(article, Article) else f"the {page.title!r} page"
+        blame, what = (article.path, article.path) if isinstance(article, Article) else ("", f"the {page.title!r} page")
         rel = url_to_relpath(page.url)
-        if rel in owner and isinstance(article, Article) and owner[rel].endswith((".md", ".markdown")):
-            continue  # two articles: already reported by the content stage
-        if rel in owner:
-            problems.append(
-                error(
-                    article.path if isinstance(article, Article) else "site.yaml",
-                    1 if article else 0,
-                    f"{what} would be written to {page.url}, which is already used by {owner[rel]}",
-                )
-            )
-        else:
-            owner[rel] = what
+        if rel not in owner:
+            owner[rel] = (blame, what)
+            continue
+        other_blame, other_what = owner[rel]
+        where = blame or other_blame
+        problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
     return problems
 
 
@@ -185,5 +223,5 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress) -> Buil
     progress("rendering pages")
     files = render_site_files(site)
     progress("writing files")
-    written = publish(output, files, site.copies)
+    written = publish(output, files, site.copies, mtime=source_date_epoch())
     return BuildResult(len(site.articles), len(site.pages), written, time.perf_counter() - started, output, site.warnings)

@@ -13,14 +13,14 @@ import hashlib
 from slugify import slugify
 
 _REPLACEMENTS = [["C++", "cpp"], ["c++", "cpp"], ["C#", "csharp"], ["c#", "csharp"], ["F#", "fsharp"], ["f#", "fsharp"], ["+", " plus "], ["&", " and "]]
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 MAX_SLUG = 80
 
 
 def make_slug(text: str) -> str:
     """Slug for *text*, or '' when it has nothing to transliterate."""
     slug = slugify(text, max_length=MAX_SLUG, word_boundary=True, replacements=_REPLACEMENTS)
-    return slug + "-x" if slug in _RESERVED else slug
+    return slug + "-x" if slug in RESERVED_NAMES else slug
 
 
 def slug_or_hash(text: str, prefix: str) -> str:

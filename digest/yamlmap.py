@@ -61,12 +61,17 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     loader = _Loader(text)
     try:
         try:
+            too_big = _prescan(text, path, offset)
+            if too_big is not None:
+                return None, [too_big]
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + offset if mark else first_line
             what = exc.problem or "invalid YAML"
             context = f" {exc.context}" if exc.context else ""
+            if mark and _char_at(text, mark.line, mark.column) == "\t":
+                context += " (a tab: YAML indents with spaces only)"
             return None, [error(path, line, f"YAML syntax error: {what}{context}")]
         except yaml.YAMLError as exc:
             return None, [error(path, first_line, f"YAML syntax error: {exc}")]
@@ -87,7 +92,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
                 continue
             try:
                 value = loader.construct_object(value_node, deep=True)
-            except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
                 problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
                 entries[str(key_node.value)] = Entry(None, line, broken=True)
                 continue
@@ -97,40 +102,82 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
         loader.dispose()
 
 
-def _check_nodes(root: yaml.Node, path: str, offset: int) -> list[Problem]:
-    """Find duplicate keys, and refuse graphs too deep or too large to expand."""
-    problems: list[Problem] = []
-    seen: set[int] = set()
+def _prescan(text: str, path: str, first_line: int) -> Problem | None:
+    """Walk the parser's events (no recursion, nothing built) and stop early on
+    a document nested too deeply or holding too many values.
+
+    libyaml's composer recurses once per nesting level, so a document of
+    100,000 ``[`` would overflow the C stack before any node could be checked.
+    """
+    depth = 0
     count = 0
-    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if id(node) in seen:
-            # An alias: the same node again. Its expansion is what a "billion
-            # laughs" document multiplies, so count it without walking it again.
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = event.start_mark.line + first_line if event.start_mark else first_line
+                return error(path, line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
             count += 1
             if count > MAX_NODES:
-                return [error(path, root.start_mark.line + offset, f"YAML expands to more than {MAX_NODES} values (too many aliases?)")]
+                return error(path, first_line, f"YAML has more than {MAX_NODES} values")
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_nodes(root: yaml.Node, path: str, offset: int) -> list[Problem]:
+    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
+
+    An alias is the same node object again, so the graph stays small while its
+    expansion can be huge (a "billion laughs" document). Each distinct node's
+    expanded size and height are computed once, bottom up, without recursion.
+    """
+    problems: list[Problem] = []
+    sizes: dict[int, int] = {}
+    heights: dict[int, int] = {}
+    on_path: set[int] = set()
+    where = root.start_mark.line + offset
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            on_path.discard(key)
+            children = _children(node)
+            size = 1 + sum(sizes[id(child)] for child in children)
+            height = 1 + max((heights[id(child)] for child in children), default=0)
+            if height > MAX_DEPTH + 1:
+                return [error(path, node.start_mark.line + offset, f"YAML is nested too deeply (more than {MAX_DEPTH} levels, counting aliases)")]
+            if size > MAX_NODES:
+                return [error(path, where, f"YAML expands to more than {MAX_NODES} values (too many aliases?)")]
+            sizes[key] = size
+            heights[key] = height
             continue
-        seen.add(id(node))
-        count += 1
-        if depth > MAX_DEPTH:
-            return [error(path, node.start_mark.line + offset, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")]
-        if count > MAX_NODES:
-            return [error(path, root.start_mark.line + offset, f"YAML has more than {MAX_NODES} values")]
+        if key in sizes:
+            continue
+        if key in on_path:
+            return [error(path, node.start_mark.line + offset, "YAML value contains an alias to itself; recursive values are not allowed")]
+        on_path.add(key)
         if isinstance(node, yaml.MappingNode):
             first_seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
+            for key_node, _ in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
                     line = key_node.start_mark.line + offset
                     if key_node.value in first_seen:
                         problems.append(error(path, line, f'duplicate key "{key_node.value}" (first given on line {first_seen[key_node.value]})'))
                     else:
                         first_seen[key_node.value] = line
-                stack.append((key_node, depth + 1))
-                stack.append((value_node, depth + 1))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in node.value)
+        stack.append((node, True))
+        stack.extend((child, False) for child in reversed(_children(node)) if id(child) not in sizes)
     return problems
 
 
@@ -149,6 +196,11 @@ def _node_kind(node: yaml.Node) -> str:
         return "a list"
     value = str(node.value)
     return f'the text "{value[:60]}"' if value else "nothing"
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
 
 
 def _short(exc: BaseException) -> str:

@@ -1,0 +1,288 @@
+"""Atomic output: a failed, interrupted or killed build never damages the published site.
+
+Kills are made deterministic by a small driver that runs the real CLI in a
+subprocess and sends itself a signal at a chosen point of the write phase
+(the Nth file written, or inside the final swap). No timing is involved.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, page_file
+from sitekit import article_front, snapshot, write_article
+
+from digest.errors import ContentError, TemplateError, UsageError
+from digest.output import MANIFEST, check_output_dir, publish
+from digest.site import BuildResult
+
+DRIVER = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, sys.argv[1])
+    from digest import output
+    from digest.cli import main
+
+    point, when, signame = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    calls = 0
+
+    def hit(name):
+        global calls
+        if name == point:
+            calls += 1
+            if calls == when:
+                os.kill(os.getpid(), getattr(signal, signame))
+
+    def counting(method):
+        def wrapped(self, *args):
+            hit("file")
+            if args[0] == "/" + output.MANIFEST:
+                hit("manifest")
+            return method(self, *args)
+        return wrapped
+
+    output.SiteWriter.write = counting(output.SiteWriter.write)
+    output.SiteWriter.copy = counting(output.SiteWriter.copy)
+    real_rename, real_exchange, real_swap = os.rename, output._exchange, output.swap_in
+
+    def rename(a, b):
+        hit("rename")
+        real_rename(a, b)
+        hit("renamed")
+
+    def swap_in(staging, out):
+        hit("swap")
+        real_swap(staging, out)
+        hit("swapped")
+
+    if point in ("rename", "renamed"):
+        output._exchange = lambda a, b: False  # the portable two-rename swap
+    output.os.rename = rename
+    output.swap_in = swap_in
+    sys.exit(main(sys.argv[5:]))
+    """
+)
+
+
+@pytest.fixture
+def sample(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    """The sample site built once into tmp/out, then edited so a rebuild changes pages."""
+    site = copy_site("sample")
+    build(site)
+    out = tmp_path / "out"
+    before = snapshot(out)
+    assert len(before) > 100
+    (site / "content/products/google-offline-dictation-iphone.md").unlink()
+    write_article(site, "research/brand-new.md", article_front("A brand new story", date="2026-05-20"))
+    return site, out, before
+
+
+def run_driver(tmp_path: Path, site: Path, out: Path, point: str, when: int, signame: str) -> subprocess.CompletedProcess[str]:
+    driver = tmp_path / "driver.py"
+    driver.write_text(DRIVER, encoding="utf-8")
+    args = [sys.executable, str(driver), str(REPO), point, str(when), signame, "build", "-s", str(site), "-o", str(out)]
+    return subprocess.run(args, capture_output=True, text=True, cwd=tmp_path)
+
+
+def leftovers(out: Path) -> list[str]:
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".digest-"))
+
+
+@pytest.mark.parametrize(
+    ("signame", "point", "when"),
+    [
+        ("SIGKILL", "file", 1),
+        ("SIGKILL", "file", 60),
+        ("SIGKILL", "manifest", 1),
+        ("SIGINT", "file", 2),
+        ("SIGTERM", "file", 60),
+    ],
+)
+def test_killed_while_writing_leaves_the_previous_site(
+    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int, signame: str
+) -> None:
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, point, when, signame)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    if signame == "SIGINT":
+        assert done.returncode == 130
+        assert "Interrupted; the previous output was left as it was." in done.stderr
+    assert snapshot(out) == before
+    if signame == "SIGINT":
+        assert leftovers(out) == []  # cleaned up on the way out
+    # The next build clears whatever a killed one left and publishes the new site.
+    build(site)
+    assert leftovers(out) == []
+    after = snapshot(out)
+    assert "research/brand-new/index.html" in after
+    assert "products/google-offline-dictation-iphone/index.html" not in after
+
+
+@pytest.mark.parametrize(("point", "when"), [("swap", 1), ("swapped", 1), ("rename", 1), ("renamed", 2)])
+def test_killed_during_the_swap_leaves_one_whole_site(
+    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int
+) -> None:
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, point, when, "SIGKILL")
+    assert done.returncode == -signal.SIGKILL
+    current = snapshot(out)
+    if point in ("swap", "rename"):
+        assert current == before
+    else:  # the new site was already in place
+        assert "research/brand-new/index.html" in current and "products/google-offline-dictation-iphone/index.html" not in current
+        assert current[MANIFEST].decode().splitlines() == sorted(k for k in current if k != MANIFEST)
+    build(site)
+    assert leftovers(out) == []
+
+
+def test_ctrl_c_between_the_two_renames_puts_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, "rename", 2, "SIGINT")
+    assert done.returncode == 130
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_a_build_killed_between_the_two_renames_gets_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    """Without renameat2 the swap is two renames; a kill between them leaves the old site retired."""
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, "renamed", 1, "SIGKILL")
+    assert done.returncode == -signal.SIGKILL
+    assert not out.exists()
+    # The next build, even one that fails on content, must not throw that copy away...
+    write_article(site, "research/broken.md", "title: [")
+    failed = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(out)], capture_output=True, text=True)
+    assert failed.returncode == 1
+    retired = [p for p in out.parent.iterdir() if p.name.startswith(".digest-retired-")]
+    assert len(retired) == 1 and snapshot(retired[0]) == before
+    # ...and a successful one puts it back before replacing it.
+    (site / "content/research/broken.md").unlink()
+    publish(out, {"/x/": b"new"}, {})
+    assert snapshot(out) == {"x/index.html": b"new", MANIFEST: b"x/index.html\n"}
+    assert leftovers(out) == []
+
+
+def test_content_error_leaves_the_previous_site(sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult]) -> None:
+    site, out, before = sample
+    write_article(site, "policy/bad.md", article_front(confidence="many"))
+    with pytest.raises(ContentError):
+        build(site)
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_template_exception_leaves_the_previous_site(sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult]) -> None:
+    site, out, before = sample
+    (site / "templates").mkdir()
+    article = (REPO / "templates/article.html").read_text(encoding="utf-8")
+    (site / "templates/article.html").write_text(article.replace("<h1>{{ article.title }}</h1>", "<h1>{{ article.title }}{{ 1 // 0 }}</h1>"), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        build(site)
+    assert str(caught.value).endswith("template error: integer division or modulo by zero")
+    assert "article.html:" in str(caught.value)
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_a_failed_copy_leaves_the_previous_site(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    _, out, before = sample
+    with pytest.raises(UsageError) as caught:
+        publish(out, {"/a/": b"a"}, {"/gone.png": tmp_path / "does-not-exist.png"})
+    assert "cannot copy" in str(caught.value)
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
+def test_removed_and_renamed_articles_disappear(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    (site / "content/policy/chart.png").write_bytes(b"\x89PNG")
+    build(site)
+    out = tmp_path / "out"
+    assert page_file(out, "/policy/second-story/").is_file() and (out / "policy/chart.png").is_file()
+    (site / "content/policy/second-story.md").rename(site / "content/policy/renamed-story.md")
+    (site / "content/policy/chart.png").unlink()
+    build(site)
+    files = snapshot(out)
+    assert "policy/renamed-story/index.html" in files
+    assert not any(name.startswith(("policy/second-story", "policy/chart")) for name in files)
+    assert files[MANIFEST].decode().splitlines() == sorted(k for k in files if k != MANIFEST)
+
+
+def test_files_put_in_the_output_by_hand_are_not_lost(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    build(site)
+    out = tmp_path / "out"
+    (out / "CNAME").write_text("news.example.org\n", encoding="utf-8")
+    (out / "policy/notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(UsageError) as caught:
+        build(site)
+    assert "CNAME, policy/notes.txt" in str(caught.value) and "content/" in str(caught.value)
+    assert (out / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
+    # The documented way: keep such files in content/, which is copied every build.
+    (out / "CNAME").unlink()
+    (out / "policy/notes.txt").unlink()
+    (site / "content/CNAME").write_text("news.example.org\n", encoding="utf-8")
+    build(site)
+    assert (out / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
+    build(site)  # and the next build accepts its own files
+
+
+def test_a_folder_the_build_did_not_make_is_refused(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "thesis.odt").write_bytes(b"years of work")
+    with pytest.raises(UsageError) as caught:
+        build(site, output=documents)
+    assert "thesis.odt" in str(caught.value)
+    assert snapshot(documents) == {"thesis.odt": b"years of work"}
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    build(site, output=empty)
+    assert page_file(empty, "/").is_file()
+
+
+def test_clean_refuses_a_folder_with_foreign_files(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    documents = tmp_path / "documents"
+    documents.mkdir()
+    (documents / "keep.txt").write_text("keep", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(documents)], capture_output=True, text=True)
+    assert done.returncode == 2 and "keep.txt" in done.stderr
+    assert (documents / "keep.txt").is_file()
+
+
+@pytest.mark.parametrize("where", ["source", "parent", "root", "home", "content", "static", "templates", "file"])
+def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    site = copy_site("minimal")
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    (site / "a-file").write_text("x", encoding="utf-8")
+    output = {
+        "source": site,
+        "parent": tmp_path,
+        "root": Path("/"),
+        "home": home,
+        "content": site / "content/policy/out",
+        "static": site / "static",
+        "templates": site / "templates/x",
+        "file": site / "a-file",
+    }[where]
+    before = snapshot(tmp_path)
+    with pytest.raises(UsageError):
+        check_output_dir(output, site)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(output)], capture_output=True, text=True, env={**os.environ, "HOME": str(home)}
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ")
+    assert snapshot(tmp_path) == before
