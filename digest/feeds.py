@@ -90,16 +90,20 @@ def render_feeds(config: SiteConfig, index: SiteIndex, bodies: dict[str, Rendere
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
     files: dict[str, bytes] = {}
-    made: dict[str, FeedEntry] = {}  # an article appears in several feeds; build its entry once
+    # An article appears in several feeds: build and serialize its entry once.
+    made: dict[str, tuple[str, str]] = {}
     for feed in plan_feeds(config, index):
-        entries = []
+        atom_entries, json_items = [], []
         for article in feed.articles:
             if article.path not in made:
-                made[article.path] = FeedEntry.make(config, index, urls, article, bodies[article.path])
-            entries.append(made[article.path])
+                entry = FeedEntry.make(config, index, urls, article, bodies[article.path])
+                made[article.path] = (atom_entry(entry), json_item(entry))
+            atom_text, json_text = made[article.path]
+            atom_entries.append(atom_text)
+            json_items.append(json_text)
         updated = max((a.last_modified for a in feed.articles), default=newest)
-        files[feed.link.atom] = atom_feed(config, urls, feed, entries, updated)
-        files[feed.link.json] = json_feed(config, urls, feed, entries)
+        files[feed.link.atom] = atom_feed(config, urls, feed, atom_entries, updated)
+        files[feed.link.json] = json_feed(config, urls, feed, json_items)
     return files
 
 
@@ -157,7 +161,8 @@ def absolute_links(urls: SiteUrls, html: str) -> str:
     return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
 
 
-def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[FeedEntry], updated: datetime) -> bytes:
+def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str], updated: datetime) -> bytes:
+    """An Atom document around entries already serialized by :func:`atom_entry`."""
     root = ET.Element("feed", {"xmlns": ATOM_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
     _text(root, "id", urls.absolute(feed.link.atom))
     _text(root, "title", feed.link.title)
@@ -170,28 +175,36 @@ def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[Feed
     _text(author, "name", config.title)
     _text(author, "uri", urls.absolute("/"))
     _text(root, "generator", GENERATOR)
-    for entry in entries:
-        item = ET.SubElement(root, "entry", {"{http://www.w3.org/XML/1998/namespace}lang": entry.language})
-        _text(item, "id", entry.id)
-        _text(item, "title", entry.title)
-        ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
-        _text(item, "published", entry.published)
-        _text(item, "updated", entry.updated)
-        _text(_sub(item, "author"), "name", entry.author)
-        for term, label, scheme in entry.categories:
-            ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
-        for url, name, _official in entry.sources:
-            ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": url, "title": name})
-        if entry.image:
-            kind = mimetypes.guess_type(urlsplit(entry.image).path)[0]
-            ET.SubElement(item, "link", {"rel": "enclosure", "href": entry.image} | ({"type": kind} if kind else {}))
-        if entry.summary:
-            _text(item, "summary", entry.summary, {"type": "text"})
-        if entry.content_html:
-            _text(item, "content", entry.content_html + sources_html(entry), {"type": "html"})
     ET.indent(root)
-    text: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
-    return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
+    head: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
+    head = head.removesuffix("</feed>")
+    body = "".join(f"  {entry}\n" for entry in entries)
+    return ('<?xml version="1.0" encoding="utf-8"?>\n' + head + body + "</feed>\n").encode("utf-8")
+
+
+def atom_entry(entry: FeedEntry) -> str:
+    """One ``<entry>`` as text, indented to sit inside ``<feed>``."""
+    item = ET.Element("entry", {"{http://www.w3.org/XML/1998/namespace}lang": entry.language})
+    _text(item, "id", entry.id)
+    _text(item, "title", entry.title)
+    ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
+    _text(item, "published", entry.published)
+    _text(item, "updated", entry.updated)
+    _text(_sub(item, "author"), "name", entry.author)
+    for term, label, scheme in entry.categories:
+        ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
+    for url, name, _official in entry.sources:
+        ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": url, "title": name})
+    if entry.image:
+        kind = mimetypes.guess_type(urlsplit(entry.image).path)[0]
+        ET.SubElement(item, "link", {"rel": "enclosure", "href": entry.image} | ({"type": kind} if kind else {}))
+    if entry.summary:
+        _text(item, "summary", entry.summary, {"type": "text"})
+    if entry.content_html:
+        _text(item, "content", entry.content_html + sources_html(entry), {"type": "html"})
+    ET.indent(item, level=1)
+    text: str = ET.tostring(item, encoding="unicode")
+    return text
 
 
 def sources_html(entry: FeedEntry) -> str:
@@ -202,25 +215,28 @@ def sources_html(entry: FeedEntry) -> str:
     return f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else ""
 
 
-def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[FeedEntry]) -> bytes:
-    items: list[dict[str, Any]] = []
-    for entry in entries:
-        item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
-        if entry.content_html:
-            item["content_html"] = entry.content_html + sources_html(entry)
-        else:
-            item["content_text"] = entry.summary or entry.title
-        if entry.summary:
-            item["summary"] = entry.summary
-        if entry.image:
-            item["image"] = entry.image
-        item["date_published"] = entry.published
-        item["date_modified"] = entry.updated
-        item["authors"] = [{"name": entry.author}]
-        item["tags"] = [label for _term, label, _scheme in entry.categories]
-        item["language"] = entry.language
-        item["_digest"] = {"sources": [{"url": url, "name": name, "official": official} for url, name, official in entry.sources]}
-        items.append(item)
+def json_item(entry: FeedEntry) -> str:
+    """One JSON Feed item as text, indented to sit in the document's ``items`` list."""
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
+    if entry.content_html:
+        item["content_html"] = entry.content_html + sources_html(entry)
+    else:
+        item["content_text"] = entry.summary or entry.title
+    if entry.summary:
+        item["summary"] = entry.summary
+    if entry.image:
+        item["image"] = entry.image
+    item["date_published"] = entry.published
+    item["date_modified"] = entry.updated
+    item["authors"] = [{"name": entry.author}]
+    item["tags"] = [label for _term, label, _scheme in entry.categories]
+    item["language"] = entry.language
+    item["_digest"] = {"sources": [{"url": url, "name": name, "official": official} for url, name, official in entry.sources]}
+    return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+
+
+def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, items: list[str]) -> bytes:
+    """A JSON Feed document around items already serialized by :func:`json_item`."""
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": feed.link.title,
@@ -229,9 +245,13 @@ def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[Feed
         "description": feed.description,
         "language": config.language,
         "authors": [{"name": config.title, "url": urls.absolute("/")}],
-        "items": items,
+        "items": [],
     }
-    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2)
+    if items:
+        assert text.endswith('"items": []\n}')
+        text = text.removesuffix("[]\n}") + "[\n    " + ",\n    ".join(items) + "\n  ]\n}"
+    return (text + "\n").encode("utf-8")
 
 
 def _sub(parent: ET.Element, tag: str) -> ET.Element:
