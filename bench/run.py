@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Benchmark the build on a synthetic site: ``python bench/run.py --n 10000``.
+
+Generates a deterministic site of N articles (bench/synth.py) in a temporary
+folder, then times each scenario as the median of --runs builds, each in a
+fresh process (``python build.py``), and prints one line per scenario::
+
+    scenario=<name> n=<N> median_s=<x> peak_mib=<y> pages=<z>
+
+``peak_mib`` is the largest resident set of any one process of the build (the
+main process or a worker), ``pages`` the HTML pages in the site. Pages per
+second of the scenario go to stderr. Before every timed run of an
+incremental scenario, an untimed build brings the output and cache up to date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from synth import article_text, make_site  # noqa: E402
+
+SCENARIOS = ("cold", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
+
+
+def run_build(site: Path, extra: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak MiB of any one process, stdout) of one build in a fresh process."""
+    command = [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), *extra]
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1800000000", "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage covers the build and its workers
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode:
+            sys.exit(f"build failed ({proc.returncode}):\n{err.read().decode()}")
+        text = out.read().decode()
+    peak = usage.ru_maxrss / 1024
+    return seconds, peak, text
+
+
+class Runner:
+    def __init__(self, site: Path, n: int, seed: int, extra: list[str]) -> None:
+        self.site = site
+        self.n = n
+        self.seed = seed
+        self.extra = extra
+        self.counter = 0
+
+    def build(self) -> tuple[float, float, str]:
+        return run_build(self.site, self.extra)
+
+    def reset(self) -> None:
+        shutil.rmtree(self.site / "_site", ignore_errors=True)
+        shutil.rmtree(self.site / ".digest-cache", ignore_errors=True)
+
+    def edit_body(self) -> None:
+        self.counter += 1
+        path = self.site / article_text(self.n, self.n // 2, self.seed)[0]
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text + f"\nA late paragraph, edit number {self.counter}.\n", encoding="utf-8")
+
+    def edit_tags(self) -> None:
+        self.counter += 1
+        path = self.site / article_text(self.n, self.n // 3, self.seed)[0]
+        text = path.read_text(encoding="utf-8")
+        tags = ["Tag 000", "Tag 007", f"Tag {100 + self.counter % 50:03d}"]
+        path.write_text(re.sub(r"(?m)^tags: .*$", f"tags: [{', '.join(tags)}]", text, count=1), encoding="utf-8")
+
+    def add_article(self) -> None:
+        self.counter += 1
+        index = self.n + self.counter
+        rel, text = article_text(self.n, index, self.seed)
+        path = self.site / rel.replace("article-", "added-")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+    def edit_template(self) -> None:
+        self.counter += 1
+        target = self.site / "templates" / "_card.html"
+        target.parent.mkdir(exist_ok=True)
+        text = (REPO / "templates" / "_card.html").read_text(encoding="utf-8")
+        target.write_text(f"{{# edit {self.counter} #}}\n" + text.replace("card-title", f"card-title edit-{self.counter}"), encoding="utf-8")
+
+
+def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int]:
+    setup: dict[str, Callable[[], None]] = {
+        "nochange": lambda: None,
+        "edit-body": runner.edit_body,
+        "edit-tags": runner.edit_tags,
+        "add-article": runner.add_article,
+        "edit-template": runner.edit_template,
+    }
+    times: list[float] = []
+    peaks: list[float] = []
+    out = ""
+    for _ in range(runs):
+        if scenario == "cold":
+            runner.reset()
+        else:
+            runner.build()  # untimed: bring output and cache up to date
+            setup[scenario]()
+        seconds, peak, out = runner.build()
+        times.append(seconds)
+        peaks.append(peak)
+    match = re.search(r"into (\d+) pages", out)
+    pages = int(match.group(1)) if match else 0
+    return statistics.median(times), max(peaks), pages
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=1000, help="articles in the synthetic site (default 1000)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario; the median is printed (default 3)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic site (default 1)")
+    parser.add_argument("--build-arg", action="append", default=[], metavar="ARG", help="extra argument passed to every build.py run (repeatable)")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)")
+    parser.add_argument("--keep", type=Path, default=None, help="generate the site here and keep it, instead of a temporary folder")
+    args = parser.parse_args()
+    extra: list[str] = args.build_arg
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        site = args.keep or Path(tmp) / "site"
+        if site.exists():
+            shutil.rmtree(site)
+        site.mkdir(parents=True)
+        make_site(site, args.n, args.seed)
+        runner = Runner(site, args.n, args.seed, extra)
+        for scenario in args.scenario or SCENARIOS:
+            median, peak, pages = measure(runner, scenario, args.runs)
+            print(f"scenario={scenario} n={args.n} median_s={median:.3f} peak_mib={peak:.0f} pages={pages}", flush=True)
+            print(f"  {scenario}: {pages / median:.0f} pages/s", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
