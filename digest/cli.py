@@ -8,6 +8,7 @@ A content problem never prints a traceback; ``--debug`` shows one for bugs.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -26,6 +27,9 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", "-o", type=Path, default=None, metavar="DIR", help="write the site here instead of site.yaml's output_dir")
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N", help="worker processes for rendering Markdown (default: the number of cores)"
+    )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
     add_output_options(parser)
 

@@ -14,6 +14,7 @@ turns a ``javascript:`` target into a link in the first place.
 from __future__ import annotations
 
 import html
+import multiprocessing
 import posixpath
 import re
 from dataclasses import dataclass
@@ -172,9 +173,34 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
     return text
 
 
-def render_bodies(config: SiteConfig, articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
-    """Render every article's body; keyed by the article's file path."""
-    renderer = BodyRenderer(config, {a.path: a.url for a in articles})
+def render_bodies(config: SiteConfig, articles: list[Article], jobs: int = 1) -> tuple[dict[str, RenderedBody], list[Problem]]:
+    """Render every article's body; keyed by the article's file path.
+
+    With ``jobs > 1`` on a large site the articles are split into contiguous
+    chunks rendered by forked worker processes; results are merged in article
+    order, so the output is the same as with one process.
+    """
+    urls = {a.path: a.url for a in articles}
+    if jobs > 1 and len(articles) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(articles) // jobs)
+        chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.starmap(_render_chunk, [(config, urls, chunk) for chunk in chunks])
+    else:
+        parts = [_render_chunk(config, urls, articles)]
+    bodies: dict[str, RenderedBody] = {}
+    problems: list[Problem] = []
+    for chunk_bodies, chunk_problems in parts:
+        bodies.update(chunk_bodies)
+        problems.extend(chunk_problems)
+    return bodies, problems
+
+
+PARALLEL_MIN = 200  # below this, starting workers costs more than it saves
+
+
+def _render_chunk(config: SiteConfig, urls: dict[str, str], articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
+    renderer = BodyRenderer(config, urls)
     bodies: dict[str, RenderedBody] = {}
     problems: list[Problem] = []
     for article in articles:

@@ -41,6 +41,7 @@ class BuildOptions:
     output: Path | None = None  # default: site.yaml's output_dir inside the source
     include_drafts: bool = False
     include_future: bool = False
+    jobs: int = 1  # worker processes for rendering Markdown bodies
     base_url: str | None = None  # overrides site.yaml's base_url for this build (previews)
     relative: bool = False  # make internal links in pages relative, so the folder works from disk
 
@@ -97,7 +98,7 @@ def load_site(options: BuildOptions, progress: Progress = _no_progress) -> Loade
     articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
     problems += more
     progress("rendering Markdown")
-    bodies, more = render_bodies(config, articles)
+    bodies, more = render_bodies(config, articles, options.jobs)
     problems += more
     progress("indexing")
     index, more = build_index(config, articles)

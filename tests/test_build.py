@@ -271,3 +271,16 @@ def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str
     build(site)
     assert not (out / "research" / "benchmarks").exists()
     assert not (out / "tags" / "agents").exists()
+
+
+def test_parallel_markdown_gives_the_same_site(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.markdown
+    from digest.site import build_site
+
+    monkeypatch.setattr(digest.markdown, "PARALLEL_MIN", 1)  # use workers even on a small site
+    site = copy_site("sample")
+    one = build_site(BuildOptions(source=site, output=tmp_path / "one", jobs=1)).output
+    two = build_site(BuildOptions(source=site, output=tmp_path / "two", jobs=2)).output
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    assert all((one / rel).read_bytes() == (two / rel).read_bytes() for rel in files)

@@ -26,6 +26,7 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
         include_future=args.future,
         base_url=getattr(args, "base_url", None),
         relative=getattr(args, "relative", False),
+        jobs=max(1, getattr(args, "jobs", 1)),
     )
 
 
