@@ -13,6 +13,7 @@ import json
 import mimetypes
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,14 +86,14 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     return feeds
 
 
-def render_feeds(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedBody]) -> dict[str, bytes]:
-    """Every feed of the site as ``{url: bytes}``."""
+def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:
+    """Every feed of the site (or just *feeds*) as ``{url: bytes}``."""
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
     files: dict[str, bytes] = {}
     # An article appears in several feeds: build and serialize its entry once.
     made: dict[str, tuple[str, str]] = {}
-    for feed in plan_feeds(config, index):
+    for feed in plan_feeds(config, index) if feeds is None else feeds:
         atom_entries, json_items = [], []
         for article in feed.articles:
             if article.path not in made:

@@ -122,24 +122,26 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
 
 def render_share_images(config: SiteConfig, index: SiteIndex) -> dict[str, bytes]:
     """A cached PNG card for every article without an image of its own."""
+    fonts: dict[tuple[FontChoice, int], AnyFont] = {}
+    return {url: share_image(config, card, fonts) for url, card in share_cards(config, index).items()}
+
+
+def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
+    """What each generated share image shows, by its URL (none when share_images is off)."""
     if not config.share_images:
         return {}
-    cache = config.root / CACHE_FOLDER
-    fonts: dict[tuple[FontChoice, int], AnyFont] = {}
-    files: dict[str, bytes] = {}
-    for article in index.articles:
-        if article.image:
-            continue
-        card = ShareCard.of(config, index, article)
-        key = card.cache_key()
-        cached = cache / f"{key}.png"
-        try:
-            data = cached.read_bytes()
-        except OSError:
-            data = draw_card(card, fonts)
-            _store(cached, data)
-        files[article.url + IMAGE_NAME] = data
-    return files
+    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles if not article.image}
+
+
+def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
+    """The PNG of one card, from the cache folder when it was drawn before."""
+    cached = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
+    try:
+        return cached.read_bytes()
+    except OSError:
+        data = draw_card(card, fonts)
+        _store(cached, data)
+        return data
 
 
 @dataclass(frozen=True)

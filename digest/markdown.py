@@ -173,14 +173,19 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
     return text
 
 
-def render_bodies(config: SiteConfig, articles: list[Article], jobs: int = 1) -> tuple[dict[str, RenderedBody], list[Problem]]:
+def render_bodies(
+    config: SiteConfig, articles: list[Article], jobs: int = 1, urls: dict[str, str] | None = None
+) -> tuple[dict[str, RenderedBody], list[Problem]]:
     """Render every article's body; keyed by the article's file path.
 
     With ``jobs > 1`` on a large site the articles are split into contiguous
     chunks rendered by forked worker processes; results are merged in article
-    order, so the output is the same as with one process.
+    order, so the output is the same as with one process. *urls* maps every
+    published article's file to its URL, for links between articles (default:
+    the articles given).
     """
-    urls = {a.path: a.url for a in articles}
+    if urls is None:
+        urls = {a.path: a.url for a in articles}
     if jobs > 1 and len(articles) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
         size = -(-len(articles) // jobs)
         chunks = [articles[i : i + size] for i in range(0, len(articles), size)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from .cache import Dep
 from .config import SiteConfig
+from .content import Article
 from .errors import TemplateError
-from .index import SiteIndex
+from .index import Month, Outlet, SiteIndex, Story, Tag, Topic, Year
 from .pages import MONTHS, Page
 
 if TYPE_CHECKING:
@@ -85,8 +87,51 @@ def format_date(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 
-def make_environment(config: SiteConfig) -> jinja2.Environment:
-    env = jinja2.Environment(
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that notes which site entities the templates read.
+
+    Compiled templates read every ``obj.attr`` and ``obj[key]`` through
+    ``getattr``/``getitem``; for topics, tags, outlets, stories, months and
+    years these note a :class:`~digest.cache.Dep` in :attr:`deps`, so the
+    build cache knows what else a page depends on besides its context.
+    """
+
+    deps: set[Dep]
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        ref = entity_ref(obj)
+        if ref is not None:
+            self.deps.add(Dep(ref, attribute in DEEP_ATTRIBUTES))
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        ref = entity_ref(obj)
+        if ref is not None:
+            self.deps.add(Dep(ref, argument in DEEP_ATTRIBUTES))
+        return super().getitem(obj, argument)
+
+
+DEEP_ATTRIBUTES = frozenset({"articles", "months", "count"})  # what depends on an entity's article list
+
+
+def entity_ref(value: Any) -> str | None:
+    """``"tag:gpu"`` for a Tag and so on; None for anything that is not an index entity."""
+    make = _ENTITY_REFS.get(type(value))
+    return make(value) if make is not None else None
+
+
+_ENTITY_REFS: dict[type, Callable[[Any], str]] = {
+    Topic: lambda t: f"topic:{t.slug}",
+    Tag: lambda t: f"tag:{t.key}",
+    Outlet: lambda o: f"outlet:{o.host}",
+    Story: lambda s: f"story:{s.slug}",
+    Month: lambda m: f"month:{m.year:04d}-{m.month:02d}",
+    Year: lambda y: f"year:{y.year:04d}",
+}
+
+
+def make_environment(config: SiteConfig) -> RecordingEnvironment:
+    env = RecordingEnvironment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -110,6 +155,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
 
     env.globals["asset"] = asset
     env.filters["jsonld"] = script_json
+    env.deps = set()
     return env
 
 
@@ -121,18 +167,60 @@ def asset_name(config: SiteConfig, name: str) -> str:
 
 def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
     """Render every page; raises TemplateError naming the template and line."""
-    env = make_environment(config)
-    env.globals["nav_topics"] = index.topics
-    env.globals["topic_of"] = index.topic_of
-    card = _template(env, "_card.html")
-    env.globals["page_meta"] = lambda page: describe_page(config, index, page)
-    env.globals["cards"] = {a.path: Markup(_call(card.render, "_card.html", article=a)) for a in index.articles}
-    files: dict[str, bytes] = {}
-    for page in pages:
-        template = _template(env, page.template)
+    renderer = PageRenderer(config, index)
+    return {page.url: renderer.render(page)[0] for page in pages}
+
+
+class PageRenderer:
+    """Fills the templates of one site, page by page, noting what each page read."""
+
+    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+        self.env = env = make_environment(config)
+        env.globals["nav_topics"] = index.topics
+        env.globals["topic_of"] = index.topic_of
+        env.globals["page_meta"] = lambda page: describe_page(config, index, page)
+        self.cards = Cards(env, {a.path: a for a in index.articles + index.expired})
+        env.globals["cards"] = self.cards
+
+    def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
+        """The page's bytes and the entities (beyond its context) its templates read."""
+        self.env.deps = deps = set()
+        template = _template(self.env, page.template)
         html = _call(template.render, page.template, page=page, **page.context)
-        files[page.url] = html.encode("utf-8")
-    return files
+        return html.encode("utf-8"), frozenset(deps)
+
+
+class Cards(Mapping[str, Markup]):
+    """Each article's list entry, rendered once when a page first shows it.
+
+    What a card's template reads is noted on every page that shows the card,
+    and the card itself counts as a dependency on its article.
+    """
+
+    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article]) -> None:
+        self.env = env
+        self.articles = articles
+        self.made: dict[str, tuple[Markup, frozenset[Dep]]] = {}
+
+    def __getitem__(self, path: str) -> Markup:
+        made = self.made.get(path)
+        if made is None:
+            article = self.articles[path]
+            outer = self.env.deps
+            self.env.deps = deps = {Dep(f"card:{path}", False)}
+            try:
+                html = Markup(_call(_template(self.env, "_card.html").render, "_card.html", article=article))
+            finally:
+                self.env.deps = outer
+            made = self.made[path] = (html, frozenset(deps))
+        self.env.deps |= made[1]
+        return made[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.articles)
+
+    def __len__(self) -> int:
+        return len(self.articles)
 
 
 def describe_page(config: SiteConfig, index: SiteIndex, page: Page) -> PageMeta:

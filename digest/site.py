@@ -44,6 +44,7 @@ class BuildOptions:
     jobs: int = 1  # worker processes for rendering Markdown bodies
     base_url: str | None = None  # overrides site.yaml's base_url for this build (previews)
     relative: bool = False  # make internal links in pages relative, so the folder works from disk
+    cache: bool = True  # reuse and update the build cache in the site's .digest-cache/ folder
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class BuildResult:
     seconds: float
     output: Path
     warnings: list[Problem]
+    written: int = 0  # files (re)written by this build
+    mode: str = "fresh"  # "fresh", "update" (only what changed) or "unchanged"
 
 
 def source_date_epoch() -> int | None:
@@ -216,13 +219,14 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
 
 
 def build_site(options: BuildOptions, progress: Progress = _no_progress) -> BuildResult:
-    """Load, check, render and publish the site; the previous output stays on any error."""
+    """Load, check, render and publish the site; the previous output stays on any error.
+
+    Goes through the build cache (:mod:`digest.incremental`), so a rebuild
+    parses, renders and writes only what changed.
+    """
+    from .incremental import CachedBuild
+
     started = time.perf_counter()
-    site = load_site(options, progress)
-    output = output_folder(options, site.config)
-    check_output_dir(output, site.config.root)
-    progress("rendering pages")
-    files = render_site_files(site)
-    progress("writing files")
-    written = publish(output, files, site.copies, mtime=source_date_epoch())
-    return BuildResult(len(site.articles), len(site.pages), written, time.perf_counter() - started, output, site.warnings)
+    outcome = CachedBuild(options, progress, build_now(), source_date_epoch()).run()
+    seconds = time.perf_counter() - started
+    return BuildResult(outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode)

@@ -50,7 +50,7 @@ DRIVER = textwrap.dedent(
 
     output.SiteWriter.write = counting(output.SiteWriter.write)
     output.SiteWriter.copy = counting(output.SiteWriter.copy)
-    real_rename, real_exchange, real_swap = os.rename, output._exchange, output.swap_in
+    real_rename, real_exchange, real_swap, real_replace = os.rename, output._exchange, output.swap_in, os.replace
 
     def rename(a, b):
         hit("rename")
@@ -62,9 +62,14 @@ DRIVER = textwrap.dedent(
         real_swap(staging, out)
         hit("swapped")
 
+    def replace(a, b):
+        real_replace(a, b)
+        hit("replace")  # an update's commit: the journal, then one rename per file
+
     if point in ("rename", "renamed"):
         output._exchange = lambda a, b: False  # the portable two-rename swap
     output.os.rename = rename
+    output.os.replace = replace
     output.swap_in = swap_in
     sys.exit(main(sys.argv[5:]))
     """
@@ -84,10 +89,11 @@ def sample(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], 
     return site, out, before
 
 
-def run_driver(tmp_path: Path, site: Path, out: Path, point: str, when: int, signame: str) -> subprocess.CompletedProcess[str]:
+def run_driver(tmp_path: Path, site: Path, out: Path, point: str, when: int, signame: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Run a build that kills itself at the *when*-th *point*; ``--no-cache`` in *extra* makes it a fresh build."""
     driver = tmp_path / "driver.py"
     driver.write_text(DRIVER, encoding="utf-8")
-    args = [sys.executable, str(driver), str(REPO), point, str(when), signame, "build", "-s", str(site), "-o", str(out)]
+    args = [sys.executable, str(driver), str(REPO), point, str(when), signame, "build", "-s", str(site), "-o", str(out), *extra]
     return subprocess.run(args, capture_output=True, text=True, cwd=tmp_path)
 
 
@@ -96,20 +102,24 @@ def leftovers(out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("signame", "point", "when"),
+    ("signame", "point", "when", "extra"),
     [
-        ("SIGKILL", "file", 1),
-        ("SIGKILL", "file", 60),
-        ("SIGKILL", "manifest", 1),
-        ("SIGINT", "file", 2),
-        ("SIGTERM", "file", 60),
+        ("SIGKILL", "file", 1, "--no-cache"),
+        ("SIGKILL", "file", 60, "--no-cache"),
+        ("SIGKILL", "manifest", 1, "--no-cache"),
+        ("SIGINT", "file", 2, "--no-cache"),
+        ("SIGTERM", "file", 60, "--no-cache"),
+        ("SIGKILL", "file", 1, "--jobs=1"),  # an update: only changed files are staged
+        ("SIGKILL", "file", 5, "--jobs=1"),
+        ("SIGKILL", "manifest", 1, "--jobs=1"),
+        ("SIGINT", "file", 2, "--jobs=1"),
     ],
 )
 def test_killed_while_writing_leaves_the_previous_site(
-    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int, signame: str
+    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int, signame: str, extra: str
 ) -> None:
     site, out, before = sample
-    done = run_driver(tmp_path, site, out, point, when, signame)
+    done = run_driver(tmp_path, site, out, point, when, signame, extra)
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     if signame == "SIGINT":
@@ -131,7 +141,7 @@ def test_killed_during_the_swap_leaves_one_whole_site(
     sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, point: str, when: int
 ) -> None:
     site, out, before = sample
-    done = run_driver(tmp_path, site, out, point, when, "SIGKILL")
+    done = run_driver(tmp_path, site, out, point, when, "SIGKILL", "--no-cache")
     assert done.returncode == -signal.SIGKILL
     current = snapshot(out)
     if point in ("swap", "rename"):
@@ -143,9 +153,25 @@ def test_killed_during_the_swap_leaves_one_whole_site(
     assert leftovers(out) == []
 
 
+@pytest.mark.parametrize("when", [1, 2, 6])
+def test_an_update_killed_while_committing_is_finished_by_the_next_build(
+    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, when: int
+) -> None:
+    """An update renames its staged files into place after writing a journal; a kill there is rolled forward."""
+    site, out, before = sample
+    done = run_driver(tmp_path, site, out, "replace", when, "SIGKILL", "--jobs=1")
+    assert done.returncode == -signal.SIGKILL
+    assert leftovers(out)  # the staging folder with its journal
+    result = build(site)
+    assert result.mode == "fresh"  # the cache no longer describes the folder: start over
+    assert leftovers(out) == []
+    clean = build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(clean.output)
+
+
 def test_ctrl_c_between_the_two_renames_puts_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
     site, out, before = sample
-    done = run_driver(tmp_path, site, out, "rename", 2, "SIGINT")
+    done = run_driver(tmp_path, site, out, "rename", 2, "SIGINT", "--no-cache")
     assert done.returncode == 130
     assert snapshot(out) == before
     assert leftovers(out) == []
@@ -154,7 +180,7 @@ def test_ctrl_c_between_the_two_renames_puts_the_old_site_back(sample: tuple[Pat
 def test_a_build_killed_between_the_two_renames_gets_the_old_site_back(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
     """Without renameat2 the swap is two renames; a kill between them leaves the old site retired."""
     site, out, before = sample
-    done = run_driver(tmp_path, site, out, "renamed", 1, "SIGKILL")
+    done = run_driver(tmp_path, site, out, "renamed", 1, "SIGKILL", "--no-cache")
     assert done.returncode == -signal.SIGKILL
     assert not out.exists()
     # The next build, even one that fails on content, must not throw that copy away...

@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser)
     parser.add_argument("--base-url", default=None, metavar="URL", help="publish at this URL for this build only (previews), instead of site.yaml's base_url")
     parser.add_argument("--relative", action="store_true", help="make internal links relative, so the output folder also works opened from disk")
+    parser.add_argument("--no-cache", dest="cache", action="store_false", help="build everything from scratch, without reading or writing the build cache")
 
 
 def options_from(args: argparse.Namespace) -> BuildOptions:
@@ -27,6 +28,7 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
         base_url=getattr(args, "base_url", None),
         relative=getattr(args, "relative", False),
         jobs=max(1, getattr(args, "jobs", 1)),
+        cache=getattr(args, "cache", True),
     )
 
 

@@ -1,0 +1,265 @@
+"""The build cache: what an incremental rebuild may reuse, and how it knows.
+
+A SQLite file in the site's ``.digest-cache/`` folder (git-ignored, removed by
+``clean``) keeps, between builds:
+
+- for every article file: its stat signature and content hash, the parsed
+  ``Article`` and its problems, and the rendered body (keyed by the file's
+  hash, the Markdown settings and where the body's relative links lead);
+- the index of the last build, keyed by the *index key*: a hash of every
+  published article's metadata (everything but its body);
+- for every output file: the *key* of the inputs it was made from, a hash of
+  the bytes written, and, for pages, the site entities (topics, tags, outlets,
+  stories, months, years) its templates looked at while rendering.
+
+A page's key hashes its whole template context, with each article standing for
+a token of its metadata and each entity for a token of its own fields. What a
+template reads beyond that (``story.articles``, ``topic_of[...]``, cards) is
+recorded while it renders, through the Jinja environment's attribute hooks, and
+stored with the page; the page is rendered again when any of those tokens
+changes. Everything is keyed by the *site key* (the generator's own files and
+library versions, site.yaml, templates, static files and build options); a
+different site key, a different schema, an unreadable file or a build that was
+interrupted while committing all make the cache ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, fields, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".digest-cache"
+DB_NAME = "build.sqlite"
+SCHEMA = 1
+HERE = Path(__file__).resolve().parent
+BUNDLED = HERE.parent
+LIBRARIES = ("markdown_it", "mdit_py_plugins", "markdown_it_pyrs", "pygments", "jinja2", "markupsafe", "nh3", "yaml", "PIL", "slugify")
+
+
+def digest(*parts: bytes | str) -> bytes:
+    """A 16-byte BLAKE2b hash of *parts*, each length-prefixed so they cannot run together."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.digest()
+
+
+def _signature(entry: os.DirEntry[str] | Path) -> str:
+    st = entry.stat(follow_symlinks=True) if isinstance(entry, os.DirEntry) else entry.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+
+
+def file_signature(path: Path) -> str:
+    """Size, modification and change times and inode: different whenever the file is rewritten."""
+    try:
+        return _signature(path)
+    except OSError:
+        return "missing"
+
+
+def tree_signatures(folder: Path) -> Iterator[tuple[str, str]]:
+    """(relative path, signature) of every file under *folder*, in a fixed order."""
+    stack = [(folder, "")]
+    while stack:
+        current, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError:
+            yield prefix or ".", "unreadable"
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((Path(entry.path), rel + "/"))
+                else:
+                    yield rel, _signature(entry)
+            except OSError:
+                yield rel, "unreadable"
+
+
+def generator_version() -> bytes:
+    """A hash of the generator's own code and the versions of the libraries it renders with."""
+    parts: list[str] = [sys.version]
+    for folder in (HERE, HERE / "commands"):
+        for path in sorted(folder.glob("*.py")):
+            parts += [path.name, path.read_text(encoding="utf-8")]
+    from importlib import metadata
+
+    for name in LIBRARIES:
+        try:
+            parts.append(f"{name}={metadata.version(name.replace('_', '-'))}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name}=none")
+    return digest(*parts)
+
+
+def inputs_state(root: Path, extra: Iterable[str]) -> bytes:
+    """A hash of the stat signatures of every input file: site.yaml, content, templates, static, the generator."""
+    parts: list[str] = [*extra]
+    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE, HERE / "commands"):
+        parts.append(f"[{folder}]")
+        for rel, sig in tree_signatures(folder):
+            parts += [rel, sig]
+    parts += ["site.yaml", file_signature(root / "site.yaml")]
+    return digest(*parts)
+
+
+class Cache:
+    """The SQLite store; every method is a no-op-safe read or a write inside one transaction."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / CACHE_DIR
+        self.path = self.folder / DB_NAME
+        self.db: sqlite3.Connection | None = None
+
+    def open(self, create: bool = False) -> bool:
+        """Open the database (*create* it, after a successful build); False when it cannot be used."""
+        if not create and not self.path.is_file():
+            return False
+        try:
+            self.folder.mkdir(exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version != SCHEMA:
+                db.executescript(
+                    """
+                    DROP TABLE IF EXISTS meta; DROP TABLE IF EXISTS sources;
+                    DROP TABLE IF EXISTS bodies; DROP TABLE IF EXISTS outputs;
+                    CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB);
+                    CREATE TABLE sources(path TEXT PRIMARY KEY, sig TEXT, hash BLOB, parse_key BLOB, article BLOB, problems BLOB,
+                                         token BLOB, published REAL, draft INTEGER, expires REAL, url TEXT);
+                    CREATE TABLE bodies(path TEXT PRIMARY KEY, key BLOB, links BLOB, body BLOB, token BLOB);
+                    CREATE TABLE outputs(rel TEXT PRIMARY KEY, key BLOB, digest BLOB, deps BLOB);
+                    """
+                )
+                db.execute(f"PRAGMA user_version={SCHEMA}")
+            self.db = db
+            return True
+        except (sqlite3.Error, OSError):
+            self.close()
+            self.discard()
+            return False
+
+    def close(self) -> None:
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+            self.db = None
+
+    def discard(self) -> None:
+        """Delete the database (it is only a cache)."""
+        self.close()
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(str(self.path) + suffix)
+            except OSError:
+                pass
+
+    # meta: small named values
+    def get(self, name: str) -> Any:
+        assert self.db is not None
+        row = self.db.execute("SELECT value FROM meta WHERE name=?", (name,)).fetchone()
+        return None if row is None else pickle.loads(row[0])
+
+    def put(self, name: str, value: Any) -> None:
+        assert self.db is not None
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (name, pickle.dumps(value, protocol=5)))
+
+    def begin(self) -> None:
+        assert self.db is not None
+        self.db.execute("BEGIN")
+
+    def commit(self) -> None:
+        assert self.db is not None
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db is not None and self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+
+@dataclass(frozen=True)
+class Dep:
+    """Something a page's templates read: an entity's own fields, or also its article list."""
+
+    ref: str  # "topic:business", "tag:gpu", "outlet:example.com", "story:x", "month:2025-04", "year:2025", "card:content/x.md"
+    deep: bool
+
+
+def fingerprint(value: Any, tokens: TokenSource) -> bytes:
+    """A hash of a template context value; articles, bodies and entities count as their tokens."""
+    out: list[bytes] = []
+    _fp(value, tokens, out)
+    return digest(*out)
+
+
+class TokenSource:
+    """Tokens of articles, bodies and entities for the current build (see :mod:`digest.cache`)."""
+
+    def article(self, article: Any) -> bytes:
+        raise NotImplementedError
+
+    def body(self, body: Any) -> bytes:
+        raise NotImplementedError
+
+    def entity(self, value: Any) -> bytes | None:
+        """The shallow token of an entity value, or None when *value* is not one."""
+        raise NotImplementedError
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
+    kind = type(value)
+    if kind in _PLAIN:
+        out.append(f"{kind.__name__}:{value!r}".encode())
+    elif kind is tuple or kind is list:
+        out.append(b"[%d" % len(value))
+        for item in value:
+            _fp(item, tokens, out)
+        out.append(b"]")
+    elif kind is dict:
+        out.append(b"{%d" % len(value))
+        for key, item in value.items():
+            _fp(key, tokens, out)
+            _fp(item, tokens, out)
+        out.append(b"}")
+    elif kind is datetime or kind is date:
+        out.append(f"{kind.__name__}:{value!r}".encode())
+    else:
+        name = kind.__name__
+        if name == "Article":
+            out.append(b"A" + tokens.article(value))
+        elif name == "RenderedBody":
+            out.append(b"B" + tokens.body(value))
+        else:
+            token = tokens.entity(value)
+            if token is not None:
+                out.append(b"E" + token)
+            elif is_dataclass(value) and not isinstance(value, type):
+                out.append(f"D:{name}({len(fields(value))}".encode())
+                for f in fields(value):
+                    _fp(getattr(value, f.name), tokens, out)
+                out.append(b")")
+            else:
+                raise Unfingerprintable(name)
+
+
+class Unfingerprintable(TypeError):
+    """A context value the cache cannot hash; the page is then always rendered."""

@@ -1,0 +1,818 @@
+"""The build with a cache: parse, index, render and write only what changed.
+
+Three ways through, chosen by what the cache (:mod:`digest.cache`) proves:
+
+- **nothing changed**: every input file has the stat signature it had after
+  the last build, the options are the same, no article's publication or expiry
+  moment has been reached since, and the output folder is the one written last
+  time. Nothing is parsed or written.
+- **update**: the output folder is the one the cache describes. Changed article
+  files are parsed again and changed bodies rendered again; the index is reused
+  when no article's metadata changed. Each page, feed and other output file is
+  rendered only when its key or a dependency token changed, and written only
+  when its bytes differ. New bytes go to a staging folder first, then a commit
+  journal is written and the files are renamed into place; a build killed
+  during the commit is rolled forward by the next one, which then rebuilds
+  from scratch.
+- **fresh**: no usable cache or output. Everything is rendered, written to a
+  staging folder and swapped in whole (:mod:`digest.output`), and the cache is
+  written anew.
+
+In every case all checks run before the first byte is written, so a build with
+errors leaves the previous output as it was.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import shutil
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .cache import Cache, Dep, TokenSource, Unfingerprintable, digest, file_signature, fingerprint, generator_version, inputs_state, tree_signatures
+from .config import SiteConfig, load_config
+from .content import Article, find_article_files, find_url_collisions, read_article
+from .errors import ContentError, Problem
+from .feeds import Feed, plan_feeds, render_feeds
+from .images import font_problems, share_cards, share_image
+from .index import SiteIndex, build_index
+from .markdown import RenderedBody, render_bodies
+from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, SiteWriter, check_output_dir, find_foreign_files, remove_leftovers, swap_in, url_to_relpath
+from .pages import Crumb, Page, plan_article, plan_pages
+from .relative import relativize_pages
+from .render import BUNDLED, PageRenderer, entity_ref, hashed_static_copies
+from .seo import render_seo_files
+
+COMMIT_JOURNAL = ".digest-commit"  # in an update's staging folder: the renames still to make
+PARALLEL_PAGES = 400  # below this many pages to render, workers cost more than they save
+NEVER = float("inf")
+COPY = b"copy:"  # keys of files copied as they are start with this
+
+
+@dataclass(frozen=True)
+class Outcome:
+    articles: int
+    pages: int
+    files: int
+    written: int
+    output: Path
+    warnings: list[Problem]
+    mode: str  # "fresh", "update" or "unchanged"
+
+
+@dataclass
+class Source:
+    """One article file as the cache knows it."""
+
+    path: str
+    sig: str
+    hash: bytes
+    token: bytes  # hash of the article's metadata (everything but its body)
+    published: float  # timestamp of its date
+    draft: bool
+    expires: float  # timestamp, or NEVER
+    url: str
+    problems: list[Problem]
+    article: Article | None = None  # loaded on demand from the cache
+    fresh: Article | None = None  # parsed in this build, body included
+    changed: bool = False  # parsed in this build
+
+
+class StoredBody:
+    """A rendered body whose HTML is read from the cache only when a template needs it."""
+
+    __slots__ = ("_html", "_load", "links", "minutes", "summary", "token")
+
+    def __init__(self, summary: str, minutes: int, token: bytes, links: tuple[str, ...], load: Callable[[], str] | None, html: str | None = None) -> None:
+        self.summary = summary
+        self.minutes = minutes
+        self.token = token
+        self.links = links
+        self._load = load
+        self._html = html
+
+    @property
+    def html(self) -> str:
+        if self._html is None:
+            assert self._load is not None
+            self._html = self._load()
+        return self._html
+
+
+def meta_token(article: Article) -> bytes:
+    """A hash of everything other pages can show of an article: all but its body."""
+    return digest(repr(replace(article, body="", expired=False)))
+
+
+def body_token(body: RenderedBody) -> bytes:
+    return digest(body.html, body.summary, str(body.minutes))
+
+
+class SiteTokens(TokenSource):
+    """Tokens of this build's articles, bodies and entities, computed once each."""
+
+    def __init__(self, index: SiteIndex, article_tokens: dict[str, bytes]) -> None:
+        self.index = index
+        self.article_tokens = article_tokens
+        self.memo: dict[Dep, bytes | None] = {}
+        self._entities: dict[str, Any] | None = None
+
+    def article(self, article: Any) -> bytes:
+        token = self.article_tokens[article.path]
+        return token + b"x" if article.expired else token
+
+    def body(self, body: Any) -> bytes:
+        token = getattr(body, "token", None)
+        return token if isinstance(token, bytes) else body_token(body)
+
+    def entity(self, value: Any) -> bytes | None:
+        ref = entity_ref(value)
+        return None if ref is None else self.dep(Dep(ref, False))
+
+    def entities(self) -> dict[str, Any]:
+        if self._entities is None:
+            index = self.index
+            found: dict[str, Any] = {}
+            for group in (index.topics, index.tags, index.outlets, index.stories, index.years):
+                for item in group:
+                    found[entity_ref(item) or ""] = item
+            for year in index.years:
+                for month in year.months:
+                    found[entity_ref(month) or ""] = month
+            self._entities = found
+        return self._entities
+
+    def dep(self, dep: Dep) -> bytes | None:
+        """The current token of what *dep* names; None when it no longer exists."""
+        if dep in self.memo:
+            return self.memo[dep]
+        token: bytes | None
+        if dep.ref.startswith("card:"):
+            path = dep.ref[5:]
+            token = self.article_tokens.get(path)
+        else:
+            value = self.entities().get(dep.ref)
+            if value is None:
+                token = None
+            else:
+                own = {k: v for k, v in vars(value).items() if k not in ("articles", "months")}
+                token = digest(dep.ref, repr(sorted(own.items())))
+                if dep.deep:
+                    months = getattr(value, "months", None)
+                    if months is not None:
+                        token = digest(token, *[self.dep(Dep(entity_ref(m) or "", True)) or b"" for m in months])
+                    else:
+                        token = digest(token, *[self.article(a) for a in value.articles])
+        self.memo[dep] = token
+        return token
+
+    def deps_token(self, deps: Iterator[Dep] | frozenset[Dep]) -> bytes | None:
+        parts: list[bytes] = []
+        for dep in sorted(deps, key=lambda d: (d.ref, d.deep)):
+            token = self.dep(dep)
+            if token is None:
+                return None
+            parts += [dep.ref.encode(), b"1" if dep.deep else b"0", token]
+        return digest(*parts)
+
+
+def page_key(page: Page, tokens: SiteTokens, render_key: bytes) -> bytes | None:
+    try:
+        return digest(render_key, page.url, page.template, page.title, page.description, repr(page.crumbs), fingerprint(page.context, tokens))
+    except Unfingerprintable:
+        return None
+
+
+def feed_key(feed: Feed, index: SiteIndex, tokens: SiteTokens, bodies: Mapping[str, Any], render_key: bytes) -> bytes:
+    parts: list[bytes] = [render_key, repr((feed.link, feed.description, feed.page_url)).encode()]
+    if index.articles:
+        parts.append(tokens.article(index.articles[0]))
+    for article in feed.articles:
+        parts += [tokens.article(article), tokens.body(bodies[article.path]), tokens.entity(index.topic_of[article.topic]) or b""]
+        parts += [tokens.entity(tag) or b"" for tag in index.tags_of[article.path]]
+    return digest(*parts)
+
+
+# ----------------------------------------------------------------------------
+# rendering pages, in worker processes when there are many
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    url: str
+    digest: bytes
+    deps: frozenset[Dep]
+    written: bool
+
+
+def render_pages(
+    config: SiteConfig, index: SiteIndex, pages: list[Page], writer_root: Path, mtime: int | None, relative: bool, old: dict[str, bytes], jobs: int
+) -> list[RenderedPage]:
+    """Render *pages* and write those whose bytes differ from *old* under *writer_root*."""
+    if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
+        shares = [pages[i::jobs] for i in range(jobs)]
+        global _WORK
+        _WORK = (config, index, shares, writer_root, mtime, relative, old)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                parts = pool.map(_render_share, range(jobs))
+        finally:
+            _WORK = None
+        done = {r.url: r for part in parts for r in part}
+        return [done[p.url] for p in pages]
+    return _render(config, index, pages, writer_root, mtime, relative, old)
+
+
+_WORK: Any = None  # what forked workers render: set just before the pool forks
+
+
+def _render_share(number: int) -> list[RenderedPage]:
+    config, index, shares, root, mtime, relative, old = _WORK
+    return _render(config, index, shares[number], root, mtime, relative, old)
+
+
+def _render(config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes]) -> list[RenderedPage]:
+    renderer = PageRenderer(config, index)
+    writer = SiteWriter(root, mtime)
+    done: list[RenderedPage] = []
+    for page in pages:
+        data, deps = renderer.render(page)
+        if relative:
+            data = relativize_pages(config, {page.url: data})[page.url]
+        hashed = digest(data)
+        write = old.get(page.url) != hashed
+        if write:
+            writer.write(page.url, data)
+        done.append(RenderedPage(page.url, hashed, deps, write))
+    return done
+
+
+# ----------------------------------------------------------------------------
+# the build
+
+
+@dataclass
+class Plan:
+    """What this build will write: every output file's key and, when rendered, its bytes."""
+
+    keys: dict[str, bytes] = field(default_factory=dict)  # rel path -> key
+    data: dict[str, bytes] = field(default_factory=dict)  # rel path -> bytes, for files rendered in the main process
+    copies: dict[str, Path] = field(default_factory=dict)  # rel path -> source file
+    deps: dict[str, bytes] = field(default_factory=dict)  # rel path -> pickled deps of a page
+    digests: dict[str, bytes] = field(default_factory=dict)  # rel path -> hash of the bytes now in the output
+
+
+class CachedBuild:
+    """One build of one site through the cache."""
+
+    def __init__(self, options: Any, progress: Callable[[str], None], now: datetime, epoch: int | None) -> None:
+        self.options = options
+        self.progress = progress
+        self.now = now
+        self.epoch = epoch
+        self.root: Path = options.source
+        self.cache = Cache(self.root)
+
+    # -- the three ways -----------------------------------------------------
+
+    def run(self) -> Outcome:
+        from .site import check_copies, find_copies, find_page_collisions, output_folder, override_base_url
+
+        options = self.options
+        usable = options.cache and self.cache.open()
+        state = inputs_state(self.root, self._option_parts()) if options.cache else b""
+        if usable:
+            unchanged = self._unchanged(state)
+            if unchanged is not None:
+                return unchanged
+
+        config, problems = load_config(options.source)
+        if any(p.is_error for p in problems):
+            raise ContentError(problems)
+        config = override_base_url(config, options.base_url)
+        output = output_folder(options, config).resolve()
+        self.config = config
+        self.output = output
+
+        parse_key = digest(generator_version(), (self.root / "site.yaml").read_bytes(), config.base_url)
+        render_key = digest(parse_key, self._tree_hash(self.root / "templates"), self._tree_hash(BUNDLED / "templates"), repr(options.relative))
+        leftover = _leftovers(output)
+        if leftover and roll_forward(output):  # finish what an interrupted update had committed to
+            usable = False
+        trusted = usable and not leftover and self._trusted(output)
+        if not usable:
+            self.cache = Cache(self.root)
+        mode = "update" if trusted else "fresh"
+        check_output_dir(output, config.root)
+
+        self.progress("reading articles")
+        sources, problems_more = self._read_sources(config, parse_key if usable else b"")
+        problems += problems_more
+        published, expired_paths, index_key, more = self._publish(sources)
+        index_key = digest(parse_key, index_key)
+        problems += more
+
+        # Index: reuse the last one when no published article's metadata changed.
+        self.progress("indexing")
+        stored_index = self.cache.get("index") if trusted else None
+        if stored_index is not None and stored_index[0] == index_key:
+            index, index_problems = pickle.loads(stored_index[1])
+            index_reused = True
+        else:
+            articles = self._articles(sources, published, expired_paths)
+            index, index_problems = build_index(config, articles)
+            index_reused = False
+        problems += index_problems
+        article_tokens = {p: sources[p].token for p in published}
+
+        self.progress("rendering Markdown")
+        bodies, changed_bodies, body_problems = self._bodies(config, sources, index, parse_key, usable)
+        problems += body_problems
+
+        copies = find_copies(config)
+        problems += check_copies(config, copies)
+        copies |= hashed_static_copies(copies)
+        fast = trusted and index_reused and self.cache.get("render_key") == render_key
+        pages: list[Page]
+        if fast:
+            home = Crumb("Headlines", "/")
+            pages = [plan_article(a, index, bodies[a.path], home) for a in index.articles + index.expired if a.path in changed_bodies]
+        else:
+            self.progress("planning pages")
+            pages = plan_pages(config, index, bodies)
+            problems += find_page_collisions(pages, copies)
+            problems += font_problems(config, index)
+        if any(p.is_error for p in problems):
+            self.cache.close()
+            raise ContentError(problems)
+        warnings = sorted(p for p in problems if not p.is_error)
+
+        tokens = SiteTokens(index, article_tokens)
+        self.progress("rendering pages")
+        old = self._old_outputs() if trusted else {}
+        plan = Plan()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if leftover:  # only now that every check passed: an earlier build's leftovers may hold the only copy of the site
+            remove_leftovers(output)
+        staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            all_pages = self._page_work(pages, tokens, render_key, old, plan, fast)
+            feeds = plan_feeds(config, index)
+            for feed in feeds:
+                key = feed_key(feed, index, tokens, bodies, render_key)
+                for url in (feed.link.atom, feed.link.json):
+                    plan.keys[url_to_relpath(url)] = key
+            dirty_feeds = [f for f in feeds if old.get(url_to_relpath(f.link.atom), (None,))[0] != plan.keys[url_to_relpath(f.link.atom)]]
+            for url, data in render_feeds(config, index, bodies, dirty_feeds).items():
+                plan.data[url_to_relpath(url)] = data
+            if not fast:
+                for url, data in render_seo_files(config, index, all_pages).items():
+                    plan.data[url_to_relpath(url)] = data
+                    plan.keys[url_to_relpath(url)] = b"seo"
+                fonts: dict[Any, Any] = {}
+                for url, card in share_cards(config, index).items():
+                    rel = url_to_relpath(url)
+                    plan.keys[rel] = digest(card.cache_key())
+                    if old.get(rel, (None,))[0] != plan.keys[rel]:
+                        plan.data[rel] = share_image(config, card, fonts)
+            for url, path in copies.items():
+                rel = url_to_relpath(url)
+                plan.keys[rel] = COPY + digest(str(path), file_signature(path))
+                plan.copies[rel] = path
+            if fast:  # the other outputs (but copies, all listed above) stay as the last build left them
+                for rel, (key, _digest) in old.items():
+                    if not key.startswith(COPY):
+                        plan.keys.setdefault(rel, key)
+            dirty = [p for p in all_pages if p.url in self._dirty_pages]
+            old_digests = {p.url: old[self._page_rels[p.url]][1] for p in dirty if self._page_rels[p.url] in old}
+            rendered = render_pages(config, index, dirty, staging, self.epoch, options.relative, old_digests, options.jobs)
+            self.progress("writing files")
+            written = self._write(staging, rendered, plan, old, mode)
+            if mode == "fresh":
+                swap_in(staging, output)
+            else:
+                self._commit(staging, output, written, [rel for rel in old if rel not in plan.keys])
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+        self._save(state, sources, index, index_key, index_problems, render_key, parse_key, plan, rendered, old, warnings, mode, output)
+        pages_count = sum(1 for rel in plan.keys if rel.endswith(".html"))
+        return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode)
+
+    # -- pieces ---------------------------------------------------------------
+
+    def _option_parts(self) -> list[str]:
+        o = self.options
+        return [repr((str(o.output), o.include_drafts, o.include_future, o.base_url, o.relative, self.epoch is not None))]
+
+    def _unchanged(self, state: bytes) -> Outcome | None:
+        try:
+            stored = self.cache.get("state")
+        except Exception:
+            return None
+        if not stored or stored["state"] != state or self.now.timestamp() >= stored["next_change"]:
+            return None
+        output = Path(stored["output"])
+        if file_signature(output / MANIFEST) != stored["manifest"] or _leftovers(output):
+            return None
+        if find_foreign_files(output):
+            return None  # the full path refuses, naming them
+        return Outcome(stored["articles"], stored["pages"], stored["files"], 0, output, stored["warnings"], "unchanged")
+
+    def _trusted(self, output: Path) -> bool:
+        """Whether the output folder is exactly what the cache says the last build wrote."""
+        try:
+            stored = self.cache.get("state")
+        except Exception:
+            return False
+        if not stored or stored["output"] != str(output):
+            return False
+        return file_signature(output / MANIFEST) == stored["manifest"]
+
+    def _tree_hash(self, folder: Path) -> bytes:
+        parts: list[bytes | str] = []
+        for rel, _sig in tree_signatures(folder):
+            parts.append(rel)
+            path = folder / rel
+            try:
+                parts.append(path.read_bytes() if path.is_file() else "not a file")
+            except OSError:
+                parts.append("unreadable")
+        return digest(*parts)
+
+    def _read_sources(self, config: SiteConfig, parse_key: bytes) -> tuple[dict[str, Source], list[Problem]]:
+        files, problems = find_article_files(config.root)
+        rows: dict[str, tuple[Any, ...]] = {}
+        if self.cache.db is not None and parse_key:
+            for row in self.cache.db.execute("SELECT path, sig, hash, parse_key, token, published, draft, expires, url, problems FROM sources"):
+                rows[row[0]] = row
+        sources: dict[str, Source] = {}
+        for path in files:
+            rel = path.relative_to(config.root).as_posix()
+            sig = file_signature(path)
+            row = rows.get(rel)
+            if row is not None and row[1] == sig and row[3] == parse_key:
+                sources[rel] = Source(rel, sig, row[2], row[4], row[5], bool(row[6]), row[7], row[8], pickle.loads(row[9]) if row[9] else [])
+                continue
+            article, more = read_article(config, path)
+            if article is None:
+                sources[rel] = Source(rel, sig, b"", b"", 0.0, False, NEVER, "", more, changed=True)
+                continue
+            stripped = replace(article, body="")
+            token = meta_token(article)
+            sources[rel] = Source(
+                rel,
+                sig,
+                digest(token, article.body),
+                token,
+                article.date.timestamp(),
+                article.draft,
+                article.expires.timestamp() if article.expires else NEVER,
+                article.url,
+                more,
+                article=stripped,
+                fresh=article,
+                changed=True,
+            )
+        for source in sources.values():
+            problems.extend(source.problems)
+        return sources, problems
+
+    def _publish(self, sources: dict[str, Source]) -> tuple[list[str], set[str], bytes, list[Problem]]:
+        """Published paths (newest first), the expired ones among them, the index key and URL collisions."""
+        now = self.now.timestamp()
+        options = self.options
+        chosen = []
+        for source in sources.values():
+            if not source.token:
+                continue  # the file has errors
+            if source.draft and not options.include_drafts:
+                continue
+            if source.published > now and not options.include_future:
+                continue
+            chosen.append(source)
+        expired = {s.path for s in chosen if s.expires <= now}
+        problems: list[Problem] = []
+        if len({s.url for s in chosen}) < len(chosen):  # rare: let the content stage word the errors
+            articles = self._articles(sources, sorted(s.path for s in chosen), expired)
+            problems = find_url_collisions(articles)
+            kept: dict[str, Article] = {}
+            for article in articles:
+                kept.setdefault(article.url, article)
+            chosen = [sources[a.path] for a in kept.values()]
+        chosen.sort(key=lambda s: (-s.published, s.url))
+        paths = [s.path for s in chosen]
+        key = digest(*[f"{p}\x00{'x' if p in expired else ''}".encode() + sources[p].token for p in sorted(paths)])
+        later = [s.published for s in sources.values() if s.token and s.published > now and not options.include_future]
+        later += [s.expires for s in chosen if s.expires > now]
+        self.next_change = min(later, default=NEVER)
+        return paths, expired, key, problems
+
+    def _articles(self, sources: dict[str, Source], paths: list[str], expired: set[str]) -> list[Article]:
+        missing = [p for p in paths if sources[p].article is None]
+        if missing and self.cache.db is not None:
+            for start in range(0, len(missing), 500):
+                chunk = missing[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                for path, blob in self.cache.db.execute(f"SELECT path, article FROM sources WHERE path IN ({marks})", chunk):
+                    sources[path].article = pickle.loads(blob)
+        found = []
+        for path in paths:
+            article = sources[path].article
+            assert article is not None, path
+            found.append(replace(article, expired=True) if path in expired else article)
+        return found
+
+    def _bodies(
+        self, config: SiteConfig, sources: dict[str, Source], index: SiteIndex, parse_key: bytes, usable: bool
+    ) -> tuple[dict[str, Any], set[str], list[Problem]]:
+        """Every published article's body, rendered again only when its file or a link target changed."""
+        urls = {a.path: a.url for a in index.articles + index.expired}
+        stored: dict[str, tuple[Any, ...]] = {}
+        if usable and self.cache.db is not None:
+            for row in self.cache.db.execute("SELECT path, key, links, token FROM bodies"):
+                stored[row[0]] = row
+        bodies: dict[str, Any] = {}
+        todo: list[Article] = []
+        problems: list[Problem] = []
+        self._body_rows: dict[str, tuple[bytes, bytes, bytes, bytes]] = {}
+        for path in urls:
+            source = sources[path]
+            key = digest(source.hash, parse_key)
+            row = stored.get(path)
+            if row is not None and row[1] == key:
+                links, resolved, summary, minutes, body_problems = pickle.loads(row[2])
+                if resolve_links(links, urls, config.root) == resolved:
+                    bodies[path] = StoredBody(summary, minutes, row[3], links, self._loader(path))
+                    problems += body_problems
+                    continue
+            if source.fresh is None:
+                article, _ = read_article(config, config.root / path)
+                assert article is not None
+                source.fresh = article
+            todo.append(source.fresh)
+        changed: set[str] = set()
+        if todo:
+            rendered, more = render_bodies(config, todo, self.options.jobs, urls)
+            by_path: dict[str, list[Problem]] = {}
+            for problem in more:
+                by_path.setdefault(problem.path, []).append(problem)
+            problems += more
+            for path, body in rendered.items():
+                token = body_token(body)
+                links = tuple(getattr(body, "links", ()))
+                info = (links, resolve_links(links, urls, config.root), body.summary, body.minutes, by_path.get(path, []))
+                self._body_rows[path] = (digest(sources[path].hash, parse_key), pickle.dumps(info, protocol=5), pickle.dumps(body.html, protocol=5), token)
+                previous = stored.get(path)
+                if previous is None or previous[3] != token:
+                    changed.add(path)
+                bodies[path] = StoredBody(body.summary, body.minutes, token, links, None, body.html)
+        return bodies, changed, problems
+
+    def _loader(self, path: str) -> Callable[[], str]:
+        def load() -> str:
+            assert self.cache.db is not None
+            row = self.cache.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()
+            html: str = pickle.loads(row[0])
+            return html
+
+        return load
+
+    def _old_outputs(self) -> dict[str, tuple[bytes, bytes]]:
+        assert self.cache.db is not None
+        return {rel: (key, dig) for rel, key, dig in self.cache.db.execute("SELECT rel, key, digest FROM outputs")}
+
+    def _page_work(self, pages: list[Page], tokens: SiteTokens, render_key: bytes, old: dict[str, tuple[bytes, bytes]], plan: Plan, fast: bool) -> list[Page]:
+        """Work out which pages must be rendered; returns every page planned."""
+        dirty: set[str] = set()
+        stored_deps: dict[str, bytes] = {}
+        if old and not fast and self.cache.db is not None:
+            stored_deps = {rel: deps for rel, deps in self.cache.db.execute("SELECT rel, deps FROM outputs WHERE deps IS NOT NULL")}
+        nav = digest(*[tokens.entity(t) or b"" for t in tokens.index.topics])
+        self._page_rels: dict[str, str] = {}
+        for page in pages:
+            rel = url_to_relpath(page.url)
+            self._page_rels[page.url] = rel
+            key = page_key(page, tokens, render_key)
+            key = digest(key, nav) if key is not None else os.urandom(16)
+            plan.keys[rel] = key
+            previous = old.get(rel)
+            if previous is None or previous[0] != key:
+                dirty.add(page.url)
+                continue
+            if fast:
+                dirty.add(page.url)  # a body changed: the key says so only through its token
+                continue
+            deps_blob = stored_deps.get(rel)
+            if deps_blob is None:
+                dirty.add(page.url)
+                continue
+            deps, deps_token = pickle.loads(deps_blob)
+            if tokens.deps_token(deps) != deps_token:
+                dirty.add(page.url)
+        self._dirty_pages = dirty
+        self._tokens = tokens
+        return pages
+
+    def _write(self, staging: Path, rendered: list[RenderedPage], plan: Plan, old: dict[str, tuple[bytes, bytes]], mode: str) -> list[str]:
+        """Write into *staging* what differs from the output; returns the relative paths written."""
+        writer = SiteWriter(staging, self.epoch)
+        written = [self._page_rels[r.url] for r in rendered if r.written]
+        writer.written.update(written)
+        for r in rendered:
+            plan.digests[self._page_rels[r.url]] = r.digest
+        for rel, data in sorted(plan.data.items()):
+            hashed = digest(data)
+            plan.digests[rel] = hashed
+            if old.get(rel, (None, None))[1] != hashed or mode == "fresh":
+                writer.write("/" + rel, data)
+                written.append(rel)
+        for rel, source in sorted(plan.copies.items()):
+            if old.get(rel, (None,))[0] != plan.keys[rel] or mode == "fresh":
+                try:
+                    writer.copy("/" + rel, source)
+                except OSError as exc:
+                    from .errors import UsageError
+
+                    raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
+                written.append(rel)
+            plan.digests[rel] = plan.keys[rel]
+        if mode == "fresh":
+            # pages rendered unchanged from an old output still have to be in a fresh folder
+            assert all(r.written for r in rendered) or not rendered
+        manifest = "".join(f"{rel}\n" for rel in sorted(plan.keys)).encode("utf-8")
+        writer.write("/" + MANIFEST, manifest)
+        written.append(MANIFEST)
+        return written
+
+    def _commit(self, staging: Path, output: Path, written: list[str], removed: list[str]) -> None:
+        journal = staging / COMMIT_JOURNAL
+        # The manifest first: from its rename on, it lists every file the update leaves.
+        lines = [f"put {rel}" for rel in sorted(written, key=lambda rel: rel != MANIFEST)] + [f"del {rel}" for rel in removed]
+        tmp = staging / (COMMIT_JOURNAL + ".tmp")
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        os.replace(tmp, journal)  # from here on, the update is rolled forward if interrupted
+        apply_journal(staging, output)
+
+    def _save(
+        self,
+        state: bytes,
+        sources: dict[str, Source],
+        index: SiteIndex,
+        index_key: bytes,
+        index_problems: list[Problem],
+        render_key: bytes,
+        parse_key: bytes,
+        plan: Plan,
+        rendered: list[RenderedPage],
+        old: dict[str, tuple[bytes, bytes]],
+        warnings: list[Problem],
+        mode: str,
+        output: Path,
+    ) -> None:
+        cache = self.cache
+        if cache.db is None and not (self.options.cache and cache.open(create=True)):
+            return
+        db = cache.db
+        assert db is not None
+        try:
+            cache.begin()
+            if mode == "fresh":
+                db.execute("DELETE FROM outputs")
+            known = {row[0] for row in db.execute("SELECT path FROM sources")}
+            for path in known - set(sources):
+                db.execute("DELETE FROM sources WHERE path=?", (path,))
+                db.execute("DELETE FROM bodies WHERE path=?", (path,))
+            for source in sources.values():
+                if source.changed or source.path not in known:
+                    db.execute(
+                        "INSERT OR REPLACE INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                        (
+                            source.path,
+                            source.sig,
+                            source.hash,
+                            parse_key,
+                            pickle.dumps(source.article, protocol=5),
+                            pickle.dumps(source.problems, protocol=5) if source.problems else None,
+                            source.token,
+                            source.published,
+                            int(source.draft),
+                            source.expires,
+                            source.url,
+                        ),
+                    )
+                else:
+                    db.execute("UPDATE sources SET sig=? WHERE path=?", (source.sig, source.path))
+            for path, (key, info, html, token) in self._body_rows.items():
+                db.execute("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", (path, key, info, html, token))
+            for rel in old:
+                if rel not in plan.keys:
+                    db.execute("DELETE FROM outputs WHERE rel=?", (rel,))
+            rendered_rels = {self._page_rels[r.url]: r for r in rendered}
+            for rel, key in plan.keys.items():
+                page = rendered_rels.get(rel)
+                if page is not None:
+                    deps_token = self._tokens.deps_token(page.deps)
+                    deps = pickle.dumps((page.deps, deps_token), protocol=5) if deps_token is not None else None
+                    db.execute("INSERT OR REPLACE INTO outputs VALUES(?,?,?,?)", (rel, key, page.digest, deps))
+                elif rel in plan.digests or old.get(rel, (None,))[0] != key:
+                    db.execute(
+                        "INSERT INTO outputs(rel, key, digest) VALUES(?,?,?) ON CONFLICT(rel) DO UPDATE SET key=excluded.key, digest=excluded.digest",
+                        (rel, key, plan.digests.get(rel, b"")),
+                    )
+            stored_index = cache.get("index")
+            if stored_index is None or stored_index[0] != index_key:
+                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5)))
+            cache.put("render_key", render_key)
+            pages = sum(1 for rel in plan.keys if rel.endswith(".html"))
+            cache.put("pages", pages)
+            cache.put(
+                "state",
+                {
+                    "state": state,
+                    "next_change": self.next_change,
+                    "output": str(output),
+                    "manifest": file_signature(output / MANIFEST),
+                    "articles": len(index.articles) + len(index.expired),
+                    "pages": pages,
+                    "files": len(plan.keys) + 1,
+                    "warnings": warnings,
+                },
+            )
+            cache.commit()
+        except Exception:
+            cache.rollback()
+            cache.discard()
+            raise
+
+
+def resolve_links(links: tuple[str, ...], urls: dict[str, str], root: Path) -> tuple[str, ...]:
+    """Where each link target of a body leads now: an article URL, "file", or ""."""
+    found = []
+    for target in links:
+        if target.endswith((".md", ".markdown")):
+            found.append(urls.get(target, ""))
+        else:
+            found.append("file" if (root / target).is_file() else "")
+    return tuple(found)
+
+
+def _leftovers(output: Path) -> bool:
+    """Whether an earlier build left a staging or retired folder beside the output."""
+    return any(output.parent.glob(f"{STAGING_PREFIX}{output.name}-*")) or any(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+
+
+def roll_forward(output: Path) -> bool:
+    """Finish an update that was killed while committing; True if there was one."""
+    rolled = False
+    for staging in output.parent.glob(f"{STAGING_PREFIX}{output.name}-*"):
+        if (staging / COMMIT_JOURNAL).is_file():
+            apply_journal(staging, output)
+            rolled = True
+    return rolled
+
+
+def apply_journal(staging: Path, output: Path) -> None:
+    """Move staged files into the output and delete removed ones, as the journal lists (idempotent)."""
+    lines = (staging / COMMIT_JOURNAL).read_text(encoding="utf-8").splitlines()
+    made: set[Path] = set()
+    for line in lines:
+        action, rel = line.split(" ", 1)
+        url_to_relpath("/" + rel)  # the journal lists only safe relative paths
+        target = output / rel
+        if action == "put":
+            source = staging / rel
+            if not source.exists():
+                continue  # moved before the interruption
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.replace(source, target)
+        elif action == "del":
+            try:
+                os.unlink(target)
+            except FileNotFoundError:
+                pass
+            parent = target.parent
+            while parent != output:
+                try:
+                    parent.rmdir()
+                except OSError:
+                    break
+                parent = parent.parent
+
+
+def utc_now() -> datetime:
+    return datetime.now(tz=UTC)
+
+
+def timer() -> float:
+    return time.perf_counter()

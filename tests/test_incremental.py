@@ -1,0 +1,305 @@
+"""Incremental builds: after any sequence of edits, the output equals a clean build's, byte for byte.
+
+A hypothesis state machine edits a small site (bodies, tags, titles, dates,
+topics, stories, drafts, links between articles, assets, templates and
+site.yaml; adds, deletes and renames articles) and after every step builds it
+twice: incrementally into one folder, through the cache, and from nothing into
+another with the cache off. The two folders must hold the same files with the
+same bytes. Other tests check what the cache may skip and that a damaged cache
+is ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from sitekit import snapshot
+
+from digest.errors import ContentError
+from digest.site import BuildOptions, BuildResult, build_site
+
+EPOCH = "1800000000"  # 2027-01-15: SOURCE_DATE_EPOCH, so "now" is the same in both builds
+TOPICS = ("policy", "research", "business")
+TAGS = ("chips", "open weights", "safety", "eu ai act", "robotics", "GPUs")
+WORDS = ("model", "lab", "court", "chip", "release", "policy", "agent", "benchmark", "grant", "data")
+
+
+def front(n: int, **over: str) -> dict[str, str]:
+    fields = {
+        "title": f'"Story number {n}"',
+        "date": f"2026-0{1 + n % 9}-1{n % 10}T0{n % 10}:00:00Z",
+        "tags": "[" + ", ".join(TAGS[(n + k) % len(TAGS)] for k in range(1 + n % 3)) + "]",
+        "sources": f"[https://outlet{n % 3}.example.com/{n}]",
+        "confidence": str(40 + n),
+        "summary": f'"Summary of story {n}."',
+    }
+    fields.update(over)
+    return fields
+
+
+def render_front(fields: dict[str, str]) -> str:
+    return "\n".join(f"{k}: {v}" for k, v in fields.items() if v != "")
+
+
+class SiteEdits(RuleBasedStateMachine):
+    """A site that is edited step by step and checked after every step."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(os.environ["DIGEST_PROPERTY_TMP"]) / f"run-{id(self)}-{os.urandom(3).hex()}"
+        self.site = self.root / "site"
+        self.articles: dict[str, tuple[dict[str, str], str]] = {}  # rel path -> (front, body)
+        self.counter = 0
+
+    @initialize()
+    def make_site(self) -> None:
+        self.site.mkdir(parents=True)
+        (self.site / "site.yaml").write_text(
+            "title: Property Digest\nbase_url: https://example.org/\ntimezone: UTC\nper_page: 3\nrelated_count: 2\nfeed_items: 3\nshare_images: false\n"
+            "topics:\n  policy:\n    name: Policy\n  research:\n    name: Research\n",
+            encoding="utf-8",
+        )
+        for n in range(6):
+            self._write(f"{TOPICS[n % 3]}/story-{n}.md", front(n), self._body(n))
+        self.counter = 6
+
+    def _body(self, n: int, extra: str = "") -> str:
+        words = " ".join(WORDS[(n + k) % len(WORDS)] for k in range(12))
+        return f"Lead paragraph {n}: {words}.\n\n## Details\n\nMore {words}.\n{extra}"
+
+    def _write(self, rel: str, fields: dict[str, str], body: str) -> None:
+        path = self.site / "content" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{render_front(fields)}\n---\n{body}", encoding="utf-8")
+        self.articles[rel] = (fields, body)
+
+    def _pick(self, data: st.DataObject) -> str:
+        return data.draw(st.sampled_from(sorted(self.articles)))
+
+    @rule(data=st.data(), text=st.sampled_from(WORDS))
+    def edit_body(self, data: st.DataObject, text: str) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            self._write(rel, fields, body + f"\nA new line about the {text}.\n")
+
+    @rule(data=st.data(), tags=st.lists(st.sampled_from(TAGS), min_size=0, max_size=3, unique=True))
+    def edit_tags(self, data: st.DataObject, tags: list[str]) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            self._write(rel, {**fields, "tags": "[" + ", ".join(tags) + "]"}, body)
+
+    @rule(data=st.data(), word=st.sampled_from(WORDS))
+    def edit_title(self, data: st.DataObject, word: str) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            self._write(rel, {**fields, "title": f'"A {word} story"'}, body)
+
+    @rule(data=st.data(), month=st.integers(1, 12), future=st.booleans())
+    def edit_date(self, data: st.DataObject, month: int, future: bool) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            year = 2028 if future else 2025
+            self._write(rel, {**fields, "date": f"{year}-{month:02d}-03T12:00:00Z"}, body)
+
+    @rule(data=st.data(), story=st.sampled_from(["", "chip-ban", "court-case"]), draft=st.booleans())
+    def edit_story_or_draft(self, data: st.DataObject, story: str, draft: bool) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            self._write(rel, {**fields, "story": story, "draft": "true" if draft else ""}, body)
+
+    @rule(data=st.data(), expires=st.booleans())
+    def edit_expiry(self, data: st.DataObject, expires: bool) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            fields, body = self.articles[rel]
+            self._write(rel, {**fields, "expires": "2026-12-01" if expires else ""}, body)
+
+    @rule(topic=st.sampled_from(TOPICS))
+    def add_article(self, topic: str) -> None:
+        n = self.counter = self.counter + 1
+        self._write(f"{topic}/added-{n}.md", front(n), self._body(n))
+
+    @rule(data=st.data())
+    def delete_article(self, data: st.DataObject) -> None:
+        if len(self.articles) > 1:
+            rel = self._pick(data)
+            (self.site / "content" / rel).unlink()
+            del self.articles[rel]
+            self._drop_links_to(rel)
+
+    @rule(data=st.data(), topic=st.sampled_from(TOPICS))
+    def rename_article(self, data: st.DataObject, topic: str) -> None:
+        if self.articles:
+            rel = self._pick(data)
+            n = self.counter = self.counter + 1
+            new = f"{topic}/renamed-{n}.md"
+            (self.site / "content" / new).parent.mkdir(parents=True, exist_ok=True)
+            (self.site / "content" / rel).rename(self.site / "content" / new)
+            self.articles[new] = self.articles.pop(rel)
+            self._drop_links_to(rel)
+
+    @rule(data=st.data())
+    def link_articles(self, data: st.DataObject) -> None:
+        if len(self.articles) > 1:
+            source, target = self._pick(data), self._pick(data)
+            fields, body = self.articles[source]
+            relative = os.path.relpath(self.site / "content" / target, (self.site / "content" / source).parent)
+            self._write(source, fields, body + f"\nSee [the other story]({relative}).\n")
+
+    def _drop_links_to(self, gone: str) -> None:
+        """Links to a removed file are an error; take them out, as an editor would."""
+        for rel, (fields, body) in list(self.articles.items()):
+            kept = "\n".join(line for line in body.split("\n") if not (line.startswith("See [") and line.rstrip(").").endswith(Path(gone).name)))
+            if kept != body:
+                self._write(rel, fields, kept)
+
+    @rule(add=st.booleans())
+    def asset(self, add: bool) -> None:
+        path = self.site / "content/research/chart.png"
+        if add:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"\x89PNG" + os.urandom(4))
+        elif path.exists():
+            path.unlink()
+
+    @rule(variant=st.sampled_from(["card", "article", "none"]))
+    def edit_template(self, variant: str) -> None:
+        folder = self.site / "templates"
+        shutil.rmtree(folder, ignore_errors=True)
+        if variant == "none":
+            return
+        folder.mkdir()
+        name = "_card.html" if variant == "card" else "article.html"
+        text = (REPO / "templates" / name).read_text(encoding="utf-8")
+        if variant == "card":
+            text = text.replace('class="card"', 'class="card edited"')
+        else:
+            text = text.replace("<h1>", '<h1 class="edited">').replace("{% if story and story.articles|length > 1 %}", "{% if story %}")
+        (folder / name).write_text(text, encoding="utf-8")
+
+    @rule(per_page=st.integers(2, 4), related=st.integers(0, 3))
+    def edit_settings(self, per_page: int, related: int) -> None:
+        path = self.site / "site.yaml"
+        lines = [line for line in path.read_text(encoding="utf-8").split("\n") if not line.startswith(("per_page:", "related_count:"))]
+        lines.insert(3, f"per_page: {per_page}\nrelated_count: {related}")
+        path.write_text("\n".join(lines), encoding="utf-8")
+
+    @invariant()
+    def incremental_equals_clean(self) -> None:
+        if not self.site.exists():
+            return
+        incremental = self.root / "incremental"
+        clean = self.root / "clean"
+        shutil.rmtree(clean, ignore_errors=True)
+        before = snapshot(incremental)
+        errors: list[list[str]] = []
+        for output, cache in ((incremental, True), (clean, False)):
+            try:
+                build_site(BuildOptions(source=self.site, output=output, cache=cache))
+            except ContentError as exc:  # e.g. a link to an article that became a draft
+                errors.append([str(p) for p in exc.problems])
+        if errors:
+            assert len(errors) == 2 and errors[0] == errors[1], errors
+            assert snapshot(incremental) == before
+        else:
+            assert snapshot(incremental) == snapshot(clean)
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def property_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DIGEST_PROPERTY_TMP", str(tmp_path))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    return tmp_path
+
+
+def test_incremental_builds_equal_clean_builds(property_tmp: Path) -> None:
+    machine = SiteEdits.TestCase
+    machine.settings = settings(max_examples=int(os.environ.get("DIGEST_PROPERTY_EXAMPLES", "12")), stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck))
+    machine().runTest()
+
+
+# ----------------------------------------------------------------------------
+# what the cache skips, and what it refuses to trust
+
+
+@pytest.fixture
+def built(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("sample")
+    first = build(site)
+    assert first.mode == "fresh"
+    return site, tmp_path / "out"
+
+
+def test_a_rebuild_with_no_change_writes_nothing(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
+    site, out = built
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    inodes = {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    again = build(site)
+    assert again.mode == "unchanged" and again.written == 0
+    assert {p: p.stat().st_ino for p in out.rglob("*") if p.is_file()} == inodes
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_a_body_edit_rewrites_only_that_page(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
+    site, out = built
+    inodes = {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    path = next(iter(sorted((site / "content").rglob("*.md"))))
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more paragraph for the record.\n", encoding="utf-8")
+    again = build(site)
+    assert again.mode == "update"
+    changed = sorted(rel for rel, ino in inodes.items() if (out / rel).stat().st_ino != ino)
+    # its page, the manifest, and the feeds that carry its full text
+    assert changed and all(rel.endswith(("/index.html", "feed.xml", "feed.json", ".digest-manifest")) for rel in changed)
+    assert sum(rel.endswith("index.html") for rel in changed) == 1
+    assert "One more paragraph for the record." in next((out / rel).read_text(encoding="utf-8") for rel in changed if rel.endswith("index.html"))
+
+
+def test_a_corrupt_cache_is_ignored(built: tuple[Path, Path], build: Callable[..., BuildResult], copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site, out = built
+    database = site / ".digest-cache" / "build.sqlite"
+    for suffix in ("-wal", "-shm"):
+        Path(str(database) + suffix).unlink(missing_ok=True)
+    database.write_bytes(b"this is not a database" * 100)
+    path = next(iter(sorted((site / "content").rglob("*.md"))))
+    path.write_text(path.read_text(encoding="utf-8") + "\nEdited after the cache broke.\n", encoding="utf-8")
+    again = build(site)
+    assert again.mode == "fresh"
+    clean = build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(clean.output)
+
+
+def test_a_cache_with_wrong_entries_is_not_trusted_for_the_output(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    """A hand-edited output file is not what the cache recorded: the manifest check catches a replaced folder."""
+    site, out = built
+    shutil.rmtree(out)
+    again = build(site)
+    assert again.mode == "fresh"
+    assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
+
+
+def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
+    site, out = built
+    database = site / ".digest-cache" / "build.sqlite"
+    with sqlite3.connect(database) as db:
+        db.execute("PRAGMA user_version=999")
+    path = next(iter(sorted((site / "content").rglob("*.md"))))
+    path.write_text(path.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    assert build(site).mode == "fresh"
