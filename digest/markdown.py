@@ -222,7 +222,8 @@ class RustFinisher:
     code, ids and permalinks on h2-h4 (same slugs as mdit-py-plugins' anchors),
     and article-link rewriting. Its syntax tree is read only when needed: for the
     line of a broken link, and to hand bodies with raw HTML (``allow_html``) to
-    the python engine so that the author's own markup is never rewritten.
+    the python engine so that the author's own markup is never rewritten. A
+    body that makes markdown-it-pyrs panic goes to the python engine too.
     """
 
     def __init__(self, renderer: BodyRenderer) -> None:
@@ -235,9 +236,14 @@ class RustFinisher:
     def render(self, article: Article, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The finished HTML of *article*'s body, or None for the python engine to render it."""
         body = article.body
-        if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
+        try:
+            if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
+                return None
+            out = self.md.render(body, xhtml=False)
+        except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
+            if type(exc).__name__ != "PanicException":
+                raise
             return None
-        out = self.md.render(body, xhtml=False)
         if 'href="' in out or 'src="' in out:
             out = self._rewrite_links(out, article, problems, looked_up)
         if '<pre><code class="' in out:
@@ -246,6 +252,8 @@ class RustFinisher:
             out = _add_anchors(out)
         if '<sup class="footnote-ref">' in out:
             out = _renumber_footnotes(out)
+        if "<blockquote>\n</blockquote>" in out:
+            out = out.replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")  # an empty quote, as markdown-it-py writes it
         return out
 
     def _rewrite_links(self, out: str, article: Article, problems: list[Problem], looked_up: set[str]) -> str:
@@ -285,7 +293,9 @@ def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
             block_start = node.srcmap[0]
         if node.name in ("link", "image", "autolink"):
             start = block_start if block_start is not None else node.srcmap[0] if node.srcmap else 0
-            lines.setdefault(node.meta.get("url", ""), []).append(body.count(b"\n", 0, start))
+            # Line breaks as markdown-it counts them: "\n", "\r\n" or a lone "\r".
+            breaks = body.count(b"\n", 0, start) + body.count(b"\r", 0, start) - body.count(b"\r\n", 0, start)
+            lines.setdefault(node.meta.get("url", ""), []).append(breaks)
         for child in node.children:
             visit(child, block_start)
 
