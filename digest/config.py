@@ -8,6 +8,7 @@ table (``python -m digest.config`` prints it).
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class SiteConfig:
     feed_items: int = 20
     feed_full_content: bool = True
     share_images: bool = True
+    markdown_engine: str = "auto"
     topics: tuple[TopicInfo, ...] = ()
     path: str = "site.yaml"
     topic_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
@@ -62,6 +64,11 @@ class SiteConfig:
         """The URL path the site lives under: ``/`` or ``/digest/``."""
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
+
+    @property
+    def markdown(self) -> dict[str, str]:
+        """The ``markdown`` mapping of site.yaml, as settled."""
+        return {"engine": self.markdown_engine}
 
     def topic(self, slug: str) -> TopicInfo | None:
         for info in self.topics:
@@ -140,6 +147,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _positive),
     Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
     Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
+    Option("markdown", dict, "Markdown engine, same HTML from each: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
     Option("topics", dict, "Mapping of topic slug to {name, description}; its order is the display order."),
 )
 
@@ -182,6 +190,12 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             values["topics"] = topics
             values["topic_lines"] = lines
             continue
+        if key == "markdown":
+            engine, more = _read_markdown(value, shown, entry)
+            problems.extend(more)
+            if engine is not None:
+                values["markdown_engine"] = engine
+            continue
         if (isinstance(value, bool) and opt.kind is not bool) or not isinstance(value, opt.kind):
             expected = {str: "text", int: "a whole number", bool: "true or false"}.get(opt.kind, "a mapping")
             problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
@@ -193,6 +207,34 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
                 continue
         values[key] = value
     return values, problems
+
+
+MARKDOWN_ENGINES = ("auto", "python", "rust")
+
+
+def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None, list[Problem]]:
+    """The engine named by ``markdown: {engine: ...}``, or None to keep the default."""
+    line = entry.line
+    if value is None:
+        return None, []
+    if not isinstance(value, dict):
+        return None, [error(shown, line, f"markdown: expected a mapping such as {{engine: rust}}, found {describe(value)}")]
+    problems: list[Problem] = []
+    for sub in value:
+        if sub != "engine":
+            problems.append(warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored'))
+    engine = value.get("engine")
+    if engine is None:
+        return None, problems
+    if engine not in MARKDOWN_ENGINES:
+        problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
+        return None, problems
+    if engine == "rust" and importlib.util.find_spec("markdown_it_pyrs") is None:
+        problems.append(
+            error(shown, line, "markdown.engine: rust needs the markdown-it-pyrs package (pip install -r requirements.txt), found it not installed")
+        )
+        return None, problems
+    return str(engine), problems
 
 
 def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicInfo, ...], dict[str, int], list[Problem]]:
@@ -243,6 +285,8 @@ def options_table() -> str:
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for opt in OPTIONS:
         default = getattr(defaults, opt.name)
+        if isinstance(default, dict):
+            default = "{" + ", ".join(f"{key}: {value}" for key, value in default.items()) + "}"
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         rows.append(f"| `{opt.name}` | {shown} | {opt.doc} |")
     return "\n".join(rows)

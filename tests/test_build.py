@@ -284,3 +284,18 @@ def test_parallel_markdown_gives_the_same_site(copy_site: Callable[[str], Path],
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
     assert all((one / rel).read_bytes() == (two / rel).read_bytes() for rel in files)
+
+
+@pytest.mark.parametrize("name", ["sample", "basic", "hostile", "authoring"])
+def test_markdown_engines_give_the_same_site(name: str, copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    from digest.site import build_site
+
+    site = copy_site(name)
+    base = (site / "site.yaml").read_text(encoding="utf-8")
+    outputs = []
+    for engine in ("python", "rust"):
+        (site / "site.yaml").write_text(base + f"\nmarkdown: {{engine: {engine}}}\n", encoding="utf-8")
+        outputs.append(build_site(BuildOptions(source=site, output=tmp_path / engine)).output)
+    files = sorted(p.relative_to(outputs[0]) for p in outputs[0].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outputs[1]) for p in outputs[1].rglob("*") if p.is_file())
+    assert [rel for rel in files if (outputs[0] / rel).read_bytes() != (outputs[1] / rel).read_bytes()] == []
