@@ -12,6 +12,7 @@ alias bomb or a pathologically nested value fails fast with a clear message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import yaml
 
@@ -19,6 +20,7 @@ from .errors import Problem, error
 
 MAX_DEPTH = 32
 MAX_NODES = 100_000
+_PLAIN_MAX_INDICATORS = 1_000  # libyaml's composer recurses this deep at most on the fast path
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -58,13 +60,17 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     be read as a mapping at all.
     """
     offset = first_line  # 0-based mark.line + offset == 1-based file line
-    loader = _Loader(text)
+    quick = _compose_plain(text)
+    loader = quick[0] if quick else _Loader(text)
     try:
         try:
-            too_big = _prescan(text, path, offset)
-            if too_big is not None:
-                return None, [too_big]
-            node = loader.get_single_node()
+            if quick:
+                node = quick[1]
+            else:
+                too_big = _prescan(text, path, offset)
+                if too_big is not None:
+                    return None, [too_big]
+                node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + offset if mark else first_line
@@ -81,7 +87,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
             return {}, []
         if not isinstance(node, yaml.MappingNode):
             return None, [error(path, node.start_mark.line + offset, f"expected a mapping of keys to values, found {_node_kind(node)}")]
-        problems = _check_nodes(node, path, offset)
+        problems = [] if quick else _check_nodes(node, path, offset)
         if problems:
             return None, problems
         entries: dict[str, Entry] = {}
@@ -91,7 +97,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
                 problems.append(error(path, line, f"expected a text key, found {_node_kind(key_node)}"))
                 continue
             try:
-                value = loader.construct_object(value_node, deep=True)
+                value = _construct_plain(loader, value_node) if quick else loader.construct_object(value_node, deep=True)
             except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
                 problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
                 entries[str(key_node.value)] = Entry(None, line, broken=True)
@@ -100,6 +106,72 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
         return entries, problems
     finally:
         loader.dispose()
+
+
+def _compose_plain(text: str) -> tuple[Any, yaml.Node | None] | None:
+    """Compose *text* at once when it provably stays within the limits: (loader, node), else None.
+
+    Without a "*" there is no alias, so the nodes form a tree no larger than
+    the event stream. Every collection owns one of the characters ``-?:[{``
+    (its bracket, or the indicator of its first entry), so their count bounds
+    how deep libyaml's composer can recurse. A tree within MAX_DEPTH and
+    MAX_NODES and without a duplicate key is one on which the careful path
+    (_prescan, then _check_nodes) reports nothing, so its result is the same.
+    Anything else, even a syntax error (whose report depends on what the
+    careful path meets first), is left to the careful path.
+    """
+    if "*" in text or sum(map(text.count, "-?:[{")) > _PLAIN_MAX_INDICATORS:
+        return None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except Exception:  # reported by the careful path, exactly as before
+        loader.dispose()
+        return None
+    if node is not None and not _within_limits(node):
+        loader.dispose()
+        return None
+    return loader, node
+
+
+def _within_limits(root: yaml.Node) -> bool:
+    """A tree of nodes (no aliases) nested at most MAX_DEPTH collections deep, of at most MAX_NODES nodes, without duplicate keys."""
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if isinstance(node, yaml.MappingNode):
+            keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+            if depth > MAX_DEPTH or len(set(keys)) < len(keys):
+                return False
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            if depth > MAX_DEPTH:
+                return False
+            stack.extend((child, depth + 1) for child in node.value)
+    return count <= MAX_NODES
+
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+
+
+def _construct_plain(loader: Any, node: yaml.Node) -> Any:
+    """What ``loader.construct_object(node, deep=True)`` gives for a tree without aliases.
+
+    Text, lists and mappings with text keys (the bulk of front matter) are
+    built here; every other node (numbers, dates, booleans, merge keys, explicit
+    tags) goes to PyYAML's own constructor.
+    """
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
+        return node.value
+    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        return [_construct_plain(loader, child) for child in node.value]
+    if node.tag == _MAP and isinstance(node, yaml.MappingNode) and all(key.tag == _STR and isinstance(key, yaml.ScalarNode) for key, _ in node.value):
+        return {key.value: _construct_plain(loader, value) for key, value in node.value}
+    return loader.construct_object(node, deep=True)
 
 
 def _prescan(text: str, path: str, first_line: int) -> Problem | None:
