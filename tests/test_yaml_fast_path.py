@@ -64,12 +64,13 @@ TRICKY = [
 
 
 def careful(text: str, first_line: int) -> str:
-    original = yamlmap._compose_plain
+    simple, plain = yamlmap._read_simple, yamlmap._compose_plain
+    yamlmap._read_simple = lambda text, offset: None
     yamlmap._compose_plain = lambda text: None
     try:
         return repr(yamlmap.load_mapping(text, "content/x.md", first_line))
     finally:
-        yamlmap._compose_plain = original
+        yamlmap._read_simple, yamlmap._compose_plain = simple, plain
 
 
 def both(text: str, first_line: int = 2) -> tuple[str, str]:
@@ -127,3 +128,55 @@ def test_the_url_space_pattern_is_exactly_isspace_or_control() -> None:
     for code in range(0x110000):
         ch = chr(code)
         assert bool(_SPACE_OR_CONTROL.match(ch)) == (ch.isspace() or code < 32), hex(code)
+
+
+# Words that probe the simple reader: types PyYAML resolves, indicators, spaces
+# and characters around the edges of what libyaml accepts.
+WORDS = st.sampled_from(
+    [
+        "a", "Tag 1", "x y", "12", "-3", "+4", "0x1F", "1_0", "0o7", "1:30", "3.5", ".5", ".inf", ".nan", "1e3", "yes", "No", "on", "OFF", "y",
+        "true", "null", "~", "Null", "2026-01-02", "2026-1-2", "2026-01-02T03:04:05Z", "2026-01-02 03:04:05 +02:00", "2026-13-45", "=", "<<",
+        "https://x.test/a?b=1&c=2", "a:b", "a: b", "a:", "a #b", "a#b", "#c", "-", "- x", "? x", "'q'", '"q"', "it's", 'say "hi"', "a\\b",
+        "[", "]", "{", "}", ",", "&a", "*a", "!x", "|", ">", "%", "@", "`", "(p)", "é", "\u00a0x", "\u2028", "\u0085", "\ufeff", "\x7f",
+        "\t", " ", "  ", "", "مرحبا", "漢字", "😀",
+    ]
+)  # fmt: skip
+GOOD_WORDS = st.sampled_from(
+    ["a", "Tag 1", "x y, z", "12", "+4", "0x1F", "1_0", "1:30", "3.5", ".5", ".inf", "yes", "No", "null", "Null", "2026-01-02", "2026-01-02T03:04:05Z",
+     "2026-01-02 03:04:05 +02:00", "2026-13-45", "https://x.test/a?b=1&c=2", "a:b", "a#b", "(p)", "é", "\u00a0x", "مرحبا", "漢字", "😀", "5 * 3 & 4"]
+)  # fmt: skip
+WORDS = st.one_of(GOOD_WORDS, GOOD_WORDS, GOOD_WORDS, WORDS)
+KEYS = st.sampled_from(["title", "tags", "sources", "url", "name", "official", "date", "summary", "yes", "null", "1", "a-b", "_k", "K2", "x" * 101])
+
+
+@st.composite
+def simple_front_matter(draw: st.DrawFn) -> str:
+    lines = []
+    for key in draw(st.lists(KEYS, max_size=6, unique=True)) + draw(st.lists(KEYS, max_size=1)):
+        shape = min(draw(st.integers(0, 5)), draw(st.integers(0, 5)))  # an odd line now and then
+        if shape == 0:
+            lines.append(f"{key}: {draw(WORDS)}")
+        elif shape == 1:
+            lines.append(f'{key}: "{draw(WORDS)}"')
+        elif shape == 2:
+            lines.append(f"{key}: [{', '.join(draw(st.lists(WORDS, max_size=4)))}]")
+        elif shape == 3:
+            indent = " " * draw(st.integers(0, 3))
+            lines.append(f"{key}:")
+            lines += [f"{indent}- {draw(WORDS)}" for _ in range(draw(st.integers(0, 3)))]
+        elif shape == 4:
+            indent = " " * draw(st.integers(0, 3))
+            lines.append(f"{key}:")
+            for _ in range(draw(st.integers(1, 3))):
+                lines.append(f"{indent}- {draw(KEYS)}: {draw(WORDS)}")
+                lines += [f"{indent}  {draw(KEYS)}: {draw(WORDS)}" for _ in range(draw(st.integers(0, 2)))]
+        else:
+            lines.append(draw(st.sampled_from(["", " ", "# note", "  more", "---", f"{key}:{draw(WORDS)}", f"{key} : x"])))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\n", "\n", "\n\n", " "]))
+
+
+@settings(max_examples=1500, derandomize=True, deadline=None, database=None)
+@given(simple_front_matter(), st.integers(min_value=1, max_value=5))
+def test_simple_front_matter_reads_the_same_both_ways(text: str, first_line: int) -> None:
+    fast, slow = both(text, first_line)
+    assert fast == slow, text
