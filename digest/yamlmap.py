@@ -7,6 +7,11 @@ to the text it was given; every line returned here is a 1-based line of the
 Duplicate keys are errors (PyYAML would silently keep the last one), and the
 node graph is checked for depth and size before anything is constructed, so an
 alias bomb or a pathologically nested value fails fast with a clear message.
+
+Two faster roads give the same result where they apply: plain front matter
+("key: value" lines, simple lists) is read line by line without PyYAML's node
+graph, and text that provably stays within the limits is composed by libyaml
+at once. Everything else, and every error, takes the careful road.
 """
 
 from __future__ import annotations
@@ -122,7 +127,7 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
 # could not construct -- is left to PyYAML, so the fast reader never has to
 # report a problem and never reaches a safety limit.
 _SIMPLE_TEXT = re.compile("[\x20-\x7e\n\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(?: (.*))?")
+_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(?: (.*))?")  # libyaml refuses keys over 1,024 characters
 _SIMPLE_ITEM = re.compile(r"( *)- (.*)")
 # A plain scalar: a safe first character, then no ": ", " #" or final ":".
 _PLAIN = re.compile(r"(?!.*: )(?!.* #)(?!.*:$)[A-Za-z0-9_./(+\xa0-\U0010ffff][^\n]*")
