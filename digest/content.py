@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -532,6 +533,7 @@ def _tags(value: Any, entry: Entry) -> tuple[str, ...]:
     return tuple(unique.values())
 
 
+@lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
     """Tags are one tag regardless of case and spacing."""
     return " ".join(tag.split()).casefold()
