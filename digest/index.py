@@ -278,6 +278,7 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
     urls = [a.url for a in articles]
     postings: dict[str, list[int]] = defaultdict(list)
     keys_of: list[list[str]] = []
+    at_of: list[list[int]] = []  # where the article first stands in each of its posting lists
     repeated = False  # an article lists a tag twice: its postings repeat, so score every candidate
     for position, article in enumerate(articles):
         keys = ["t:" + tag_key(t) for t in article.tags]
@@ -286,6 +287,7 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
         keys.append("p:" + article.topic)
         if article.story:
             keys.append("s:" + article.story)
+        at_of.append([len(postings[key]) for key in keys])
         for key in keys:
             postings[key].append(position)
         keys_of.append(keys)
@@ -293,7 +295,10 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
 
     related: dict[str, tuple[Article, ...]] = {}
     for position, article in enumerate(articles):
-        windows = [(weight[key], _near(postings[key], position, WINDOW)) for key in keys_of[position]]
+        windows = []  # (weight, postings nearest in time): _near() without the search
+        for key, at in zip(keys_of[position], at_of[position], strict=True):
+            listed = postings[key]
+            windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
         if repeated:
             shared = set().union(*(listed for _, listed in windows))
         else:  # the candidates in two or more windows
@@ -321,8 +326,12 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
         for key_weight, listed in windows:
             if key_weight + RECENCY < threshold:
                 continue  # no candidate that shares only this posting can reach the best *count*
+            # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
+            # a margin far wider than the rounding of any score.
+            short = threshold - key_weight - 1e-9
+            reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
             for other in listed:
-                if other != position and other not in shared:
+                if other != position and other not in shared and abs(stamps[other] - when) <= reach:
                     stamp = stamps[other]
                     score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
                     ranked.append((-score, -stamp, urls[other], other))
