@@ -15,6 +15,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -128,6 +129,7 @@ FIELDS: tuple[Field, ...] = (
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired."),
 )
 KNOWN = [f.name for f in FIELDS]
+REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
 def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False) -> tuple[list[Article], list[Problem]]:
@@ -289,7 +291,7 @@ class _FrontMatter:
         if entry is not None and entry.broken:
             return default
         if entry is None or entry.value is None:
-            if any(f.name == key and f.required for f in FIELDS):
+            if key in REQUIRED:
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
             return default
         try:
@@ -380,13 +382,15 @@ class _FrontMatter:
     def _topic(self) -> str | None:
         entry = self.entries.get("topic")
         if entry is not None and entry.value is not None:
-            if not isinstance(entry.value, str) or not make_slug(entry.value):
+            slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
+            if not slug:
                 self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
                 return None
-            return make_slug(entry.value)
-        parts = Path(self.shown).parts
-        if len(parts) >= 3 and make_slug(parts[1]):  # content/<topic>/.../file.md
-            return make_slug(parts[1])
+            return slug
+        parts = self.shown.split("/")
+        slug = make_slug(parts[1]) if len(parts) >= 3 else ""
+        if slug:  # content/<topic>/.../file.md
+            return slug
         self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
         return None
 
@@ -455,10 +459,13 @@ class _Invalid(ValueError):
         self.line = line
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")  # \s is exactly str.isspace()
+
+
 def check_url(url: str) -> str | None:
     """Why *url* is not an acceptable http(s) source link, or None."""
     text = url.strip()
-    if any(ch.isspace() or ord(ch) < 32 for ch in text):
+    if _SPACE_OR_CONTROL.search(text):
         return f'expected a URL without spaces, found "{text[:80]}"'
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https"):
@@ -526,6 +533,7 @@ def _tags(value: Any, entry: Entry) -> tuple[str, ...]:
     return tuple(unique.values())
 
 
+@lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
     """Tags are one tag regardless of case and spacing."""
     return " ".join(tag.split()).casefold()

@@ -264,42 +264,80 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
     article, then the URL, so the result is deterministic. An article that
     shares nothing gets recent stories from its topic (they share the topic
     posting), and when even that is too few, the stories closest in time.
+
+    Most candidates share a single posting with the article, so only the few
+    that share two or more get their exact score at first; a candidate sharing
+    one posting scores at most that posting's weight plus RECENCY, which is
+    usually below the best *count* found already, and then it cannot be
+    ranked. The result is the same as scoring every candidate.
     """
     if count <= 0:
         return {a.path: () for a in articles}
     total = len(articles)
+    stamps = [a.date.timestamp() for a in articles]
+    urls = [a.url for a in articles]
     postings: dict[str, list[int]] = defaultdict(list)
-    for position, article in enumerate(articles):
-        for tag in article.tags:
-            postings["t:" + tag_key(tag)].append(position)
-        if article.story:
-            postings["s:" + article.story].append(position)
-        for outlet in {s.outlet for s in article.sources}:
-            postings["o:" + outlet].append(position)
-        postings["p:" + article.topic].append(position)
-    weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
-
-    related: dict[str, tuple[Article, ...]] = {}
+    keys_of: list[list[str]] = []
+    at_of: list[list[int]] = []  # where the article first stands in each of its posting lists
+    repeated = False  # an article lists a tag twice: its postings repeat, so score every candidate
     for position, article in enumerate(articles):
         keys = ["t:" + tag_key(t) for t in article.tags]
+        repeated = repeated or len(set(keys)) < len(keys)
         keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
         keys.append("p:" + article.topic)
         if article.story:
             keys.append("s:" + article.story)
-        scores: dict[int, float] = defaultdict(float)
+        at_of.append([len(postings[key]) for key in keys])
         for key in keys:
-            for other in _near(postings[key], position, WINDOW):
-                scores[other] += weight[key]
-        scores.pop(position, None)
-        when = article.date.timestamp()
-        ranked = []
-        for other, score in scores.items():
-            stamp = articles[other].date.timestamp()
-            score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
-            ranked.append((-score, -stamp, articles[other].url, other))
+            postings[key].append(position)
+        keys_of.append(keys)
+    weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
+
+    related: dict[str, tuple[Article, ...]] = {}
+    for position, article in enumerate(articles):
+        windows = []  # (weight, postings nearest in time): _near() without the search
+        for key, at in zip(keys_of[position], at_of[position], strict=True):
+            listed = postings[key]
+            windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
+        if repeated:
+            shared = set().union(*(listed for _, listed in windows))
+        else:  # the candidates in two or more windows
+            seen = set(windows[0][1])
+            shared = set()
+            for _, listed in windows[1:]:
+                shared.update(seen.intersection(listed))
+                seen.update(listed)
+        shared.discard(position)
+        sums: dict[int, float] = {}
+        for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
+            for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
+                sums[other] = sums.get(other, 0.0) + key_weight
+        # A candidate scores at least its sum and less than its sum + RECENCY.
+        cut = sorted(sums.values())[-count] if len(sums) >= count else -math.inf
+        when = stamps[position]
+        ranked: list[tuple[float, float, str, int]] = []
+        for other, score in sums.items():
+            if score + RECENCY >= cut:
+                stamp = stamps[other]
+                score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                ranked.append((-score, -stamp, urls[other], other))
+        ranked.sort()
+        threshold = -ranked[count - 1][0] if len(ranked) >= count else -math.inf
+        for key_weight, listed in windows:
+            if key_weight + RECENCY < threshold:
+                continue  # no candidate that shares only this posting can reach the best *count*
+            # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
+            # a margin far wider than the rounding of any score.
+            short = threshold - key_weight - 1e-9
+            reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
+            for other in listed:
+                if other != position and other not in shared and abs(stamps[other] - when) <= reach:
+                    stamp = stamps[other]
+                    score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                    ranked.append((-score, -stamp, urls[other], other))
         best = [other for *_, other in sorted(ranked)[:count]]
         if len(best) < count:
-            best += _nearest_in_time(articles, position, count - len(best), exclude={position, *best})
+            best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
         related[article.path] = tuple(articles[i] for i in best)
     return related
 
@@ -307,14 +345,14 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
 _BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
 
 
-def _nearest_in_time(articles: list[Article], position: int, count: int, exclude: set[int]) -> list[int]:
+def _nearest_in_time(stamps: list[float], position: int, count: int, exclude: set[int]) -> list[int]:
     """Fallback when too little is shared: the stories published closest in time."""
     lo, hi = position - 1, position + 1
     found: list[int] = []
-    when = articles[position].date.timestamp()
-    while len(found) < count and (lo >= 0 or hi < len(articles)):
-        before = when - articles[hi].date.timestamp() if hi < len(articles) else math.inf
-        after = articles[lo].date.timestamp() - when if lo >= 0 else math.inf
+    when = stamps[position]
+    while len(found) < count and (lo >= 0 or hi < len(stamps)):
+        before = when - stamps[hi] if hi < len(stamps) else math.inf
+        after = stamps[lo] - when if lo >= 0 else math.inf
         if before <= after:
             if hi not in exclude:
                 found.append(hi)

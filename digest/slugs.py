@@ -9,6 +9,7 @@ safe path component.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 
 from slugify import slugify
 
@@ -17,6 +18,7 @@ RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *
 MAX_SLUG = 80
 
 
+@lru_cache(maxsize=4096)  # topic folders, stories and tags repeat across articles
 def make_slug(text: str) -> str:
     """Slug for *text*, or '' when it has nothing to transliterate."""
     slug = slugify(text, max_length=MAX_SLUG, word_boundary=True, replacements=_REPLACEMENTS)
