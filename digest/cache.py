@@ -25,6 +25,7 @@ interrupted while committing all make the cache ignored and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -155,20 +156,16 @@ class Cache:
 
     def close(self) -> None:
         if self.db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self.db.close()
-            except sqlite3.Error:
-                pass
             self.db = None
 
     def discard(self) -> None:
         """Delete the database (it is only a cache)."""
         self.close()
         for suffix in ("", "-wal", "-shm"):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(str(self.path) + suffix)
-            except OSError:
-                pass
 
     # meta: small named values
     def get(self, name: str) -> Any:

@@ -24,6 +24,7 @@ errors leaves the previous output as it was.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -237,7 +238,9 @@ def _render_share(number: int) -> list[RenderedPage]:
     return _render(config, index, shares[number], root, mtime, relative, old)
 
 
-def _render(config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes]) -> list[RenderedPage]:
+def _render(
+    config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes]
+) -> list[RenderedPage]:
     renderer = PageRenderer(config, index)
     writer = SiteWriter(root, mtime)
     done: list[RenderedPage] = []
@@ -435,7 +438,7 @@ class CachedBuild:
             return False
         if not stored or stored["output"] != str(output):
             return False
-        return file_signature(output / MANIFEST) == stored["manifest"]
+        return bool(file_signature(output / MANIFEST) == stored["manifest"])
 
     def _tree_hash(self, folder: Path) -> bytes:
         parts: list[bytes | str] = []
@@ -797,10 +800,8 @@ def apply_journal(staging: Path, output: Path) -> None:
                 made.add(target.parent)
             os.replace(source, target)
         elif action == "del":
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(target)
-            except FileNotFoundError:
-                pass
             parent = target.parent
             while parent != output:
                 try:

@@ -184,7 +184,8 @@ class PageRenderer:
 
     def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
         """The page's bytes and the entities (beyond its context) its templates read."""
-        self.env.deps = deps = set()
+        deps: set[Dep] = set()
+        self.env.deps = deps
         template = _template(self.env, page.template)
         html = _call(template.render, page.template, page=page, **page.context)
         return html.encode("utf-8"), frozenset(deps)

@@ -22,7 +22,7 @@ from .feeds import render_feeds
 from .images import font_problems, render_share_images
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
-from .output import check_output_dir, publish, url_to_relpath
+from .output import url_to_relpath
 from .pages import Page, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, hashed_static_copies, render_site

@@ -158,7 +158,7 @@ def test_an_update_killed_while_committing_is_finished_by_the_next_build(
     sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], tmp_path: Path, when: int
 ) -> None:
     """An update renames its staged files into place after writing a journal; a kill there is rolled forward."""
-    site, out, before = sample
+    site, out, _before = sample
     done = run_driver(tmp_path, site, out, "replace", when, "SIGKILL", "--jobs=1")
     assert done.returncode == -signal.SIGKILL
     assert leftovers(out)  # the staging folder with its journal

@@ -231,7 +231,9 @@ def property_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_incremental_builds_equal_clean_builds(property_tmp: Path) -> None:
     machine = SiteEdits.TestCase
-    machine.settings = settings(max_examples=int(os.environ.get("DIGEST_PROPERTY_EXAMPLES", "12")), stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck))
+    machine.settings = settings(
+        max_examples=int(os.environ.get("DIGEST_PROPERTY_EXAMPLES", "12")), stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     machine().runTest()
 
 
@@ -296,7 +298,7 @@ def test_a_cache_with_wrong_entries_is_not_trusted_for_the_output(built: tuple[P
 
 
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
-    site, out = built
+    site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
     with sqlite3.connect(database) as db:
         db.execute("PRAGMA user_version=999")
