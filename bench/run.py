@@ -119,7 +119,7 @@ def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int
         seconds, peak, out = runner.build()
         times.append(seconds)
         peaks.append(peak)
-    match = re.search(r"into (\d+) pages", out)
+    match = re.search(r"(\d+) pages", out)
     pages = int(match.group(1)) if match else 0
     return statistics.median(times), max(peaks), pages
 

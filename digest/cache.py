@@ -31,11 +31,14 @@ import os
 import pickle
 import sqlite3
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 
 CACHE_DIR = ".digest-cache"
 DB_NAME = "build.sqlite"
@@ -260,3 +263,48 @@ def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
 
 class Unfingerprintable(TypeError):
     """A context value the cache cannot hash; the page is then always rendered."""
+
+
+def option_parts(options: BuildOptions, epoch: int | None) -> list[str]:
+    """The build options that change the output, for the inputs state."""
+    o = options
+    return [repr((str(o.output), o.include_drafts, o.include_future, o.base_url, o.relative, epoch is not None))]
+
+
+def unchanged_build(options: BuildOptions) -> BuildResult | None:
+    """The result of a rebuild with nothing to do, or None when something may have changed.
+
+    Nothing changed when every input file has the stat signature it had at
+    the last successful build, the options are the same, no article's date or
+    expiry has been reached since, and the output folder is the one that build
+    wrote, with nothing added by hand and no leftovers of an interrupted build.
+    """
+    from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, foreign_at_top
+
+    if not options.cache:
+        return None
+    started = time.perf_counter()
+    cache = Cache(options.source)
+    if not cache.open():
+        return None
+    try:
+        stored = cache.get("state")
+    except Exception:
+        return None
+    finally:
+        cache.close()
+    if not stored:
+        return None
+    epoch = source_date_epoch()
+    if stored["state"] != inputs_state(options.source, option_parts(options, epoch)) or build_now().timestamp() >= stored["next_change"]:
+        return None
+    output = Path(stored["output"])
+    if file_signature(output / MANIFEST) != stored["manifest"]:
+        return None
+    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
+        if any(output.parent.glob(f"{prefix}{output.name}-*")):
+            return None
+    if foreign_at_top(output):
+        return None  # the full build looks further, and refuses naming them
+    seconds = time.perf_counter() - started
+    return BuildResult(stored["articles"], stored["pages"], stored["files"], seconds, output, stored["warnings"], 0, "unchanged")

@@ -28,7 +28,12 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
     parser.add_argument(
-        "--jobs", "-j", type=int, default=os.cpu_count() or 1, metavar="N", help="worker processes for rendering Markdown (default: the number of cores)"
+        "--jobs",
+        "-j",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="worker processes for rendering Markdown and pages (default: the number of cores)",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
     add_output_options(parser)

@@ -36,15 +36,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .cache import Cache, Dep, TokenSource, Unfingerprintable, digest, file_signature, fingerprint, generator_version, inputs_state, tree_signatures
+from .cache import (
+    Cache,
+    Dep,
+    TokenSource,
+    Unfingerprintable,
+    digest,
+    file_signature,
+    fingerprint,
+    generator_version,
+    inputs_state,
+    option_parts,
+    tree_signatures,
+)
 from .config import SiteConfig, load_config
 from .content import Article, find_article_files, find_url_collisions, read_article
-from .errors import ContentError, Problem
+from .errors import ContentError, Problem, UsageError
 from .feeds import Feed, plan_feeds, render_feeds
 from .images import font_problems, share_cards, share_image
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
-from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, SiteWriter, check_output_dir, find_foreign_files, remove_leftovers, swap_in, url_to_relpath
+from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, SiteWriter, check_output_dir, remove_leftovers, swap_in, url_to_relpath
 from .pages import Crumb, Page, plan_article, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, PageRenderer, entity_ref, hashed_static_copies
@@ -289,12 +301,7 @@ class CachedBuild:
 
         options = self.options
         usable = options.cache and self.cache.open()
-        state = inputs_state(self.root, self._option_parts()) if options.cache else b""
-        if usable:
-            unchanged = self._unchanged(state)
-            if unchanged is not None:
-                return unchanged
-
+        state = inputs_state(self.root, option_parts(options, self.epoch)) if options.cache else b""
         config, problems = load_config(options.source)
         if any(p.is_error for p in problems):
             raise ContentError(problems)
@@ -312,7 +319,7 @@ class CachedBuild:
         if not usable:
             self.cache = Cache(self.root)
         mode = "update" if trusted else "fresh"
-        check_output_dir(output, config.root)
+        check_output_dir(output, config.root, walk=mode == "fresh")
 
         self.progress("reading articles")
         sources, problems_more = self._read_sources(config, parse_key if usable else b"")
@@ -402,6 +409,13 @@ class CachedBuild:
             if mode == "fresh":
                 swap_in(staging, output)
             else:
+                taken = sorted(rel for rel in written if rel not in old and rel != MANIFEST and os.path.lexists(output / rel))
+                if taken:
+                    shown = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
+                    raise UsageError(
+                        f"refusing to overwrite {shown} in {output}: the previous build did not write them; "
+                        "put such files in content/ instead (copied to the same path on every build) or delete them"
+                    )
                 self._commit(staging, output, written, [rel for rel in old if rel not in plan.keys])
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -411,24 +425,6 @@ class CachedBuild:
         return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode)
 
     # -- pieces ---------------------------------------------------------------
-
-    def _option_parts(self) -> list[str]:
-        o = self.options
-        return [repr((str(o.output), o.include_drafts, o.include_future, o.base_url, o.relative, self.epoch is not None))]
-
-    def _unchanged(self, state: bytes) -> Outcome | None:
-        try:
-            stored = self.cache.get("state")
-        except Exception:
-            return None
-        if not stored or stored["state"] != state or self.now.timestamp() >= stored["next_change"]:
-            return None
-        output = Path(stored["output"])
-        if file_signature(output / MANIFEST) != stored["manifest"] or _leftovers(output):
-            return None
-        if find_foreign_files(output):
-            return None  # the full path refuses, naming them
-        return Outcome(stored["articles"], stored["pages"], stored["files"], 0, output, stored["warnings"], "unchanged")
 
     def _trusted(self, output: Path) -> bool:
         """Whether the output folder is exactly what the cache says the last build wrote."""
@@ -643,8 +639,6 @@ class CachedBuild:
                 try:
                     writer.copy("/" + rel, source)
                 except OSError as exc:
-                    from .errors import UsageError
-
                     raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
                 written.append(rel)
             plan.digests[rel] = plan.keys[rel]

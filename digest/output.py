@@ -74,8 +74,13 @@ class SiteWriter:
             os.utime(target, (self.mtime, self.mtime))
 
 
-def check_output_dir(output: Path, source: Path) -> None:
-    """Refuse an output folder whose replacement would destroy something else."""
+def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
+    """Refuse an output folder whose replacement would destroy something else.
+
+    With *walk* False only the folder's top level is searched for files the
+    builds did not write (where hand-placed files such as CNAME usually are);
+    the whole folder is searched when something turns up there.
+    """
     out = output.resolve()
     src = source.resolve()
     home = Path.home().resolve()
@@ -88,6 +93,8 @@ def check_output_dir(output: Path, source: Path) -> None:
             raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
     if out.exists() and not out.is_dir():
         raise UsageError(f"the output path {out} exists and is not a folder")
+    if not walk and not foreign_at_top(out):
+        return  # an update: it deletes only its own files and checks each new one before writing it
     foreign = find_foreign_files(out)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
@@ -104,6 +111,25 @@ def read_manifest(output: Path) -> set[str] | None:
     except (OSError, UnicodeDecodeError):
         return None
     return {line for line in text.split("\n") if line}
+
+
+def foreign_at_top(output: Path) -> bool:
+    """Whether the top level of *output* holds a file or folder that no build wrote."""
+    if not output.is_dir():
+        return False
+    known = read_manifest(output)
+    if known is None:
+        return True
+    folders = {rel.split("/", 1)[0] for rel in known if "/" in rel}
+    for entry in os.scandir(output):
+        if entry.name == MANIFEST:
+            continue
+        if entry.is_dir(follow_symlinks=False) and not entry.is_symlink():
+            if entry.name not in folders:
+                return True
+        elif entry.name not in known:
+            return True
+    return False
 
 
 def find_foreign_files(output: Path) -> list[str]:

@@ -33,7 +33,8 @@ import watchfiles
 
 from .config import load_config
 from .errors import ContentError, DigestError, Problem, error
-from .site import BuildOptions, build_site
+from .options import BuildOptions
+from .site import build_site
 from .terminal import Reporter, count_text, located_problem
 
 EVENTS_PATH = "/__digest__/events"

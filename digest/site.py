@@ -12,7 +12,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from .config import SiteConfig, check_base_url, load_config
@@ -22,6 +21,7 @@ from .feeds import render_feeds
 from .images import font_problems, render_share_images
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
+from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import url_to_relpath
 from .pages import Page, plan_pages
 from .relative import relativize_pages
@@ -36,18 +36,6 @@ def _no_progress(stage: str) -> None:
 
 
 @dataclass(frozen=True)
-class BuildOptions:
-    source: Path
-    output: Path | None = None  # default: site.yaml's output_dir inside the source
-    include_drafts: bool = False
-    include_future: bool = False
-    jobs: int = 1  # worker processes for rendering Markdown bodies
-    base_url: str | None = None  # overrides site.yaml's base_url for this build (previews)
-    relative: bool = False  # make internal links in pages relative, so the folder works from disk
-    cache: bool = True  # reuse and update the build cache in the site's .digest-cache/ folder
-
-
-@dataclass(frozen=True)
 class LoadedSite:
     config: SiteConfig
     articles: list[Article]
@@ -57,38 +45,6 @@ class LoadedSite:
     copies: dict[str, Path]  # output URL -> file copied as-is
     warnings: list[Problem] = field(default_factory=list)
     relative: bool = False
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    articles: int
-    pages: int
-    files: int
-    seconds: float
-    output: Path
-    warnings: list[Problem]
-    written: int = 0  # files (re)written by this build
-    mode: str = "fresh"  # "fresh", "update" (only what changed) or "unchanged"
-
-
-def source_date_epoch() -> int | None:
-    """SOURCE_DATE_EPOCH as whole seconds, None when unset; an invalid value is an error."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return None
-    try:
-        if not epoch.isdecimal():
-            raise ValueError(epoch)
-        datetime.fromtimestamp(int(epoch), tz=UTC)
-        return int(epoch)
-    except (ValueError, OverflowError, OSError):
-        raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"') from None
-
-
-def build_now() -> datetime:
-    """The build's "now": SOURCE_DATE_EPOCH when set, so builds can be reproduced."""
-    epoch = source_date_epoch()
-    return datetime.now(tz=UTC) if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
 
 
 def load_site(options: BuildOptions, progress: Progress = _no_progress) -> LoadedSite:
@@ -218,15 +174,21 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions, progress: Progress = _no_progress) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress, quick: bool = True) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
     Goes through the build cache (:mod:`digest.incremental`), so a rebuild
-    parses, renders and writes only what changed.
+    parses, renders and writes only what changed; with *quick*, first checks
+    whether anything changed at all (callers that did so pass False).
     """
+    from .cache import unchanged_build
     from .incremental import CachedBuild
 
     started = time.perf_counter()
+    if quick:
+        unchanged = unchanged_build(options)
+        if unchanged is not None:
+            return unchanged
     outcome = CachedBuild(options, progress, build_now(), source_date_epoch()).run()
     seconds = time.perf_counter() - started
     return BuildResult(outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..cli import add_site_options
-from ..site import BuildOptions, build_site
+from ..options import BuildOptions
 from ..terminal import Reporter
 
 NAME = "build"
@@ -38,10 +38,26 @@ def reporter_from(args: argparse.Namespace) -> Reporter:
 
 def run(args: argparse.Namespace) -> int:
     report = reporter_from(args)
+    options = options_from(args)
     try:
-        result = build_site(options_from(args), report.progress)
+        from ..cache import unchanged_build  # a rebuild with nothing to do needs no more than this
+
+        result = unchanged_build(options)
+        if result is None:
+            from ..site import build_site
+
+            result = build_site(options, report.progress, quick=False)
     finally:
         report.finish()
     report.problems(result.warnings)
-    report.info(f"Built {result.articles} articles into {result.pages} pages ({result.files} files) in {result.seconds:.2f} s -> {result.output}")
+    if result.mode == "unchanged":
+        report.info(
+            f"Nothing changed: {result.articles} articles, {result.pages} pages ({result.files} files) up to date in {result.seconds:.2f} s -> {result.output}"
+        )
+    elif result.mode == "update":
+        report.info(
+            f"Built {result.articles} articles into {result.pages} pages ({result.files} files, {result.written} rewritten) in {result.seconds:.2f} s -> {result.output}"
+        )
+    else:
+        report.info(f"Built {result.articles} articles into {result.pages} pages ({result.files} files) in {result.seconds:.2f} s -> {result.output}")
     return 0

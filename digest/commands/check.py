@@ -10,14 +10,16 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cli import add_site_options
-from ..content import Article
 from ..errors import ContentError, Problem, Severity, TemplateError, warning
-from ..site import load_site, render_site_files
 from ..terminal import count_text, located_problem, problems_json
 from .build import options_from, reporter_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
+
+if TYPE_CHECKING:
+    from ..content import Article
 
 NAME = "check"
 HELP = "check every article, link, image, setting and template without writing anything"
@@ -31,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
     """(articles checked, every problem found) for the site the arguments name."""
+    from ..site import load_site, render_site_files  # the pipeline, loaded only when a command needs it
+
     try:
         site = load_site(options_from(args))
     except ContentError as exc:

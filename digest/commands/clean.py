@@ -6,9 +6,6 @@ import argparse
 import shutil
 from pathlib import Path
 
-from ..config import load_config
-from ..output import check_output_dir, remove_output
-
 NAME = "clean"
 HELP = "remove the output folder and the build cache"
 CACHE_DIR = ".digest-cache"  # where incremental builds keep what they can reuse
@@ -22,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..output import check_output_dir, remove_output
+
     config, _ = load_config(args.source)
     output = args.output if args.output is not None else config.root / config.output_dir
     check_output_dir(output, config.root)

@@ -13,10 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import load_config
 from ..errors import ContentError, UsageError, did_you_mean
-from ..site import build_now
-from ..slugs import make_slug
+from ..options import build_now
 
 NAME = "new"
 HELP = "start a new draft article in content/<topic>/"
@@ -49,6 +47,9 @@ def front_matter(title: str, day: str, topic: str, tags: list[str], sources: lis
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..config import load_config
+    from ..slugs import make_slug
+
     config, problems = load_config(args.site)
     if any(p.is_error for p in problems):
         raise ContentError(problems)

@@ -13,7 +13,6 @@ import sys
 from types import FrameType
 
 from ..cli import add_site_options
-from ..preview import print_announcement, run_preview
 from .build import options_from, reporter_from
 
 NAME = "serve"
@@ -38,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
+        from ..preview import print_announcement, run_preview
+
         run_preview(options_from(args), args.host, args.port, reporter_from(args), print_announcement)
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
