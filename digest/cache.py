@@ -33,7 +33,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -193,12 +193,13 @@ class Cache:
             self.db.execute("ROLLBACK")
 
 
-@dataclass(frozen=True)
-class Dep:
-    """Something a page's templates read: an entity's own fields, or also its article list."""
+Dep = tuple[str, bool]
+"""Something a page's templates read: ``(ref, deep)``, an entity's own fields or also its article list.
 
-    ref: str  # "topic:business", "tag:gpu", "outlet:example.com", "story:x", "month:2025-04", "year:2025", "card:content/x.md"
-    deep: bool
+``ref`` is ``"topic:business"``, ``"tag:gpu"``, ``"outlet:example.com"``,
+``"story:x"``, ``"month:2025-04"``, ``"year:2025"`` or ``"card:content/x.md"``;
+``deep`` is True when the template read the entity's articles (or months, or count).
+"""
 
 
 def fingerprint(value: Any, tokens: TokenSource) -> bytes:

@@ -146,7 +146,7 @@ class SiteTokens(TokenSource):
 
     def entity(self, value: Any) -> bytes | None:
         ref = entity_ref(value)
-        return None if ref is None else self.dep(Dep(ref, False))
+        return None if ref is None else self.dep((ref, False))
 
     def entities(self) -> dict[str, Any]:
         if self._entities is None:
@@ -166,20 +166,21 @@ class SiteTokens(TokenSource):
         if dep in self.memo:
             return self.memo[dep]
         token: bytes | None
-        if dep.ref.startswith("card:"):
-            path = dep.ref[5:]
+        ref, deep = dep
+        if ref.startswith("card:"):
+            path = ref[5:]
             token = self.article_tokens.get(path)
         else:
-            value = self.entities().get(dep.ref)
+            value = self.entities().get(ref)
             if value is None:
                 token = None
             else:
                 own = {k: v for k, v in vars(value).items() if k not in ("articles", "months")}
-                token = digest(dep.ref, repr(sorted(own.items())))
-                if dep.deep:
+                token = digest(ref, repr(sorted(own.items())))
+                if deep:
                     months = getattr(value, "months", None)
                     if months is not None:
-                        token = digest(token, *[self.dep(Dep(entity_ref(m) or "", True)) or b"" for m in months])
+                        token = digest(token, *[self.dep((entity_ref(m) or "", True)) or b"" for m in months])
                     else:
                         token = digest(token, *[self.article(a) for a in value.articles])
         self.memo[dep] = token
@@ -187,11 +188,11 @@ class SiteTokens(TokenSource):
 
     def deps_token(self, deps: Iterator[Dep] | frozenset[Dep]) -> bytes | None:
         parts: list[bytes] = []
-        for dep in sorted(deps, key=lambda d: (d.ref, d.deep)):
+        for dep in sorted(deps):
             token = self.dep(dep)
             if token is None:
                 return None
-            parts += [dep.ref.encode(), b"1" if dep.deep else b"0", token]
+            parts += [dep[0].encode(), b"1" if dep[1] else b"0", token]
         return digest(*parts)
 
 
@@ -454,19 +455,20 @@ class CachedBuild:
             for row in self.cache.db.execute("SELECT path, sig, hash, parse_key, token, published, draft, expires, url, problems FROM sources"):
                 rows[row[0]] = row
         sources: dict[str, Source] = {}
+        todo: list[tuple[Path, str, str]] = []
         for path in files:
             rel = path.relative_to(config.root).as_posix()
             sig = file_signature(path)
             row = rows.get(rel)
             if row is not None and row[1] == sig and row[3] == parse_key:
                 sources[rel] = Source(rel, sig, row[2], row[4], row[5], bool(row[6]), row[7], row[8], pickle.loads(row[9]) if row[9] else [])
-                continue
-            article, more = read_article(config, path)
+            else:
+                todo.append((path, rel, sig))
+        for (_path, rel, sig), (article, more, token) in zip(todo, read_articles(config, [t[0] for t in todo], self.options.jobs), strict=True):
             if article is None:
                 sources[rel] = Source(rel, sig, b"", b"", 0.0, False, NEVER, "", more, changed=True)
                 continue
             stripped = replace(article, body="")
-            token = meta_token(article)
             sources[rel] = Source(
                 rel,
                 sig,
@@ -481,8 +483,8 @@ class CachedBuild:
                 fresh=article,
                 changed=True,
             )
-        for source in sources.values():
-            problems.extend(source.problems)
+        for path in files:  # problems in file order, whichever way each was read
+            problems.extend(sources[path.relative_to(config.root).as_posix()].problems)
         return sources, problems
 
     def _publish(self, sources: dict[str, Source]) -> tuple[list[str], set[str], bytes, list[Problem]]:
@@ -749,6 +751,28 @@ class CachedBuild:
             cache.rollback()
             cache.discard()
             raise
+
+
+PARALLEL_READ = 400  # below this many files to parse, workers cost more than they save
+
+
+def read_articles(config: SiteConfig, paths: list[Path], jobs: int) -> list[tuple[Article | None, list[Problem], bytes]]:
+    """read_article and the metadata token for each path, in forked workers when there are many; results in order."""
+    if jobs > 1 and len(paths) >= PARALLEL_READ and "fork" in multiprocessing.get_all_start_methods():
+        size = -(-len(paths) // jobs)
+        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.starmap(_read_chunk, [(config, chunk) for chunk in chunks])
+        return [item for part in parts for item in part]
+    return _read_chunk(config, paths)
+
+
+def _read_chunk(config: SiteConfig, paths: list[Path]) -> list[tuple[Article | None, list[Problem], bytes]]:
+    done: list[tuple[Article | None, list[Problem], bytes]] = []
+    for path in paths:
+        article, problems = read_article(config, path)
+        done.append((article, problems, meta_token(article) if article is not None else b""))
+    return done
 
 
 def resolve_links(links: tuple[str, ...], urls: dict[str, str], root: Path) -> tuple[str, ...]:

@@ -46,22 +46,25 @@ class SiteWriter:
     def __init__(self, root: Path, mtime: int | None = None) -> None:
         self.root = root.resolve()
         self.written: set[str] = set()
+        self.made: set[str] = set()  # folders known to exist
         self.mtime = mtime  # every file's modification time, for reproducible archives
 
     def _target(self, url: str) -> Path:
-        rel = url_to_relpath(url)
+        rel = url_to_relpath(url)  # no "..", empty or special parts: the path stays under root
         if rel in self.written:
             raise ValueError(f"{url} would be written twice")
         self.written.add(rel)
-        target = (self.root / rel).resolve()
-        if not target.is_relative_to(self.root):
-            raise ValueError(f"{url} would be written outside the output folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+        folder, _, _ = rel.rpartition("/")
+        if folder not in self.made:
+            # The root is a fresh staging folder: nothing in it can be a link leading out.
+            os.makedirs(os.path.join(self.root, folder), exist_ok=True)
+            self.made.add(folder)
+        return self.root / rel
 
     def write(self, url: str, data: bytes) -> None:
         target = self._target(url)
-        target.write_bytes(data)
+        with open(target, "wb") as file:
+            file.write(data)
         self._stamp(target)
 
     def copy(self, url: str, source: Path) -> None:

@@ -99,15 +99,22 @@ class RecordingEnvironment(jinja2.Environment):
     deps: set[Dep]
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        ref = entity_ref(obj)
-        if ref is not None:
-            self.deps.add(Dep(ref, attribute in DEEP_ATTRIBUTES))
-        return super().getattr(obj, attribute)
+        make = _ENTITY_REFS.get(type(obj))
+        if make is not None:
+            self.deps.add((make(obj), attribute in DEEP_ATTRIBUTES))
+        try:  # what jinja2.Environment.getattr does, without a second call
+            return getattr(obj, attribute)
+        except AttributeError:
+            pass
+        try:
+            return obj[attribute]
+        except (TypeError, LookupError, AttributeError):
+            return self.undefined(obj=obj, name=attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
-        ref = entity_ref(obj)
-        if ref is not None:
-            self.deps.add(Dep(ref, argument in DEEP_ATTRIBUTES))
+        make = _ENTITY_REFS.get(type(obj))
+        if make is not None:
+            self.deps.add((make(obj), argument in DEEP_ATTRIBUTES))
         return super().getitem(obj, argument)
 
 
@@ -138,6 +145,7 @@ def make_environment(config: SiteConfig) -> RecordingEnvironment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build reads each template once
     )
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
@@ -208,7 +216,7 @@ class Cards(Mapping[str, Markup]):
         if made is None:
             article = self.articles[path]
             outer = self.env.deps
-            self.env.deps = deps = {Dep(f"card:{path}", False)}
+            self.env.deps = deps = {(f"card:{path}", False)}
             try:
                 html = Markup(_call(_template(self.env, "_card.html").render, "_card.html", article=article))
             finally:
