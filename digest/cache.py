@@ -206,7 +206,8 @@ def fingerprint(value: Any, tokens: TokenSource) -> bytes:
     """A hash of a template context value; articles, bodies and entities count as their tokens."""
     out: list[bytes] = []
     _fp(value, tokens, out)
-    return digest(*out)
+    # Parts are reprs (no raw control characters) or a letter and a token in hex: joined unambiguously.
+    return hashlib.blake2b(b"\x1f".join(out), digest_size=16).digest()
 
 
 class TokenSource:
@@ -246,13 +247,13 @@ def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
     else:
         name = kind.__name__
         if name == "Article":
-            out.append(b"A" + tokens.article(value))
-        elif name == "RenderedBody":
-            out.append(b"B" + tokens.body(value))
+            out.append(b"A" + tokens.article(value).hex().encode())
+        elif name in ("RenderedBody", "StoredBody"):
+            out.append(b"B" + tokens.body(value).hex().encode())
         else:
             token = tokens.entity(value)
             if token is not None:
-                out.append(b"E" + token)
+                out.append(b"E" + token.hex().encode())
             elif is_dataclass(value) and not isinstance(value, type):
                 out.append(f"D:{name}({len(fields(value))}".encode())
                 for f in fields(value):

@@ -25,6 +25,7 @@ errors leaves the previous output as it was.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import multiprocessing
 import os
 import pickle
@@ -77,6 +78,7 @@ class Outcome:
     output: Path
     warnings: list[Problem]
     mode: str  # "fresh", "update" or "unchanged"
+    rendered: int = 0  # pages rendered (the others were known to be unchanged)
 
 
 @dataclass
@@ -187,13 +189,13 @@ class SiteTokens(TokenSource):
         return token
 
     def deps_token(self, deps: Iterator[Dep] | frozenset[Dep]) -> bytes | None:
-        parts: list[bytes] = []
+        parts: list[str] = []
         for dep in sorted(deps):
             token = self.dep(dep)
             if token is None:
                 return None
-            parts += [dep[0].encode(), b"1" if dep[1] else b"0", token]
-        return digest(*parts)
+            parts.append(f"{dep[0]}\x1f{dep[1]:d}\x1f{token.hex()}")
+        return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def page_key(page: Page, tokens: SiteTokens, render_key: bytes) -> bytes | None:
@@ -423,7 +425,7 @@ class CachedBuild:
 
         self._save(state, sources, index, index_key, index_problems, render_key, parse_key, plan, rendered, old, warnings, mode, output)
         pages_count = sum(1 for rel in plan.keys if rel.endswith(".html"))
-        return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode)
+        return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode, len(rendered))
 
     # -- pieces ---------------------------------------------------------------
 
@@ -454,6 +456,7 @@ class CachedBuild:
         if self.cache.db is not None and parse_key:
             for row in self.cache.db.execute("SELECT path, sig, hash, parse_key, token, published, draft, expires, url, problems FROM sources"):
                 rows[row[0]] = row
+        self._stored_sigs = {path: row[1] for path, row in rows.items()}
         sources: dict[str, Source] = {}
         todo: list[tuple[Path, str, str]] = []
         for path in files:
@@ -708,7 +711,7 @@ class CachedBuild:
                             source.url,
                         ),
                     )
-                else:
+                elif source.sig != self._stored_sigs.get(source.path):
                     db.execute("UPDATE sources SET sig=? WHERE path=?", (source.sig, source.path))
             for path, (key, info, html, token) in self._body_rows.items():
                 db.execute("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", (path, key, info, html, token))

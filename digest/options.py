@@ -36,6 +36,7 @@ class BuildResult:
     warnings: list[Problem]
     written: int = 0  # files (re)written by this build
     mode: str = "fresh"  # "fresh", "update" (only what changed) or "unchanged"
+    rendered: int = 0  # pages rendered by this build
 
 
 def source_date_epoch() -> int | None:

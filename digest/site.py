@@ -191,4 +191,6 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, quick: 
             return unchanged
     outcome = CachedBuild(options, progress, build_now(), source_date_epoch()).run()
     seconds = time.perf_counter() - started
-    return BuildResult(outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode)
+    return BuildResult(
+        outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode, outcome.rendered
+    )

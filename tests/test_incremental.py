@@ -274,6 +274,21 @@ def test_a_body_edit_rewrites_only_that_page(built: tuple[Path, Path], build: Ca
     assert "One more paragraph for the record." in next((out / rel).read_text(encoding="utf-8") for rel in changed if rel.endswith("index.html"))
 
 
+def test_a_tags_edit_renders_only_the_pages_that_show_the_article(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
+    site, out = built
+    path = site / "content/research/chinese-open-weight-models-qwen.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("tags: [", "tags: [robots at work, ", 1), encoding="utf-8")
+    again = build(site)
+    assert again.mode == "update"
+    articles = len(list((site / "content").rglob("*.md")))
+    # its page, the pages that list or relate it, the tag pages: far fewer than every page
+    assert 0 < again.rendered < again.pages // 2, (again.rendered, again.pages)
+    tag_page = out / "tags/robots-at-work/index.html"
+    assert tag_page.is_file() and "Qwen" in tag_page.read_text(encoding="utf-8")
+    assert articles > 10
+
+
 def test_a_corrupt_cache_is_ignored(built: tuple[Path, Path], build: Callable[..., BuildResult], copy_site: Callable[[str], Path], tmp_path: Path) -> None:
     site, out = built
     database = site / ".digest-cache" / "build.sqlite"
