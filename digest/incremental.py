@@ -547,7 +547,7 @@ class CachedBuild:
         bodies: dict[str, Any] = {}
         todo: list[Article] = []
         problems: list[Problem] = []
-        self._body_rows: dict[str, tuple[bytes, bytes, bytes, bytes]] = {}
+        self._body_rows: dict[str, tuple[bytes, bytes, str, bytes]] = {}
         for path in urls:
             source = sources[path]
             key = digest(source.hash, parse_key)
@@ -574,18 +574,20 @@ class CachedBuild:
                 token = body_token(body)
                 links = tuple(getattr(body, "links", ()))
                 info = (links, resolve_links(links, urls, config.root), body.summary, body.minutes, by_path.get(path, []))
-                self._body_rows[path] = (digest(sources[path].hash, parse_key), pickle.dumps(info, protocol=5), pickle.dumps(body.html, protocol=5), token)
+                self._body_rows[path] = (digest(sources[path].hash, parse_key), pickle.dumps(info, protocol=5), body.html, token)
                 previous = stored.get(path)
                 if previous is None or previous[3] != token:
                     changed.add(path)
                 bodies[path] = StoredBody(body.summary, body.minutes, token, links, None, body.html)
+        for source in sources.values():
+            source.fresh = None  # the Markdown text is not needed any more: keep the peak memory down
         return bodies, changed, problems
 
     def _loader(self, path: str) -> Callable[[], str]:
         def load() -> str:
             assert self.cache.db is not None
             row = self.cache.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()
-            html: str = pickle.loads(row[0])
+            html: str = row[0]
             return html
 
         return load
