@@ -273,8 +273,11 @@ def option_parts(options: BuildOptions, epoch: int | None) -> list[str]:
     return [repr((str(o.output), o.include_drafts, o.include_future, o.base_url, o.relative, epoch is not None))]
 
 
-def unchanged_build(options: BuildOptions) -> BuildResult | None:
-    """The result of a rebuild with nothing to do, or None when something may have changed.
+def unchanged_build(options: BuildOptions) -> tuple[BuildResult | None, bytes | None]:
+    """The result of a rebuild with nothing to do (or None), and the inputs state it computed.
+
+    The state (None when not computed) is taken before any input is read, so
+    a build that goes on can store it as what it built from.
 
     Nothing changed when every input file has the stat signature it had at
     the last successful build, the options are the same, no article's date or
@@ -284,29 +287,27 @@ def unchanged_build(options: BuildOptions) -> BuildResult | None:
     from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, foreign_at_top
 
     if not options.cache:
-        return None
+        return None, None
     started = time.perf_counter()
+    state = inputs_state(options.source, option_parts(options, source_date_epoch()))
     cache = Cache(options.source)
     if not cache.open():
-        return None
+        return None, state
     try:
         stored = cache.get("state")
     except Exception:
-        return None
+        return None, state
     finally:
         cache.close()
-    if not stored:
-        return None
-    epoch = source_date_epoch()
-    if stored["state"] != inputs_state(options.source, option_parts(options, epoch)) or build_now().timestamp() >= stored["next_change"]:
-        return None
+    if not stored or stored["state"] != state or build_now().timestamp() >= stored["next_change"]:
+        return None, state
     output = Path(stored["output"])
     if file_signature(output / MANIFEST) != stored["manifest"]:
-        return None
+        return None, state
     for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
         if any(output.parent.glob(f"{prefix}{output.name}-*")):
-            return None
+            return None, state
     if foreign_at_top(output):
-        return None  # the full build looks further, and refuses naming them
+        return None, state  # the full build looks further, and refuses naming them
     seconds = time.perf_counter() - started
-    return BuildResult(stored["articles"], stored["pages"], stored["files"], seconds, output, stored["warnings"], 0, "unchanged")
+    return BuildResult(stored["articles"], stored["pages"], stored["files"], seconds, output, stored["warnings"], 0, "unchanged"), state

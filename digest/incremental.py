@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import (
+    CACHE_DIR,
     Cache,
     Dep,
     TokenSource,
@@ -228,13 +229,21 @@ class RenderedPage:
 
 
 def render_pages(
-    config: SiteConfig, index: SiteIndex, pages: list[Page], writer_root: Path, mtime: int | None, relative: bool, old: dict[str, bytes], jobs: int
+    config: SiteConfig,
+    index: SiteIndex,
+    pages: list[Page],
+    writer_root: Path,
+    mtime: int | None,
+    relative: bool,
+    old: dict[str, bytes],
+    jobs: int,
+    compiled: Path | None = None,
 ) -> list[RenderedPage]:
     """Render *pages* and write those whose bytes differ from *old* under *writer_root*."""
     if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
         shares = [pages[i::jobs] for i in range(jobs)]
         global _WORK
-        _WORK = (config, index, shares, writer_root, mtime, relative, old)
+        _WORK = (config, index, shares, writer_root, mtime, relative, old, compiled)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
                 parts = pool.map(_render_share, range(jobs))
@@ -242,21 +251,21 @@ def render_pages(
             _WORK = None
         done = {r.url: r for part in parts for r in part}
         return [done[p.url] for p in pages]
-    return _render(config, index, pages, writer_root, mtime, relative, old)
+    return _render(config, index, pages, writer_root, mtime, relative, old, compiled)
 
 
 _WORK: Any = None  # what forked workers render: set just before the pool forks
 
 
 def _render_share(number: int) -> list[RenderedPage]:
-    config, index, shares, root, mtime, relative, old = _WORK
-    return _render(config, index, shares[number], root, mtime, relative, old)
+    config, index, shares, root, mtime, relative, old, compiled = _WORK
+    return _render(config, index, shares[number], root, mtime, relative, old, compiled)
 
 
 def _render(
-    config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes]
+    config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes], compiled: Path | None
 ) -> list[RenderedPage]:
-    renderer = PageRenderer(config, index)
+    renderer = PageRenderer(config, index, compiled)
     writer = SiteWriter(root, mtime)
     done: list[RenderedPage] = []
     for page in pages:
@@ -289,13 +298,14 @@ class Plan:
 class CachedBuild:
     """One build of one site through the cache."""
 
-    def __init__(self, options: Any, progress: Callable[[str], None], now: datetime, epoch: int | None) -> None:
+    def __init__(self, options: Any, progress: Callable[[str], None], now: datetime, epoch: int | None, state: bytes | None = None) -> None:
         self.options = options
         self.progress = progress
         self.now = now
         self.epoch = epoch
         self.root: Path = options.source
         self.cache = Cache(self.root)
+        self.state = state
 
     # -- the three ways -----------------------------------------------------
 
@@ -304,7 +314,7 @@ class CachedBuild:
 
         options = self.options
         usable = options.cache and self.cache.open()
-        state = inputs_state(self.root, option_parts(options, self.epoch)) if options.cache else b""
+        state = self.state or (inputs_state(self.root, option_parts(options, self.epoch)) if options.cache else b"")
         config, problems = load_config(options.source)
         if any(p.is_error for p in problems):
             raise ContentError(problems)
@@ -406,7 +416,8 @@ class CachedBuild:
                         plan.keys.setdefault(rel, key)
             dirty = [p for p in all_pages if p.url in self._dirty_pages]
             old_digests = {p.url: old[self._page_rels[p.url]][1] for p in dirty if self._page_rels[p.url] in old}
-            rendered = render_pages(config, index, dirty, staging, self.epoch, options.relative, old_digests, options.jobs)
+            compiled = self._compiled_templates(config) if options.cache else None
+            rendered = render_pages(config, index, dirty, staging, self.epoch, options.relative, old_digests, options.jobs, compiled)
             self.progress("writing files")
             written = self._write(staging, rendered, plan, old, mode)
             if mode == "fresh":
@@ -439,6 +450,15 @@ class CachedBuild:
             return False
         return bool(file_signature(output / MANIFEST) == stored["manifest"])
 
+    def _compiled_templates(self, config: SiteConfig) -> Path | None:
+        """The cache folder for Jinja's compiled templates (keyed by their source), or None."""
+        folder = config.root / CACHE_DIR / "templates"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return folder
+
     def _tree_hash(self, folder: Path) -> bytes:
         parts: list[bytes | str] = []
         for rel, _sig in tree_signatures(folder):
@@ -459,8 +479,9 @@ class CachedBuild:
         self._stored_sigs = {path: row[1] for path, row in rows.items()}
         sources: dict[str, Source] = {}
         todo: list[tuple[Path, str, str]] = []
+        prefix = len(str(config.root)) + 1
         for path in files:
-            rel = path.relative_to(config.root).as_posix()
+            rel = str(path)[prefix:].replace(os.sep, "/")
             sig = file_signature(path)
             row = rows.get(rel)
             if row is not None and row[1] == sig and row[3] == parse_key:
@@ -487,7 +508,7 @@ class CachedBuild:
                 changed=True,
             )
         for path in files:  # problems in file order, whichever way each was read
-            problems.extend(sources[path.relative_to(config.root).as_posix()].problems)
+            problems.extend(sources[str(path)[prefix:].replace(os.sep, "/")].problems)
         return sources, problems
 
     def _publish(self, sources: dict[str, Source]) -> tuple[list[str], set[str], bytes, list[Problem]]:

@@ -137,8 +137,10 @@ _ENTITY_REFS: dict[type, Callable[[Any], str]] = {
 }
 
 
-def make_environment(config: SiteConfig) -> RecordingEnvironment:
+def make_environment(config: SiteConfig, compiled: Path | None = None) -> RecordingEnvironment:
+    """The site's Jinja environment; *compiled* is a folder to keep compiled templates in between builds."""
     env = RecordingEnvironment(
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -182,8 +184,8 @@ def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict
 class PageRenderer:
     """Fills the templates of one site, page by page, noting what each page read."""
 
-    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
-        self.env = env = make_environment(config)
+    def __init__(self, config: SiteConfig, index: SiteIndex, compiled: Path | None = None) -> None:
+        self.env = env = make_environment(config, compiled)
         env.globals["nav_topics"] = index.topics
         env.globals["topic_of"] = index.topic_of
         env.globals["page_meta"] = lambda page: describe_page(config, index, page)

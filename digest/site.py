@@ -91,9 +91,8 @@ def find_copies(config: SiteConfig) -> dict[str, Path]:
         for path in _files_under(static):
             copies["/static/" + path.relative_to(static).as_posix()] = path
     content = config.root / "content"
-    for path in _files_under(content):
-        if not path.name.endswith((".md", ".markdown")):
-            copies["/" + path.relative_to(content).as_posix()] = path
+    for path in _files_under(content, skip=(".md", ".markdown")):
+        copies["/" + path.relative_to(content).as_posix()] = path
     return copies
 
 
@@ -121,13 +120,14 @@ def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
     return problems
 
 
-def _files_under(folder: Path) -> list[Path]:
+def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
+    """Every file under *folder* but hidden ones and names ending with *skip*, in a fixed order."""
     if not folder.is_dir():
         return []
     found = []
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent) / n for n in sorted(names) if not n.startswith(".")]
+        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not (skip and n.endswith(skip))]
     return found
 
 
@@ -174,22 +174,23 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions, progress: Progress = _no_progress, quick: bool = True) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress, state: bytes | None = None) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
     Goes through the build cache (:mod:`digest.incremental`), so a rebuild
-    parses, renders and writes only what changed; with *quick*, first checks
-    whether anything changed at all (callers that did so pass False).
+    parses, renders and writes only what changed. First checks whether
+    anything changed at all, unless the caller did and passes the *state* of
+    the inputs it computed (:func:`digest.cache.unchanged_build`).
     """
     from .cache import unchanged_build
     from .incremental import CachedBuild
 
     started = time.perf_counter()
-    if quick:
-        unchanged = unchanged_build(options)
+    if state is None:
+        unchanged, state = unchanged_build(options)
         if unchanged is not None:
             return unchanged
-    outcome = CachedBuild(options, progress, build_now(), source_date_epoch()).run()
+    outcome = CachedBuild(options, progress, build_now(), source_date_epoch(), state).run()
     seconds = time.perf_counter() - started
     return BuildResult(
         outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode, outcome.rendered

@@ -42,11 +42,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..cache import unchanged_build  # a rebuild with nothing to do needs no more than this
 
-        result = unchanged_build(options)
+        result, state = unchanged_build(options)
         if result is None:
             from ..site import build_site
 
-            result = build_site(options, report.progress, quick=False)
+            result = build_site(options, report.progress, state or b"")
     finally:
         report.finish()
     report.problems(result.warnings)
