@@ -479,7 +479,7 @@ class CachedBuild:
         self._stored_sigs = {path: row[1] for path, row in rows.items()}
         sources: dict[str, Source] = {}
         todo: list[tuple[Path, str, str]] = []
-        prefix = len(str(config.root)) + 1
+        prefix = len(str(config.root / "content")) - len("content")  # "" for a root of "."
         for path in files:
             rel = str(path)[prefix:].replace(os.sep, "/")
             sig = file_signature(path)
