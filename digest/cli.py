@@ -33,7 +33,7 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=os.cpu_count() or 1,
         metavar="N",
-        help="worker processes for rendering Markdown and pages (default: the number of cores)",
+        help="worker processes for reading articles and rendering Markdown and pages (default: the number of cores)",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
     add_output_options(parser)
