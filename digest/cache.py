@@ -284,7 +284,7 @@ def unchanged_build(options: BuildOptions) -> tuple[BuildResult | None, bytes | 
     expiry has been reached since, and the output folder is the one that build
     wrote, with nothing added by hand and no leftovers of an interrupted build.
     """
-    from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, foreign_at_top
+    from .output import MANIFEST, foreign_at_top, leftover_folders
 
     if not options.cache:
         return None, None
@@ -304,9 +304,8 @@ def unchanged_build(options: BuildOptions) -> tuple[BuildResult | None, bytes | 
     output = Path(stored["output"])
     if file_signature(output / MANIFEST) != stored["manifest"]:
         return None, state
-    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
-        if any(output.parent.glob(f"{prefix}{output.name}-*")):
-            return None, state
+    if leftover_folders(output):
+        return None, state
     if foreign_at_top(output):
         return None, state  # the full build looks further, and refuses naming them
     seconds = time.perf_counter() - started

@@ -30,10 +30,9 @@ import multiprocessing
 import os
 import pickle
 import shutil
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,11 +57,12 @@ from .feeds import Feed, plan_feeds, render_feeds
 from .images import font_problems, share_cards, share_image
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
-from .output import MANIFEST, RETIRED_PREFIX, STAGING_PREFIX, SiteWriter, check_output_dir, remove_leftovers, swap_in, url_to_relpath
+from .output import MANIFEST, STAGING_PREFIX, SiteWriter, check_output_dir, leftover_folders, remove_leftovers, some_of, swap_in, url_to_relpath
 from .pages import Crumb, Page, plan_article, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, PageRenderer, entity_ref, hashed_static_copies
 from .seo import render_seo_files
+from .workers import in_chunks
 
 COMMIT_JOURNAL = ".digest-commit"  # in an update's staging folder: the renames still to make
 PARALLEL_PAGES = 400  # below this many pages to render, workers cost more than they save
@@ -291,7 +291,6 @@ class Plan:
     keys: dict[str, bytes] = field(default_factory=dict)  # rel path -> key
     data: dict[str, bytes] = field(default_factory=dict)  # rel path -> bytes, for files rendered in the main process
     copies: dict[str, Path] = field(default_factory=dict)  # rel path -> source file
-    deps: dict[str, bytes] = field(default_factory=dict)  # rel path -> pickled deps of a page
     digests: dict[str, bytes] = field(default_factory=dict)  # rel path -> hash of the bytes now in the output
 
 
@@ -320,12 +319,10 @@ class CachedBuild:
             raise ContentError(problems)
         config = override_base_url(config, options.base_url)
         output = output_folder(options, config).resolve()
-        self.config = config
-        self.output = output
 
         parse_key = digest(generator_version(), (self.root / "site.yaml").read_bytes(), config.base_url)
         render_key = digest(parse_key, self._tree_hash(self.root / "templates"), self._tree_hash(BUNDLED / "templates"), repr(options.relative))
-        leftover = _leftovers(output)
+        leftover = bool(leftover_folders(output))
         if leftover and roll_forward(output):  # finish what an interrupted update had committed to
             usable = False
         trusted = usable and not leftover and self._trusted(output)
@@ -425,9 +422,8 @@ class CachedBuild:
             else:
                 taken = sorted(rel for rel in written if rel not in old and rel != MANIFEST and os.path.lexists(output / rel))
                 if taken:
-                    shown = ", ".join(taken[:5]) + (f" and {len(taken) - 5} more" if len(taken) > 5 else "")
                     raise UsageError(
-                        f"refusing to overwrite {shown} in {output}: the previous build did not write them; "
+                        f"refusing to overwrite {some_of(taken)} in {output}: the previous build did not write them; "
                         "put such files in content/ instead (copied to the same path on every build) or delete them"
                     )
                 self._commit(staging, output, written, [rel for rel in old if rel not in plan.keys])
@@ -664,10 +660,7 @@ class CachedBuild:
                 written.append(rel)
         for rel, source in sorted(plan.copies.items()):
             if old.get(rel, (None,))[0] != plan.keys[rel] or mode == "fresh":
-                try:
-                    writer.copy("/" + rel, source)
-                except OSError as exc:
-                    raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
+                writer.copy("/" + rel, source)
                 written.append(rel)
             plan.digests[rel] = plan.keys[rel]
         if mode == "fresh":
@@ -784,13 +777,7 @@ PARALLEL_READ = 400  # below this many files to parse, workers cost more than th
 
 def read_articles(config: SiteConfig, paths: list[Path], jobs: int) -> list[tuple[Article | None, list[Problem], bytes]]:
     """read_article and the metadata token for each path, in forked workers when there are many; results in order."""
-    if jobs > 1 and len(paths) >= PARALLEL_READ and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(paths) // jobs)
-        chunks = [paths[i : i + size] for i in range(0, len(paths), size)]
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.starmap(_read_chunk, [(config, chunk) for chunk in chunks])
-        return [item for part in parts for item in part]
-    return _read_chunk(config, paths)
+    return [item for part in in_chunks(_read_chunk, (config,), paths, jobs, PARALLEL_READ) for item in part]
 
 
 def _read_chunk(config: SiteConfig, paths: list[Path]) -> list[tuple[Article | None, list[Problem], bytes]]:
@@ -810,11 +797,6 @@ def resolve_links(links: tuple[str, ...], urls: dict[str, str], root: Path) -> t
         else:
             found.append("file" if (root / target).is_file() else "")
     return tuple(found)
-
-
-def _leftovers(output: Path) -> bool:
-    """Whether an earlier build left a staging or retired folder beside the output."""
-    return any(output.parent.glob(f"{STAGING_PREFIX}{output.name}-*")) or any(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
 
 
 def roll_forward(output: Path) -> bool:
@@ -853,11 +835,3 @@ def apply_journal(staging: Path, output: Path) -> None:
                 except OSError:
                     break
                 parent = parent.parent
-
-
-def utc_now() -> datetime:
-    return datetime.now(tz=UTC)
-
-
-def timer() -> float:
-    return time.perf_counter()

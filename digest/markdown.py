@@ -26,7 +26,6 @@ own line by rust, at the body's first line by python.
 from __future__ import annotations
 
 import html
-import multiprocessing
 import posixpath
 import re
 from dataclasses import dataclass, replace
@@ -51,6 +50,7 @@ from pygments.util import ClassNotFound
 from .config import SiteConfig
 from .content import Article
 from .errors import Problem, error
+from .workers import in_chunks
 
 try:
     import markdown_it_pyrs
@@ -404,13 +404,7 @@ def render_bodies(
     """
     if urls is None:
         urls = {a.path: a.url for a in articles}
-    if jobs > 1 and len(articles) >= PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(articles) // jobs)
-        chunks = [articles[i : i + size] for i in range(0, len(articles), size)]
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.starmap(_render_chunk, [(config, urls, chunk) for chunk in chunks])
-    else:
-        parts = [_render_chunk(config, urls, articles)]
+    parts = in_chunks(_render_chunk, (config, urls), articles, jobs, PARALLEL_MIN)
     bodies: dict[str, RenderedBody] = {}
     problems: list[Problem] = []
     for chunk_bodies, chunk_problems in parts:

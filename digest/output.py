@@ -69,7 +69,10 @@ class SiteWriter:
 
     def copy(self, url: str, source: Path) -> None:
         target = self._target(url)
-        shutil.copyfile(source, target)
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
         self._stamp(target)
 
     def _stamp(self, target: Path) -> None:
@@ -100,7 +103,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         return  # an update: it deletes only its own files and checks each new one before writing it
     foreign = find_foreign_files(out)
     if foreign:
-        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        shown = some_of(foreign)
         raise UsageError(
             f"refusing to replace {out}: it holds files the previous build did not write ({shown}); "
             "the build replaces the whole folder, so put such files in content/ instead (copied to the same path on every build) or delete them"
@@ -165,10 +168,7 @@ def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path], mtim
     try:
         writer = SiteWriter(staging, mtime)
         for url in sorted(copies):
-            try:
-                writer.copy(url, copies[url])
-            except OSError as exc:
-                raise UsageError(f"cannot copy {copies[url]} ({exc.strerror or exc}); the previous output was left as it was") from exc
+            writer.copy(url, copies[url])
         for url in sorted(files):
             writer.write(url, files[url])
         written = sorted(writer.written)
@@ -188,9 +188,18 @@ def remove_leftovers(output: Path) -> None:
     retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
     if retired and not output.exists():
         os.rename(retired[0], output)
-    for prefix in (STAGING_PREFIX, RETIRED_PREFIX):
-        for stale in output.parent.glob(f"{prefix}{output.name}-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in leftover_folders(output):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def leftover_folders(output: Path) -> list[Path]:
+    """The staging and retired folders that earlier builds left beside *output*."""
+    return [found for prefix in (STAGING_PREFIX, RETIRED_PREFIX) for found in output.parent.glob(f"{prefix}{output.name}-*")]
+
+
+def some_of(names: list[str]) -> str:
+    """The first five of *names*, and how many more, for an error message."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def swap_in(staging: Path, output: Path) -> None:
