@@ -225,59 +225,112 @@ class RenderedPage:
     url: str
     digest: bytes
     deps: frozenset[Dep]
+    deps_token: bytes | None  # None when a dependency no longer exists
     written: bool
 
 
-def render_pages(
-    config: SiteConfig,
-    index: SiteIndex,
-    pages: list[Page],
-    writer_root: Path,
-    mtime: int | None,
-    relative: bool,
-    old: dict[str, bytes],
-    jobs: int,
-    compiled: Path | None = None,
-) -> list[RenderedPage]:
-    """Render *pages* and write those whose bytes differ from *old* under *writer_root*."""
+@dataclass
+class PageWork:
+    """What deciding and rendering pages needs; forked workers share it instead of pickling it."""
+
+    config: SiteConfig
+    index: SiteIndex
+    tokens: SiteTokens
+    render_key: bytes
+    nav: bytes  # the token of the topics every page's navigation shows
+    old: dict[str, tuple[bytes, bytes]]  # rel path -> (key, digest) the output holds now
+    stored_deps: dict[str, bytes]  # rel path -> pickled (deps, deps token) of its last render
+    fast: bool  # only bodies changed: every page given is rendered
+    relative: bool
+    compiled: Path | None
+
+
+@dataclass
+class PageOutcome:
+    url: str
+    rel: str
+    key: bytes
+    page: RenderedPage | None  # None: the page is known to be unchanged
+    data: bytes | None  # bytes to write; None when the output already holds them
+
+
+def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: int) -> list[PageOutcome]:
+    """Key every page, render those whose inputs changed and write those whose bytes did.
+
+    With many pages, forked workers key and render batches of them and this
+    process writes each batch as it comes back: creating files is slow on many
+    disks and mostly waiting, so the writing overlaps the rendering.
+    """
+    done: list[PageOutcome] = []
     if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
-        shares = [pages[i::jobs] for i in range(jobs)]
+        batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
         global _WORK
-        _WORK = (config, index, shares, writer_root, mtime, relative, old, compiled)
+        _WORK = (work, batches)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                parts = pool.map(_render_share, range(jobs))
+                for batch in pool.imap(_page_batch, range(len(batches))):
+                    for outcome in batch:
+                        if outcome.data is not None:
+                            writer.write(outcome.url, outcome.data)
+                            outcome.data = None
+                        done.append(outcome)
         finally:
             _WORK = None
-        done = {r.url: r for part in parts for r in part}
-        return [done[p.url] for p in pages]
-    return _render(config, index, pages, writer_root, mtime, relative, old, compiled)
-
-
-_WORK: Any = None  # what forked workers render: set just before the pool forks
-
-
-def _render_share(number: int) -> list[RenderedPage]:
-    config, index, shares, root, mtime, relative, old, compiled = _WORK
-    return _render(config, index, shares[number], root, mtime, relative, old, compiled)
-
-
-def _render(
-    config: SiteConfig, index: SiteIndex, pages: list[Page], root: Path, mtime: int | None, relative: bool, old: dict[str, bytes], compiled: Path | None
-) -> list[RenderedPage]:
-    renderer = PageRenderer(config, index, compiled)
-    writer = SiteWriter(root, mtime)
-    done: list[RenderedPage] = []
+        return done
+    worker = PageWorker(work)
     for page in pages:
-        data, deps = renderer.render(page)
-        if relative:
-            data = relativize_pages(config, {page.url: data})[page.url]
-        hashed = digest(data)
-        write = old.get(page.url) != hashed
-        if write:
-            writer.write(page.url, data)
-        done.append(RenderedPage(page.url, hashed, deps, write))
+        outcome = worker.process(page)
+        if outcome.data is not None:
+            writer.write(outcome.url, outcome.data)
+            outcome.data = None
+        done.append(outcome)
     return done
+
+
+PAGE_BATCH = 64  # pages a worker keys and renders before handing them back to be written
+_WORK: Any = None  # what forked workers do: set just before the pool forks
+_WORKER: PageWorker | None = None  # one per worker process, kept across its batches (it keeps rendered cards)
+
+
+def _page_batch(number: int) -> list[PageOutcome]:
+    global _WORKER
+    work, batches = _WORK
+    if _WORKER is None:
+        _WORKER = PageWorker(work)
+    return [_WORKER.process(page) for page in batches[number]]
+
+
+class PageWorker:
+    """Keys and renders pages one at a time for one process."""
+
+    def __init__(self, work: PageWork) -> None:
+        self.work = work
+        self.renderer: PageRenderer | None = None
+
+    def process(self, page: Page) -> PageOutcome:
+        work = self.work
+        rel = url_to_relpath(page.url)
+        key = page_key(page, work.tokens, work.render_key)
+        key = digest(key, work.nav) if key is not None else os.urandom(16)
+        previous = work.old.get(rel)
+        if previous is not None and previous[0] == key and not work.fast and self._deps_unchanged(rel):
+            return PageOutcome(page.url, rel, key, None, None)
+        if self.renderer is None:
+            self.renderer = PageRenderer(work.config, work.index, work.compiled)
+        data, deps = self.renderer.render(page)
+        if work.relative:
+            data = relativize_pages(work.config, {page.url: data})[page.url]
+        hashed = digest(data)
+        write = previous is None or previous[1] != hashed
+        rendered = RenderedPage(page.url, hashed, deps, work.tokens.deps_token(deps), write)
+        return PageOutcome(page.url, rel, key, rendered, data if write else None)
+
+    def _deps_unchanged(self, rel: str) -> bool:
+        blob = self.work.stored_deps.get(rel)
+        if blob is None:
+            return False
+        deps, deps_token = pickle.loads(blob)
+        return bool(self.work.tokens.deps_token(deps) == deps_token)
 
 
 # ----------------------------------------------------------------------------
@@ -346,7 +399,7 @@ class CachedBuild:
             index_reused = True
         else:
             articles = self._articles(sources, published, expired_paths)
-            index, index_problems = build_index(config, articles)
+            index, index_problems = build_index(config, articles, options.jobs)
             index_reused = False
         problems += index_problems
         article_tokens = {p: sources[p].token for p in published}
@@ -384,7 +437,6 @@ class CachedBuild:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         try:
-            all_pages = self._page_work(pages, tokens, render_key, old, plan, fast)
             feeds = plan_feeds(config, index)
             for feed in feeds:
                 key = feed_key(feed, index, tokens, bodies, render_key)
@@ -394,7 +446,7 @@ class CachedBuild:
             for url, data in render_feeds(config, index, bodies, dirty_feeds).items():
                 plan.data[url_to_relpath(url)] = data
             if not fast:
-                for url, data in render_seo_files(config, index, all_pages).items():
+                for url, data in render_seo_files(config, index, pages).items():
                     plan.data[url_to_relpath(url)] = data
                     plan.keys[url_to_relpath(url)] = b"seo"
                 fonts: dict[Any, Any] = {}
@@ -411,12 +463,20 @@ class CachedBuild:
                 for rel, (key, _digest) in old.items():
                     if not key.startswith(COPY):
                         plan.keys.setdefault(rel, key)
-            dirty = [p for p in all_pages if p.url in self._dirty_pages]
-            old_digests = {p.url: old[self._page_rels[p.url]][1] for p in dirty if self._page_rels[p.url] in old}
+            stored_deps: dict[str, bytes] = {}
+            if old and not fast and self.cache.db is not None:
+                stored_deps = {rel: deps for rel, deps in self.cache.db.execute("SELECT rel, deps FROM outputs WHERE deps IS NOT NULL")}
+            nav = digest(*[tokens.entity(t) or b"" for t in index.topics])
             compiled = self._compiled_templates(config) if options.cache else None
-            rendered = render_pages(config, index, dirty, staging, self.epoch, options.relative, old_digests, options.jobs, compiled)
+            work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
+            writer = SiteWriter(staging, self.epoch)
+            outcomes = process_pages(work, pages, writer, options.jobs)
+            self._page_rels = {o.url: o.rel for o in outcomes}
+            for o in outcomes:
+                plan.keys[o.rel] = o.key
+            rendered = [o.page for o in outcomes if o.page is not None]
             self.progress("writing files")
-            written = self._write(staging, rendered, plan, old, mode)
+            written = self._write(writer, rendered, plan, old, mode)
             if mode == "fresh":
                 swap_in(staging, output)
             else:
@@ -613,43 +673,9 @@ class CachedBuild:
         assert self.cache.db is not None
         return {rel: (key, dig) for rel, key, dig in self.cache.db.execute("SELECT rel, key, digest FROM outputs")}
 
-    def _page_work(self, pages: list[Page], tokens: SiteTokens, render_key: bytes, old: dict[str, tuple[bytes, bytes]], plan: Plan, fast: bool) -> list[Page]:
-        """Work out which pages must be rendered; returns every page planned."""
-        dirty: set[str] = set()
-        stored_deps: dict[str, bytes] = {}
-        if old and not fast and self.cache.db is not None:
-            stored_deps = {rel: deps for rel, deps in self.cache.db.execute("SELECT rel, deps FROM outputs WHERE deps IS NOT NULL")}
-        nav = digest(*[tokens.entity(t) or b"" for t in tokens.index.topics])
-        self._page_rels: dict[str, str] = {}
-        for page in pages:
-            rel = url_to_relpath(page.url)
-            self._page_rels[page.url] = rel
-            key = page_key(page, tokens, render_key)
-            key = digest(key, nav) if key is not None else os.urandom(16)
-            plan.keys[rel] = key
-            previous = old.get(rel)
-            if previous is None or previous[0] != key:
-                dirty.add(page.url)
-                continue
-            if fast:
-                dirty.add(page.url)  # a body changed: the key says so only through its token
-                continue
-            deps_blob = stored_deps.get(rel)
-            if deps_blob is None:
-                dirty.add(page.url)
-                continue
-            deps, deps_token = pickle.loads(deps_blob)
-            if tokens.deps_token(deps) != deps_token:
-                dirty.add(page.url)
-        self._dirty_pages = dirty
-        self._tokens = tokens
-        return pages
-
-    def _write(self, staging: Path, rendered: list[RenderedPage], plan: Plan, old: dict[str, tuple[bytes, bytes]], mode: str) -> list[str]:
-        """Write into *staging* what differs from the output; returns the relative paths written."""
-        writer = SiteWriter(staging, self.epoch)
+    def _write(self, writer: SiteWriter, rendered: list[RenderedPage], plan: Plan, old: dict[str, tuple[bytes, bytes]], mode: str) -> list[str]:
+        """Write into the staging folder what differs from the output, after the pages; returns the relative paths written."""
         written = [self._page_rels[r.url] for r in rendered if r.written]
-        writer.written.update(written)
         for r in rendered:
             plan.digests[self._page_rels[r.url]] = r.digest
         for rel, data in sorted(plan.data.items()):
@@ -738,8 +764,7 @@ class CachedBuild:
             for rel, key in plan.keys.items():
                 page = rendered_rels.get(rel)
                 if page is not None:
-                    deps_token = self._tokens.deps_token(page.deps)
-                    deps = pickle.dumps((page.deps, deps_token), protocol=5) if deps_token is not None else None
+                    deps = pickle.dumps((page.deps, page.deps_token), protocol=5) if page.deps_token is not None else None
                     db.execute("INSERT OR REPLACE INTO outputs VALUES(?,?,?,?)", (rel, key, page.digest, deps))
                 elif rel in plan.digests or old.get(rel, (None,))[0] != key:
                     db.execute(

@@ -13,6 +13,7 @@ scored, so the cost grows with the number of articles, not with its square.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
@@ -104,8 +105,8 @@ class SiteIndex:
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
 
 
-def build_index(config: SiteConfig, articles: list[Article]) -> tuple[SiteIndex, list[Problem]]:
-    """Group, count and link the published articles (expired ones get only their page)."""
+def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1) -> tuple[SiteIndex, list[Problem]]:
+    """Group, count and link the published articles (expired ones get only their page); *jobs* workers rank related stories."""
     problems: list[Problem] = []
     expired = [a for a in articles if a.expired]
     articles = [a for a in articles if not a.expired]
@@ -133,7 +134,7 @@ def build_index(config: SiteConfig, articles: list[Article]) -> tuple[SiteIndex,
         outlets=outlets,
         stories=stories,
         years=years,
-        related=rank_related(articles, config.related_count),
+        related=rank_related(articles, config.related_count, jobs),
         more_from_topic=more_from_topic(topics, config.more_from_topic),
         older=older,
         newer=newer,
@@ -256,7 +257,7 @@ def index_archive(articles: list[Article]) -> tuple[Year, ...]:
     return tuple(Year(year, f"/archive/{year:04d}/", tuple(months)) for year, months in sorted(years.items(), reverse=True))
 
 
-def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article, ...]]:
+def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str, tuple[Article, ...]]:
     """Up to *count* related articles for each article (never itself).
 
     Score: the IDF of every shared tag, plus bonuses for the same story, the
@@ -270,6 +271,9 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
     one posting scores at most that posting's weight plus RECENCY, which is
     usually below the best *count* found already, and then it cannot be
     ranked. The result is the same as scoring every candidate.
+
+    With *jobs* above 1 and many articles, forked workers rank parts of the
+    list; the result does not depend on *jobs*.
     """
     if count <= 0:
         return {a.path: () for a in articles}
@@ -293,53 +297,95 @@ def rank_related(articles: list[Article], count: int) -> dict[str, tuple[Article
         keys_of.append(keys)
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
 
-    related: dict[str, tuple[Article, ...]] = {}
-    for position, article in enumerate(articles):
-        windows = []  # (weight, postings nearest in time): _near() without the search
-        for key, at in zip(keys_of[position], at_of[position], strict=True):
-            listed = postings[key]
-            windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
-        if repeated:
-            shared = set().union(*(listed for _, listed in windows))
-        else:  # the candidates in two or more windows
-            seen = set(windows[0][1])
-            shared = set()
-            for _, listed in windows[1:]:
-                shared.update(seen.intersection(listed))
-                seen.update(listed)
-        shared.discard(position)
-        sums: dict[int, float] = {}
-        for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
-            for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
-                sums[other] = sums.get(other, 0.0) + key_weight
-        # A candidate scores at least its sum and less than its sum + RECENCY.
-        cut = sorted(sums.values())[-count] if len(sums) >= count else -math.inf
-        when = stamps[position]
-        ranked: list[tuple[float, float, str, int]] = []
-        for other, score in sums.items():
-            if score + RECENCY >= cut:
-                stamp = stamps[other]
-                score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
-                ranked.append((-score, -stamp, urls[other], other))
-        ranked.sort()
-        threshold = -ranked[count - 1][0] if len(ranked) >= count else -math.inf
-        for key_weight, listed in windows:
-            if key_weight + RECENCY < threshold:
-                continue  # no candidate that shares only this posting can reach the best *count*
-            # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
-            # a margin far wider than the rounding of any score.
-            short = threshold - key_weight - 1e-9
-            reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
-            for other in listed:
-                if other != position and other not in shared and abs(stamps[other] - when) <= reach:
+    ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
+    if jobs > 1 and total >= PARALLEL_RANKING and "fork" in multiprocessing.get_all_start_methods():
+        global _RANKING
+        _RANKING = ranking
+        size = -(-total // jobs)
+        try:
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                parts = pool.starmap(_rank_part, [(start, min(total, start + size)) for start in range(0, total, size)])
+        finally:
+            _RANKING = None
+        best_of = [best for part in parts for best in part]
+    else:
+        best_of = ranking.rank(0, total)
+    return {article.path: tuple(articles[i] for i in best) for article, best in zip(articles, best_of, strict=True)}
+
+
+PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
+_RANKING: _Ranking | None = None  # what forked workers rank: set just before the pool forks
+
+
+def _rank_part(start: int, stop: int) -> list[list[int]]:
+    assert _RANKING is not None
+    return _RANKING.rank(start, stop)
+
+
+@dataclass
+class _Ranking:
+    """The postings of every article, ready to rank any range of them (see :func:`rank_related`)."""
+
+    count: int
+    stamps: list[float]
+    urls: list[str]
+    postings: dict[str, list[int]]
+    keys_of: list[list[str]]
+    at_of: list[list[int]]
+    weight: dict[str, float]
+    repeated: bool
+
+    def rank(self, start: int, stop: int) -> list[list[int]]:
+        """The positions of the related articles of the articles at positions start to stop."""
+        count, stamps, urls, repeated = self.count, self.stamps, self.urls, self.repeated
+        postings, keys_of, at_of, weight = self.postings, self.keys_of, self.at_of, self.weight
+        found: list[list[int]] = []
+        for position in range(start, stop):
+            windows = []  # (weight, postings nearest in time): _near() without the search
+            for key, at in zip(keys_of[position], at_of[position], strict=True):
+                listed = postings[key]
+                windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
+            if repeated:
+                shared = set().union(*(listed for _, listed in windows))
+            else:  # the candidates in two or more windows
+                seen = set(windows[0][1])
+                shared = set()
+                for _, listed in windows[1:]:
+                    shared.update(seen.intersection(listed))
+                    seen.update(listed)
+            shared.discard(position)
+            sums: dict[int, float] = {}
+            for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
+                for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
+                    sums[other] = sums.get(other, 0.0) + key_weight
+            # A candidate scores at least its sum and less than its sum + RECENCY.
+            cut = sorted(sums.values())[-count] if len(sums) >= count else -math.inf
+            when = stamps[position]
+            ranked: list[tuple[float, float, str, int]] = []
+            for other, score in sums.items():
+                if score + RECENCY >= cut:
                     stamp = stamps[other]
-                    score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                    score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
                     ranked.append((-score, -stamp, urls[other], other))
-        best = [other for *_, other in sorted(ranked)[:count]]
-        if len(best) < count:
-            best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
-        related[article.path] = tuple(articles[i] for i in best)
-    return related
+            ranked.sort()
+            threshold = -ranked[count - 1][0] if len(ranked) >= count else -math.inf
+            for key_weight, listed in windows:
+                if key_weight + RECENCY < threshold:
+                    continue  # no candidate that shares only this posting can reach the best *count*
+                # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
+                # a margin far wider than the rounding of any score.
+                short = threshold - key_weight - 1e-9
+                reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
+                for other in listed:
+                    if other != position and other not in shared and abs(stamps[other] - when) <= reach:
+                        stamp = stamps[other]
+                        score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                        ranked.append((-score, -stamp, urls[other], other))
+            best = [other for *_, other in sorted(ranked)[:count]]
+            if len(best) < count:
+                best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
+            found.append(best)
+        return found
 
 
 _BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}

@@ -63,9 +63,15 @@ class SiteWriter:
 
     def write(self, url: str, data: bytes) -> None:
         target = self._target(url)
-        with open(target, "wb") as file:
-            file.write(data)
-        self._stamp(target)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.mtime is not None:
+                os.utime(fd, (self.mtime, self.mtime))
+        finally:
+            os.close(fd)
 
     def copy(self, url: str, source: Path) -> None:
         target = self._target(url)

@@ -60,7 +60,7 @@ def load_site(options: BuildOptions, progress: Progress = _no_progress) -> Loade
     bodies, more = render_bodies(config, articles, options.jobs)
     problems += more
     progress("indexing")
-    index, more = build_index(config, articles)
+    index, more = build_index(config, articles, options.jobs)
     problems += more
     progress("planning pages")
     pages = plan_pages(config, index, bodies)

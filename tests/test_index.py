@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+import digest.index
 from digest.content import Article, Source
 from digest.index import WINDOW, _near, rank_related
 
@@ -57,3 +60,13 @@ def test_a_tag_on_every_article_scores_only_a_window_of_neighbours() -> None:
 def test_related_ranking_is_deterministic() -> None:
     articles = newest_first([make(i, ("a", "b") if i % 2 else ("a",), days=i % 3) for i in range(30)])
     assert rank_related(articles, 5) == rank_related(list(articles), 5)
+
+
+def test_ranking_in_workers_matches_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digest.index, "PARALLEL_RANKING", 10)
+    tags = ("a", "b", "c", "d", "e")
+    articles = newest_first([make(i, (tags[i % 5], tags[i % 3]), topic=f"t{i % 4}", days=i % 90, host=f"h{i % 7}.test") for i in range(301)])
+    alone = rank_related(articles, 5)
+    split = rank_related(articles, 5, jobs=3)
+    assert split == alone
+    assert [a.path for a in split[articles[0].path]] == [a.path for a in alone[articles[0].path]]
