@@ -223,6 +223,15 @@ class TokenSource:
         """The shallow token of an entity value, or None when *value* is not one."""
         raise NotImplementedError
 
+    def article_part(self, article: Any) -> bytes:
+        """An article as a fingerprint part (a subclass may remember these)."""
+        return b"A" + self.article(article).hex().encode()
+
+    def entity_part(self, value: Any) -> bytes | None:
+        """An entity as a fingerprint part, or None when *value* is not one."""
+        token = self.entity(value)
+        return None if token is None else b"E" + token.hex().encode()
+
 
 _PLAIN = (str, int, float, bool, type(None))
 
@@ -247,13 +256,13 @@ def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
     else:
         name = kind.__name__
         if name == "Article":
-            out.append(b"A" + tokens.article(value).hex().encode())
+            out.append(tokens.article_part(value))
         elif name in ("RenderedBody", "StoredBody"):
             out.append(b"B" + tokens.body(value).hex().encode())
         else:
-            token = tokens.entity(value)
-            if token is not None:
-                out.append(b"E" + token.hex().encode())
+            part = tokens.entity_part(value)
+            if part is not None:
+                out.append(part)
             elif is_dataclass(value) and not isinstance(value, type):
                 out.append(f"D:{name}({len(fields(value))}".encode())
                 for f in fields(value):

@@ -25,6 +25,7 @@ errors leaves the previous output as it was.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import multiprocessing
 import os
@@ -138,6 +139,11 @@ class SiteTokens(TokenSource):
         self.article_tokens = article_tokens
         self.memo: dict[Dep, bytes | None] = {}
         self._entities: dict[str, Any] | None = None
+        # Fingerprint and dependency parts, asked for again and again across pages. Entities
+        # are remembered by identity: the index holds every one of them for the whole build.
+        self._article_parts: dict[tuple[str, bool], bytes] = {}
+        self._entity_parts: dict[int, bytes | None] = {}
+        self._dep_parts: dict[Dep, str | None] = {}
 
     def article(self, article: Any) -> bytes:
         token = self.article_tokens[article.path]
@@ -150,6 +156,19 @@ class SiteTokens(TokenSource):
     def entity(self, value: Any) -> bytes | None:
         ref = entity_ref(value)
         return None if ref is None else self.dep((ref, False))
+
+    def article_part(self, article: Any) -> bytes:
+        key = (article.path, article.expired)
+        part = self._article_parts.get(key)
+        if part is None:
+            part = self._article_parts[key] = super().article_part(article)
+        return part
+
+    def entity_part(self, value: Any) -> bytes | None:
+        key = id(value)
+        if key not in self._entity_parts:
+            self._entity_parts[key] = super().entity_part(value)
+        return self._entity_parts[key]
 
     def entities(self) -> dict[str, Any]:
         if self._entities is None:
@@ -192,10 +211,13 @@ class SiteTokens(TokenSource):
     def deps_token(self, deps: Iterator[Dep] | frozenset[Dep]) -> bytes | None:
         parts: list[str] = []
         for dep in sorted(deps):
-            token = self.dep(dep)
-            if token is None:
+            part = self._dep_parts.get(dep, "")
+            if part == "":
+                token = self.dep(dep)
+                part = self._dep_parts[dep] = None if token is None else f"{dep[0]}\x1f{dep[1]:d}\x1f{token.hex()}"
+            if part is None:
                 return None
-            parts.append(f"{dep[0]}\x1f{dep[1]:d}\x1f{token.hex()}")
+            parts.append(part)
         return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
@@ -362,6 +384,21 @@ class CachedBuild:
     # -- the three ways -----------------------------------------------------
 
     def run(self) -> Outcome:
+        # The articles and the index are long-lived and hold no cycles, so the cycle
+        # collector only wastes time on them as they pile up (a third of loading a
+        # large cached index). It stays off while they load, and then they are frozen
+        # out of its sight, which also keeps forked workers from copying the pages
+        # it would otherwise touch.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            gc.unfreeze()
+            if enabled:
+                gc.enable()
+
+    def _run(self) -> Outcome:
         from .site import check_copies, find_copies, find_page_collisions, output_folder, override_base_url
 
         options = self.options
@@ -403,6 +440,9 @@ class CachedBuild:
             index_reused = False
         problems += index_problems
         article_tokens = {p: sources[p].token for p in published}
+
+        gc.freeze()
+        gc.enable()
 
         self.progress("rendering Markdown")
         bodies, changed_bodies, body_problems = self._bodies(config, sources, index, parse_key, usable)

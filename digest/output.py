@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -29,15 +30,18 @@ def url_to_relpath(url: str) -> str:
     """``/a/b/`` -> ``a/b/index.html``; refuses anything that could leave the folder."""
     if not url.startswith("/"):
         raise ValueError(f"output URL must start with '/': {url!r}")
+    if _UNSAFE_CHARACTERS.search(url):
+        raise ValueError(f"unsafe output URL {url!r}")
     parts = url[1:].split("/")
     if parts[-1] == "":
         parts[-1] = "index.html"
     for part in parts:
-        if part in ("", ".", "..") or "\\" in part or ":" in part or any(ord(ch) < 32 for ch in part):
-            raise ValueError(f"unsafe output URL {url!r}")
-        if part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
+        if part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
             raise ValueError(f"unsafe output URL {url!r}")
     return "/".join(parts)
+
+
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
 
 
 class SiteWriter:

@@ -60,17 +60,32 @@ def page_lastmod(page: Page, index: SiteIndex) -> str:
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
-    """Every HTML page worth indexing, with the date of its newest change."""
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    """Every HTML page worth indexing, with the date of its newest change.
+
+    Written as text rather than through ElementTree: it lists every page, and
+    this is the same XML (the same as ``_xml`` gives) several times faster.
+    """
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     for page in sorted(pages, key=lambda p: p.url):
         if page.url in NOT_INDEXED:
             continue
-        entry = ET.SubElement(root, "url")
-        ET.SubElement(entry, "loc").text = urls.absolute(page.url)
+        lines.append(f"  <url>\n    <loc>{_text(urls.absolute(page.url))}</loc>")
         lastmod = page_lastmod(page, index)
         if lastmod:
-            ET.SubElement(entry, "lastmod").text = lastmod
-    return _xml(root)
+            lines.append(f"    <lastmod>{_text(lastmod)}</lastmod>")
+        lines.append("  </url>")
+    if len(lines) == 2:
+        lines[1] = f'<urlset xmlns="{SITEMAP_NS}" />'
+    else:
+        lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _text(value: str) -> str:
+    """XML character data, escaped as ElementTree escapes it."""
+    if "&" in value or "<" in value or ">" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value
 
 
 def news_language(lang: str) -> str:
