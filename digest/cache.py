@@ -109,14 +109,35 @@ def generator_version() -> bytes:
 
 
 def inputs_state(root: Path, extra: Iterable[str]) -> bytes:
-    """A hash of the stat signatures of every input file: site.yaml, content, templates, static, the generator."""
+    """A hash of the stat signatures of every input file: site.yaml, content, templates, static, the generator.
+
+    The signatures of the files under content/ are kept for the build that
+    goes on (see :func:`take_content_signatures`), so it need not stat them again.
+    """
     parts: list[str] = [*extra]
-    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE, HERE / "commands"):
+    content = root / "content"
+    for folder in (content, root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE, HERE / "commands"):
         parts.append(f"[{folder}]")
-        for rel, sig in tree_signatures(folder):
+        found = list(tree_signatures(folder))
+        if folder == content:
+            _CONTENT_SIGNATURES[str(content)] = dict(found)
+        for rel, sig in found:
             parts += [rel, sig]
     parts += ["site.yaml", file_signature(root / "site.yaml")]
     return digest(*parts)
+
+
+_CONTENT_SIGNATURES: dict[str, dict[str, str]] = {}  # content folder -> {path under it: signature}, from the last inputs_state
+
+
+def take_content_signatures(content: Path) -> dict[str, str]:
+    """The signatures ``inputs_state`` just took of the files under *content* (each taken once; {} if none).
+
+    Taken before any file is read, like the state itself: a file changed since
+    then is read as it is now and noted with its older signature, so the next
+    build reads it again.
+    """
+    return _CONTENT_SIGNATURES.pop(str(content), {})
 
 
 class Cache:

@@ -49,10 +49,11 @@ from .cache import (
     generator_version,
     inputs_state,
     option_parts,
+    take_content_signatures,
     tree_signatures,
 )
 from .config import SiteConfig, load_config
-from .content import Article, find_article_files, find_url_collisions, read_article
+from .content import Article, find_article_paths, find_url_collisions, read_article
 from .errors import ContentError, Problem, UsageError
 from .feeds import Feed, plan_feeds, render_feeds
 from .images import font_problems, share_cards, share_image
@@ -567,7 +568,8 @@ class CachedBuild:
         return digest(*parts)
 
     def _read_sources(self, config: SiteConfig, parse_key: bytes) -> tuple[dict[str, Source], list[Problem]]:
-        files, problems = find_article_files(config.root)
+        files, problems = find_article_paths(config.root)
+        known = take_content_signatures(config.root / "content")
         rows: dict[str, tuple[Any, ...]] = {}
         if self.cache.db is not None and parse_key:
             for row in self.cache.db.execute("SELECT path, sig, hash, parse_key, token, published, draft, expires, url, problems FROM sources"):
@@ -577,13 +579,13 @@ class CachedBuild:
         todo: list[tuple[Path, str, str]] = []
         prefix = len(str(config.root / "content")) - len("content")  # "" for a root of "."
         for path in files:
-            rel = str(path)[prefix:].replace(os.sep, "/")
-            sig = file_signature(path)
+            rel = path[prefix:].replace(os.sep, "/")
+            sig = known.get(rel[8:]) or file_signature(Path(path))  # rel[8:]: the path under content/
             row = rows.get(rel)
             if row is not None and row[1] == sig and row[3] == parse_key:
                 sources[rel] = Source(rel, sig, row[2], row[4], row[5], bool(row[6]), row[7], row[8], pickle.loads(row[9]) if row[9] else [])
             else:
-                todo.append((path, rel, sig))
+                todo.append((Path(path), rel, sig))
         for (_path, rel, sig), (article, more, token) in zip(todo, read_articles(config, [t[0] for t in todo], self.options.jobs), strict=True):
             if article is None:
                 sources[rel] = Source(rel, sig, b"", b"", 0.0, False, NEVER, "", more, changed=True)
@@ -604,7 +606,7 @@ class CachedBuild:
                 changed=True,
             )
         for path in files:  # problems in file order, whichever way each was read
-            problems.extend(sources[str(path)[prefix:].replace(os.sep, "/")].problems)
+            problems.extend(sources[path[prefix:].replace(os.sep, "/")].problems)
         return sources, problems
 
     def _publish(self, sources: dict[str, Source]) -> tuple[list[str], set[str], bytes, list[Problem]]:
