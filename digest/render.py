@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
 from markupsafe import Markup
 
 from .cache import Dep
@@ -87,6 +88,54 @@ def format_date(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 
+def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """*format* remembering what it made for each moment: pages show the same dates many times.
+
+    The key holds the zone and ``fold`` too, since two equal moments can be
+    written differently in different zones.
+    """
+    made: dict[tuple[datetime, Any, int], str] = {}
+
+    def memo(moment: datetime) -> str:
+        if type(moment) is not datetime:
+            return format(moment)
+        key = (moment, moment.tzinfo, moment.fold)
+        text = made.get(key)
+        if text is None:
+            text = made[key] = format(moment)
+        return text
+
+    return memo
+
+
+_escape_inner: Callable[[str], str] = getattr(markupsafe, "_escape_inner", None) or (lambda text: str(markupsafe.escape(text)))
+
+
+def escape_text(value: Any) -> str:
+    """What ``markupsafe.escape`` returns, as a plain ``str`` rather than a ``Markup``.
+
+    Compiled templates call ``escape`` only on what they output, and that
+    output is only ever joined into a string (macros and ``{% set %}`` blocks
+    wrap their joined buffers in ``Markup`` themselves), so the ``Markup``
+    object ``escape`` makes for every ``{{ value }}`` is thrown away unused.
+    """
+    if type(value) is str:
+        return _escape_inner(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return _escape_inner(str(value))
+
+
+class FastTemplate(jinja2.Template):
+    """A template whose ``{{ value }}`` output is escaped by :func:`escape_text`."""
+
+    @classmethod
+    def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any, uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = escape_text  # the module the template was compiled into
+        return template
+
+
 class RecordingEnvironment(jinja2.Environment):
     """A Jinja environment that notes which site entities the templates read.
 
@@ -97,6 +146,7 @@ class RecordingEnvironment(jinja2.Environment):
     """
 
     deps: set[Dep]
+    template_class = FastTemplate
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         make = _ENTITY_REFS.get(type(obj))
@@ -152,8 +202,8 @@ def make_environment(config: SiteConfig, compiled: Path | None = None) -> Record
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = format_date
-    env.filters["isodate"] = lambda moment: moment.isoformat()
+    env.filters["date"] = memoized_dates(format_date)
+    env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
     hashed: dict[str, str] = {}  # read and hash each static file once per build
