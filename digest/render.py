@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,6 +147,16 @@ class RecordingEnvironment(jinja2.Environment):
 
     deps: set[Dep]
     template_class = FastTemplate
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
+
+        Every render, include and import copies or compares these, and a
+        ChainMap does that key by key in Python. The catch, which Jinja's
+        documentation already asks of us, is that globals must not change
+        once templates are loaded: the renderer sets them all first.
+        """
+        return {**self.globals, **d} if d else dict(self.globals)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         make = _ENTITY_REFS.get(type(obj))
