@@ -251,6 +251,7 @@ class PageRenderer:
         env.globals["page_meta"] = lambda page: describe_page(config, index, page)
         self.cards = Cards(env, {a.path: a for a in index.articles + index.expired})
         env.globals["cards"] = self.cards
+        env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
         """The page's bytes and the entities (beyond its context) its templates read."""
@@ -292,6 +293,41 @@ class Cards(Mapping[str, Markup]):
 
     def __len__(self) -> int:
         return len(self.articles)
+
+
+class Fragments:
+    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once.
+
+    The template *name* sees only *args* and the site-wide globals (``site``,
+    ``nav_topics``, ...), never the page, so what it makes depends on *args*
+    alone and is rendered once per set of arguments and kept. As with cards,
+    what it read is noted on every page that shows it.
+    """
+
+    def __init__(self, env: RecordingEnvironment) -> None:
+        self.env = env
+        self.made: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[Markup, frozenset[Dep]]] = {}
+
+    def __call__(self, name: str, **args: Any) -> Markup:
+        key: tuple[str, tuple[tuple[str, Any], ...]] | None = (name, tuple(sorted(args.items())))
+        made = None
+        try:
+            made = self.made.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an argument that cannot be a key: render it every time
+            key = None
+        if made is None:
+            outer = self.env.deps
+            deps: set[Dep] = set()
+            self.env.deps = deps
+            try:
+                html = Markup(_call(_template(self.env, name).render, name, **args))
+            finally:
+                self.env.deps = outer
+            made = (html, frozenset(deps))
+            if key is not None:
+                self.made[key] = made
+        self.env.deps |= made[1]
+        return made[0]
 
 
 def describe_page(config: SiteConfig, index: SiteIndex, page: Page) -> PageMeta:

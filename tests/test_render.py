@@ -1,0 +1,67 @@
+"""The render stage's shortcuts: same output and same recorded dependencies as plain Jinja."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from markupsafe import Markup, escape
+
+from digest.options import BuildOptions
+from digest.render import PageRenderer, escape_text, make_environment, memoized_dates
+from digest.site import LoadedSite, load_site
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample() -> LoadedSite:
+    return load_site(BuildOptions(source=REPO))
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<b>safe</b>"
+
+
+@pytest.mark.parametrize("value", ["plain", "<a href='x'>&\"</a>", Markup("<i>kept</i>"), 42, None, 1.5, Html(), ""])
+def test_escape_text_matches_markupsafe(value: object) -> None:
+    made = escape_text(value)
+    assert made == str(escape(value))
+    assert type(made) is str
+
+
+def test_templates_escape_output_as_before(sample: LoadedSite) -> None:
+    env = make_environment(sample.config)
+    template = env.from_string("{{ a }}|{{ b }}|{{ c }}|{% set d %}<{{ a }}>{% endset %}{{ d }}|{{ a ~ b }}")
+    assert template.render(a="<x>", b=Markup("<y>"), c=3) == "&lt;x&gt;|<y>|3|<&lt;x&gt;>|&lt;x&gt;<y>"
+
+
+def test_memoized_dates_tell_zones_apart() -> None:
+    made = memoized_dates(lambda moment: moment.isoformat())
+    utc = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    east = utc.astimezone(timezone(timedelta(hours=2)))
+    assert utc == east
+    assert made(utc) == "2026-03-01T23:30:00+00:00"
+    assert made(east) == "2026-03-02T01:30:00+02:00"
+    assert made(utc.date()) == "2026-03-01"  # not a datetime: formatted, not remembered
+
+
+def test_fragments_note_their_dependencies_on_every_page_that_shows_them(sample: LoadedSite) -> None:
+    renderer = PageRenderer(sample.config, sample.index)
+    pages = [p for p in sample.pages if p.template == "article.html"][:2]
+    topics = {(f"topic:{t.slug}", False) for t in sample.index.topics}
+    for page in pages:  # the second page reuses the header made for the first
+        _, deps = renderer.render(page)
+        assert topics <= deps
+
+
+def test_fragment_arguments_that_cannot_be_keys_are_rendered_each_time(sample: LoadedSite) -> None:
+    renderer = PageRenderer(sample.config, sample.index)
+    fragment = renderer.env.globals["fragment"]
+    renderer.env.deps = set()
+    template = renderer.env.from_string("{{ fragment('_footer.html', extra=[1]) }}")
+    assert template.render() == template.render()
+    assert "site-footer" in template.render()
+    assert not fragment.made
