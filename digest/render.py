@@ -175,7 +175,10 @@ class RecordingEnvironment(jinja2.Environment):
         make = _ENTITY_REFS.get(type(obj))
         if make is not None:
             self.deps.add((make(obj), argument in DEEP_ATTRIBUTES))
-        return super().getitem(obj, argument)
+        try:  # what jinja2.Environment.getitem tries first, without a second call
+            return obj[argument]
+        except (AttributeError, TypeError, LookupError):
+            return super().getitem(obj, argument)
 
 
 DEEP_ATTRIBUTES = frozenset({"articles", "months", "count"})  # what depends on an entity's article list
@@ -248,7 +251,16 @@ class PageRenderer:
         self.env = env = make_environment(config, compiled)
         env.globals["nav_topics"] = index.topics
         env.globals["topic_of"] = index.topic_of
-        env.globals["page_meta"] = lambda page: describe_page(config, index, page)
+        urls = SiteUrls(config)
+        last: list[Any] = [None, None]  # the page last described, and its PageMeta
+
+        def page_meta(page: Page) -> PageMeta:
+            if last[0] is not page:  # _meta.html and list.html both ask
+                last[:] = page, describe_page(config, index, page, urls)
+            meta: PageMeta = last[1]
+            return meta
+
+        env.globals["page_meta"] = page_meta
         self.cards = Cards(env, {a.path: a for a in index.articles + index.expired})
         env.globals["cards"] = self.cards
         env.globals["fragment"] = Fragments(env)
@@ -330,10 +342,10 @@ class Fragments:
         return made[0]
 
 
-def describe_page(config: SiteConfig, index: SiteIndex, page: Page) -> PageMeta:
+def describe_page(config: SiteConfig, index: SiteIndex, page: Page, urls: SiteUrls | None = None) -> PageMeta:
     from .seo import page_meta
 
-    return page_meta(config, SiteUrls(config), index, page)
+    return page_meta(config, urls or SiteUrls(config), index, page)
 
 
 def script_json(value: Any) -> Markup:
