@@ -261,8 +261,10 @@ class PageRenderer:
             return meta
 
         env.globals["page_meta"] = page_meta
-        self.cards = Cards(env, {a.path: a for a in index.articles + index.expired})
+        articles = {a.path: a for a in index.articles + index.expired}
+        self.cards = Cards(env, articles)
         env.globals["cards"] = self.cards
+        env.globals["links"] = Cards(env, articles, "_link.html", "")
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
@@ -278,12 +280,17 @@ class Cards(Mapping[str, Markup]):
     """Each article's list entry, rendered once when a page first shows it.
 
     What a card's template reads is noted on every page that shows the card,
-    and the card itself counts as a dependency on its article.
+    and the card itself counts as a dependency on its article (a ``card:``
+    dependency) unless *dep_prefix* is empty. ``links`` is the same for the
+    one-line entries of ``link_list`` (``_link.html``): pages that show
+    those already name the articles in their context.
     """
 
-    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article]) -> None:
+    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article], template: str = "_card.html", dep_prefix: str = "card:") -> None:
         self.env = env
         self.articles = articles
+        self.template = template
+        self.dep_prefix = dep_prefix
         self.made: dict[str, tuple[Markup, frozenset[Dep]]] = {}
 
     def __getitem__(self, path: str) -> Markup:
@@ -291,13 +298,14 @@ class Cards(Mapping[str, Markup]):
         if made is None:
             article = self.articles[path]
             outer = self.env.deps
-            self.env.deps = deps = {(f"card:{path}", False)}
+            self.env.deps = deps = {(f"{self.dep_prefix}{path}", False)} if self.dep_prefix else set()
             try:
-                html = Markup(_call(_template(self.env, "_card.html").render, "_card.html", article=article))
+                html = Markup(_call(_template(self.env, self.template).render, self.template, article=article))
             finally:
                 self.env.deps = outer
             made = self.made[path] = (html, frozenset(deps))
-        self.env.deps |= made[1]
+        if made[1]:
+            self.env.deps |= made[1]
         return made[0]
 
     def __iter__(self) -> Iterator[str]:

@@ -65,3 +65,11 @@ def test_fragment_arguments_that_cannot_be_keys_are_rendered_each_time(sample: L
     assert template.render() == template.render()
     assert "site-footer" in template.render()
     assert not fragment.made
+
+
+def test_cached_cards_and_links_give_each_page_what_a_fresh_renderer_gives(sample: LoadedSite) -> None:
+    warm = PageRenderer(sample.config, sample.index)
+    for page in sample.pages:
+        warm.render(page)
+    for page in sample.pages[::3]:  # now every card, link and fragment comes from the cache
+        assert warm.render(page) == PageRenderer(sample.config, sample.index).render(page)
