@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 import jinja2
 import markupsafe
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from markupsafe import Markup
 
 from .cache import Dep
@@ -136,6 +138,60 @@ class FastTemplate(jinja2.Template):
         return template
 
 
+class JoiningCodeGenerator(CodeGenerator):
+    """Compiles each run of template output into one ``yield`` instead of one per piece.
+
+    Jinja's top-level template code and blocks yield every piece of text and
+    every ``{{ value }}`` on its own, and each yield climbs the chain of
+    generators (page, base.html, includes) before the pieces are joined.
+    Here a line such as ``<a href="{{ u }}">{{ t }}</a>`` becomes
+    ``yield environment.concat(("<a href=\"", escape(u), "\">", escape(t), "</a>"))``:
+    the same text, each value still on its own line of compiled code so that
+    errors name the right template line. Output inside macros and
+    ``{% set %}`` blocks (already collected in a list) and output that an
+    ``{% extends %}`` may skip take Jinja's own path.
+    """
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer is not None or frame.require_output_check:
+            super().visit_Output(node, frame)
+            return
+        finalize = self._make_finalize()
+        body: list[list[Any] | nodes.Expr] = []  # as in CodeGenerator.visit_Output: runs of constants, and nodes
+        for child in node.nodes:
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            last = body[-1] if body else None
+            if isinstance(last, list):
+                last.append(const)
+            else:
+                body.append([const])
+        if len(body) < 2:
+            super().visit_Output(node, frame)
+            return
+        self.writeline("yield environment.concat((")
+        self.indent()
+        for item in body:
+            if isinstance(item, list):
+                self.writeline(self._output_const_repr(item) + ",")
+            else:
+                self.newline(item)
+                self._output_child_pre(item, frame, finalize)
+                self.visit(item, frame)
+                self._output_child_post(item, frame, finalize)
+                self.write(",")
+        self.outdent()
+        self.writeline("))")
+
+
+COMPILED_NAMES = "__digest2_%s.cache"  # compiled templates' file names; a new name whenever the code generated changes
+
+
 class RecordingEnvironment(jinja2.Environment):
     """A Jinja environment that notes which site entities the templates read.
 
@@ -147,6 +203,7 @@ class RecordingEnvironment(jinja2.Environment):
 
     deps: set[Dep]
     template_class = FastTemplate
+    code_generator_class = JoiningCodeGenerator
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
@@ -203,7 +260,7 @@ _ENTITY_REFS: dict[type, Callable[[Any], str]] = {
 def make_environment(config: SiteConfig, compiled: Path | None = None) -> RecordingEnvironment:
     """The site's Jinja environment; *compiled* is a folder to keep compiled templates in between builds."""
     env = RecordingEnvironment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled), COMPILED_NAMES) if compiled is not None else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from markupsafe import Markup, escape
 
+from digest.errors import TemplateError
 from digest.options import BuildOptions
-from digest.render import PageRenderer, escape_text, make_environment, memoized_dates
+from digest.render import PageRenderer, _call, _template, escape_text, make_environment, memoized_dates
 from digest.site import LoadedSite, load_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -73,3 +75,13 @@ def test_cached_cards_and_links_give_each_page_what_a_fresh_renderer_gives(sampl
         warm.render(page)
     for page in sample.pages[::3]:  # now every card, link and fragment comes from the cache
         assert warm.render(page) == PageRenderer(sample.config, sample.index).render(page)
+
+
+def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: LoadedSite, tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/x.html").write_text("<p>{{ a }}\nline two {{ a }}\n{{ b.c.d }}</p>\n")
+    env = make_environment(replace(sample.config, root=tmp_path))
+    env.deps = set()
+    with pytest.raises(TemplateError, match=r"templates/x\.html:3: template error: 'b' is undefined"):
+        _call(_template(env, "x.html").render, "x.html", a=1)
+    assert _template(env, "x.html").render(a="<1>", b={"c": {"d": 2}}) == "<p>&lt;1&gt;\nline two &lt;1&gt;\n2</p>\n"
