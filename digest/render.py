@@ -14,13 +14,16 @@ from __future__ import annotations
 import hashlib
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
+import markupsafe
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator, Frame
 from markupsafe import Markup
 
 from .cache import Dep
@@ -87,6 +90,108 @@ def format_date(moment: datetime) -> str:
     return f"{moment:%b} {moment.day}, {moment.year}"
 
 
+def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
+    """*format* remembering what it made for each moment: pages show the same dates many times.
+
+    The key holds the zone and ``fold`` too, since two equal moments can be
+    written differently in different zones.
+    """
+    made: dict[tuple[datetime, Any, int], str] = {}
+
+    def memo(moment: datetime) -> str:
+        if type(moment) is not datetime:
+            return format(moment)
+        key = (moment, moment.tzinfo, moment.fold)
+        text = made.get(key)
+        if text is None:
+            text = made[key] = format(moment)
+        return text
+
+    return memo
+
+
+_escape_inner: Callable[[str], str] = getattr(markupsafe, "_escape_inner", None) or (lambda text: str(markupsafe.escape(text)))
+
+
+def escape_text(value: Any) -> str:
+    """What ``markupsafe.escape`` returns, as a plain ``str`` rather than a ``Markup``.
+
+    Compiled templates call ``escape`` only on what they output, and that
+    output is only ever joined into a string (macros and ``{% set %}`` blocks
+    wrap their joined buffers in ``Markup`` themselves), so the ``Markup``
+    object ``escape`` makes for every ``{{ value }}`` is thrown away unused.
+    """
+    if type(value) is str:
+        return _escape_inner(value)
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return _escape_inner(str(value))
+
+
+class FastTemplate(jinja2.Template):
+    """A template whose ``{{ value }}`` output is escaped by :func:`escape_text`."""
+
+    @classmethod
+    def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any, uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
+        template = super().from_code(environment, code, globals, uptodate)
+        template.root_render_func.__globals__["escape"] = escape_text  # the module the template was compiled into
+        return template
+
+
+class JoiningCodeGenerator(CodeGenerator):
+    """Compiles each run of template output into one ``yield`` instead of one per piece.
+
+    Jinja's top-level template code and blocks yield every piece of text and
+    every ``{{ value }}`` on its own, and each yield climbs the chain of
+    generators (page, base.html, includes) before the pieces are joined.
+    Here a line such as ``<a href="{{ u }}">{{ t }}</a>`` becomes
+    ``yield environment.concat(("<a href=\"", escape(u), "\">", escape(t), "</a>"))``:
+    the same text, each value still on its own line of compiled code so that
+    errors name the right template line. Output inside macros and
+    ``{% set %}`` blocks (already collected in a list) and output that an
+    ``{% extends %}`` may skip take Jinja's own path.
+    """
+
+    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
+        if frame.buffer is not None or frame.require_output_check:
+            super().visit_Output(node, frame)
+            return
+        finalize = self._make_finalize()
+        body: list[list[Any] | nodes.Expr] = []  # as in CodeGenerator.visit_Output: runs of constants, and nodes
+        for child in node.nodes:
+            try:
+                if not (finalize.const or isinstance(child, nodes.TemplateData)):
+                    raise nodes.Impossible()
+                const = self._output_child_to_const(child, frame, finalize)
+            except (nodes.Impossible, Exception):
+                body.append(child)
+                continue
+            last = body[-1] if body else None
+            if isinstance(last, list):
+                last.append(const)
+            else:
+                body.append([const])
+        if len(body) < 2:
+            super().visit_Output(node, frame)
+            return
+        self.writeline("yield environment.concat((")
+        self.indent()
+        for item in body:
+            if isinstance(item, list):
+                self.writeline(self._output_const_repr(item) + ",")
+            else:
+                self.newline(item)
+                self._output_child_pre(item, frame, finalize)
+                self.visit(item, frame)
+                self._output_child_post(item, frame, finalize)
+                self.write(",")
+        self.outdent()
+        self.writeline("))")
+
+
+COMPILED_NAMES = "__digest2_%s.cache"  # compiled templates' file names; a new name whenever the code generated changes
+
+
 class RecordingEnvironment(jinja2.Environment):
     """A Jinja environment that notes which site entities the templates read.
 
@@ -97,6 +202,18 @@ class RecordingEnvironment(jinja2.Environment):
     """
 
     deps: set[Dep]
+    template_class = FastTemplate
+    code_generator_class = JoiningCodeGenerator
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
+
+        Every render, include and import copies or compares these, and a
+        ChainMap does that key by key in Python. The catch, which Jinja's
+        documentation already asks of us, is that globals must not change
+        once templates are loaded: the renderer sets them all first.
+        """
+        return {**self.globals, **d} if d else dict(self.globals)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         make = _ENTITY_REFS.get(type(obj))
@@ -115,7 +232,10 @@ class RecordingEnvironment(jinja2.Environment):
         make = _ENTITY_REFS.get(type(obj))
         if make is not None:
             self.deps.add((make(obj), argument in DEEP_ATTRIBUTES))
-        return super().getitem(obj, argument)
+        try:  # what jinja2.Environment.getitem tries first, without a second call
+            return obj[argument]
+        except (AttributeError, TypeError, LookupError):
+            return super().getitem(obj, argument)
 
 
 DEEP_ATTRIBUTES = frozenset({"articles", "months", "count"})  # what depends on an entity's article list
@@ -140,7 +260,7 @@ _ENTITY_REFS: dict[type, Callable[[Any], str]] = {
 def make_environment(config: SiteConfig, compiled: Path | None = None) -> RecordingEnvironment:
     """The site's Jinja environment; *compiled* is a folder to keep compiled templates in between builds."""
     env = RecordingEnvironment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled), COMPILED_NAMES) if compiled is not None else None,
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -152,8 +272,8 @@ def make_environment(config: SiteConfig, compiled: Path | None = None) -> Record
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = format_date
-    env.filters["isodate"] = lambda moment: moment.isoformat()
+    env.filters["date"] = memoized_dates(format_date)
+    env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
     hashed: dict[str, str] = {}  # read and hash each static file once per build
@@ -188,9 +308,21 @@ class PageRenderer:
         self.env = env = make_environment(config, compiled)
         env.globals["nav_topics"] = index.topics
         env.globals["topic_of"] = index.topic_of
-        env.globals["page_meta"] = lambda page: describe_page(config, index, page)
-        self.cards = Cards(env, {a.path: a for a in index.articles + index.expired})
+        urls = SiteUrls(config)
+        last: list[Any] = [None, None]  # the page last described, and its PageMeta
+
+        def page_meta(page: Page) -> PageMeta:
+            if last[0] is not page:  # _meta.html and list.html both ask
+                last[:] = page, describe_page(config, index, page, urls)
+            meta: PageMeta = last[1]
+            return meta
+
+        env.globals["page_meta"] = page_meta
+        articles = {a.path: a for a in index.articles + index.expired}
+        self.cards = Cards(env, articles)
         env.globals["cards"] = self.cards
+        env.globals["links"] = Cards(env, articles, "_link.html", "")
+        env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
         """The page's bytes and the entities (beyond its context) its templates read."""
@@ -205,12 +337,17 @@ class Cards(Mapping[str, Markup]):
     """Each article's list entry, rendered once when a page first shows it.
 
     What a card's template reads is noted on every page that shows the card,
-    and the card itself counts as a dependency on its article.
+    and the card itself counts as a dependency on its article (a ``card:``
+    dependency) unless *dep_prefix* is empty. ``links`` is the same for the
+    one-line entries of ``link_list`` (``_link.html``): pages that show
+    those already name the articles in their context.
     """
 
-    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article]) -> None:
+    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article], template: str = "_card.html", dep_prefix: str = "card:") -> None:
         self.env = env
         self.articles = articles
+        self.template = template
+        self.dep_prefix = dep_prefix
         self.made: dict[str, tuple[Markup, frozenset[Dep]]] = {}
 
     def __getitem__(self, path: str) -> Markup:
@@ -218,13 +355,14 @@ class Cards(Mapping[str, Markup]):
         if made is None:
             article = self.articles[path]
             outer = self.env.deps
-            self.env.deps = deps = {(f"card:{path}", False)}
+            self.env.deps = deps = {(f"{self.dep_prefix}{path}", False)} if self.dep_prefix else set()
             try:
-                html = Markup(_call(_template(self.env, "_card.html").render, "_card.html", article=article))
+                html = Markup(_call(_template(self.env, self.template).render, self.template, article=article))
             finally:
                 self.env.deps = outer
             made = self.made[path] = (html, frozenset(deps))
-        self.env.deps |= made[1]
+        if made[1]:
+            self.env.deps |= made[1]
         return made[0]
 
     def __iter__(self) -> Iterator[str]:
@@ -234,10 +372,45 @@ class Cards(Mapping[str, Markup]):
         return len(self.articles)
 
 
-def describe_page(config: SiteConfig, index: SiteIndex, page: Page) -> PageMeta:
+class Fragments:
+    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once.
+
+    The template *name* sees only *args* and the site-wide globals (``site``,
+    ``nav_topics``, ...), never the page, so what it makes depends on *args*
+    alone and is rendered once per set of arguments and kept. As with cards,
+    what it read is noted on every page that shows it.
+    """
+
+    def __init__(self, env: RecordingEnvironment) -> None:
+        self.env = env
+        self.made: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[Markup, frozenset[Dep]]] = {}
+
+    def __call__(self, name: str, **args: Any) -> Markup:
+        key: tuple[str, tuple[tuple[str, Any], ...]] | None = (name, tuple(sorted(args.items())))
+        made = None
+        try:
+            made = self.made.get(key)  # type: ignore[arg-type]
+        except TypeError:  # an argument that cannot be a key: render it every time
+            key = None
+        if made is None:
+            outer = self.env.deps
+            deps: set[Dep] = set()
+            self.env.deps = deps
+            try:
+                html = Markup(_call(_template(self.env, name).render, name, **args))
+            finally:
+                self.env.deps = outer
+            made = (html, frozenset(deps))
+            if key is not None:
+                self.made[key] = made
+        self.env.deps |= made[1]
+        return made[0]
+
+
+def describe_page(config: SiteConfig, index: SiteIndex, page: Page, urls: SiteUrls | None = None) -> PageMeta:
     from .seo import page_meta
 
-    return page_meta(config, SiteUrls(config), index, page)
+    return page_meta(config, urls or SiteUrls(config), index, page)
 
 
 def script_json(value: Any) -> Markup:

@@ -23,7 +23,7 @@ from .feeds import FeedLink, feed_links
 from .images import share_image_url
 from .index import SiteIndex, Story, Year
 from .pages import Page
-from .render import SiteUrls
+from .render import SiteUrls, memoized_dates
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -129,12 +129,18 @@ def _xml(root: ET.Element) -> bytes:
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, indent=None, separators=(", ", ": "))  # made once: json.dumps makes one a call
+
+
 def script_json(value: Any) -> Markup:
     """JSON for a ``<script>`` element: ``<``, ``>`` and ``&`` escaped, so ``</script>`` cannot close it."""
-    text = json.dumps(value, ensure_ascii=False, indent=None, separators=(", ", ": "))
+    text = _JSON.encode(value)
     for raw, escaped in (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
         text = text.replace(raw, escaped)
     return Markup(text)  # safe: every character that could end the element is escaped above
+
+
+iso_seconds = memoized_dates(lambda moment: moment.isoformat(timespec="seconds"))  # each article page writes its dates twice
 
 
 def page_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page, image: str) -> list[dict[str, Any]]:
@@ -172,8 +178,8 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, article
         "@type": "NewsArticle",
         "headline": article.title,
         "description": description,
-        "datePublished": article.date.isoformat(timespec="seconds"),
-        "dateModified": article.last_modified.isoformat(timespec="seconds"),
+        "datePublished": iso_seconds(article.date),
+        "dateModified": iso_seconds(article.last_modified),
         "author": {"@type": "Person", "name": article.author} if article.author else publisher_jsonld(config, urls),
         "publisher": publisher_jsonld(config, urls),
         "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
@@ -229,8 +235,8 @@ def page_meta(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page) 
             canonical=urls.absolute(page.url),
             image=image,
             og_type="article",
-            published=article.date.isoformat(timespec="seconds"),
-            modified=article.last_modified.isoformat(timespec="seconds"),
+            published=iso_seconds(article.date),
+            modified=iso_seconds(article.last_modified),
             section=index.topic_of[article.topic].name,
             tags=tuple(tag.name for tag in index.tags_of[article.path]),
             feeds=feed_links(config, page),

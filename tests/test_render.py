@@ -1,0 +1,87 @@
+"""The render stage's shortcuts: same output and same recorded dependencies as plain Jinja."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from markupsafe import Markup, escape
+
+from digest.errors import TemplateError
+from digest.options import BuildOptions
+from digest.render import PageRenderer, _call, _template, escape_text, make_environment, memoized_dates
+from digest.site import LoadedSite, load_site
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def sample() -> LoadedSite:
+    return load_site(BuildOptions(source=REPO))
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<b>safe</b>"
+
+
+@pytest.mark.parametrize("value", ["plain", "<a href='x'>&\"</a>", Markup("<i>kept</i>"), 42, None, 1.5, Html(), ""])
+def test_escape_text_matches_markupsafe(value: object) -> None:
+    made = escape_text(value)
+    assert made == str(escape(value))
+    assert type(made) is str
+
+
+def test_templates_escape_output_as_before(sample: LoadedSite) -> None:
+    env = make_environment(sample.config)
+    template = env.from_string("{{ a }}|{{ b }}|{{ c }}|{% set d %}<{{ a }}>{% endset %}{{ d }}|{{ a ~ b }}")
+    assert template.render(a="<x>", b=Markup("<y>"), c=3) == "&lt;x&gt;|<y>|3|<&lt;x&gt;>|&lt;x&gt;<y>"
+
+
+def test_memoized_dates_tell_zones_apart() -> None:
+    made = memoized_dates(lambda moment: moment.isoformat())
+    utc = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    east = utc.astimezone(timezone(timedelta(hours=2)))
+    assert utc == east
+    assert made(utc) == "2026-03-01T23:30:00+00:00"
+    assert made(east) == "2026-03-02T01:30:00+02:00"
+    assert made(utc.date()) == "2026-03-01"  # not a datetime: formatted, not remembered
+
+
+def test_fragments_note_their_dependencies_on_every_page_that_shows_them(sample: LoadedSite) -> None:
+    renderer = PageRenderer(sample.config, sample.index)
+    pages = [p for p in sample.pages if p.template == "article.html"][:2]
+    topics = {(f"topic:{t.slug}", False) for t in sample.index.topics}
+    for page in pages:  # the second page reuses the header made for the first
+        _, deps = renderer.render(page)
+        assert topics <= deps
+
+
+def test_fragment_arguments_that_cannot_be_keys_are_rendered_each_time(sample: LoadedSite) -> None:
+    renderer = PageRenderer(sample.config, sample.index)
+    fragment = renderer.env.globals["fragment"]
+    renderer.env.deps = set()
+    template = renderer.env.from_string("{{ fragment('_footer.html', extra=[1]) }}")
+    assert template.render() == template.render()
+    assert "site-footer" in template.render()
+    assert not fragment.made
+
+
+def test_cached_cards_and_links_give_each_page_what_a_fresh_renderer_gives(sample: LoadedSite) -> None:
+    warm = PageRenderer(sample.config, sample.index)
+    for page in sample.pages:
+        warm.render(page)
+    for page in sample.pages[::3]:  # now every card, link and fragment comes from the cache
+        assert warm.render(page) == PageRenderer(sample.config, sample.index).render(page)
+
+
+def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: LoadedSite, tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/x.html").write_text("<p>{{ a }}\nline two {{ a }}\n{{ b.c.d }}</p>\n")
+    env = make_environment(replace(sample.config, root=tmp_path))
+    env.deps = set()
+    with pytest.raises(TemplateError, match=r"templates/x\.html:3: template error: 'b' is undefined"):
+        _call(_template(env, "x.html").render, "x.html", a=1)
+    assert _template(env, "x.html").render(a="<1>", b={"c": {"d": 2}}) == "<p>&lt;1&gt;\nline two &lt;1&gt;\n2</p>\n"
