@@ -6,7 +6,7 @@ then times ``render_bodies`` as the median of --runs runs, at ``--jobs 1`` and
 ``--jobs 2``, with the highlight cache cleared before each run as in a fresh
 build. Then one more single-process pass splits the time into its parts::
 
-    jobs=<j> engine=<e> n=<articles> median_s=<x> runs=<r> cpu_s=<y>
+    jobs=<j> engine=<e> n=<articles> median_s=<x> runs=<r> cpu_s=<y> [same_bodies=yes]
     split engine=<e> total_s=<t> markdown_s=<m> finisher_s=<f> pygments_s=<p>
 
 ``markdown`` is the engine's own parse and render (for python: everything but
@@ -15,8 +15,10 @@ code), ``finisher`` is the rest (RustFinisher's post-processing, summaries,
 reading time). ``cpu_s`` is the CPU time of this process and its workers,
 worth reading when the machine is busy with something else.
 
-``--dump FILE`` also writes every rendered body (jobs 1) to FILE as a pickle;
-``--compare A B`` checks two such dumps are identical, body by body.
+``same_bodies=yes`` on a later line says its bodies, in order, are those of
+the first line's. ``--dump FILE`` also writes every rendered body (jobs 1) to
+FILE as a pickle; ``--compare A B`` checks two such dumps are identical, body
+by body.
 """
 
 from __future__ import annotations
@@ -140,9 +142,12 @@ def main() -> int:
         config = replace(config, markdown_engine=args.engine)
     engine = markdown.pick_engine(config.markdown_engine)
     articles, _ = load_articles(config, datetime.fromtimestamp(1800000000, tz=UTC))
+    first: dict[str, Any] | None = None
     for jobs in args.jobs or [1, 2]:
         wall, cpu, bodies = time_stage(config, articles, jobs, args.runs)
-        print(f"jobs={jobs} engine={engine} n={len(articles)} median_s={wall:.3f} runs={args.runs} cpu_s={cpu:.3f}", flush=True)
+        same = "" if first is None else f" same_bodies={'yes' if list(bodies.items()) == list(first.items()) else 'no'}"
+        print(f"jobs={jobs} engine={engine} n={len(articles)} median_s={wall:.3f} runs={args.runs} cpu_s={cpu:.3f}{same}", flush=True)
+        first = bodies if first is None else first
         if args.dump and jobs == 1:
             args.dump.write_bytes(pickle.dumps(bodies))
     if not args.no_split:
