@@ -62,6 +62,7 @@ except ImportError:  # the rust engine is optional; "auto" falls back to python
     markdown_it_pyrs = None  # type: ignore[assignment]
 
 WORDS_PER_MINUTE = 230
+_NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are
 _FORMATTER = HtmlFormatter(nowrap=True)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -364,6 +365,8 @@ class BodyRenderer:
 
         Each site-relative path looked up is added to *looked_up*, found or not.
         """
+        if href.startswith(_NOT_RELATIVE):
+            return None  # the common case, decided without urlsplit
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "#")):
             return None
@@ -423,7 +426,7 @@ _RUST_RULES: list[Any] = [
 # author's own "<" always arrives as "&lt;", so these only match the renderer's.
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
 _RUST_HEADING = re.compile(r"<h([2-4])>(.*?)</h\1>", re.S)
-_RUST_LINK = re.compile(r'<(a href|img src)="([^"]*)"')
+_RUST_LINK = re.compile(r'<(a href|img src)="(?!#|/|https?://)([^"]*)"')  # not those resolve leaves: _NOT_RELATIVE
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>')
 _RUST_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref"><a href="#fn(\d+)" id="fnref(\d+)">\[\d+\]</a></sup>')
 _RUST_FOOTNOTE_BACKREF = re.compile(r'<a href="#fnref(\d+)" class="footnote-backref">')
@@ -482,8 +485,8 @@ class RustFinisher:
 
         def rewrite(match: re.Match[str]) -> str:
             url = html.unescape(match[2])
-            if url.startswith("#"):
-                return match[0]  # footnotes and permalinks: the common case, kept cheap
+            if url.startswith(_NOT_RELATIVE):
+                return match[0]  # footnotes, permalinks, web links: the common cases, kept cheap
             occurrence = seen[url] = seen.get(url, -1) + 1
             found: list[Problem] = []
             new = self.renderer.resolve(url, article, 0, found, looked_up)
