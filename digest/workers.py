@@ -2,7 +2,8 @@
 
 Results come back in the order of the input, so the output of a build does
 not depend on ``--jobs``. Forking shares what the parent already built (the
-site's settings, the index) without pickling it for every task.
+site's settings, the index, the work itself) without pickling it: a worker is
+sent only where its chunk starts and stops, and only results travel back.
 """
 
 from __future__ import annotations
@@ -14,17 +15,33 @@ from typing import Any, TypeVar
 Item = TypeVar("Item")
 Part = TypeVar("Part")
 
+CHUNKS_PER_JOB = 8  # a worker that finishes early takes the next chunk, so the workers end together
+
 
 def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> list[Part]:
-    """``work(*common, chunk)`` for contiguous chunks of *items*, one per worker, in order.
+    """``work(*common, chunk)`` for contiguous chunks of *items*, in order.
 
-    Runs in this process when *jobs* is 1, when there are fewer than *minimum*
-    items (starting workers would cost more than they save) or when the
-    platform cannot fork.
+    The chunks are handed out to *jobs* workers as they become free. Runs in
+    this process when *jobs* is 1, when there are fewer than *minimum* items
+    (starting workers would cost more than they save) or when the platform
+    cannot fork.
     """
     if jobs > 1 and len(items) >= minimum and "fork" in multiprocessing.get_all_start_methods():
-        size = -(-len(items) // jobs)
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
-            return pool.starmap(work, [(*common, chunk) for chunk in chunks])
+        size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
+        bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
+        global _SHARED
+        _SHARED = (work, common, items)
+        try:
+            with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds))) as pool:
+                return pool.starmap(_run_chunk, bounds, chunksize=1)
+        finally:
+            _SHARED = None
     return [work(*common, items)]
+
+
+_SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
+
+
+def _run_chunk(start: int, stop: int) -> Any:
+    work, common, items = _SHARED
+    return work(*common, items[start:stop])

@@ -142,6 +142,21 @@ def test_article_and_file_links_are_rewritten_and_listed(engine: str, tmp_path: 
     ]
 
 
+def test_web_fragment_and_site_links_are_left_alone(engine: str) -> None:
+    body = (
+        "[a](https://example.com/b.md) [b](http://example.com/c.md) [c](HTTPS://example.com/d.md) [d](/news/e.md)\n"
+        "[e](#part) [f](&#35;g.md) [g](mailto:x@example.com) ![h](https://example.com/i.png) [i](&#104;ttps://x/j.md) [j](b.md)\n"
+    )
+    rendered, problems = render_body(body, engine, urls={"content/news/b.md": "/news/b/"})
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert [a["href"] for a in soup.find_all("a")] == [
+        "https://example.com/b.md", "http://example.com/c.md", "HTTPS://example.com/d.md", "/news/e.md",
+        "#part", "#g.md", "mailto:x@example.com", "https://x/j.md", "/news/b/",
+    ]  # fmt: skip
+    assert soup.find("img")["src"] == "https://example.com/i.png"
+    assert problems == [] and rendered.links == ("content/news/b.md",)
+
+
 def test_links_outside_content_are_reported_but_not_listed(engine: str) -> None:
     rendered, problems = render_body("[x](../../static/x.css)\n", engine)
     assert rendered.links == ()

@@ -1,0 +1,35 @@
+"""digest.workers: chunks of work in forked processes, results in input order."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+
+import pytest
+
+from digest.workers import CHUNKS_PER_JOB, in_chunks
+
+pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+
+
+def pids_and_items(offset: int, chunk: list[object]) -> tuple[int, list[object]]:
+    return os.getpid(), [offset + item if isinstance(item, int) else type(item).__name__ for item in chunk]
+
+
+def test_results_come_back_in_order_from_more_chunks_than_workers() -> None:
+    parts = in_chunks(pids_and_items, (1000,), list(range(160)), 2, 10)
+    assert len(parts) == 2 * CHUNKS_PER_JOB
+    assert [item for _, items in parts for item in items] == [1000 + i for i in range(160)]
+    assert os.getpid() not in {pid for pid, _ in parts}
+
+
+def test_items_reach_workers_without_pickling() -> None:
+    lock = threading.Lock()  # cannot be pickled: only forking can hand it over
+    parts = in_chunks(pids_and_items, (0,), [lock] * 20, 2, 10)
+    assert [item for _, items in parts for item in items] == ["lock"] * 20
+
+
+def test_few_items_or_one_job_stay_in_this_process() -> None:
+    assert in_chunks(pids_and_items, (0,), [1, 2, 3], 2, 10) == [(os.getpid(), [1, 2, 3])]
+    assert in_chunks(pids_and_items, (0,), list(range(50)), 1, 10) == [(os.getpid(), list(range(50)))]
