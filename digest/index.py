@@ -13,7 +13,6 @@ scored, so the cost grows with the number of articles, not with its square.
 from __future__ import annotations
 
 import math
-import multiprocessing
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from .config import SiteConfig
 from .content import Article, tag_key
 from .errors import Problem, warning
 from .slugs import slug_or_hash
+from .workers import in_chunks
 
 # Weights of the related-story score; tag rarity (IDF) is the main signal.
 SAME_STORY = 4.0
@@ -298,28 +298,16 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
 
     ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
-    if jobs > 1 and total >= PARALLEL_RANKING and "fork" in multiprocessing.get_all_start_methods():
-        global _RANKING
-        _RANKING = ranking
-        size = -(-total // jobs)
-        try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                parts = pool.starmap(_rank_part, [(start, min(total, start + size)) for start in range(0, total, size)])
-        finally:
-            _RANKING = None
-        best_of = [best for part in parts for best in part]
-    else:
-        best_of = ranking.rank(0, total)
+    parts = in_chunks(_rank_chunk, (ranking,), list(range(total)), jobs, PARALLEL_RANKING)
+    best_of = [best for part in parts for best in part]
     return {article.path: tuple(articles[i] for i in best) for article, best in zip(articles, best_of, strict=True)}
 
 
 PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
-_RANKING: _Ranking | None = None  # what forked workers rank: set just before the pool forks
 
 
-def _rank_part(start: int, stop: int) -> list[list[int]]:
-    assert _RANKING is not None
-    return _RANKING.rank(start, stop)
+def _rank_chunk(ranking: _Ranking, positions: list[int]) -> list[list[int]]:
+    return ranking.rank(positions[0], positions[-1] + 1) if positions else []
 
 
 @dataclass
