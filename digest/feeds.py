@@ -13,7 +13,7 @@ import json
 import mimetypes
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,9 +88,13 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
 
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:
     """Every feed of the site (or just *feeds*) as ``{url: bytes}``."""
+    return dict(iter_feeds(config, index, bodies, feeds))
+
+
+def iter_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> Iterator[tuple[str, bytes]]:
+    """``render_feeds`` one file at a time, so a large site's feeds need not all be in memory at once."""
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
-    files: dict[str, bytes] = {}
     # An article appears in several feeds: build and serialize its entry once.
     made: dict[str, tuple[str, str]] = {}
     for feed in plan_feeds(config, index) if feeds is None else feeds:
@@ -103,9 +107,8 @@ def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, Rend
             atom_entries.append(atom_text)
             json_items.append(json_text)
         updated = max((a.last_modified for a in feed.articles), default=newest)
-        files[feed.link.atom] = atom_feed(config, urls, feed, atom_entries, updated)
-        files[feed.link.json] = json_feed(config, urls, feed, json_items)
-    return files
+        yield feed.link.atom, atom_feed(config, urls, feed, atom_entries, updated)
+        yield feed.link.json, json_feed(config, urls, feed, json_items)
 
 
 @dataclass(frozen=True)

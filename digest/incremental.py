@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -55,7 +56,7 @@ from .cache import (
 from .config import SiteConfig, load_config
 from .content import Article, find_article_paths, find_url_collisions, read_article
 from .errors import ContentError, Problem, UsageError
-from .feeds import Feed, plan_feeds, render_feeds
+from .feeds import Feed, iter_feeds, plan_feeds
 from .images import font_problems, share_cards, share_image
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
@@ -287,16 +288,32 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
     done: list[PageOutcome] = []
     if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
         batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
+        # At most a few batches rendered ahead of the writing: a slow disk must not let
+        # finished pages pile up in this process.
+        window = threading.Semaphore(jobs * BATCHES_AHEAD)
+        stop = threading.Event()
+
+        def handed_out() -> Iterator[int]:  # runs on the pool's feeder thread
+            for number in range(len(batches)):
+                while not window.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
+                yield number
+
         global _WORK
         _WORK = (work, batches)
         try:
             with multiprocessing.get_context("fork").Pool(jobs) as pool:
-                for batch in pool.imap(_page_batch, range(len(batches))):
-                    for outcome in batch:
-                        if outcome.data is not None:
-                            writer.write(outcome.url, outcome.data)
-                            outcome.data = None
-                        done.append(outcome)
+                try:
+                    for batch in pool.imap(_page_batch, handed_out()):
+                        window.release()
+                        for outcome in batch:
+                            if outcome.data is not None:
+                                writer.write(outcome.url, outcome.data)
+                                outcome.data = None
+                            done.append(outcome)
+                finally:
+                    stop.set()  # before the pool is shut down, which waits for its feeder thread
         finally:
             _WORK = None
         return done
@@ -311,6 +328,7 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
 
 
 PAGE_BATCH = 64  # pages a worker keys and renders before handing them back to be written
+BATCHES_AHEAD = 3  # batches each worker may have rendered and not yet written
 _WORK: Any = None  # what forked workers do: set just before the pool forks
 _WORKER: PageWorker | None = None  # one per worker process, kept across its batches (it keeps rendered cards)
 
@@ -362,10 +380,9 @@ class PageWorker:
 
 @dataclass
 class Plan:
-    """What this build will write: every output file's key and, when rendered, its bytes."""
+    """What this build's output holds: every file's key, the files copied as they are, and the hashes of the bytes."""
 
     keys: dict[str, bytes] = field(default_factory=dict)  # rel path -> key
-    data: dict[str, bytes] = field(default_factory=dict)  # rel path -> bytes, for files rendered in the main process
     copies: dict[str, Path] = field(default_factory=dict)  # rel path -> source file
     digests: dict[str, bytes] = field(default_factory=dict)  # rel path -> hash of the bytes now in the output
 
@@ -469,7 +486,7 @@ class CachedBuild:
 
         tokens = SiteTokens(index, article_tokens)
         self.progress("rendering pages")
-        old = self._old_outputs() if trusted else {}
+        old = self._old = self._old_outputs() if trusted else {}
         plan = Plan()
         output.parent.mkdir(parents=True, exist_ok=True)
         if leftover:  # only now that every check passed: an earlier build's leftovers may hold the only copy of the site
@@ -477,6 +494,15 @@ class CachedBuild:
         staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        writer = SiteWriter(staging, self.epoch)
+        written: list[str] = []
+
+        def put(rel: str, data: bytes) -> None:  # into the staging folder now, unless the output holds these bytes
+            hashed = plan.digests[rel] = digest(data)
+            if old.get(rel, (None, None))[1] != hashed or mode == "fresh":
+                writer.write("/" + rel, data)
+                written.append(rel)
+
         try:
             feeds = plan_feeds(config, index)
             for feed in feeds:
@@ -484,18 +510,18 @@ class CachedBuild:
                 for url in (feed.link.atom, feed.link.json):
                     plan.keys[url_to_relpath(url)] = key
             dirty_feeds = [f for f in feeds if old.get(url_to_relpath(f.link.atom), (None,))[0] != plan.keys[url_to_relpath(f.link.atom)]]
-            for url, data in render_feeds(config, index, bodies, dirty_feeds).items():
-                plan.data[url_to_relpath(url)] = data
+            for url, data in iter_feeds(config, index, bodies, dirty_feeds):
+                put(url_to_relpath(url), data)
             if not fast:
                 for url, data in render_seo_files(config, index, pages).items():
-                    plan.data[url_to_relpath(url)] = data
+                    put(url_to_relpath(url), data)
                     plan.keys[url_to_relpath(url)] = b"seo"
                 fonts: dict[Any, Any] = {}
                 for url, card in share_cards(config, index).items():
                     rel = url_to_relpath(url)
                     plan.keys[rel] = digest(card.cache_key())
                     if old.get(rel, (None,))[0] != plan.keys[rel]:
-                        plan.data[rel] = share_image(config, card, fonts)
+                        put(rel, share_image(config, card, fonts))
             for url, path in copies.items():
                 rel = url_to_relpath(url)
                 plan.keys[rel] = COPY + digest(str(path), file_signature(path))
@@ -510,14 +536,13 @@ class CachedBuild:
             nav = digest(*[tokens.entity(t) or b"" for t in index.topics])
             compiled = self._compiled_templates(config) if options.cache else None
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
-            writer = SiteWriter(staging, self.epoch)
             outcomes = process_pages(work, pages, writer, options.jobs)
             self._page_rels = {o.url: o.rel for o in outcomes}
             for o in outcomes:
                 plan.keys[o.rel] = o.key
             rendered = [o.page for o in outcomes if o.page is not None]
             self.progress("writing files")
-            written = self._write(writer, rendered, plan, old, mode)
+            written += self._write(writer, rendered, plan, mode)
             if mode == "fresh":
                 swap_in(staging, output)
             else:
@@ -715,17 +740,12 @@ class CachedBuild:
         assert self.cache.db is not None
         return {rel: (key, dig) for rel, key, dig in self.cache.db.execute("SELECT rel, key, digest FROM outputs")}
 
-    def _write(self, writer: SiteWriter, rendered: list[RenderedPage], plan: Plan, old: dict[str, tuple[bytes, bytes]], mode: str) -> list[str]:
-        """Write into the staging folder what differs from the output, after the pages; returns the relative paths written."""
+    def _write(self, writer: SiteWriter, rendered: list[RenderedPage], plan: Plan, mode: str) -> list[str]:
+        """Note the pages written, copy files as they are and write the manifest; returns the relative paths written."""
+        old = self._old
         written = [self._page_rels[r.url] for r in rendered if r.written]
         for r in rendered:
             plan.digests[self._page_rels[r.url]] = r.digest
-        for rel, data in sorted(plan.data.items()):
-            hashed = digest(data)
-            plan.digests[rel] = hashed
-            if old.get(rel, (None, None))[1] != hashed or mode == "fresh":
-                writer.write("/" + rel, data)
-                written.append(rel)
         for rel, source in sorted(plan.copies.items()):
             if old.get(rel, (None,))[0] != plan.keys[rel] or mode == "fresh":
                 writer.copy("/" + rel, source)

@@ -218,6 +218,26 @@ def test_template_exception_leaves_the_previous_site(sample: tuple[Path, Path, d
     assert leftovers(out) == []
 
 
+def test_template_exception_in_page_workers_stops_the_build(
+    sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages rendered in forked workers (with the writing held back to a few batches): an error ends the build, no hang."""
+    import digest.incremental
+
+    monkeypatch.setattr(digest.incremental, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(digest.incremental, "PAGE_BATCH", 2)
+    site, out, before = sample
+    (site / "templates").mkdir()
+    article = (REPO / "templates/article.html").read_text(encoding="utf-8")
+    failing = "<h1>{{ article.title }}{{ 1 // 0 if article.path.endswith('brand-new.md') else '' }}</h1>"
+    (site / "templates/article.html").write_text(article.replace("<h1>{{ article.title }}</h1>", failing), encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        build(site, jobs=2, cache=False)
+    assert "integer division or modulo by zero" in str(caught.value)
+    assert snapshot(out) == before
+    assert leftovers(out) == []
+
+
 def test_a_failed_copy_leaves_the_previous_site(sample: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
     _, out, before = sample
     with pytest.raises(UsageError) as caught:
