@@ -32,7 +32,7 @@ import os
 import pickle
 import shutil
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -50,8 +50,10 @@ from .cache import (
     generator_version,
     inputs_state,
     option_parts,
+    pack_deps,
     take_content_signatures,
     tree_signatures,
+    unpack_deps,
 )
 from .config import SiteConfig, load_config
 from .content import Article, find_article_paths, find_url_collisions, read_article
@@ -210,7 +212,7 @@ class SiteTokens(TokenSource):
         self.memo[dep] = token
         return token
 
-    def deps_token(self, deps: Iterator[Dep] | frozenset[Dep]) -> bytes | None:
+    def deps_token(self, deps: Iterable[Dep]) -> bytes | None:
         parts: list[str] = []
         for dep in sorted(deps):
             part = self._dep_parts.get(dep, "")
@@ -248,8 +250,7 @@ def feed_key(feed: Feed, index: SiteIndex, tokens: SiteTokens, bodies: Mapping[s
 class RenderedPage:
     url: str
     digest: bytes
-    deps: frozenset[Dep]
-    deps_token: bytes | None  # None when a dependency no longer exists
+    deps: bytes | None  # what its templates read, packed with its token (cache.pack_deps); None when one no longer exists
     written: bool
 
 
@@ -263,7 +264,7 @@ class PageWork:
     render_key: bytes
     nav: bytes  # the token of the topics every page's navigation shows
     old: dict[str, tuple[bytes, bytes]]  # rel path -> (key, digest) the output holds now
-    stored_deps: dict[str, bytes]  # rel path -> pickled (deps, deps token) of its last render
+    stored_deps: dict[str, bytes]  # rel path -> what its last render read (cache.pack_deps)
     fast: bool  # only bodies changed: every page given is rendered
     relative: bool
     compiled: Path | None
@@ -363,14 +364,15 @@ class PageWorker:
             data = relativize_pages(work.config, {page.url: data})[page.url]
         hashed = digest(data)
         write = previous is None or previous[1] != hashed
-        rendered = RenderedPage(page.url, hashed, deps, work.tokens.deps_token(deps), write)
+        token = work.tokens.deps_token(deps)
+        rendered = RenderedPage(page.url, hashed, pack_deps(deps, token) if token is not None else None, write)
         return PageOutcome(page.url, rel, key, rendered, data if write else None)
 
     def _deps_unchanged(self, rel: str) -> bool:
         blob = self.work.stored_deps.get(rel)
         if blob is None:
             return False
-        deps, deps_token = pickle.loads(blob)
+        deps, deps_token = unpack_deps(blob)
         return bool(self.work.tokens.deps_token(deps) == deps_token)
 
 
@@ -797,42 +799,49 @@ class CachedBuild:
             for path in known - set(sources):
                 db.execute("DELETE FROM sources WHERE path=?", (path,))
                 db.execute("DELETE FROM bodies WHERE path=?", (path,))
-            for source in sources.values():
-                if source.changed or source.path not in known:
-                    db.execute(
-                        "INSERT OR REPLACE INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-                        (
-                            source.path,
-                            source.sig,
-                            source.hash,
-                            parse_key,
-                            pickle.dumps(source.article, protocol=5),
-                            pickle.dumps(source.problems, protocol=5) if source.problems else None,
-                            source.token,
-                            source.published,
-                            int(source.draft),
-                            source.expires,
-                            source.url,
-                        ),
+            db.executemany(
+                "INSERT OR REPLACE INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    (
+                        source.path,
+                        source.sig,
+                        source.hash,
+                        parse_key,
+                        pickle.dumps(source.article, protocol=5),
+                        pickle.dumps(source.problems, protocol=5) if source.problems else None,
+                        source.token,
+                        source.published,
+                        int(source.draft),
+                        source.expires,
+                        source.url,
                     )
-                elif source.sig != self._stored_sigs.get(source.path):
-                    db.execute("UPDATE sources SET sig=? WHERE path=?", (source.sig, source.path))
-            for path, (key, info, html, token) in self._body_rows.items():
-                db.execute("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", (path, key, info, html, token))
-            for rel in old:
-                if rel not in plan.keys:
-                    db.execute("DELETE FROM outputs WHERE rel=?", (rel,))
+                    for source in sources.values()
+                    if source.changed or source.path not in known
+                ),
+            )
+            db.executemany(
+                "UPDATE sources SET sig=? WHERE path=?",
+                (
+                    (source.sig, source.path)
+                    for source in sources.values()
+                    if not (source.changed or source.path not in known) and source.sig != self._stored_sigs.get(source.path)
+                ),
+            )
+            db.executemany("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", ((path, *row) for path, row in self._body_rows.items()))
+            db.executemany("DELETE FROM outputs WHERE rel=?", ((rel,) for rel in old if rel not in plan.keys))
             rendered_rels = {self._page_rels[r.url]: r for r in rendered}
-            for rel, key in plan.keys.items():
-                page = rendered_rels.get(rel)
-                if page is not None:
-                    deps = pickle.dumps((page.deps, page.deps_token), protocol=5) if page.deps_token is not None else None
-                    db.execute("INSERT OR REPLACE INTO outputs VALUES(?,?,?,?)", (rel, key, page.digest, deps))
-                elif rel in plan.digests or old.get(rel, (None,))[0] != key:
-                    db.execute(
-                        "INSERT INTO outputs(rel, key, digest) VALUES(?,?,?) ON CONFLICT(rel) DO UPDATE SET key=excluded.key, digest=excluded.digest",
-                        (rel, key, plan.digests.get(rel, b"")),
-                    )
+            db.executemany(
+                "INSERT OR REPLACE INTO outputs VALUES(?,?,?,?)",
+                ((rel, key, page.digest, page.deps) for rel, key in plan.keys.items() if (page := rendered_rels.get(rel)) is not None),
+            )
+            db.executemany(
+                "INSERT INTO outputs(rel, key, digest) VALUES(?,?,?) ON CONFLICT(rel) DO UPDATE SET key=excluded.key, digest=excluded.digest",
+                (
+                    (rel, key, plan.digests.get(rel, b""))
+                    for rel, key in plan.keys.items()
+                    if rel not in rendered_rels and (rel in plan.digests or old.get(rel, (None,))[0] != key)
+                ),
+            )
             stored_index = cache.get("index")
             if stored_index is None or stored_index[0] != index_key:
                 cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5)))
