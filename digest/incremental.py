@@ -248,7 +248,7 @@ def feed_key(feed: Feed, index: SiteIndex, tokens: SiteTokens, bodies: Mapping[s
 
 @dataclass(frozen=True)
 class RenderedPage:
-    url: str
+    rel: str  # its path in the output folder
     digest: bytes
     deps: bytes | None  # what its templates read, packed with its token (cache.pack_deps); None when one no longer exists
     written: bool
@@ -287,6 +287,13 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
     disks and mostly waiting, so the writing overlaps the rendering.
     """
     done: list[PageOutcome] = []
+
+    def keep(outcome: PageOutcome) -> None:
+        if outcome.data is not None:
+            writer.write(outcome.url, outcome.data)
+            outcome.data = None
+        done.append(outcome)
+
     if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
         batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
         # At most a few batches rendered ahead of the writing: a slow disk must not let
@@ -309,10 +316,7 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
                     for batch in pool.imap(_page_batch, handed_out()):
                         window.release()
                         for outcome in batch:
-                            if outcome.data is not None:
-                                writer.write(outcome.url, outcome.data)
-                                outcome.data = None
-                            done.append(outcome)
+                            keep(outcome)
                 finally:
                     stop.set()  # before the pool is shut down, which waits for its feeder thread
         finally:
@@ -320,11 +324,7 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
         return done
     worker = PageWorker(work)
     for page in pages:
-        outcome = worker.process(page)
-        if outcome.data is not None:
-            writer.write(outcome.url, outcome.data)
-            outcome.data = None
-        done.append(outcome)
+        keep(worker.process(page))
     return done
 
 
@@ -365,7 +365,7 @@ class PageWorker:
         hashed = digest(data)
         write = previous is None or previous[1] != hashed
         token = work.tokens.deps_token(deps)
-        rendered = RenderedPage(page.url, hashed, pack_deps(deps, token) if token is not None else None, write)
+        rendered = RenderedPage(rel, hashed, pack_deps(deps, token) if token is not None else None, write)
         return PageOutcome(page.url, rel, key, rendered, data if write else None)
 
     def _deps_unchanged(self, rel: str) -> bool:
@@ -488,7 +488,7 @@ class CachedBuild:
 
         tokens = SiteTokens(index, article_tokens)
         self.progress("rendering pages")
-        old = self._old = self._old_outputs() if trusted else {}
+        old = self._old_outputs() if trusted else {}
         plan = Plan()
         output.parent.mkdir(parents=True, exist_ok=True)
         if leftover:  # only now that every check passed: an earlier build's leftovers may hold the only copy of the site
@@ -539,12 +539,11 @@ class CachedBuild:
             compiled = self._compiled_templates(config) if options.cache else None
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
             outcomes = process_pages(work, pages, writer, options.jobs)
-            self._page_rels = {o.url: o.rel for o in outcomes}
             for o in outcomes:
                 plan.keys[o.rel] = o.key
             rendered = [o.page for o in outcomes if o.page is not None]
             self.progress("writing files")
-            written += self._write(writer, rendered, plan, mode)
+            written += self._write(writer, rendered, plan, old, mode)
             if mode == "fresh":
                 swap_in(staging, output)
             else:
@@ -742,12 +741,11 @@ class CachedBuild:
         assert self.cache.db is not None
         return {rel: (key, dig) for rel, key, dig in self.cache.db.execute("SELECT rel, key, digest FROM outputs")}
 
-    def _write(self, writer: SiteWriter, rendered: list[RenderedPage], plan: Plan, mode: str) -> list[str]:
+    def _write(self, writer: SiteWriter, rendered: list[RenderedPage], plan: Plan, old: dict[str, tuple[bytes, bytes]], mode: str) -> list[str]:
         """Note the pages written, copy files as they are and write the manifest; returns the relative paths written."""
-        old = self._old
-        written = [self._page_rels[r.url] for r in rendered if r.written]
+        written = [r.rel for r in rendered if r.written]
         for r in rendered:
-            plan.digests[self._page_rels[r.url]] = r.digest
+            plan.digests[r.rel] = r.digest
         for rel, source in sorted(plan.copies.items()):
             if old.get(rel, (None,))[0] != plan.keys[rel] or mode == "fresh":
                 writer.copy("/" + rel, source)
@@ -829,7 +827,7 @@ class CachedBuild:
             )
             db.executemany("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", ((path, *row) for path, row in self._body_rows.items()))
             db.executemany("DELETE FROM outputs WHERE rel=?", ((rel,) for rel in old if rel not in plan.keys))
-            rendered_rels = {self._page_rels[r.url]: r for r in rendered}
+            rendered_rels = {r.rel: r for r in rendered}
             db.executemany(
                 "INSERT OR REPLACE INTO outputs VALUES(?,?,?,?)",
                 ((rel, key, page.digest, page.deps) for rel, key in plan.keys.items() if (page := rendered_rels.get(rel)) is not None),
