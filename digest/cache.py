@@ -42,7 +42,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 
 CACHE_DIR = ".digest-cache"
 DB_NAME = "build.sqlite"
-SCHEMA = 3
+SCHEMA = 4
 HERE = Path(__file__).resolve().parent
 BUNDLED = HERE.parent
 LIBRARIES = ("markdown_it", "mdit_py_plugins", "markdown_it_pyrs", "pygments", "jinja2", "markupsafe", "nh3", "yaml", "PIL", "slugify")
@@ -166,7 +166,8 @@ class Cache:
                     CREATE TABLE meta(name TEXT PRIMARY KEY, value BLOB);
                     CREATE TABLE sources(path TEXT PRIMARY KEY, sig TEXT, hash BLOB, parse_key BLOB, article BLOB, problems BLOB,
                                          token BLOB, published REAL, draft INTEGER, expires REAL, url TEXT);
-                    CREATE TABLE bodies(path TEXT PRIMARY KEY, key BLOB, links BLOB, body TEXT, token BLOB);
+                    CREATE TABLE bodies(path TEXT PRIMARY KEY, key BLOB, links TEXT, resolved TEXT, summary TEXT, minutes INTEGER,
+                                        problems BLOB, body TEXT, token BLOB);
                     CREATE TABLE outputs(rel TEXT PRIMARY KEY, key BLOB, digest BLOB, deps BLOB);
                     """
                 )

@@ -22,14 +22,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import PIL
-from PIL import Image, ImageDraw, ImageFont, features
+from typing import TYPE_CHECKING
 
 from .config import SiteConfig
 from .content import Article
 from .errors import Problem, warning
 from .index import SiteIndex
+
+if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
+    from PIL import ImageDraw, ImageFont
+
+    AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
 IMAGE_NAME = "share.png"
@@ -55,9 +58,6 @@ BACKGROUND = (16, 24, 40)
 ACCENT = (94, 160, 255)
 TEXT = (245, 247, 250)
 MUTED = (170, 182, 200)
-
-
-AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,8 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
                     where, 0, f"share images: no {script} font found (looked for {wanted}); install fonts-noto-core and fonts-noto-cjk or put one in fonts/"
                 )
             )
+    from PIL import features
+
     if not features.check("raqm") and "arabic" in needed:
         problems.append(warning(needed["arabic"], 0, "share images: Pillow has no raqm layout (install libraqm0), so Arabic headlines are drawn unshaped"))
     return problems
@@ -177,6 +179,9 @@ class ShareCard:
         )
 
     def cache_key(self) -> str:
+        import PIL
+        from PIL import features
+
         raqm = features.check("raqm")
         text = repr((DRAWING_VERSION, PIL.__version__, raqm, self))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
@@ -184,6 +189,7 @@ class ShareCard:
 
 def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
     """Draw one 1200x630 PNG."""
+    from PIL import Image, ImageDraw, ImageFont, features
 
     def font(choice: FontChoice, size: int) -> AnyFont:
         if (choice, size) not in fonts:
@@ -249,6 +255,8 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: b
 
 def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:
     """(direction, language) for raqm; the basic layout (and Pillow's own font) accepts neither."""
+    from PIL import ImageFont
+
     shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
     if shaped and (rtl or _ARABIC.search(text)):
         return "rtl", lang or "ar"

@@ -27,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -67,11 +66,12 @@ from .pages import Crumb, Page, plan_article, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, PageRenderer, entity_ref, hashed_static_copies
 from .seo import render_seo_files
-from .workers import in_chunks
+from .workers import can_fork, fork_pool, in_chunks
 
 COMMIT_JOURNAL = ".digest-commit"  # in an update's staging folder: the renames still to make
 PARALLEL_PAGES = 400  # below this many pages to render, workers cost more than they save
 NEVER = float("inf")
+LAZY_BODIES = 200  # with more changed files than this, an update reads every body's row at once
 COPY = b"copy:"  # keys of files copied as they are start with this
 
 
@@ -87,7 +87,7 @@ class Outcome:
     rendered: int = 0  # pages rendered (the others were known to be unchanged)
 
 
-@dataclass
+@dataclass(slots=True)
 class Source:
     """One article file as the cache knows it."""
 
@@ -108,9 +108,12 @@ class Source:
 class StoredBody:
     """A rendered body whose HTML is read from the cache only when a template needs it."""
 
-    __slots__ = ("_html", "_load", "links", "minutes", "summary", "token")
+    __slots__ = ("_html", "_load", "links", "minutes", "path", "summary", "token")
 
-    def __init__(self, summary: str, minutes: int, token: bytes, links: tuple[str, ...], load: Callable[[], str] | None, html: str | None = None) -> None:
+    def __init__(
+        self, path: str, summary: str, minutes: int, token: bytes, links: tuple[str, ...], load: Callable[[str], str] | None, html: str | None = None
+    ) -> None:
+        self.path = path
         self.summary = summary
         self.minutes = minutes
         self.token = token
@@ -122,8 +125,34 @@ class StoredBody:
     def html(self) -> str:
         if self._html is None:
             assert self._load is not None
-            self._html = self._load()
+            self._html = self._load(self.path)
         return self._html
+
+
+class StaleCache(Exception):
+    """The cache contradicts itself: the build starts again without it."""
+
+
+class StoredBodies(dict[str, Any]):
+    """Rendered bodies that are read from the cache as they are asked for (see ``CachedBuild._bodies``)."""
+
+    def __init__(self, db: Any, sources: dict[str, Source], parse_key: bytes) -> None:
+        super().__init__()
+        self.db = db
+        self.sources = sources
+        self.parse_key = parse_key
+
+    def __missing__(self, path: str) -> StoredBody:
+        row = self.db.execute("SELECT key, links, summary, minutes, token FROM bodies WHERE path=?", (path,)).fetchone()
+        source = self.sources.get(path)
+        if row is None or source is None or row[0] != source.hash + self.parse_key or row[1]:
+            raise StaleCache(path)  # bodies with links were all looked at already
+        body = self[path] = StoredBody(path, row[2], row[3], row[4], (), self._load)
+        return body
+
+    def _load(self, path: str) -> str:
+        html: str = self.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()[0]
+        return html
 
 
 def meta_token(article: Article) -> bytes:
@@ -232,14 +261,28 @@ def page_key(page: Page, tokens: SiteTokens, render_key: bytes) -> bytes | None:
         return None
 
 
-def feed_key(feed: Feed, index: SiteIndex, tokens: SiteTokens, bodies: Mapping[str, Any], render_key: bytes) -> bytes:
-    parts: list[bytes] = [render_key, repr((feed.link, feed.description, feed.page_url)).encode()]
-    if index.articles:
-        parts.append(tokens.article(index.articles[0]))
-    for article in feed.articles:
-        parts += [tokens.article(article), tokens.body(bodies[article.path]), tokens.entity(index.topic_of[article.topic]) or b""]
-        parts += [tokens.entity(tag) or b"" for tag in index.tags_of[article.path]]
-    return digest(*parts)
+class FeedKeys:
+    """The key of each feed: what its entries show, each article's part computed once across all feeds."""
+
+    def __init__(self, index: SiteIndex, tokens: SiteTokens, bodies: Mapping[str, Any], render_key: bytes) -> None:
+        self.index = index
+        self.tokens = tokens
+        self.bodies = bodies
+        self.newest = tokens.article(index.articles[0]) if index.articles else b""
+        self.render_key = render_key
+        self.entries: dict[str, bytes] = {}
+
+    def entry(self, article: Article) -> bytes:
+        part = self.entries.get(article.path)
+        if part is None:
+            tokens, index = self.tokens, self.index
+            parts = [tokens.article(article), tokens.body(self.bodies[article.path]), tokens.entity(index.topic_of[article.topic]) or b""]
+            parts += [tokens.entity(tag) or b"" for tag in index.tags_of[article.path]]
+            part = self.entries[article.path] = digest(*parts)
+        return part
+
+    def key(self, feed: Feed) -> bytes:
+        return digest(self.render_key, repr((feed.link, feed.description, feed.page_url)), self.newest, *[self.entry(a) for a in feed.articles])
 
 
 # ----------------------------------------------------------------------------
@@ -294,7 +337,7 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
             outcome.data = None
         done.append(outcome)
 
-    if jobs > 1 and len(pages) >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(pages) >= PARALLEL_PAGES and can_fork():
         batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
         # At most a few batches rendered ahead of the writing: a slow disk must not let
         # finished pages pile up in this process.
@@ -311,7 +354,7 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
         global _WORK
         _WORK = (work, batches)
         try:
-            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            with fork_pool(jobs) as pool:
                 try:
                     for batch in pool.imap(_page_batch, handed_out()):
                         window.release()
@@ -412,8 +455,15 @@ class CachedBuild:
         enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._run()
+            try:
+                return self._run()
+            except StaleCache:  # caught before anything was written: build afresh
+                gc.unfreeze()
+                self.cache.discard()
+                self.cache = Cache(self.root)
+                return self._run()
         finally:
+            self.cache.close()
             gc.unfreeze()
             if enabled:
                 gc.enable()
@@ -455,6 +505,8 @@ class CachedBuild:
             index, index_problems = pickle.loads(stored_index[1])
             index_reused = True
         else:
+            if stored_index is not None and len(stored_index) == 3:
+                self._take_indexed_articles(sources, stored_index)
             articles = self._articles(sources, published, expired_paths)
             index, index_problems = build_index(config, articles, options.jobs)
             index_reused = False
@@ -465,7 +517,7 @@ class CachedBuild:
         gc.enable()
 
         self.progress("rendering Markdown")
-        bodies, changed_bodies, body_problems = self._bodies(config, sources, index, parse_key, usable)
+        bodies, changed_bodies, body_problems = self._bodies(config, sources, index, parse_key, usable, lazy=trusted and index_reused)
         problems += body_problems
 
         copies = find_copies(config)
@@ -507,8 +559,10 @@ class CachedBuild:
 
         try:
             feeds = plan_feeds(config, index)
+            feed_keys = FeedKeys(index, tokens, bodies, render_key)
             for feed in feeds:
-                key = feed_key(feed, index, tokens, bodies, render_key)
+                kept = old.get(url_to_relpath(feed.link.atom)) if fast and not any(a.path in changed_bodies for a in feed.articles) else None
+                key = kept[0] if kept is not None else feed_keys.key(feed)  # fast: only its changed bodies can change a feed
                 for url in (feed.link.atom, feed.link.json):
                     plan.keys[url_to_relpath(url)] = key
             dirty_feeds = [f for f in feeds if old.get(url_to_relpath(f.link.atom), (None,))[0] != plan.keys[url_to_relpath(f.link.atom)]]
@@ -665,6 +719,15 @@ class CachedBuild:
         self.next_change = min(later, default=NEVER)
         return paths, expired, key, problems
 
+    def _take_indexed_articles(self, sources: dict[str, Source], stored_index: tuple[bytes, bytes, bytes]) -> None:
+        """Take the articles the last index holds for sources whose metadata it had: one load instead of a row each."""
+        old_index, _ = pickle.loads(stored_index[1])
+        tokens = pickle.loads(stored_index[2])
+        for article in old_index.articles + old_index.expired:
+            source = sources.get(article.path)
+            if source is not None and source.article is None and source.token == tokens.get(article.path):
+                source.article = replace(article, expired=False) if article.expired else article
+
     def _articles(self, sources: dict[str, Source], paths: list[str], expired: set[str]) -> list[Article]:
         missing = [p for p in paths if sources[p].article is None]
         if missing and self.cache.db is not None:
@@ -681,34 +744,58 @@ class CachedBuild:
         return found
 
     def _bodies(
-        self, config: SiteConfig, sources: dict[str, Source], index: SiteIndex, parse_key: bytes, usable: bool
+        self, config: SiteConfig, sources: dict[str, Source], index: SiteIndex, parse_key: bytes, usable: bool, lazy: bool
     ) -> tuple[dict[str, Any], set[str], list[Problem]]:
-        """Every published article's body, rendered again only when its file or a link target changed."""
+        """Every published article's body, rendered again only when its file or a link target changed.
+
+        *lazy*: the index is the last build's, so the same articles are published at
+        the same URLs, and a body whose file did not change is the one in the cache
+        unless it links to a file that came or went. Only the bodies of changed
+        files and of those with links or problems are looked at now; the others are
+        read from the cache when asked for.
+        """
         urls = {a.path: a.url for a in index.articles + index.expired}
+        bodies: dict[str, Any]
         stored: dict[str, tuple[Any, ...]] = {}
-        if usable and self.cache.db is not None:
-            for row in self.cache.db.execute("SELECT path, key, links, token FROM bodies"):
+        columns = "path, key, links, resolved, summary, minutes, token, problems"
+        db = self.cache.db if usable else None
+        changed = [path for path in urls if sources[path].changed]
+        if lazy and db is not None and len(changed) <= LAZY_BODIES:
+            bodies = StoredBodies(db, sources, parse_key)
+            for row in db.execute(f"SELECT {columns} FROM bodies WHERE links != '' OR problems IS NOT NULL"):
                 stored[row[0]] = row
-        bodies: dict[str, Any] = {}
+            for path in changed:
+                if path not in stored:
+                    row = db.execute(f"SELECT {columns} FROM bodies WHERE path=?", (path,)).fetchone()
+                    if row is not None:
+                        stored[path] = row
+            position = {path: number for number, path in enumerate(urls)} if stored else {}
+            look_at = sorted(stored.keys() & urls.keys() | set(changed), key=position.__getitem__) if stored else changed
+        else:
+            bodies = {}
+            if db is not None:
+                for row in db.execute(f"SELECT {columns} FROM bodies"):
+                    stored[row[0]] = row
+            look_at = list(urls)
         todo: list[Article] = []
         problems: list[Problem] = []
-        self._body_rows: dict[str, tuple[bytes, bytes, str, bytes]] = {}
-        for path in urls:
+        self._body_rows: dict[str, tuple[Any, ...]] = {}
+        for path in look_at:
             source = sources[path]
-            key = digest(source.hash, parse_key)
             row = stored.get(path)
-            if row is not None and row[1] == key:
-                links, resolved, summary, minutes, body_problems = pickle.loads(row[2])
-                if resolve_links(links, urls, config.root) == resolved:
-                    bodies[path] = StoredBody(summary, minutes, row[3], links, self._loader(path))
-                    problems += body_problems
+            if row is not None and row[1] == source.hash + parse_key:
+                links = tuple(row[2].split("\0")) if row[2] else ()
+                if not links or "\0".join(resolve_links(links, urls, config.root)) == row[3]:
+                    bodies[path] = StoredBody(path, row[4], row[5], row[6], links, self._load_body)
+                    if row[7] is not None:
+                        problems += pickle.loads(row[7])
                     continue
             if source.fresh is None:
                 article, _ = read_article(config, config.root / path)
                 assert article is not None
                 source.fresh = article
             todo.append(source.fresh)
-        changed: set[str] = set()
+        changed_tokens: set[str] = set()
         if todo:
             rendered, more = render_bodies(config, todo, self.options.jobs, urls)
             by_path: dict[str, list[Problem]] = {}
@@ -718,24 +805,30 @@ class CachedBuild:
             for path, body in rendered.items():
                 token = body_token(body)
                 links = tuple(getattr(body, "links", ()))
-                info = (links, resolve_links(links, urls, config.root), body.summary, body.minutes, by_path.get(path, []))
-                self._body_rows[path] = (digest(sources[path].hash, parse_key), pickle.dumps(info, protocol=5), body.html, token)
+                found = by_path.get(path)
+                self._body_rows[path] = (
+                    sources[path].hash + parse_key,
+                    "\0".join(links),
+                    "\0".join(resolve_links(links, urls, config.root)),
+                    body.summary,
+                    body.minutes,
+                    pickle.dumps(found, protocol=5) if found else None,
+                    body.html,
+                    token,
+                )
                 previous = stored.get(path)
-                if previous is None or previous[3] != token:
-                    changed.add(path)
-                bodies[path] = StoredBody(body.summary, body.minutes, token, links, None, body.html)
+                if previous is None or previous[6] != token:
+                    changed_tokens.add(path)
+                bodies[path] = StoredBody(path, body.summary, body.minutes, token, links, None, body.html)
         for source in sources.values():
             source.fresh = None  # the Markdown text is not needed any more: keep the peak memory down
-        return bodies, changed, problems
+        return bodies, changed_tokens, problems
 
-    def _loader(self, path: str) -> Callable[[], str]:
-        def load() -> str:
-            assert self.cache.db is not None
-            row = self.cache.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()
-            html: str = row[0]
-            return html
-
-        return load
+    def _load_body(self, path: str) -> str:
+        assert self.cache.db is not None
+        row = self.cache.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()
+        html: str = row[0]
+        return html
 
     def _old_outputs(self) -> dict[str, tuple[bytes, bytes]]:
         assert self.cache.db is not None
@@ -825,7 +918,7 @@ class CachedBuild:
                     if not (source.changed or source.path not in known) and source.sig != self._stored_sigs.get(source.path)
                 ),
             )
-            db.executemany("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?)", ((path, *row) for path, row in self._body_rows.items()))
+            db.executemany("INSERT OR REPLACE INTO bodies VALUES(?,?,?,?,?,?,?,?,?)", ((path, *row) for path, row in self._body_rows.items()))
             db.executemany("DELETE FROM outputs WHERE rel=?", ((rel,) for rel in old if rel not in plan.keys))
             rendered_rels = {r.rel: r for r in rendered}
             db.executemany(
@@ -842,7 +935,8 @@ class CachedBuild:
             )
             stored_index = cache.get("index")
             if stored_index is None or stored_index[0] != index_key:
-                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5)))
+                tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
+                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5)))
             cache.put("render_key", render_key)
             pages = sum(1 for rel in plan.keys if rel.endswith(".html"))
             cache.put("pages", pages)

@@ -11,8 +11,6 @@ components, checked to stay inside the staging folder, and written once.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import re
 import shutil
@@ -232,6 +230,9 @@ def swap_in(staging: Path, output: Path) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two folders with Linux's renameat2; False if unsupported."""
+    import ctypes  # here: only a fresh build swaps folders
+    import ctypes.util
+
     name = ctypes.util.find_library("c")
     if not name:
         return False

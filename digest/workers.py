@@ -8,9 +8,11 @@ sent only where its chunk starts and stops, and only results travel back.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
 
 Item = TypeVar("Item")
 Part = TypeVar("Part")
@@ -26,17 +28,30 @@ def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[It
     (starting workers would cost more than they save) or when the platform
     cannot fork.
     """
-    if jobs > 1 and len(items) >= minimum and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and len(items) >= minimum and can_fork():
         size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
         bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
         global _SHARED
         _SHARED = (work, common, items)
         try:
-            with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds))) as pool:
+            with fork_pool(min(jobs, len(bounds))) as pool:
                 return pool.starmap(_run_chunk, bounds, chunksize=1)
         finally:
             _SHARED = None
     return [work(*common, items)]
+
+
+def can_fork() -> bool:
+    import multiprocessing  # here, not at the top: a small rebuild never starts a worker
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def fork_pool(jobs: int) -> Pool:
+    """A pool of *jobs* forked workers (see :func:`can_fork`)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(jobs)
 
 
 _SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
