@@ -505,10 +505,10 @@ class CachedBuild:
             index, index_problems = pickle.loads(stored_index[1])
             index_reused = True
         else:
-            if stored_index is not None and len(stored_index) == 3:
-                self._take_indexed_articles(sources, stored_index)
+            previous = self._previous_index(sources, stored_index, parse_key) if stored_index is not None else None
             articles = self._articles(sources, published, expired_paths)
-            index, index_problems = build_index(config, articles, options.jobs)
+            index, index_problems = build_index(config, articles, options.jobs, previous)
+            del previous
             index_reused = False
         problems += index_problems
         article_tokens = {p: sources[p].token for p in published}
@@ -719,14 +719,21 @@ class CachedBuild:
         self.next_change = min(later, default=NEVER)
         return paths, expired, key, problems
 
-    def _take_indexed_articles(self, sources: dict[str, Source], stored_index: tuple[bytes, bytes, bytes]) -> None:
-        """Take the articles the last index holds for sources whose metadata it had: one load instead of a row each."""
-        old_index, _ = pickle.loads(stored_index[1])
+    def _previous_index(self, sources: dict[str, Source], stored_index: tuple[Any, ...], parse_key: bytes) -> SiteIndex | None:
+        """The last build's index, when it was built with these settings; its articles go to the sources that still have them.
+
+        Taking them is one load instead of one per cached row, and the index lets
+        ``build_index`` rank again only the related stories that can have changed.
+        """
+        if len(stored_index) != 4 or stored_index[3] != parse_key:
+            return None
+        old_index: SiteIndex = pickle.loads(stored_index[1])[0]
         tokens = pickle.loads(stored_index[2])
         for article in old_index.articles + old_index.expired:
             source = sources.get(article.path)
             if source is not None and source.article is None and source.token == tokens.get(article.path):
                 source.article = replace(article, expired=False) if article.expired else article
+        return old_index
 
     def _articles(self, sources: dict[str, Source], paths: list[str], expired: set[str]) -> list[Article]:
         missing = [p for p in paths if sources[p].article is None]
@@ -936,7 +943,7 @@ class CachedBuild:
             stored_index = cache.get("index")
             if stored_index is None or stored_index[0] != index_key:
                 tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
-                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5)))
+                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5), parse_key))
             cache.put("render_key", render_key)
             pages = sum(1 for rel in plan.keys if rel.endswith(".html"))
             cache.put("pages", pages)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from .config import SiteConfig
@@ -105,8 +106,12 @@ class SiteIndex:
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
 
 
-def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1) -> tuple[SiteIndex, list[Problem]]:
-    """Group, count and link the published articles (expired ones get only their page); *jobs* workers rank related stories."""
+def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, previous: SiteIndex | None = None) -> tuple[SiteIndex, list[Problem]]:
+    """Group, count and link the published articles (expired ones get only their page); *jobs* workers rank related stories.
+
+    *previous*, an index built before with the same settings, spares ranking
+    again the related stories that cannot have changed.
+    """
     problems: list[Problem] = []
     expired = [a for a in articles if a.expired]
     articles = [a for a in articles if not a.expired]
@@ -134,7 +139,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1) -> t
         outlets=outlets,
         stories=stories,
         years=years,
-        related=rank_related(articles, config.related_count, jobs),
+        related=rank_related(articles, config.related_count, jobs, (previous.articles, previous.related) if previous is not None else None),
         more_from_topic=more_from_topic(topics, config.more_from_topic),
         older=older,
         newer=newer,
@@ -257,7 +262,9 @@ def index_archive(articles: list[Article]) -> tuple[Year, ...]:
     return tuple(Year(year, f"/archive/{year:04d}/", tuple(months)) for year, months in sorted(years.items(), reverse=True))
 
 
-def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str, tuple[Article, ...]]:
+def rank_related(
+    articles: list[Article], count: int, jobs: int = 1, previous: tuple[tuple[Article, ...], dict[str, tuple[Article, ...]]] | None = None
+) -> dict[str, tuple[Article, ...]]:
     """Up to *count* related articles for each article (never itself).
 
     Score: the IDF of every shared tag, plus bonuses for the same story, the
@@ -272,8 +279,10 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     usually below the best *count* found already, and then it cannot be
     ranked. The result is the same as scoring every candidate.
 
-    With *jobs* above 1 and many articles, forked workers rank parts of the
-    list; the result does not depend on *jobs*.
+    *previous* is an earlier call's articles and result, ranked with the same
+    *count*: only the articles whose ranking can differ are ranked again (see
+    :func:`_to_rank_again`). With *jobs* above 1 and many articles, forked
+    workers rank parts of the list; the result depends on neither.
     """
     if count <= 0:
         return {a.path: () for a in articles}
@@ -285,12 +294,8 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     at_of: list[list[int]] = []  # where the article first stands in each of its posting lists
     repeated = False  # an article lists a tag twice: its postings repeat, so score every candidate
     for position, article in enumerate(articles):
-        keys = ["t:" + tag_key(t) for t in article.tags]
+        keys = _keys(article)
         repeated = repeated or len(set(keys)) < len(keys)
-        keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
-        keys.append("p:" + article.topic)
-        if article.story:
-            keys.append("s:" + article.story)
         at_of.append([len(postings[key]) for key in keys])
         for key in keys:
             postings[key].append(position)
@@ -298,16 +303,76 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
 
     ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
-    parts = in_chunks(_rank_chunk, (ranking,), list(range(total)), jobs, PARALLEL_RANKING)
-    best_of = [best for part in parts for best in part]
-    return {article.path: tuple(articles[i] for i in best) for article, best in zip(articles, best_of, strict=True)}
+    todo = _to_rank_again(articles, keys_of, postings, previous) if previous is not None else None
+    positions = list(range(total)) if todo is None else todo
+    parts = in_chunks(_rank_chunk, (ranking,), positions, jobs, PARALLEL_RANKING)
+    ranked = dict(zip(positions, [best for part in parts for best in part], strict=True))
+    if todo is None:
+        return {article.path: tuple(articles[i] for i in ranked[position]) for position, article in enumerate(articles)}
+    assert previous is not None
+    by_path = {a.path: a for a in articles}
+    kept = previous[1]
+    return {
+        article.path: tuple(articles[i] for i in ranked[position]) if position in ranked else tuple(by_path[a.path] for a in kept[article.path])
+        for position, article in enumerate(articles)
+    }
+
+
+def _keys(article: Article) -> list[str]:
+    """The posting lists an article is on: its tags, outlets, topic and story, in the order its scores are summed."""
+    keys = ["t:" + tag_key(t) for t in article.tags]
+    keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
+    keys.append("p:" + article.topic)
+    if article.story:
+        keys.append("s:" + article.story)
+    return keys
+
+
+def _to_rank_again(
+    articles: list[Article], keys_of: list[list[str]], postings: dict[str, list[int]], previous: tuple[tuple[Article, ...], dict[str, tuple[Article, ...]]]
+) -> list[int] | None:
+    """The positions whose ranking may differ from *previous*, or None when all may.
+
+    An article's ranking depends on its own posting lists: their weights, and
+    the WINDOW postings either side of it on each. When the same articles stand
+    in the same order with the same dates and URLs, a posting list that changed
+    matters only to articles near a change on it (a tag's weight changes with
+    its length, and then to all on it), and to the articles whose own lists
+    changed. Anything else (an article added, removed, moved or renamed, which
+    also reaches the nearest-in-time fallback) ranks everything again.
+    """
+    before, kept = previous
+    if len(before) != len(articles):
+        return None
+    for old, new in zip(before, articles, strict=True):
+        if old.path != new.path or old.url != new.url or old.date != new.date or old.path not in kept:
+            return None
+    old_postings: dict[str, list[int]] = defaultdict(list)
+    todo: set[int] = set()
+    for position, article in enumerate(before):
+        keys = _keys(article)
+        if keys != keys_of[position]:
+            todo.add(position)
+        for key in keys:
+            old_postings[key].append(position)
+    for key in postings.keys() | old_postings.keys():
+        now, then = postings.get(key, []), old_postings.get(key, [])
+        if now == then:
+            continue
+        if (key[0] == "t" and len(now) != len(then)) or min(len(now), len(then)) <= 2 * WINDOW + 1:
+            todo.update(now)  # a new weight, or a window that is the whole list
+            continue
+        for changed in set(now).symmetric_difference(then):
+            at = bisect_left(now, changed)
+            todo.update(now[max(0, at - WINDOW - 2) : at + WINDOW + 3])
+    return sorted(todo)
 
 
 PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
 
 
 def _rank_chunk(ranking: _Ranking, positions: list[int]) -> list[list[int]]:
-    return ranking.rank(positions[0], positions[-1] + 1) if positions else []
+    return ranking.rank(positions)
 
 
 @dataclass
@@ -323,12 +388,12 @@ class _Ranking:
     weight: dict[str, float]
     repeated: bool
 
-    def rank(self, start: int, stop: int) -> list[list[int]]:
-        """The positions of the related articles of the articles at positions start to stop."""
+    def rank(self, positions: Iterable[int]) -> list[list[int]]:
+        """The positions of the related articles of the articles at *positions*."""
         count, stamps, urls, repeated = self.count, self.stamps, self.urls, self.repeated
         postings, keys_of, at_of, weight = self.postings, self.keys_of, self.at_of, self.weight
         found: list[list[int]] = []
-        for position in range(start, stop):
+        for position in positions:
             windows = []  # (weight, postings nearest in time): _near() without the search
             for key, at in zip(keys_of[position], at_of[position], strict=True):
                 listed = postings[key]

@@ -125,3 +125,44 @@ def test_rank_related_matches_the_reference_with_repeated_tags_and_unsorted_arti
 
 def replace_tags(article: Article, tags: tuple[str, ...]) -> Article:
     return replace(article, tags=tags)
+
+
+def edited(articles: list[Article], rng: random.Random) -> list[Article]:
+    """The site after an editor's few changes: tags, topics, outlets, stories, titles, now and then a date."""
+    articles = list(articles)
+    for _ in range(rng.randint(1, 4)):
+        i = rng.randrange(len(articles))
+        a = articles[i]
+        change = rng.choice(["tags", "tags", "tags", "topic", "outlets", "story", "title", "date"])
+        if change == "tags":
+            kept = [t for t in a.tags if rng.random() < 0.5]
+            a = replace_tags(a, tuple(sorted({*kept, *(f"Tag {rng.choice([0, 0, 1, 2, 7, 30, 150])}" for _ in range(rng.randint(0, 3)))})))
+        elif change == "topic":
+            a = replace(a, topic=f"t{rng.randrange(3)}")
+        elif change == "outlets":
+            a = replace(a, sources=(Source(f"https://h{rng.randrange(30)}.test/x", "h.test", False, f"h{rng.randrange(30)}.test"),))
+        elif change == "story":
+            a = replace(a, story="" if a.story else "s0")
+        elif change == "title":
+            a = replace(a, title=a.title + " (updated)")
+        else:
+            a = replace(a, date=a.date + timedelta(hours=rng.randint(1, 100)))
+        articles[i] = a
+    articles.sort(key=lambda a: (-a.date.timestamp(), a.url))
+    return articles
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_ranking_again_from_a_previous_result_matches_ranking_from_scratch(seed: int) -> None:
+    # Only the articles whose ranking can have changed are ranked again; the others keep
+    # their previous related stories (as this build's Article objects).
+    articles, count = random_site(seed + 1000)
+    rng = random.Random(seed)
+    previous = rank_related(articles, count)
+    for _ in range(3):
+        changed = edited(articles, rng)
+        again = rank_related(changed, count, previous=(tuple(articles), previous))
+        assert again == rank_related(changed, count)
+        by_path = {a.path: a for a in changed}
+        assert all(r is by_path[r.path] for listed in again.values() for r in listed)
+        articles, previous = changed, again
