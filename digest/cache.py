@@ -230,12 +230,6 @@ def pack_deps(deps: Iterable[Dep], token: bytes) -> bytes:
     return token + refs
 
 
-def unpack_deps(blob: bytes) -> tuple[list[Dep], bytes]:
-    """``pack_deps`` undone: the dependencies and their token (16 bytes)."""
-    token, refs = blob[:16], blob[16:]
-    return [(part[1:].decode("utf-8", "surrogatepass"), part[:1] == b"1") for part in refs.split(b"\x00")] if refs else [], token
-
-
 def fingerprint(value: Any, tokens: TokenSource) -> bytes:
     """A hash of a template context value; articles, bodies and entities count as their tokens."""
     out: list[bytes] = []
@@ -268,24 +262,40 @@ class TokenSource:
 
 
 _PLAIN = (str, int, float, bool, type(None))
+_STR_PARTS: dict[str, bytes] = {}  # strings seen as parts: a context's keys repeat on every page
+_FIELDS: dict[type, tuple[str, ...]] = {}  # dataclass -> its field names
+
+
+def _str_part(value: str) -> bytes:
+    part = _STR_PARTS.get(value)
+    if part is None:
+        part = f"str:{value!r}".encode()
+        if len(value) < 100 and len(_STR_PARTS) < 100_000:
+            _STR_PARTS[value] = part
+    return part
 
 
 def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
+    # Items of tuples and keys of dicts are mostly articles and strings: they are handled
+    # in the loop, without a call of this function for each.
     kind = type(value)
-    if kind in _PLAIN:
-        out.append(f"{kind.__name__}:{value!r}".encode())
+    if kind is str:
+        out.append(_str_part(value))
     elif kind is tuple or kind is list:
         out.append(b"[%d" % len(value))
         for item in value:
-            _fp(item, tokens, out)
+            if type(item).__name__ == "Article":
+                out.append(tokens.article_part(item))
+            else:
+                _fp(item, tokens, out)
         out.append(b"]")
     elif kind is dict:
         out.append(b"{%d" % len(value))
         for key, item in value.items():
-            _fp(key, tokens, out)
+            out.append(_str_part(key)) if type(key) is str else _fp(key, tokens, out)
             _fp(item, tokens, out)
         out.append(b"}")
-    elif kind is datetime or kind is date:
+    elif kind in _PLAIN or kind is datetime or kind is date:
         out.append(f"{kind.__name__}:{value!r}".encode())
     else:
         name = kind.__name__
@@ -297,13 +307,16 @@ def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
             part = tokens.entity_part(value)
             if part is not None:
                 out.append(part)
-            elif is_dataclass(value) and not isinstance(value, type):
-                out.append(f"D:{name}({len(fields(value))}".encode())
-                for f in fields(value):
-                    _fp(getattr(value, f.name), tokens, out)
-                out.append(b")")
-            else:
-                raise Unfingerprintable(name)
+                return
+            names = _FIELDS.get(kind)
+            if names is None:
+                if not (is_dataclass(value) and not isinstance(value, type)):
+                    raise Unfingerprintable(name)
+                names = _FIELDS[kind] = tuple(f.name for f in fields(value))
+            out.append(f"D:{name}({len(names)}".encode())
+            for field_name in names:
+                _fp(getattr(value, field_name), tokens, out)
+            out.append(b")")
 
 
 class Unfingerprintable(TypeError):

@@ -52,7 +52,6 @@ from .cache import (
     pack_deps,
     take_content_signatures,
     tree_signatures,
-    unpack_deps,
 )
 from .config import SiteConfig, load_config
 from .content import Article, find_article_paths, find_url_collisions, read_article
@@ -174,9 +173,10 @@ class SiteTokens(TokenSource):
         self._entities: dict[str, Any] | None = None
         # Fingerprint and dependency parts, asked for again and again across pages. Entities
         # are remembered by identity: the index holds every one of them for the whole build.
-        self._article_parts: dict[tuple[str, bool], bytes] = {}
+        self._article_parts: dict[str, bytes] = {}  # by path, for articles not expired
         self._entity_parts: dict[int, bytes | None] = {}
-        self._dep_parts: dict[Dep, str | None] = {}
+        self._dep_parts: dict[bytes, bytes | None] = {}  # by the dependency as pack_deps writes it
+        self.seen: set[str] | None = None  # when a set: the paths of the articles fingerprinted go in it
 
     def article(self, article: Any) -> bytes:
         token = self.article_tokens[article.path]
@@ -191,10 +191,13 @@ class SiteTokens(TokenSource):
         return None if ref is None else self.dep((ref, False))
 
     def article_part(self, article: Any) -> bytes:
-        key = (article.path, article.expired)
-        part = self._article_parts.get(key)
-        if part is None:
-            part = self._article_parts[key] = super().article_part(article)
+        if self.seen is not None:
+            self.seen.add(article.path)
+        part = self._article_parts.get(article.path)
+        if part is None or article.expired:
+            part = super().article_part(article)
+            if not article.expired:
+                self._article_parts[article.path] = part
         return part
 
     def entity_part(self, value: Any) -> bytes | None:
@@ -242,16 +245,22 @@ class SiteTokens(TokenSource):
         return token
 
     def deps_token(self, deps: Iterable[Dep]) -> bytes | None:
-        parts: list[str] = []
-        for dep in sorted(deps):
-            part = self._dep_parts.get(dep, "")
-            if part == "":
+        """The token of everything in *deps*, or None when one of them no longer exists."""
+        return self.packed_deps_token(pack_deps(deps, b""))
+
+    def packed_deps_token(self, refs: bytes) -> bytes | None:
+        """``deps_token`` of dependencies as ``pack_deps`` wrote them (without the token in front)."""
+        parts: list[bytes] = []
+        for raw in refs.split(b"\0") if refs else ():
+            part = self._dep_parts.get(raw, b"")
+            if part == b"":
+                dep = (raw[1:].decode("utf-8", "surrogatepass"), raw[:1] == b"1")
                 token = self.dep(dep)
-                part = self._dep_parts[dep] = None if token is None else f"{dep[0]}\x1f{dep[1]:d}\x1f{token.hex()}"
+                part = self._dep_parts[raw] = None if token is None else raw + b"\x1f" + token.hex().encode()
             if part is None:
                 return None
             parts.append(part)
-        return hashlib.blake2b("\x1e".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        return hashlib.blake2b(b"\x1e".join(parts), digest_size=16).digest()
 
 
 def page_key(page: Page, tokens: SiteTokens, render_key: bytes) -> bytes | None:
@@ -395,7 +404,11 @@ class PageWorker:
     def process(self, page: Page) -> PageOutcome:
         work = self.work
         rel = url_to_relpath(page.url)
-        key = page_key(page, work.tokens, work.render_key)
+        seen = work.tokens.seen = set()
+        try:
+            key = page_key(page, work.tokens, work.render_key)
+        finally:
+            work.tokens.seen = None
         key = digest(key, work.nav) if key is not None else os.urandom(16)
         previous = work.old.get(rel)
         if previous is not None and previous[0] == key and not work.fast and self._deps_unchanged(rel):
@@ -407,6 +420,8 @@ class PageWorker:
             data = relativize_pages(work.config, {page.url: data})[page.url]
         hashed = digest(data)
         write = previous is None or previous[1] != hashed
+        # A card of an article in the context needs no dependency of its own: the key holds the article's token.
+        deps = frozenset(dep for dep in deps if not (dep[0].startswith("card:") and dep[0][5:] in seen))
         token = work.tokens.deps_token(deps)
         rendered = RenderedPage(rel, hashed, pack_deps(deps, token) if token is not None else None, write)
         return PageOutcome(page.url, rel, key, rendered, data if write else None)
@@ -415,8 +430,7 @@ class PageWorker:
         blob = self.work.stored_deps.get(rel)
         if blob is None:
             return False
-        deps, deps_token = unpack_deps(blob)
-        return bool(self.work.tokens.deps_token(deps) == deps_token)
+        return bool(self.work.tokens.packed_deps_token(blob[16:]) == blob[:16])
 
 
 # ----------------------------------------------------------------------------

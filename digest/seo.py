@@ -41,8 +41,8 @@ def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) ->
     }
 
 
-def page_lastmod(page: Page, index: SiteIndex) -> str:
-    """The newest change among the articles a page shows (the site's newest otherwise)."""
+def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -> str:
+    """The newest change among the articles a page shows (the site's newest otherwise, *site_newest* when given)."""
     context = page.context
     articles: tuple[Article, ...] = ()
     if isinstance(context.get("article"), Article):
@@ -54,6 +54,8 @@ def page_lastmod(page: Page, index: SiteIndex) -> str:
     elif isinstance(context.get("year"), Year):
         articles = tuple(a for month in context["year"].months for a in month.articles)
     if not articles:
+        if site_newest is not None:
+            return site_newest
         articles = index.articles
     newest = max((a.last_modified for a in articles), default=None)
     return newest.isoformat(timespec="seconds") if newest else ""
@@ -66,11 +68,12 @@ def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
     this is the same XML (the same as ``_xml`` gives) several times faster.
     """
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
+    site_newest = page_lastmod(Page("/", "", ""), index)  # for every page that shows no articles of its own
     for page in sorted(pages, key=lambda p: p.url):
         if page.url in NOT_INDEXED:
             continue
         lines.append(f"  <url>\n    <loc>{_text(urls.absolute(page.url))}</loc>")
-        lastmod = page_lastmod(page, index)
+        lastmod = page_lastmod(page, index, site_newest)
         if lastmod:
             lines.append(f"    <lastmod>{_text(lastmod)}</lastmod>")
         lines.append("  </url>")
