@@ -3,9 +3,10 @@
 A SQLite file in the site's ``.digest-cache/`` folder (git-ignored, removed by
 ``clean``) keeps, between builds:
 
-- for every article file: its stat signature and content hash, the parsed
-  ``Article`` and its problems, and the rendered body (keyed by the file's
-  hash, the Markdown settings and where the body's relative links lead);
+- for every article file: its stat signature, the parsed ``Article`` and its
+  problems, and the rendered body (keyed by a hash of what rendering reads of
+  the article, ``markdown.BODY_FIELDS``, the Markdown settings and where the
+  body's relative links lead: an edit to the tags or title keeps the body);
 - the index of the last build, keyed by the *index key*: a hash of every
   published article's metadata (everything but its body);
 - for every output file: the *key* of the inputs it was made from, a hash of

@@ -59,7 +59,7 @@ from .errors import ContentError, Problem, UsageError
 from .feeds import Feed, iter_feeds, plan_feeds
 from .images import font_problems, share_cards, share_image
 from .index import SiteIndex, build_index
-from .markdown import RenderedBody, render_bodies
+from .markdown import RenderedBody, body_inputs, render_bodies
 from .output import MANIFEST, STAGING_PREFIX, SiteWriter, check_output_dir, leftover_folders, remove_leftovers, some_of, swap_in, url_to_relpath
 from .pages import Crumb, Page, plan_article, plan_pages
 from .relative import relativize_pages
@@ -92,7 +92,7 @@ class Source:
 
     path: str
     sig: str
-    hash: bytes
+    hash: bytes  # hash of what rendering its body reads (markdown.BODY_FIELDS)
     token: bytes  # hash of the article's metadata (everything but its body)
     published: float  # timestamp of its date
     draft: bool
@@ -680,7 +680,7 @@ class CachedBuild:
                 sources[rel] = Source(rel, sig, row[2], row[4], row[5], bool(row[6]), row[7], row[8], pickle.loads(row[9]) if row[9] else [])
             else:
                 todo.append((Path(path), rel, sig))
-        for (_path, rel, sig), (article, more, token) in zip(todo, read_articles(config, [t[0] for t in todo], self.options.jobs), strict=True):
+        for (_path, rel, sig), (article, more, token, body_hash) in zip(todo, read_articles(config, [t[0] for t in todo], self.options.jobs), strict=True):
             if article is None:
                 sources[rel] = Source(rel, sig, b"", b"", 0.0, False, NEVER, "", more, changed=True)
                 continue
@@ -688,7 +688,7 @@ class CachedBuild:
             sources[rel] = Source(
                 rel,
                 sig,
-                digest(token, article.body),
+                body_hash,
                 token,
                 article.date.timestamp(),
                 article.draft,
@@ -984,16 +984,19 @@ class CachedBuild:
 PARALLEL_READ = 400  # below this many files to parse, workers cost more than they save
 
 
-def read_articles(config: SiteConfig, paths: list[Path], jobs: int) -> list[tuple[Article | None, list[Problem], bytes]]:
-    """read_article and the metadata token for each path, in forked workers when there are many; results in order."""
+def read_articles(config: SiteConfig, paths: list[Path], jobs: int) -> list[tuple[Article | None, list[Problem], bytes, bytes]]:
+    """read_article, the metadata token and the body hash for each path, in forked workers when there are many; results in order."""
     return [item for part in in_chunks(_read_chunk, (config,), paths, jobs, PARALLEL_READ) for item in part]
 
 
-def _read_chunk(config: SiteConfig, paths: list[Path]) -> list[tuple[Article | None, list[Problem], bytes]]:
-    done: list[tuple[Article | None, list[Problem], bytes]] = []
+def _read_chunk(config: SiteConfig, paths: list[Path]) -> list[tuple[Article | None, list[Problem], bytes, bytes]]:
+    done: list[tuple[Article | None, list[Problem], bytes, bytes]] = []
     for path in paths:
         article, problems = read_article(config, path)
-        done.append((article, problems, meta_token(article) if article is not None else b""))
+        if article is None:
+            done.append((None, problems, b"", b""))
+        else:
+            done.append((article, problems, meta_token(article), digest(body_inputs(article))))
     return done
 
 

@@ -337,8 +337,21 @@ def pick_engine(setting: str) -> str:
     return setting
 
 
+BODY_FIELDS = ("path", "body", "body_line", "summary")
+"""All that :meth:`BodyRenderer.render` reads of an article: the build cache renders a body again only when one of them changes."""
+
+
+def body_inputs(article: Article) -> str:
+    """The fields of *article* its rendered body depends on (``BODY_FIELDS``), as text to hash."""
+    return repr(tuple(getattr(article, name) for name in BODY_FIELDS))
+
+
 class BodyRenderer:
-    """Renders article bodies for one site: rewrites article and file links."""
+    """Renders article bodies for one site: rewrites article and file links.
+
+    Reads only ``BODY_FIELDS`` of an article (and the site's settings and
+    article URLs): an edit to any other field leaves its body as it was.
+    """
 
     def __init__(self, config: SiteConfig, article_urls: dict[str, str]) -> None:
         self.config = config

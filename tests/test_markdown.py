@@ -7,7 +7,7 @@ at the end check that the two give the same HTML, links and problems.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest.config import SiteConfig, load_config, options_table
-from digest.content import Article
+from digest.content import Article, Source
 from digest.errors import Problem
-from digest.markdown import BodyRenderer, RenderedBody, first_paragraph, pick_engine
+from digest.markdown import BODY_FIELDS, BodyRenderer, RenderedBody, body_inputs, first_paragraph, pick_engine
 
 
 def article(body: str, path: str = "content/news/a.md") -> Article:
@@ -274,3 +274,25 @@ def test_bad_engine_setting_is_reported(tmp_path: Path, text: str, severity: str
     config, problems = load_config(tmp_path)
     assert [(p.line, p.severity.value, p.message) for p in problems] == [(2, severity, message)]
     assert config.markdown_engine == "auto"
+
+
+def test_a_body_depends_only_on_the_fields_the_cache_keys_it_by(engine: str, tmp_path: Path) -> None:
+    # The build cache renders a body again only when body_inputs changes (markdown.BODY_FIELDS),
+    # so every other field of an article must leave the rendered body and its problems alone.
+    (tmp_path / "content" / "news").mkdir(parents=True)
+    (tmp_path / "content" / "news" / "chart.png").write_bytes(b"png")
+    body = "Intro with [a story](other.md), [a chart](chart.png) and [nothing](gone.md).\n\n```python\nx = 1\n```\n\nMore text.\n"
+    renderer = BodyRenderer(SiteConfig(root=tmp_path, markdown_engine=engine), {"content/news/other.md": "/news/other/"})
+    base = article(body)
+    others = {
+        "slug": "b", "topic": "other", "url": "/other/b/", "title": "Another title", "date": datetime(2027, 5, 6, tzinfo=UTC),
+        "updated": datetime(2027, 5, 7, tzinfo=UTC), "tags": ("y", "z"), "sources": (Source("https://a.test/x", "A", True, "a.test"),),
+        "confidence": 90, "confidence_label": "High", "review": "human-reviewed", "model": "m", "why_it_matters": ("w",), "story": "s",
+        "author": "Someone", "lang": "ar", "draft": True, "image": "x.png", "expires": datetime(2028, 1, 1, tzinfo=UTC), "expired": True,
+    }  # fmt: skip
+    assert set(others) | set(BODY_FIELDS) == {f.name for f in fields(Article)}, "a new Article field: add it to BODY_FIELDS if render() reads it"
+    changed = replace(base, **others)
+    assert renderer.render(changed) == renderer.render(base)
+    assert body_inputs(changed) == body_inputs(base)
+    for name, value in (("path", "content/news/b.md"), ("body", body + "x"), ("body_line", 9), ("summary", "S")):
+        assert body_inputs(replace(base, **{name: value})) != body_inputs(base)
