@@ -515,6 +515,7 @@ class CachedBuild:
         # Index: reuse the last one when no published article's metadata changed.
         self.progress("indexing")
         stored_index = self.cache.get("index") if trusted else None
+        self._stored_index_key = stored_index[0] if stored_index is not None else None  # None: not known, so saved
         if stored_index is not None and stored_index[0] == index_key:
             index, index_problems = pickle.loads(stored_index[1])
             index_reused = True
@@ -954,8 +955,7 @@ class CachedBuild:
                     if rel not in rendered_rels and (rel in plan.digests or old.get(rel, (None,))[0] != key)
                 ),
             )
-            stored_index = cache.get("index")
-            if stored_index is None or stored_index[0] != index_key:
+            if self._stored_index_key != index_key:
                 tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
                 cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5), parse_key))
             cache.put("render_key", render_key)
