@@ -312,6 +312,27 @@ def test_a_cache_with_wrong_entries_is_not_trusted_for_the_output(built: tuple[P
     assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
 
 
+def test_a_cached_body_that_contradicts_its_article_makes_the_build_start_over(
+    built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    # A body edit reads other bodies from the cache only when a feed asks for them; one whose
+    # row no longer matches its article must not be trusted, but rebuilt with everything else.
+    site, out = built
+    database = site / ".digest-cache" / "build.sqlite"
+    with sqlite3.connect(database) as db:
+        published = "SELECT b.path FROM bodies b JOIN sources s ON s.path = b.path"  # a body is kept for each published article
+        newest = db.execute(f"{published} ORDER BY s.published DESC").fetchone()[0]
+        # the newest other body with no links or problems: one that is not looked at unless asked for
+        second = db.execute(f"{published} WHERE b.links = '' AND b.problems IS NULL AND b.path != ? ORDER BY s.published DESC", (newest,)).fetchone()[0]
+        db.execute("UPDATE bodies SET key = x'00', body = 'stale' WHERE path = ?", (second,))
+    edited = site / newest
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\nA new closing paragraph.\n", encoding="utf-8")  # the summary stays
+    again = build(site)
+    assert again.mode == "fresh"  # both are in the site's feed, which had to be made again
+    assert "stale" not in (out / "feed.xml").read_text(encoding="utf-8")
+    assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
+
+
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
     site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
