@@ -57,8 +57,12 @@ def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -
         if site_newest is not None:
             return site_newest
         articles = index.articles
-    newest = max((a.last_modified for a in articles), default=None)
-    return newest.isoformat(timespec="seconds") if newest else ""
+    if not articles:
+        return ""
+    # The newest Article.last_modified, without a property call for each of a list's articles: an
+    # update is never before its article's date (content.py refuses that), so it is the newest date or update.
+    newest = max(max(a.date for a in articles), max((a.updated for a in articles if a.updated), default=articles[0].date))
+    return newest.isoformat(timespec="seconds")
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
