@@ -14,7 +14,10 @@ if __name__ == "__main__":
     if sys.getprofile() is None and sys.gettrace() is None:  # a profiler or coverage writes its results at exit
         # Everything is written and closed by now. Leave without freeing a large site's
         # objects one by one, which takes a tenth of a second or more at 10,000 articles.
-        sys.stdout.flush()
-        sys.stderr.flush()
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # the reader went away (`build.py | head`): nothing more to say
+            pass
         os._exit(code)
     sys.exit(code)
