@@ -293,7 +293,10 @@ def _fp(value: Any, tokens: TokenSource, out: list[bytes]) -> None:
     elif kind is dict:
         out.append(b"{%d" % len(value))
         for key, item in value.items():
-            out.append(_str_part(key)) if type(key) is str else _fp(key, tokens, out)
+            if type(key) is str:
+                out.append(_str_part(key))
+            else:
+                _fp(key, tokens, out)
             _fp(item, tokens, out)
         out.append(b"}")
     elif kind in _PLAIN or kind is datetime or kind is date:
