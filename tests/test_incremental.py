@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -341,3 +343,18 @@ def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], 
     path = next(iter(sorted((site / "content").rglob("*.md"))))
     path.write_text(path.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
     assert build(site).mode == "fresh"
+
+
+def test_page_keys_recomputed_in_another_process_equal_the_stored_ones(built: tuple[Path, Path]) -> None:
+    # bench/keys.py keys every page again from the cache, in a fresh process with another hash
+    # seed: a key that depended on the process (an id, a set's order) would make updates render
+    # pages for nothing, or keep stale ones.
+    site, _out = built
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "keys.py"), "--site", str(site), "--runs", "1"], capture_output=True, text=True, env=env, check=True
+    )
+    lines = {line.split()[0]: dict(part.split("=") for part in line.split()[1:]) for line in result.stdout.splitlines()}
+    assert set(lines) == {"keys", "deps"}
+    assert int(lines["keys"]["pages"]) > 100 and lines["keys"]["unchanged"] == lines["keys"]["pages"]
+    assert int(lines["deps"]["pages"]) > 100 and lines["deps"]["unchanged"] == lines["deps"]["pages"]
