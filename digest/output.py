@@ -11,6 +11,7 @@ components, checked to stay inside the staging folder, and written once.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ RETIRED_PREFIX = ".digest-retired-"
 MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one path a line
 
 
+@functools.lru_cache(maxsize=1 << 18)  # asked again for every page at several stages (refusals are not remembered)
 def url_to_relpath(url: str) -> str:
     """``/a/b/`` -> ``a/b/index.html``; refuses anything that could leave the folder."""
     if not url.startswith("/"):
