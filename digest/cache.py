@@ -46,7 +46,20 @@ DB_NAME = "build.sqlite"
 SCHEMA = 4
 HERE = Path(__file__).resolve().parent
 BUNDLED = HERE.parent
-LIBRARIES = ("markdown_it", "mdit_py_plugins", "markdown_it_pyrs", "pygments", "jinja2", "markupsafe", "nh3", "yaml", "PIL", "slugify")
+# The distributions whose code shapes the output, by the names they are installed under (not imported as).
+LIBRARIES = (
+    "markdown-it-py",
+    "mdit-py-plugins",
+    "markdown-it-pyrs",
+    "Pygments",
+    "Jinja2",
+    "MarkupSafe",
+    "nh3",
+    "PyYAML",
+    "Pillow",
+    "python-slugify",
+    "text-unidecode",
+)
 
 
 def digest(*parts: bytes | str) -> bytes:
@@ -103,7 +116,7 @@ def generator_version() -> bytes:
 
     for name in LIBRARIES:
         try:
-            parts.append(f"{name}={metadata.version(name.replace('_', '-'))}")
+            parts.append(f"{name}={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{name}=none")
     return digest(*parts)

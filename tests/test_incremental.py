@@ -335,6 +335,26 @@ def test_a_cached_body_that_contradicts_its_article_makes_the_build_start_over(
     assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
 
 
+def test_the_cache_key_holds_the_version_of_every_library_that_shapes_the_output(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each is named as it is installed, so its version (not "none") is in the key, and an
+    # upgrade, say of markdown-it-py, makes the next build parse and render everything again.
+    from importlib import metadata
+
+    from digest import cache
+
+    pinned = {line.split("==")[0].lower() for line in (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines() if "==" in line}
+    for name in cache.LIBRARIES:
+        assert name.lower() in pinned, name
+        assert metadata.version(name), name
+    before = cache.generator_version()
+    real = metadata.version
+    for name in cache.LIBRARIES:
+        monkeypatch.setattr(metadata, "version", lambda asked, changed=name: "99.0" if asked == changed else real(asked))
+        assert cache.generator_version() != before, name
+    monkeypatch.setattr(metadata, "version", real)
+    assert cache.generator_version() == before
+
+
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
     site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
