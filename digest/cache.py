@@ -46,20 +46,19 @@ DB_NAME = "build.sqlite"
 SCHEMA = 4
 HERE = Path(__file__).resolve().parent
 BUNDLED = HERE.parent
-# The distributions whose code shapes the output, by the names they are installed under (not imported as).
-LIBRARIES = (
-    "markdown-it-py",
-    "mdit-py-plugins",
-    "markdown-it-pyrs",
-    "Pygments",
-    "Jinja2",
-    "MarkupSafe",
-    "nh3",
-    "PyYAML",
-    "Pillow",
-    "python-slugify",
-    "text-unidecode",
-)
+LIBRARIES = {  # the distributions whose code shapes the output, as installed -> as imported
+    "markdown-it-py": "markdown_it",
+    "mdit-py-plugins": "mdit_py_plugins",
+    "markdown-it-pyrs": "markdown_it_pyrs",
+    "Pygments": "pygments",
+    "Jinja2": "jinja2",
+    "MarkupSafe": "markupsafe",
+    "nh3": "nh3",
+    "PyYAML": "yaml",
+    "Pillow": "PIL",
+    "python-slugify": "slugify",
+    "text-unidecode": "text_unidecode",
+}
 
 
 def digest(*parts: bytes | str) -> bytes:
@@ -122,8 +121,20 @@ def generator_version() -> bytes:
     return digest(*parts)
 
 
+def library_signatures() -> list[str]:
+    """The stat signature of each library's main module file, found without importing it: an upgrade replaces the file."""
+    from importlib.util import find_spec
+
+    found = []
+    for module in LIBRARIES.values():
+        spec = find_spec(module)
+        origin = spec.origin if spec is not None else None
+        found.append(f"{module}:{file_signature(Path(origin)) if origin else 'none'}")
+    return found
+
+
 def inputs_state(root: Path, extra: Iterable[str]) -> bytes:
-    """A hash of the stat signatures of every input file: site.yaml, content, templates, static, the generator.
+    """A hash of the stat signatures of every input file: site.yaml, content, templates, static, the generator and its libraries.
 
     The signatures of the files under content/ are kept for the build that
     goes on (see :func:`take_content_signatures`), so it need not stat them again.
@@ -137,7 +148,7 @@ def inputs_state(root: Path, extra: Iterable[str]) -> bytes:
             _CONTENT_SIGNATURES[str(content)] = dict(found)
         for rel, sig in found:
             parts += [rel, sig]
-    parts += ["site.yaml", file_signature(root / "site.yaml")]
+    parts += ["site.yaml", file_signature(root / "site.yaml"), *library_signatures()]
     return digest(*parts)
 
 

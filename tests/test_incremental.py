@@ -355,6 +355,29 @@ def test_the_cache_key_holds_the_version_of_every_library_that_shapes_the_output
     assert cache.generator_version() == before
 
 
+def test_the_no_change_check_notices_a_library_upgrade(
+    built: tuple[Path, Path], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # An upgrade replaces a library's files; until then "nothing changed" must not hide it.
+    import importlib.util
+    from importlib.machinery import ModuleSpec
+
+    site, _out = built
+    assert build(site).mode == "unchanged"
+    installed = tmp_path / "markdown_it" / "__init__.py"
+    installed.parent.mkdir()
+    installed.write_text("# version 1\n", encoding="utf-8")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, package=None: ModuleSpec(name, None, origin=str(installed)) if name == "markdown_it" else real(name, package)
+    )
+    assert build(site).mode == "update"  # not the file the last build saw
+    assert build(site).mode == "unchanged"
+    installed.unlink()
+    installed.write_text("# version 2, as an upgrade writes it\n", encoding="utf-8")
+    assert build(site).mode == "update"
+
+
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
     site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
