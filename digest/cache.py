@@ -127,7 +127,10 @@ def library_signatures() -> list[str]:
 
     found = []
     for module in LIBRARIES.values():
-        spec = find_spec(module)
+        try:
+            spec = find_spec(module)
+        except (ImportError, ValueError):  # a broken installation: the full build reports it
+            spec = None
         origin = spec.origin if spec is not None else None
         found.append(f"{module}:{file_signature(Path(origin)) if origin else 'none'}")
     return found
