@@ -132,26 +132,28 @@ class StaleCache(Exception):
     """The cache contradicts itself: the build starts again without it."""
 
 
+def body_key(source: Source, parse_key: bytes) -> bytes:
+    """What a cached body is stored under: what rendering reads of its article, and the Markdown settings."""
+    return source.hash + parse_key
+
+
 class StoredBodies(dict[str, Any]):
     """Rendered bodies that are read from the cache as they are asked for (see ``CachedBuild._bodies``)."""
 
-    def __init__(self, db: Any, sources: dict[str, Source], parse_key: bytes) -> None:
+    def __init__(self, db: Any, sources: dict[str, Source], parse_key: bytes, load: Callable[[str], str]) -> None:
         super().__init__()
         self.db = db
         self.sources = sources
         self.parse_key = parse_key
+        self.load = load  # a body's HTML, when a template needs it
 
     def __missing__(self, path: str) -> StoredBody:
         row = self.db.execute("SELECT key, links, summary, minutes, token FROM bodies WHERE path=?", (path,)).fetchone()
         source = self.sources.get(path)
-        if row is None or source is None or row[0] != source.hash + self.parse_key or row[1]:
+        if row is None or source is None or row[0] != body_key(source, self.parse_key) or row[1]:
             raise StaleCache(path)  # bodies with links were all looked at already
-        body = self[path] = StoredBody(path, row[2], row[3], row[4], (), self._load)
+        body = self[path] = StoredBody(path, row[2], row[3], row[4], (), self.load)
         return body
-
-    def _load(self, path: str) -> str:
-        html: str = self.db.execute("SELECT body FROM bodies WHERE path=?", (path,)).fetchone()[0]
-        return html
 
 
 def meta_token(article: Article) -> bytes:
@@ -783,7 +785,7 @@ class CachedBuild:
         db = self.cache.db if usable else None
         changed = [path for path in urls if sources[path].changed]
         if lazy and db is not None and len(changed) <= LAZY_BODIES:
-            bodies = StoredBodies(db, sources, parse_key)
+            bodies = StoredBodies(db, sources, parse_key, self._load_body)
             for row in db.execute(f"SELECT {columns} FROM bodies WHERE links != '' OR problems IS NOT NULL"):
                 stored[row[0]] = row
             for path in changed:
@@ -805,7 +807,7 @@ class CachedBuild:
         for path in look_at:
             source = sources[path]
             row = stored.get(path)
-            if row is not None and row[1] == source.hash + parse_key:
+            if row is not None and row[1] == body_key(source, parse_key):
                 links = tuple(row[2].split("\0")) if row[2] else ()
                 if not links or "\0".join(resolve_links(links, urls, config.root)) == row[3]:
                     bodies[path] = StoredBody(path, row[4], row[5], row[6], links, self._load_body)
@@ -829,7 +831,7 @@ class CachedBuild:
                 links = tuple(getattr(body, "links", ()))
                 found = by_path.get(path)
                 self._body_rows[path] = (
-                    sources[path].hash + parse_key,
+                    body_key(sources[path], parse_key),
                     "\0".join(links),
                     "\0".join(resolve_links(links, urls, config.root)),
                     body.summary,
