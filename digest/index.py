@@ -305,7 +305,7 @@ def rank_related(
     ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
     todo = _to_rank_again(articles, keys_of, postings, previous) if previous is not None else None
     positions = list(range(total)) if todo is None else todo
-    parts = in_chunks(_rank_chunk, (ranking,), positions, jobs, PARALLEL_RANKING)
+    parts = in_chunks(_Ranking.rank, (ranking,), positions, jobs, PARALLEL_RANKING)
     ranked = dict(zip(positions, [best for part in parts for best in part], strict=True))
     if todo is None:
         return {article.path: tuple(articles[i] for i in ranked[position]) for position, article in enumerate(articles)}
@@ -369,10 +369,6 @@ def _to_rank_again(
 
 
 PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
-
-
-def _rank_chunk(ranking: _Ranking, positions: list[int]) -> list[list[int]]:
-    return ranking.rank(positions)
 
 
 @dataclass
