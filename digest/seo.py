@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -54,13 +55,17 @@ def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -
     elif isinstance(context.get("year"), Year):
         articles = tuple(a for month in context["year"].months for a in month.articles)
     if not articles:
-        if site_newest is not None:
-            return site_newest
-        articles = index.articles
+        return site_newest if site_newest is not None else newest_change(index.articles)
+    return newest_change(articles)
+
+
+def newest_change(articles: Sequence[Article]) -> str:
+    """The newest ``last_modified`` of *articles* ("" for none), without a property call for each.
+
+    An update is never before its article's date (content.py refuses that), so it is the newest date or update.
+    """
     if not articles:
         return ""
-    # The newest Article.last_modified, without a property call for each of a list's articles: an
-    # update is never before its article's date (content.py refuses that), so it is the newest date or update.
     newest = max(max(a.date for a in articles), max((a.updated for a in articles if a.updated), default=articles[0].date))
     return newest.isoformat(timespec="seconds")
 
@@ -72,7 +77,7 @@ def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
     this is the same XML (the same as ``_xml`` gives) several times faster.
     """
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    site_newest = page_lastmod(Page("/", "", ""), index)  # for every page that shows no articles of its own
+    site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
     for page in sorted(pages, key=lambda p: p.url):
         if page.url in NOT_INDEXED:
             continue
