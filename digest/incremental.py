@@ -53,6 +53,7 @@ from .cache import (
     take_content_signatures,
     tree_signatures,
 )
+from .changes import pages_known_unchanged
 from .config import SiteConfig, load_config
 from .content import Article, find_article_paths, find_url_collisions, read_article
 from .errors import ContentError, Problem, UsageError
@@ -84,6 +85,7 @@ class Outcome:
     warnings: list[Problem]
     mode: str  # "fresh", "update" or "unchanged"
     rendered: int = 0  # pages rendered (the others were known to be unchanged)
+    keyed: int = 0  # pages keyed (the others were known to be unchanged without it)
 
 
 @dataclass(slots=True)
@@ -388,6 +390,14 @@ _WORK: Any = None  # what forked workers do: set just before the pool forks
 _WORKER: PageWorker | None = None  # one per worker process, kept across its batches (it keeps rendered cards)
 
 
+def verify_kept(work: PageWork, pages: list[Page]) -> None:
+    """Key and check each of *pages* as usual, and fail unless every one comes out unchanged (a test of ``pages_known_unchanged``)."""
+    worker = PageWorker(work)
+    wrong = [page.url for page in pages if worker.process(page).page is not None]
+    if wrong:
+        raise AssertionError(f"pages taken as unchanged that changed: {some_of(wrong)}")
+
+
 def _page_batch(number: int) -> list[PageOutcome]:
     global _WORKER
     work, batches = _WORK
@@ -518,14 +528,14 @@ class CachedBuild:
         self.progress("indexing")
         stored_index = self.cache.get("index") if trusted else None
         self._stored_index_key = stored_index[0] if stored_index is not None else None  # None: not known, so saved
+        previous: tuple[SiteIndex, dict[str, bytes]] | None = None
         if stored_index is not None and stored_index[0] == index_key:
             index, index_problems = pickle.loads(stored_index[1])
             index_reused = True
         else:
             previous = self._previous_index(sources, stored_index, parse_key) if stored_index is not None else None
             articles = self._articles(sources, published, expired_paths)
-            index, index_problems = build_index(config, articles, options.jobs, previous)
-            del previous
+            index, index_problems = build_index(config, articles, options.jobs, previous[0] if previous is not None else None)
             index_reused = False
         problems += index_problems
         article_tokens = {p: sources[p].token for p in published}
@@ -609,7 +619,15 @@ class CachedBuild:
             nav = digest(*[tokens.entity(t) or b"" for t in index.topics])
             compiled = self._compiled_templates(config) if options.cache else None
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
-            outcomes = process_pages(work, pages, writer, options.jobs)
+            same: set[str] = set()
+            if previous is not None and stored_deps and self.cache.get("render_key") == render_key:
+                same = pages_known_unchanged(pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps) or set()
+                if same and os.environ.get("DIGEST_VERIFY_KEPT"):  # tests: every page kept as unchanged must key as unchanged
+                    verify_kept(work, [p for p in pages if url_to_relpath(p.url) in same])
+            del previous
+            outcomes = process_pages(work, [p for p in pages if url_to_relpath(p.url) not in same] if same else pages, writer, options.jobs)
+            for rel in same:
+                plan.keys[rel] = old[rel][0]
             for o in outcomes:
                 plan.keys[o.rel] = o.key
             rendered = [o.page for o in outcomes if o.page is not None]
@@ -630,7 +648,7 @@ class CachedBuild:
 
         self._save(state, sources, index, index_key, index_problems, render_key, parse_key, plan, rendered, old, warnings, mode, output)
         pages_count = sum(1 for rel in plan.keys if rel.endswith(".html"))
-        return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode, len(rendered))
+        return Outcome(len(published), pages_count, len(plan.keys) + 1, len(written), output, warnings, mode, len(rendered), len(outcomes))
 
     # -- pieces ---------------------------------------------------------------
 
@@ -736,8 +754,8 @@ class CachedBuild:
         self.next_change = min(later, default=NEVER)
         return paths, expired, key, problems
 
-    def _previous_index(self, sources: dict[str, Source], stored_index: tuple[Any, ...], parse_key: bytes) -> SiteIndex | None:
-        """The last build's index, when it was built with these settings; its articles go to the sources that still have them.
+    def _previous_index(self, sources: dict[str, Source], stored_index: tuple[Any, ...], parse_key: bytes) -> tuple[SiteIndex, dict[str, bytes]] | None:
+        """The last build's index and article tokens, when it was built with these settings; its articles go to the sources that still have them.
 
         Taking them is one load instead of one per cached row, and the index lets
         ``build_index`` rank again only the related stories that can have changed.
@@ -750,7 +768,7 @@ class CachedBuild:
             source = sources.get(article.path)
             if source is not None and source.article is None and source.token == tokens.get(article.path):
                 source.article = replace(article, expired=False) if article.expired else article
-        return old_index
+        return old_index, tokens
 
     def _articles(self, sources: dict[str, Source], paths: list[str], expired: set[str]) -> list[Article]:
         missing = [p for p in paths if sources[p].article is None]

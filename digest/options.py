@@ -37,6 +37,7 @@ class BuildResult:
     written: int = 0  # files (re)written by this build
     mode: str = "fresh"  # "fresh", "update" (only what changed) or "unchanged"
     rendered: int = 0  # pages rendered by this build
+    keyed: int = 0  # pages whose inputs this build hashed to see whether they changed (the others were known not to)
 
 
 def source_date_epoch() -> int | None:

@@ -193,5 +193,14 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, state: 
     outcome = CachedBuild(options, progress, build_now(), source_date_epoch(), state).run()
     seconds = time.perf_counter() - started
     return BuildResult(
-        outcome.articles, outcome.pages, outcome.files, seconds, outcome.output, outcome.warnings, outcome.written, outcome.mode, outcome.rendered
+        outcome.articles,
+        outcome.pages,
+        outcome.files,
+        seconds,
+        outcome.output,
+        outcome.warnings,
+        outcome.written,
+        outcome.mode,
+        outcome.rendered,
+        outcome.keyed,
     )

@@ -1,0 +1,149 @@
+"""What an update changed, and the pages it cannot have reached (part of the cache stage).
+
+In: the last build's index and article tokens, this build's index and tokens,
+the bodies whose HTML changed, and what each page read when it was last
+rendered. Out: the output paths of pages whose key and recorded dependencies
+are certainly the same as last time, so an update need not key them at all.
+
+A page's key hashes its whole context (:func:`digest.cache.fingerprint`), and
+the context of every page is planned from the index (:mod:`digest.pages`).
+When the same articles are published in the same order, that context can only
+change through:
+
+- an article whose metadata token changed, or whose body did (article pages
+  show the body). Its ``Article`` is then a new object, while the index of
+  an update keeps the last build's object for every other article, so a list
+  of articles that holds it no longer compares equal to the last one;
+- a list of the index that changed: related stories, more from the topic,
+  older and newer, and the article list of an entity;
+- an entity whose own fields changed (its name, slug, URL), or that came or
+  went.
+
+What the templates read beyond the context is recorded with each page and
+checked the same way: a page whose recorded reads name a changed article or
+entity is keyed again. Anything this cannot tell cheaply (articles added,
+removed or reordered, or a topic changed, which every page's navigation
+shows) makes it give up, and every page is keyed as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .index import SiteIndex
+from .output import url_to_relpath
+from .pages import Page
+from .render import entity_ref
+
+ENTITY_KEYS = ("topic", "tag", "outlet", "month")  # the context key of the entity a paginated list page lists (Page.context["kind"])
+
+
+def own_fields(value: Any) -> str:
+    """An entity's own fields, without its article (or month) list, as the cache compares them."""
+    return repr(sorted((k, v) for k, v in vars(value).items() if k not in ("articles", "months")))
+
+
+def _entities(index: SiteIndex) -> Iterator[Any]:
+    for group in (index.topics, index.tags, index.outlets, index.stories, index.years):
+        yield from group
+    for year in index.years:
+        yield from year.months
+
+
+def pages_known_unchanged(
+    pages: list[Page],
+    before: SiteIndex,
+    before_tokens: dict[str, bytes],
+    index: SiteIndex,
+    tokens: dict[str, bytes],
+    changed_bodies: set[str],
+    old_keys: dict[str, Any],
+    stored_deps: dict[str, bytes],
+) -> set[str] | None:
+    """Output paths of the *pages* that need not be keyed again, or None when every page must be.
+
+    *before* and *before_tokens* are the last build's index and article
+    tokens; *tokens* this build's (without the expired mark, as the cache
+    stores them). *old_keys* holds every output path the last build keyed,
+    *stored_deps* what each page's templates read (:func:`digest.cache.pack_deps`).
+    """
+    if [a.path for a in before.articles] != [a.path for a in index.articles]:
+        return None
+    if [a.path for a in before.expired] != [a.path for a in index.expired]:
+        return None
+
+    changed = set(changed_bodies)  # article paths whose page context shows something new
+    for article in index.articles + index.expired:
+        if before_tokens.get(article.path) != tokens.get(article.path):
+            changed.add(article.path)
+
+    old_entities = {entity_ref(e): e for e in _entities(before)}
+    new_entities = {entity_ref(e): e for e in _entities(index)}
+    shallow: set[str] = set()  # entities whose own fields changed, came or went
+    deep: set[str] = set()  # entities whose article (or month) list changed
+    for ref in old_entities.keys() | new_entities.keys():
+        old, new = old_entities.get(ref), new_entities.get(ref)
+        if old is None or new is None or own_fields(old) != own_fields(new):
+            shallow.add(ref or "")
+            continue
+        listed = "months" if hasattr(new, "months") else "articles"
+        if getattr(old, listed) != getattr(new, listed):  # Months compare by their fields, articles mostly by identity
+            deep.add(ref or "")
+    if any(ref.startswith("topic:") for ref in shallow):
+        return None  # every page's navigation shows the topics
+
+    # Recorded reads that now give another token (cache.pack_deps writes a flag byte, then the ref).
+    stale = {flag + ref.encode("utf-8", "surrogatepass") for ref in shallow for flag in (b"0", b"1")}
+    stale |= {b"1" + ref.encode("utf-8", "surrogatepass") for ref in deep}
+    meta_changed = {a.path for a in index.articles + index.expired if before_tokens.get(a.path) != tokens.get(a.path)}
+    stale |= {flag + b"card:" + path.encode("utf-8", "surrogatepass") for path in meta_changed for flag in (b"0", b"1")}
+    touched = shallow | deep
+
+    kept: set[str] = set()
+    for page in pages:
+        rel = url_to_relpath(page.url)
+        blob = stored_deps.get(rel)
+        if rel not in old_keys or blob is None:
+            continue
+        if len(blob) > 16 and not stale.isdisjoint(blob[16:].split(b"\0")):
+            continue
+        context = page.context
+        shown = context.get("article")
+        if shown is not None and page.template == "article.html":
+            path = shown.path
+            if path in changed or _neighbours_changed(path, before, index):
+                continue
+            if shallow and not _entities_unchanged(path, shown, index, shallow):
+                continue
+            kept.add(rel)
+            continue
+        kind = context.get("kind")
+        if kind is not None and page.template == "list.html":
+            entity = next((context[key] for key in ENTITY_KEYS if key in context), None)
+            if entity is not None and entity_ref(entity) not in touched:
+                kept.add(rel)
+            continue
+        story = context.get("story")
+        if story is not None and page.template == "story.html" and not shallow and entity_ref(story) not in deep:
+            kept.add(rel)
+    return kept
+
+
+def _neighbours_changed(path: str, before: SiteIndex, index: SiteIndex) -> bool:
+    """Whether an article page's lists (related, more from the topic, older, newer) differ from the last build's."""
+    return (
+        before.related.get(path) != index.related.get(path)
+        or before.more_from_topic.get(path) != index.more_from_topic.get(path)
+        or before.older.get(path) is not index.older.get(path)
+        or before.newer.get(path) is not index.newer.get(path)
+    )
+
+
+def _entities_unchanged(path: str, article: Any, index: SiteIndex, shallow: set[str]) -> bool:
+    """Whether none of the entities an article page shows (topic, tags, story, outlets) changed its own fields."""
+    refs = [f"topic:{article.topic}", *(entity_ref(t) for t in index.tags_of.get(path, ()))]
+    if article.story:
+        refs.append(f"story:{article.story}")
+    refs += [f"outlet:{s.outlet}" for s in article.sources]
+    return shallow.isdisjoint(refs)
