@@ -50,9 +50,11 @@ FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
     "cjk": (("NotoSansCJK-Bold.ttc", 2), ("NotoSansCJKsc-Bold.otf", 0), ("NotoSerifCJK-Bold.ttc", 2)),
 }
 CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face index in Noto's CJK collection
-_ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
-_TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+")
+# Patterns, compiled (and kept by re) on first use: wide character classes take milliseconds
+# to compile, and most builds draw no image.
+_ARABIC = r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
+_CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
+_TOKEN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+"
 BADGE_COLORS = {"High": (22, 128, 72), "Medium": (176, 112, 0), "Low": (184, 44, 44)}
 BACKGROUND = (16, 24, 40)
 ACCENT = (94, 160, 255)
@@ -74,9 +76,9 @@ def share_image_url(config: SiteConfig, article: Article) -> str:
 
 
 def script_of(text: str) -> str:
-    if _ARABIC.search(text):
+    if re.search(_ARABIC, text):
         return "arabic"
-    if _CJK.search(text):
+    if re.search(_CJK, text):
         return "cjk"
     return "latin"
 
@@ -240,8 +242,8 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: b
     """Greedy line breaking on spaces, and between CJK characters."""
     lines: list[str] = []
     current = ""
-    for token in _TOKEN.findall(text):
-        joiner = "" if not current or (_CJK.match(token[0]) and _CJK.match(current[-1])) else " "
+    for token in re.findall(_TOKEN, text):
+        joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
         candidate = current + joiner + token
         if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
             lines.append(current)
@@ -258,7 +260,7 @@ def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> t
     from PIL import ImageFont
 
     shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
-    if shaped and (rtl or _ARABIC.search(text)):
+    if shaped and (rtl or re.search(_ARABIC, text)):
         return "rtl", lang or "ar"
     return None, None
 

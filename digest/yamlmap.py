@@ -126,14 +126,18 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
 # escapes, anchors, tags, multi-line values, duplicate keys, a value PyYAML
 # could not construct -- is left to PyYAML, so the fast reader never has to
 # report a problem and never reaches a safety limit.
-_SIMPLE_TEXT = re.compile("[\x20-\x7e\n\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]*")
+# The character classes are written as what they leave out: a class spanning most of Unicode
+# takes Python's re several milliseconds to compile, and every build that reads an article pays it.
+# _SIMPLE_TEXT is [\x20-\x7e\n\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]
+_SIMPLE_TEXT = re.compile("[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*")
 _SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(?: (.*))?")  # libyaml refuses keys over 1,024 characters
 _SIMPLE_ITEM = re.compile(r"( *)- (.*)")
 # A plain scalar: a safe first character, then no ": ", " #" or final ":".
-_PLAIN = re.compile(r"(?!.*: )(?!.* #)(?!.*:$)[A-Za-z0-9_./(+\xa0-\U0010ffff][^\n]*")
+_PLAIN_FIRST = r"[^\x00-\x27\x29\x2a\x2c\x2d\x3a-\x40\x5b-\x5e\x60\x7b-\x9f]"  # [A-Za-z0-9_./(+\xa0-\U0010ffff]
+_PLAIN = re.compile(r"(?!.*: )(?!.* #)(?!.*:$)" + _PLAIN_FIRST + r"[^\n]*")
 _QUOTED = re.compile(r'"([^"\\\n]*)"|\'([^\'\n]*)\'')
 # An item of a flow list: as plain, but no flow indicators or quotes at all.
-_FLOW_ITEM = re.compile(r"(?!.*:$)(?!.*: )[A-Za-z0-9_./(+\xa0-\U0010ffff][^,\[\]{}#\"'\n]*")
+_FLOW_ITEM = re.compile(r"(?!.*:$)(?!.*: )" + _PLAIN_FIRST + r"[^,\[\]{}#\"'\n]*")
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:" + name: getattr(yaml.constructor.SafeConstructor, "construct_yaml_" + name)
     for name in ("str", "int", "float", "bool", "null", "timestamp")

@@ -7,6 +7,8 @@ at the end check that the two give the same HTML, links and problems.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ from hypothesis import strategies as st
 from digest.config import SiteConfig, load_config, options_table
 from digest.content import Article, Source
 from digest.errors import Problem
-from digest.markdown import BODY_FIELDS, BodyRenderer, RenderedBody, body_inputs, first_paragraph, pick_engine
+from digest.markdown import BODY_FIELDS, BodyRenderer, RenderedBody, anchor_slug, body_inputs, escape_html, first_paragraph, pick_engine, unique_slug
 
 
 def article(body: str, path: str = "content/news/a.md") -> Article:
@@ -242,6 +244,43 @@ def test_engines_give_the_same_result(snippet: str, allow_html: bool) -> None:
 def test_engines_agree_on_any_mix(parts: list[str], allow_html: bool) -> None:
     body = "\n\n".join(parts) + "\n"
     same_result(*render_both(body, allow_html, Path(".")), body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.text(alphabet=st.sampled_from(list("aZ 09-_&<>\"'é中ß.#\u00a0\u4e00\u9fff")) | st.characters(), max_size=30), max_size=6))
+def test_the_rust_finishers_helpers_equal_the_python_engines(texts: list[str]) -> None:
+    # The rust engine repeats these three so that it need not import markdown-it-py.
+    from markdown_it.common.utils import escapeHtml
+    from mdit_py_plugins.anchors.index import slugify
+    from mdit_py_plugins.anchors.index import unique_slug as mdit_unique_slug
+
+    ours: set[str] = set()
+    theirs: set[str] = set()
+    for text in texts:
+        assert escape_html(text) == escapeHtml(text)
+        assert anchor_slug(text) == slugify(text)
+        assert unique_slug(anchor_slug(text), ours) == mdit_unique_slug(slugify(text), theirs)
+
+
+RUST_RENDER_SCRIPT = """
+import sys
+from dataclasses import replace
+from pathlib import Path
+from digest.config import SiteConfig
+from digest.markdown import BodyRenderer
+from test_markdown import article
+renderer = BodyRenderer(SiteConfig(root=Path("."), markdown_engine="rust"), {})
+body, problems = renderer.render(article("## A heading\\n\\nText with [a link](https://example.org/) and `code`.\\n"))
+assert 'id="a-heading"' in body.html and not problems, body.html
+print(sorted(name for name in ("markdown_it", "mdit_py_plugins") if name in sys.modules))
+"""
+
+
+def test_the_rust_engine_renders_without_importing_the_python_engine() -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent.parent), str(Path(__file__).parent)])}
+    done = subprocess.run([sys.executable, "-c", RUST_RENDER_SCRIPT], capture_output=True, text=True, check=False, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # The setting.

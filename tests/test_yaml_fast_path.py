@@ -180,3 +180,18 @@ def simple_front_matter(draw: st.DrawFn) -> str:
 def test_simple_front_matter_reads_the_same_both_ways(text: str, first_line: int) -> None:
     fast, slow = both(text, first_line)
     assert fast == slow, text
+
+
+@pytest.mark.parametrize(
+    ("pattern", "meant"),
+    [
+        (yamlmap._SIMPLE_TEXT.pattern[:-1], "[\x20-\x7e\n\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"),
+        (yamlmap._PLAIN_FIRST, r"[A-Za-z0-9_./(+\xa0-\U0010ffff]"),
+    ],
+)
+def test_the_character_classes_written_as_what_they_leave_out_take_the_same_characters(pattern: str, meant: str) -> None:
+    import re
+
+    ours, theirs = re.compile(pattern), re.compile(meant)
+    differ = [hex(c) for c in range(0x110000) if bool(ours.fullmatch(chr(c))) != bool(theirs.fullmatch(chr(c)))]
+    assert differ == []
