@@ -37,9 +37,9 @@ from synth import article_text, make_site  # noqa: E402
 SCENARIOS = ("cold", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
 
 
-def run_build(site: Path, extra: list[str]) -> tuple[float, float, str]:
+def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str]:
     """(seconds, peak MiB of any one process, stdout) of one build in a fresh process."""
-    command = [sys.executable, str(REPO / "build.py"), "build", "--source", str(site), *extra]
+    command = [sys.executable, str(build_py), "build", "--source", str(site), *extra]
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1800000000", "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -100,7 +100,8 @@ class Runner:
         target.write_text(f"{{# edit {self.counter} #}}\n" + text.replace("card-title", f"card-title edit-{self.counter}"), encoding="utf-8")
 
 
-def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int]:
+def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
+    """One timed build of *scenario*: from nothing for "cold", else after an untimed build and the scenario's edit."""
     setup: dict[str, Callable[[], None]] = {
         "nochange": lambda: None,
         "edit-body": runner.edit_body,
@@ -108,16 +109,20 @@ def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int
         "add-article": runner.add_article,
         "edit-template": runner.edit_template,
     }
+    if scenario == "cold":
+        runner.reset()
+    else:
+        runner.build()  # untimed: bring output and cache up to date
+        setup[scenario]()
+    return runner.build()
+
+
+def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int]:
     times: list[float] = []
     peaks: list[float] = []
     out = ""
     for _ in range(runs):
-        if scenario == "cold":
-            runner.reset()
-        else:
-            runner.build()  # untimed: bring output and cache up to date
-            setup[scenario]()
-        seconds, peak, out = runner.build()
+        seconds, peak, out = timed_run(runner, scenario)
         times.append(seconds)
         peaks.append(peak)
     match = re.search(r"(\d+) pages", out)
