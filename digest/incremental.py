@@ -46,7 +46,6 @@ from .cache import (
     digest,
     file_signature,
     fingerprint,
-    generator_version,
     inputs_state,
     option_parts,
     pack_deps,
@@ -506,7 +505,8 @@ class CachedBuild:
         config = override_base_url(config, options.base_url)
         output = output_folder(options, config).resolve()
 
-        parse_key = digest(generator_version(), (self.root / "site.yaml").read_bytes(), config.base_url)
+        version, self._generator = self.cache.generator_version()
+        parse_key = digest(version, (self.root / "site.yaml").read_bytes(), config.base_url)
         render_key = digest(parse_key, self._tree_hash(self.root / "templates"), self._tree_hash(BUNDLED / "templates"), repr(options.relative))
         leftover = bool(leftover_folders(output))
         if leftover and roll_forward(output):  # finish what an interrupted update had committed to
@@ -979,6 +979,7 @@ class CachedBuild:
                 tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
                 cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5), parse_key))
             cache.put("render_key", render_key)
+            cache.put("generator", self._generator)
             pages = sum(1 for rel in plan.keys if rel.endswith(".html"))
             cache.put("pages", pages)
             cache.put(

@@ -379,6 +379,35 @@ def test_the_no_change_check_notices_a_library_upgrade(
     assert build(site).mode == "update"
 
 
+def test_the_remembered_generator_version_is_taken_again_after_an_upgrade(
+    built: tuple[Path, Path], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The cache remembers the generator's version by the stat signatures of what it reads;
+    # an upgrade replaces a library's files and its version, and the next build renders everything again.
+    import importlib.util
+    from importlib import metadata
+    from importlib.machinery import ModuleSpec
+
+    from digest import cache
+
+    site, _out = built
+    path = next(iter(sorted((site / "content").rglob("*.md"))))
+    path.write_text(path.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    monkeypatch.setattr(cache, "generator_version", lambda: pytest.fail("the remembered version was not used"))
+    assert build(site).mode == "update"
+    monkeypatch.undo()
+    installed = tmp_path / "jinja2" / "__init__.py"
+    installed.parent.mkdir()
+    installed.write_text("# an upgraded Jinja\n", encoding="utf-8")
+    real_spec, real_version = importlib.util.find_spec, metadata.version
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, package=None: ModuleSpec(name, None, origin=str(installed)) if name == "jinja2" else real_spec(name, package)
+    )
+    monkeypatch.setattr(metadata, "version", lambda name: "99.0" if name == "Jinja2" else real_version(name))
+    again = build(site)
+    assert again.mode == "update" and again.rendered == again.pages
+
+
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
     site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
