@@ -31,9 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .config import SiteConfig
 from .index import SiteIndex
 from .output import url_to_relpath
-from .pages import Page
+from .pages import Page, home_extras
 from .render import entity_ref
 
 ENTITY_KEYS = ("topic", "tag", "outlet", "month")  # the context key of the entity a paginated list page lists (Page.context["kind"])
@@ -52,6 +53,7 @@ def _entities(index: SiteIndex) -> Iterator[Any]:
 
 
 def pages_known_unchanged(
+    config: SiteConfig,
     pages: list[Page],
     before: SiteIndex,
     before_tokens: dict[str, bytes],
@@ -73,10 +75,8 @@ def pages_known_unchanged(
     if [a.path for a in before.expired] != [a.path for a in index.expired]:
         return None
 
-    changed = set(changed_bodies)  # article paths whose page context shows something new
-    for article in index.articles + index.expired:
-        if before_tokens.get(article.path) != tokens.get(article.path):
-            changed.add(article.path)
+    meta_changed = {a.path for a in index.articles + index.expired if before_tokens.get(a.path) != tokens.get(a.path)}
+    changed = meta_changed | changed_bodies  # article pages that show something new of their own article
 
     old_entities = {entity_ref(e): e for e in _entities(before)}
     new_entities = {entity_ref(e): e for e in _entities(index)}
@@ -96,9 +96,9 @@ def pages_known_unchanged(
     # Recorded reads that now give another token (cache.pack_deps writes a flag byte, then the ref).
     stale = {flag + ref.encode("utf-8", "surrogatepass") for ref in shallow for flag in (b"0", b"1")}
     stale |= {b"1" + ref.encode("utf-8", "surrogatepass") for ref in deep}
-    meta_changed = {a.path for a in index.articles + index.expired if before_tokens.get(a.path) != tokens.get(a.path)}
     stale |= {flag + b"card:" + path.encode("utf-8", "surrogatepass") for path in meta_changed for flag in (b"0", b"1")}
-    touched = shallow | deep
+    home_same = _same(home_extras(config, before), home_extras(config, index), shallow)
+    per = config.per_page
 
     kept: set[str] = set()
     for page in pages:
@@ -108,26 +108,51 @@ def pages_known_unchanged(
             continue
         if len(blob) > 16 and not stale.isdisjoint(blob[16:].split(b"\0")):
             continue
-        context = page.context
-        shown = context.get("article")
-        if shown is not None and page.template == "article.html":
+        context, template = page.context, page.template
+        if template == "article.html":
+            shown = context["article"]
             path = shown.path
             if path in changed or _neighbours_changed(path, before, index):
                 continue
             if shallow and not _entities_unchanged(path, shown, index, shallow):
                 continue
             kept.add(rel)
-            continue
-        kind = context.get("kind")
-        if kind is not None and page.template == "list.html":
+        elif template == "list.html":
             entity = next((context[key] for key in ENTITY_KEYS if key in context), None)
-            if entity is not None and entity_ref(entity) not in touched:
+            ref = entity_ref(entity)
+            if entity is None or ref is None or ref in shallow:
+                continue
+            if ref not in deep or _same_chunk(context, old_entities[ref].articles, entity.articles, per):
                 kept.add(rel)
-            continue
-        story = context.get("story")
-        if story is not None and page.template == "story.html" and not shallow and entity_ref(story) not in deep:
-            kept.add(rel)
+        elif template == "home.html":
+            if home_same and _same_chunk(context, before.articles, index.articles, per):
+                kept.add(rel)
+        elif template == "story.html":
+            story = context["story"]
+            ref = entity_ref(story)
+            if ref not in shallow and ref not in deep and shallow.isdisjoint(entity_ref(o) for o in context["outlets"]):
+                kept.add(rel)
     return kept
+
+
+def _same_chunk(context: dict[str, Any], before: tuple[Any, ...], now: tuple[Any, ...], per: int) -> bool:
+    """Whether a list page shows the same articles, on a list of the same length, as it did."""
+    number = context["pagination"].number
+    return len(before) == len(now) and before[(number - 1) * per : number * per] == context["articles"]
+
+
+def _same(old: Any, new: Any, shallow: set[str]) -> bool:
+    """Whether two context values fingerprint alike: entities by their ref (unless it changed), articles by identity or fields."""
+    ref = entity_ref(new)
+    if ref is not None:
+        return entity_ref(old) == ref and ref not in shallow
+    if type(old) is not type(new):
+        return False
+    if isinstance(new, tuple | list):
+        return len(old) == len(new) and all(_same(a, b, shallow) for a, b in zip(old, new, strict=True))
+    if isinstance(new, dict):
+        return bool(old.keys() == new.keys()) and all(_same(old[k], new[k], shallow) for k in new)
+    return bool(old is new or old == new)
 
 
 def _neighbours_changed(path: str, before: SiteIndex, index: SiteIndex) -> bool:

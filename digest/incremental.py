@@ -242,8 +242,10 @@ class SiteTokens(TokenSource):
                     months = getattr(value, "months", None)
                     if months is not None:
                         token = digest(token, *[self.dep((entity_ref(m) or "", True)) or b"" for m in months])
-                    else:
-                        token = digest(token, *[self.article(a) for a in value.articles])
+                    else:  # one hash over every article's token (fixed-length parts): a tag's list may hold thousands
+                        known = self.article_tokens
+                        listed = b"".join([known[a.path] + (b"x" if a.expired else b".") for a in value.articles])
+                        token = hashlib.blake2b(token + listed, digest_size=16).digest()
         self.memo[dep] = token
         return token
 
@@ -621,7 +623,7 @@ class CachedBuild:
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
             same: set[str] = set()
             if previous is not None and stored_deps and self.cache.get("render_key") == render_key:
-                same = pages_known_unchanged(pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps) or set()
+                same = pages_known_unchanged(config, pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps) or set()
                 if same and os.environ.get("DIGEST_VERIFY_KEPT"):  # tests: every page kept as unchanged must key as unchanged
                     verify_kept(work, [p for p in pages if url_to_relpath(p.url) in same])
             del previous

@@ -76,16 +76,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
     """Every page of the site, home first."""
     home = Crumb("Headlines", "/")
     per = config.per_page
-    pages = paginate(
-        "/",
-        "home.html",
-        config.title,
-        config.description,
-        index.articles,
-        per,
-        topic_tops=tuple((t, t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
-        stories=tuple(s for s in index.stories if len(s.articles) > 1)[:5],
-    )
+    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, **home_extras(config, index))
     for article in index.articles + index.expired:
         pages.append(plan_article(article, index, bodies[article.path], home))
 
@@ -160,6 +151,14 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
 
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
     return pages
+
+
+def home_extras(config: SiteConfig, index: SiteIndex) -> dict[str, Any]:
+    """What every home page shows besides its headlines: the top stories of each topic, and stories with several reports."""
+    return {
+        "topic_tops": tuple((t, t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
+        "stories": tuple(s for s in index.stories if len(s.articles) > 1)[:5],
+    }
 
 
 def plan_article(article: Article, index: SiteIndex, body: RenderedBody, home: Crumb) -> Page:
