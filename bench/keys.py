@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.cache import CACHE_DIR, DB_NAME, digest  # noqa: E402
+from digest.cache import CACHE_DIR, DB_NAME, INDEX_FILE, digest  # noqa: E402
 from digest.config import load_config  # noqa: E402
 from digest.incremental import SiteTokens, StoredBody, page_key  # noqa: E402
 from digest.output import url_to_relpath  # noqa: E402
@@ -49,7 +49,7 @@ def main() -> int:
     gc.disable()  # as a build loads its index
     db = sqlite3.connect(database)
     meta = {name: pickle.loads(value) for name, value in db.execute("SELECT name, value FROM meta WHERE name IN ('index', 'render_key')")}
-    index, _problems = pickle.loads(meta["index"][1])
+    index, _problems, _tokens = pickle.loads((args.site / CACHE_DIR / INDEX_FILE).read_bytes())
     render_key: bytes = meta["render_key"]
     config, _ = load_config(args.site)
     bodies: dict[str, Any] = {

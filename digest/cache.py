@@ -43,7 +43,8 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 
 CACHE_DIR = ".digest-cache"
 DB_NAME = "build.sqlite"
-SCHEMA = 4
+INDEX_FILE = "index.pickle"  # the last index, beside the database (see Cache.put_file)
+SCHEMA = 5
 HERE = Path(__file__).resolve().parent
 BUNDLED = HERE.parent
 LIBRARIES = {  # the distributions whose code shapes the output, as installed -> as imported
@@ -226,11 +227,11 @@ class Cache:
             self.db = None
 
     def discard(self) -> None:
-        """Delete the database (it is only a cache)."""
+        """Delete the database and the files beside it (it is only a cache)."""
         self.close()
-        for suffix in ("", "-wal", "-shm"):
+        for path in [Path(str(self.path) + suffix) for suffix in ("", "-wal", "-shm")] + [self.folder / INDEX_FILE]:
             with contextlib.suppress(OSError):
-                os.unlink(str(self.path) + suffix)
+                os.unlink(path)
 
     def generator_version(self) -> tuple[bytes, tuple[bytes, bytes]]:
         """:func:`generator_version`, taken from the cache when the generator's files are as they were; and what to remember of it."""
@@ -254,6 +255,32 @@ class Cache:
     def put(self, name: str, value: Any) -> None:
         assert self.db is not None
         self.db.execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (name, pickle.dumps(value, protocol=5)))
+
+    # files: large values, beside the database. SQLite writes a blob through its
+    # write-ahead log and again at the checkpoint: 8 MB took 0.1 s, a file 0.01 s.
+    def put_file(self, name: str, data: bytes) -> None:
+        """Write *data* to the cache file *name* and note its stat signature, in the transaction under way.
+
+        Written before the transaction commits: if it does not, the signature
+        noted is the old file's, so the new file is never taken for it.
+        """
+        path = self.folder / name
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)
+        self.put("file:" + name, file_signature(path))
+
+    def get_file(self, name: str) -> bytes | None:
+        """The cache file *name*, or None when it is missing or not the one the database noted."""
+        path = self.folder / name
+        noted = self.get("file:" + name)
+        if noted is None or file_signature(path) != noted:
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if file_signature(path) == noted else None  # not replaced while it was read
 
     def begin(self) -> None:
         assert self.db is not None

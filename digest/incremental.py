@@ -39,6 +39,7 @@ from typing import Any
 
 from .cache import (
     CACHE_DIR,
+    INDEX_FILE,
     Cache,
     Dep,
     TokenSource,
@@ -528,14 +529,14 @@ class CachedBuild:
 
         # Index: reuse the last one when no published article's metadata changed.
         self.progress("indexing")
-        stored_index = self.cache.get("index") if trusted else None
+        stored_index = self._stored_index(parse_key) if trusted else None
         self._stored_index_key = stored_index[0] if stored_index is not None else None  # None: not known, so saved
         previous: tuple[SiteIndex, dict[str, bytes]] | None = None
         if stored_index is not None and stored_index[0] == index_key:
-            index, index_problems = pickle.loads(stored_index[1])
+            index, index_problems, _tokens = stored_index[1]
             index_reused = True
         else:
-            previous = self._previous_index(sources, stored_index, parse_key) if stored_index is not None else None
+            previous = self._previous_index(sources, stored_index[1]) if stored_index is not None else None
             articles = self._articles(sources, published, expired_paths)
             index, index_problems = build_index(config, articles, options.jobs, previous[0] if previous is not None else None)
             index_reused = False
@@ -756,16 +757,27 @@ class CachedBuild:
         self.next_change = min(later, default=NEVER)
         return paths, expired, key, problems
 
-    def _previous_index(self, sources: dict[str, Source], stored_index: tuple[Any, ...], parse_key: bytes) -> tuple[SiteIndex, dict[str, bytes]] | None:
-        """The last build's index and article tokens, when it was built with these settings; its articles go to the sources that still have them.
+    def _stored_index(self, parse_key: bytes) -> tuple[bytes, tuple[SiteIndex, list[Problem], dict[str, bytes]]] | None:
+        """The last build's index key, and its index, problems and article tokens, when it was built with these settings."""
+        noted = self.cache.get("index")
+        if not (isinstance(noted, tuple) and len(noted) == 2 and noted[1] == parse_key):
+            return None
+        data = self.cache.get_file(INDEX_FILE)
+        if data is None:
+            return None
+        try:
+            loaded: tuple[SiteIndex, list[Problem], dict[str, bytes]] = pickle.loads(data)
+        except Exception:  # a damaged file: the index is built again, and saved
+            return None
+        return noted[0], loaded
+
+    def _previous_index(self, sources: dict[str, Source], stored: tuple[SiteIndex, list[Problem], dict[str, bytes]]) -> tuple[SiteIndex, dict[str, bytes]]:
+        """The last build's index and article tokens; its articles go to the sources that still have them.
 
         Taking them is one load instead of one per cached row, and the index lets
         ``build_index`` rank again only the related stories that can have changed.
         """
-        if len(stored_index) != 4 or stored_index[3] != parse_key:
-            return None
-        old_index: SiteIndex = pickle.loads(stored_index[1])[0]
-        tokens = pickle.loads(stored_index[2])
+        old_index, _problems, tokens = stored
         for article in old_index.articles + old_index.expired:
             source = sources.get(article.path)
             if source is not None and source.article is None and source.token == tokens.get(article.path):
@@ -979,7 +991,8 @@ class CachedBuild:
             )
             if self._stored_index_key != index_key:
                 tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
-                cache.put("index", (index_key, pickle.dumps((index, index_problems), protocol=5), pickle.dumps(tokens, protocol=5), parse_key))
+                cache.put_file(INDEX_FILE, pickle.dumps((index, index_problems, tokens), protocol=5))
+                cache.put("index", (index_key, parse_key))
             cache.put("render_key", render_key)
             cache.put("generator", self._generator)
             pages = sum(1 for rel in plan.keys if rel.endswith(".html"))

@@ -408,6 +408,23 @@ def test_the_remembered_generator_version_is_taken_again_after_an_upgrade(
     assert again.mode == "update" and again.rendered == again.pages
 
 
+def test_a_damaged_or_missing_index_file_is_not_trusted(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site, out = built
+    index_file = site / ".digest-cache" / "index.pickle"
+    assert index_file.is_file()
+    path = site / "content/research/chinese-open-weight-models-qwen.md"
+    for damage in ("garbage", "missing"):
+        if damage == "garbage":
+            index_file.write_bytes(b"not an index" * 100)
+        else:
+            index_file.unlink()
+        path.write_text(path.read_text(encoding="utf-8").replace("tags: [", f"tags: [{damage} tag, ", 1), encoding="utf-8")
+        again = build(site)
+        assert again.mode == "update"
+        assert snapshot(out) == snapshot(build(site, output=tmp_path / f"clean-{damage}", cache=False).output)
+        assert index_file.is_file()  # saved again
+
+
 def test_the_cache_is_dropped_when_its_schema_changes(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
     site, _out = built
     database = site / ".digest-cache" / "build.sqlite"
