@@ -350,7 +350,7 @@ def _to_rank_again(
     old_postings: dict[str, list[int]] = defaultdict(list)
     todo: set[int] = set()
     for position, article in enumerate(before):
-        keys = _keys(article)
+        keys = keys_of[position] if article is articles[position] else _keys(article)  # an update keeps unchanged articles' objects
         if keys != keys_of[position]:
             todo.add(position)
         for key in keys:

@@ -62,12 +62,11 @@ def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -
 def newest_change(articles: Sequence[Article]) -> str:
     """The newest ``last_modified`` of *articles* ("" for none), without a property call for each.
 
-    An update is never before its article's date (content.py refuses that), so it is the newest date or update.
+    An update is never before its article's date (content.py refuses that), so an article's newest change is its update, else its date.
     """
     if not articles:
         return ""
-    newest = max(max(a.date for a in articles), max((a.updated for a in articles if a.updated), default=articles[0].date))
-    return newest.isoformat(timespec="seconds")
+    return max(a.updated or a.date for a in articles).isoformat(timespec="seconds")
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:

@@ -137,6 +137,16 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
     The error names both sources and is reported at an article's file when one
     of the two is an article, since that is where an editor can fix it.
     """
+    rels: set[str] = set()
+    for url in copies:
+        try:
+            rels.add(url_to_relpath(url))
+        except ValueError:
+            continue  # an unusable file name; check_copies reports it
+    before = len(rels)
+    rels.update(url_to_relpath(page.url) for page in pages)
+    if len(rels) == before + len(pages):
+        return []  # the common case, told without a look at each page's context
     owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
     problems: list[Problem] = []
     for url, path in sorted(copies.items()):
