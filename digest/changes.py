@@ -62,8 +62,8 @@ def pages_known_unchanged(
     changed_bodies: set[str],
     old_keys: dict[str, Any],
     stored_deps: dict[str, bytes],
-) -> set[str] | None:
-    """Output paths of the *pages* that need not be keyed again, or None when every page must be.
+) -> tuple[set[str], set[bytes]] | None:
+    """Output paths of the *pages* that need not be keyed again, and the recorded reads that changed; None when every page must be keyed.
 
     *before* and *before_tokens* are the last build's index and article
     tokens; *tokens* this build's (without the expired mark, as the cache
@@ -132,7 +132,7 @@ def pages_known_unchanged(
             ref = entity_ref(story)
             if ref not in shallow and ref not in deep and shallow.isdisjoint(entity_ref(o) for o in context["outlets"]):
                 kept.add(rel)
-    return kept
+    return kept, stale
 
 
 def _same_chunk(context: dict[str, Any], before: tuple[Any, ...], now: tuple[Any, ...], per: int) -> bool:

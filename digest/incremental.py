@@ -326,6 +326,8 @@ class PageWork:
     fast: bool  # only bodies changed: every page given is rendered
     relative: bool
     compiled: Path | None
+    stale: set[bytes] | None = None  # when known (changes.pages_known_unchanged): the recorded reads that changed, as pack_deps writes them
+    verify: bool = False  # tests (DIGEST_VERIFY_KEPT): check every shortcut taken with *stale* the long way
 
 
 @dataclass
@@ -444,6 +446,11 @@ class PageWorker:
         blob = self.work.stored_deps.get(rel)
         if blob is None:
             return False
+        if self.work.stale is not None:  # told without the tokens (the tags index page reads every tag's list)
+            unchanged = len(blob) == 16 or self.work.stale.isdisjoint(blob[16:].split(b"\0"))
+            if unchanged and self.work.verify:
+                assert self.work.tokens.packed_deps_token(blob[16:]) == blob[:16], f"recorded reads of {rel} taken as unchanged changed"
+            return unchanged
         return bool(self.work.tokens.packed_deps_token(blob[16:]) == blob[:16])
 
 
@@ -624,9 +631,12 @@ class CachedBuild:
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
             same: set[str] = set()
             if previous is not None and stored_deps and self.cache.get("render_key") == render_key:
-                same = pages_known_unchanged(config, pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps) or set()
-                if same and os.environ.get("DIGEST_VERIFY_KEPT"):  # tests: every page kept as unchanged must key as unchanged
-                    verify_kept(work, [p for p in pages if url_to_relpath(p.url) in same])
+                found = pages_known_unchanged(config, pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps)
+                if found is not None:
+                    same, work.stale = found
+                    work.verify = bool(os.environ.get("DIGEST_VERIFY_KEPT"))
+                    if work.verify:  # tests: every page kept as unchanged must key as unchanged
+                        verify_kept(replace(work, stale=None), [p for p in pages if url_to_relpath(p.url) in same])
             del previous
             outcomes = process_pages(work, [p for p in pages if url_to_relpath(p.url) not in same] if same else pages, writer, options.jobs)
             for rel in same:
