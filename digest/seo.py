@@ -13,7 +13,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
@@ -42,13 +42,17 @@ def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) ->
     }
 
 
-def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -> str:
-    """The newest change among the articles a page shows (the site's newest otherwise, *site_newest* when given)."""
+def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None, changes: dict[int, datetime] | None = None) -> str:
+    """The newest change among the articles a page shows (the site's newest otherwise, *site_newest* when given).
+
+    *changes*: each article's newest change by ``id()`` (see :func:`article_changes`), when the caller has it.
+    """
     context = page.context
-    articles: tuple[Article, ...] = ()
-    if isinstance(context.get("article"), Article):
-        articles = (context["article"],)
-    elif "articles" in context:
+    articles: Sequence[Article] = ()
+    shown = context.get("article")
+    if isinstance(shown, Article):
+        return (shown.updated or shown.date).isoformat(timespec="seconds")  # as newest_change((shown,)) gives it
+    if "articles" in context:
         articles = tuple(context["articles"])
     elif isinstance(context.get("story"), Story):
         articles = context["story"].articles
@@ -56,7 +60,17 @@ def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None) -
         articles = tuple(a for month in context["year"].months for a in month.articles)
     if not articles:
         return site_newest if site_newest is not None else newest_change(index.articles)
+    if changes is not None:
+        try:
+            return max(map(changes.__getitem__, map(id, articles))).isoformat(timespec="seconds")
+        except KeyError:  # an article the index does not hold
+            pass
     return newest_change(articles)
+
+
+def article_changes(index: SiteIndex) -> dict[int, datetime]:
+    """Each published article's newest change (its update, else its date), by ``id()``: max() over a page's articles then runs in C."""
+    return {id(a): a.updated or a.date for a in index.articles + index.expired}
 
 
 def newest_change(articles: Sequence[Article]) -> str:
@@ -77,11 +91,12 @@ def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
     """
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
+    changes = article_changes(index)
     for page in sorted(pages, key=lambda p: p.url):
         if page.url in NOT_INDEXED:
             continue
         lines.append(f"  <url>\n    <loc>{_text(urls.absolute(page.url))}</loc>")
-        lastmod = page_lastmod(page, index, site_newest)
+        lastmod = page_lastmod(page, index, site_newest, changes)
         if lastmod:
             lines.append(f"    <lastmod>{_text(lastmod)}</lastmod>")
         lines.append("  </url>")
