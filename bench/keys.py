@@ -31,11 +31,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digest.cache import CACHE_DIR, DB_NAME, INDEX_FILE, digest  # noqa: E402
+from digest.cache import CACHE_DIR, DB_NAME, Cache, digest  # noqa: E402
 from digest.config import load_config  # noqa: E402
 from digest.incremental import SiteTokens, StoredBody, page_key  # noqa: E402
 from digest.output import url_to_relpath  # noqa: E402
 from digest.pages import plan_pages  # noqa: E402
+from digest.stored_index import load_index  # noqa: E402
 
 
 def main() -> int:
@@ -49,7 +50,11 @@ def main() -> int:
     gc.disable()  # as a build loads its index
     db = sqlite3.connect(database)
     meta = {name: pickle.loads(value) for name, value in db.execute("SELECT name, value FROM meta WHERE name IN ('index', 'render_key')")}
-    index, _problems, _tokens = pickle.loads((args.site / CACHE_DIR / INDEX_FILE).read_bytes())
+    cache = Cache(args.site)
+    stored = load_index(cache, cache.get("index")[2]) if cache.open() else None
+    if stored is None:
+        sys.exit(f"no stored index in {database}: build the site first")
+    index = stored.index
     render_key: bytes = meta["render_key"]
     config, _ = load_config(args.site)
     bodies: dict[str, Any] = {

@@ -43,7 +43,6 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 
 CACHE_DIR = ".digest-cache"
 DB_NAME = "build.sqlite"
-INDEX_FILE = "index.pickle"  # the last index, beside the database (see Cache.put_file)
 SCHEMA = 5
 HERE = Path(__file__).resolve().parent
 BUNDLED = HERE.parent
@@ -229,7 +228,7 @@ class Cache:
     def discard(self) -> None:
         """Delete the database and the files beside it (it is only a cache)."""
         self.close()
-        for path in [Path(str(self.path) + suffix) for suffix in ("", "-wal", "-shm")] + [self.folder / INDEX_FILE]:
+        for path in [Path(str(self.path) + suffix) for suffix in ("", "-wal", "-shm")] + sorted(self.folder.glob("index*.pickle")):
             with contextlib.suppress(OSError):
                 os.unlink(path)
 

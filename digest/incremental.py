@@ -39,7 +39,6 @@ from typing import Any
 
 from .cache import (
     CACHE_DIR,
-    INDEX_FILE,
     Cache,
     Dep,
     TokenSource,
@@ -66,6 +65,7 @@ from .pages import Crumb, Page, plan_article, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, PageRenderer, entity_ref, hashed_static_copies
 from .seo import render_seo_files
+from .stored_index import StoredIndex, load_index, save_index
 from .workers import can_fork, fork_pool, in_chunks
 
 COMMIT_JOURNAL = ".digest-commit"  # in an update's staging folder: the renames still to make
@@ -538,9 +538,10 @@ class CachedBuild:
         self.progress("indexing")
         stored_index = self._stored_index(parse_key) if trusted else None
         self._stored_index_key = stored_index[0] if stored_index is not None else None  # None: not known, so saved
+        self._loaded_index = stored_index[1] if stored_index is not None else None
         previous: tuple[SiteIndex, dict[str, bytes]] | None = None
         if stored_index is not None and stored_index[0] == index_key:
-            index, index_problems, _tokens = stored_index[1]
+            index, index_problems = stored_index[1].index, stored_index[1].problems
             index_reused = True
         else:
             previous = self._previous_index(sources, stored_index[1]) if stored_index is not None else None
@@ -781,27 +782,21 @@ class CachedBuild:
         self.next_change = min(later, default=NEVER)
         return paths, expired, key, problems
 
-    def _stored_index(self, parse_key: bytes) -> tuple[bytes, tuple[SiteIndex, list[Problem], dict[str, bytes]]] | None:
+    def _stored_index(self, parse_key: bytes) -> tuple[bytes, StoredIndex] | None:
         """The last build's index key, and its index, problems and article tokens, when it was built with these settings."""
         noted = self.cache.get("index")
-        if not (isinstance(noted, tuple) and len(noted) == 2 and noted[1] == parse_key):
+        if not (isinstance(noted, tuple) and len(noted) == 3 and noted[1] == parse_key and isinstance(noted[2], list)):
             return None
-        data = self.cache.get_file(INDEX_FILE)
-        if data is None:
-            return None
-        try:
-            loaded: tuple[SiteIndex, list[Problem], dict[str, bytes]] = pickle.loads(data)
-        except Exception:  # a damaged file: the index is built again, and saved
-            return None
-        return noted[0], loaded
+        loaded = load_index(self.cache, noted[2])
+        return None if loaded is None else (noted[0], loaded)
 
-    def _previous_index(self, sources: dict[str, Source], stored: tuple[SiteIndex, list[Problem], dict[str, bytes]]) -> tuple[SiteIndex, dict[str, bytes]]:
+    def _previous_index(self, sources: dict[str, Source], stored: StoredIndex) -> tuple[SiteIndex, dict[str, bytes]]:
         """The last build's index and article tokens; its articles go to the sources that still have them.
 
         Taking them is one load instead of one per cached row, and the index lets
         ``build_index`` rank again only the related stories that can have changed.
         """
-        old_index, _problems, tokens = stored
+        old_index, tokens = stored.index, stored.tokens
         for article in old_index.articles + old_index.expired:
             source = sources.get(article.path)
             if source is not None and source.article is None and source.token == tokens.get(article.path):
@@ -1015,8 +1010,8 @@ class CachedBuild:
             )
             if self._stored_index_key != index_key:
                 tokens = {a.path: sources[a.path].token for a in index.articles + index.expired}
-                cache.put_file(INDEX_FILE, pickle.dumps((index, index_problems, tokens), protocol=5))
-                cache.put("index", (index_key, parse_key))
+                buckets = save_index(cache, index, index_problems, tokens, self._loaded_index)
+                cache.put("index", (index_key, parse_key, buckets))
             cache.put("render_key", render_key)
             cache.put("generator", self._generator)
             deep = {ref: token for (ref, is_deep), token in self._tokens.memo.items() if is_deep and token is not None and not ref.startswith("card:")}

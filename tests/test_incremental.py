@@ -411,13 +411,16 @@ def test_the_remembered_generator_version_is_taken_again_after_an_upgrade(
 def test_a_damaged_or_missing_index_file_is_not_trusted(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
     site, out = built
     index_file = site / ".digest-cache" / "index.pickle"
-    assert index_file.is_file()
+    bucket = sorted((site / ".digest-cache").glob("index-articles-*.pickle"))[0]
+    assert index_file.is_file() and bucket.is_file()
     path = site / "content/research/chinese-open-weight-models-qwen.md"
-    for damage in ("garbage", "missing"):
+    for damage in ("garbage", "missing", "bucket"):
         if damage == "garbage":
             index_file.write_bytes(b"not an index" * 100)
-        else:
+        elif damage == "missing":
             index_file.unlink()
+        else:
+            bucket.write_bytes(bucket.read_bytes()[:-20])
         path.write_text(path.read_text(encoding="utf-8").replace("tags: [", f"tags: [{damage} tag, ", 1), encoding="utf-8")
         again = build(site)
         assert again.mode == "update"
@@ -448,3 +451,27 @@ def test_page_keys_recomputed_in_another_process_equal_the_stored_ones(built: tu
     assert set(lines) == {"keys", "deps"}
     assert int(lines["keys"]["pages"]) > 100 and lines["keys"]["unchanged"] == lines["keys"]["pages"]
     assert int(lines["deps"]["pages"]) > 100 and lines["deps"]["unchanged"] == lines["deps"]["pages"]
+
+
+def test_a_tags_edit_rewrites_only_the_article_bucket_of_the_stored_index_that_holds_it(built: tuple[Path, Path], build: Callable[..., BuildResult]) -> None:
+    from digest.cache import Cache
+    from digest.stored_index import BUCKET_FILE, bucket_of, load_index
+
+    site, _out = built
+    folder = site / ".digest-cache"
+    inodes = {p.name: p.stat().st_ino for p in folder.glob("index-articles-*.pickle")}
+    rel = "content/research/chinese-open-weight-models-qwen.md"
+    path = site / rel
+    path.write_text(path.read_text(encoding="utf-8").replace("tags: [", "tags: [a bucket test, ", 1), encoding="utf-8")
+    assert build(site).mode == "update"
+    rewritten = sorted(name for name, ino in inodes.items() if (folder / name).stat().st_ino != ino)
+    cache = Cache(site)
+    assert cache.open()
+    stored = load_index(cache, cache.get("index")[2])
+    assert stored is not None
+    assert rewritten == [BUCKET_FILE.format(bucket_of(next(a for a in stored.index.articles if a.path == rel)))]
+    assert stored is not None
+    edited = next(a for a in stored.index.articles if a.path == rel)
+    assert "a bucket test" in edited.tags
+    assert any(t.key == "a bucket test" and edited in t.articles for t in stored.index.tags)  # one object, wherever the index holds it
+    cache.close()
