@@ -1,4 +1,4 @@
-"""Fenced code: digest.markdown's faster lexing gives exactly Pygments' tokens and markup."""
+"""Fenced code: digest.highlight's faster lexing gives exactly Pygments' tokens and markup."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from digest.markdown import _fast_states, _fast_tokens, _first_chars, highlight_code, sre_parse
+from digest.highlight import _fast_states, _fast_tokens, _first_chars, highlight_code, sre_parse
 
 SNIPPETS = [
     "",
