@@ -130,6 +130,31 @@ class StoredBody:
         return self._html
 
 
+class CachedSources(dict[str, Source]):
+    """Sources of a build whose article metadata is the last build's: the changed ones parsed, the others read from their cache rows when asked for."""
+
+    def __init__(self, db: Any, all_paths: list[str]) -> None:
+        super().__init__()
+        self.db = db
+        self.all_paths = all_paths  # every article file, in file order
+
+    def all_paths_set(self) -> set[str]:
+        return set(self.all_paths)
+
+    def __missing__(self, path: str) -> Source:
+        row = self.db.execute("SELECT sig, hash, token, published, draft, expires, url, problems FROM sources WHERE path=?", (path,)).fetchone()
+        if row is None:
+            raise KeyError(path)
+        source = self[path] = Source(path, row[0], row[1], row[2], row[3], bool(row[4]), row[5], row[6], pickle.loads(row[7]) if row[7] else [])
+        return source
+
+    def get(self, path: str, default: Any = None) -> Any:
+        try:
+            return self[path]
+        except KeyError:
+            return default
+
+
 class StaleCache(Exception):
     """The cache contradicts itself: the build starts again without it."""
 
@@ -528,15 +553,27 @@ class CachedBuild:
         check_output_dir(output, config.root, walk=mode == "fresh")
 
         self.progress("reading articles")
-        sources, problems_more = self._read_sources(config, parse_key if usable else b"")
-        problems += problems_more
-        published, expired_paths, index_key, more = self._publish(sources)
-        index_key = digest(parse_key, index_key)
-        problems += more
+        files, problems_more = find_article_paths(config.root)
+        known = take_content_signatures(config.root / "content")
+        quick = self._same_metadata(config, parse_key, files, known) if trusted and not problems_more else None
+        stored_index = self._stored_index(parse_key) if trusted else None
+        sources: dict[str, Source]
+        published: list[str]
+        expired_paths: set[str]
+        if quick is not None and stored_index is not None:  # the metadata and so the index are the last build's
+            sources, more = quick
+            problems += problems_more + more
+            index_key = stored_index[0]
+            published, expired_paths = [a.path for a in stored_index[1].index.articles + stored_index[1].index.expired], set()
+        else:
+            sources, more = self._read_sources(config, parse_key if usable else b"", files, known)
+            problems += problems_more + more
+            published, expired_paths, index_key, more = self._publish(sources)
+            index_key = digest(parse_key, index_key)
+            problems += more
 
         # Index: reuse the last one when no published article's metadata changed.
         self.progress("indexing")
-        stored_index = self._stored_index(parse_key) if trusted else None
         self._stored_index_key = stored_index[0] if stored_index is not None else None  # None: not known, so saved
         self._loaded_index = stored_index[1] if stored_index is not None else None
         previous: tuple[SiteIndex, dict[str, bytes]] | None = None
@@ -549,7 +586,11 @@ class CachedBuild:
             index, index_problems = build_index(config, articles, options.jobs, previous[0] if previous is not None else None)
             index_reused = False
         problems += index_problems
-        article_tokens = {p: sources[p].token for p in published}
+        if isinstance(sources, CachedSources):  # the stored index's tokens, but of the files parsed now (the same, or the index would differ)
+            assert stored_index is not None
+            article_tokens = {**stored_index[1].tokens, **{p: s.token for p, s in sources.items() if s.changed}}
+        else:
+            article_tokens = {p: sources[p].token for p in published}
 
         gc.freeze()
         gc.enable()
@@ -710,9 +751,8 @@ class CachedBuild:
                 parts.append("unreadable")
         return digest(*parts)
 
-    def _read_sources(self, config: SiteConfig, parse_key: bytes) -> tuple[dict[str, Source], list[Problem]]:
-        files, problems = find_article_paths(config.root)
-        known = take_content_signatures(config.root / "content")
+    def _read_sources(self, config: SiteConfig, parse_key: bytes, files: list[str], known: dict[str, str]) -> tuple[dict[str, Source], list[Problem]]:
+        problems: list[Problem] = []
         rows: dict[str, tuple[Any, ...]] = {}
         if self.cache.db is not None and parse_key:
             for row in self.cache.db.execute("SELECT path, sig, hash, parse_key, token, published, draft, expires, url, problems FROM sources"):
@@ -751,6 +791,65 @@ class CachedBuild:
         for path in files:  # problems in file order, whichever way each was read
             problems.extend(sources[path[prefix:].replace(os.sep, "/")].problems)
         return sources, problems
+
+    def _same_metadata(self, config: SiteConfig, parse_key: bytes, files: list[str], known: dict[str, str]) -> tuple[CachedSources, list[Problem]] | None:
+        """The sources, when no article's metadata can differ from the last build's; else None.
+
+        That holds when the same article files are there, every file whose
+        stat signature changed parses to the metadata it had (its token, draft
+        flag, dates and URL), and no publication or expiry moment has been
+        reached since. Only the changed files are read; the cache rows of the
+        others are read as they are asked for (see :class:`CachedSources`), so
+        a body edit to one article of 10,000 does not build 10,000 sources.
+        """
+        db = self.cache.db
+        state = self.cache.get("state")
+        if db is None or not isinstance(state, dict) or self.now.timestamp() >= state.get("next_change", 0):
+            return None
+        last = state.get("published_as")  # what the last build published by: drafts, future articles, its "now"
+        if not (isinstance(last, tuple) and last[:2] == self._published_as()[:2] and self.now.timestamp() >= last[2]):
+            return None
+        if db.execute("SELECT 1 FROM sources WHERE parse_key IS NOT ? LIMIT 1", (parse_key,)).fetchone():
+            return None
+        stored = dict(db.execute("SELECT path, sig FROM sources"))
+        if len(stored) != len(files):
+            return None
+        prefix = len(str(config.root / "content")) - len("content")
+        changed: list[tuple[Path, str, str]] = []
+        for path in files:
+            rel = path[prefix:].replace(os.sep, "/")
+            sig = known.get(rel[8:]) or file_signature(Path(path))
+            before = stored.get(rel)
+            if before is None:
+                return None  # a new file
+            if before != sig:
+                changed.append((Path(path), rel, sig))
+        if len(changed) > LAZY_BODIES:
+            return None
+        sources = CachedSources(db, [path[prefix:].replace(os.sep, "/") for path in files])
+        for (_path, rel, sig), (article, more, token, body_hash) in zip(
+            changed, read_articles(config, [c[0] for c in changed], self.options.jobs), strict=True
+        ):
+            old = sources.get(rel)
+            if article is None or old is None or (token, article.draft, article.url) != (old.token, old.draft, old.url):
+                return None
+            if article.date.timestamp() != old.published or (article.expires.timestamp() if article.expires else NEVER) != old.expires:
+                return None
+            source = Source(
+                rel, sig, body_hash, token, old.published, old.draft, old.expires, old.url, more, article=replace(article, body=""), fresh=article, changed=True
+            )
+            sources[rel] = source
+        self.next_change = state["next_change"]
+        self._stored_sigs = stored
+        with_problems = {path: pickle.loads(blob) for path, blob in db.execute("SELECT path, problems FROM sources WHERE problems IS NOT NULL")}
+        problems: list[Problem] = []
+        for rel in sources.all_paths:  # in file order, as _read_sources gives them
+            parsed = dict.get(sources, rel)
+            problems.extend(parsed.problems if parsed is not None else with_problems.get(rel, []))
+        return sources, problems
+
+    def _published_as(self) -> tuple[bool, bool, float]:
+        return (bool(self.options.include_drafts), bool(self.options.include_future), self.now.timestamp())
 
     def _publish(self, sources: dict[str, Source]) -> tuple[list[str], set[str], bytes, list[Problem]]:
         """Published paths (newest first), the expired ones among them, the index key and URL collisions."""
@@ -834,7 +933,8 @@ class CachedBuild:
         stored: dict[str, tuple[Any, ...]] = {}
         columns = "path, key, links, resolved, summary, minutes, token, problems"
         db = self.cache.db if usable else None
-        changed = [path for path in urls if sources[path].changed]
+        changed_paths = {path for path, source in sources.items() if source.changed}  # a CachedSources holds the changed ones
+        changed = [path for path in urls if path in changed_paths]
         if lazy and db is not None and len(changed) <= LAZY_BODIES:
             bodies = StoredBodies(db, sources, parse_key, self._load_body)
             for row in db.execute(f"SELECT {columns} FROM bodies WHERE links != '' OR problems IS NOT NULL"):
@@ -962,7 +1062,7 @@ class CachedBuild:
             if mode == "fresh":
                 db.execute("DELETE FROM outputs")
             known = {row[0] for row in db.execute("SELECT path FROM sources")}
-            for path in known - set(sources):
+            for path in known - (sources.all_paths_set() if isinstance(sources, CachedSources) else set(sources)):
                 db.execute("DELETE FROM sources WHERE path=?", (path,))
                 db.execute("DELETE FROM bodies WHERE path=?", (path,))
             db.executemany(
@@ -1023,6 +1123,7 @@ class CachedBuild:
                 {
                     "state": state,
                     "next_change": self.next_change,
+                    "published_as": self._published_as(),
                     "output": str(output),
                     "manifest": file_signature(output / MANIFEST),
                     "articles": len(index.articles) + len(index.expired),

@@ -9,6 +9,7 @@ when the page's bytes would happen to look the same.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -121,3 +122,48 @@ def test_an_article_moved_to_a_new_topic_puts_the_topic_in_every_page_navigation
     result = update_equals_clean(site, tmp_path)
     assert result.keyed == result.pages  # every page shows the topics
     assert 'href="/topics/ethics/"' in (tmp_path / "incremental/policy/report-00/index.html").read_text(encoding="utf-8")
+
+
+# A body edit: the other articles' metadata is taken as the last build had it, without reading their cache rows.
+
+
+def test_a_body_edit_reads_no_other_source(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from digest.incremental import CachedBuild
+
+    update_equals_clean(site, tmp_path)
+    path = site / "content/research/report-04.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line of reporting.\n", encoding="utf-8")
+    monkeypatch.setattr(CachedBuild, "_read_sources", lambda *args: pytest.fail("every source was read for a body edit"))
+    result = build_site(BuildOptions(source=site, output=tmp_path / "incremental"))
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    assert result.mode == "update"
+    clean = tmp_path / "clean-body"
+    build_site(BuildOptions(source=site, output=clean, cache=False))
+    assert snapshot(tmp_path / "incremental") == snapshot(clean)
+    assert "One more line of reporting." in (tmp_path / "incremental/research/report-04/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", ["drafts", "earlier now", "later now"])
+def test_a_body_edit_with_other_publishing_reads_every_source(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str) -> None:
+    # What is published can change with no metadata edit: the options, or the build's "now".
+    path = site / "content/research/report-04.md"
+    draft = site / "content/policy/report-99.md"
+    draft.write_text(path.read_text(encoding="utf-8").replace("confidence:", "draft: true\nconfidence:", 1), encoding="utf-8")
+    soon = site / "content/business/report-98.md"  # dated after the build's "now" (2027-01-15): not published yet
+    soon.write_text(re.sub(r"date: .*", "date: 2027-01-20T09:00:00Z", path.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    update_equals_clean(site, tmp_path)
+    assert not (tmp_path / "incremental/business/report-98").exists()
+    path.write_text(path.read_text(encoding="utf-8") + "\nOne more line of reporting.\n", encoding="utf-8")
+    options: dict[str, object] = {}
+    if change == "drafts":
+        options["include_drafts"] = True
+    elif change == "earlier now":
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01: the later reports are not out yet
+    else:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1801000000")  # 2027-01-26: report-98 is out
+    result = build_site(BuildOptions(source=site, output=tmp_path / "incremental", **options))  # type: ignore[arg-type]
+    clean = tmp_path / "clean-options"
+    build_site(BuildOptions(source=site, output=clean, cache=False, **options))  # type: ignore[arg-type]
+    assert snapshot(tmp_path / "incremental") == snapshot(clean)
+    assert result.mode == "update"
