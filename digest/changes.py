@@ -40,9 +40,9 @@ from .render import entity_ref
 ENTITY_KEYS = ("topic", "tag", "outlet", "month")  # the context key of the entity a paginated list page lists (Page.context["kind"])
 
 
-def own_fields(value: Any) -> str:
-    """An entity's own fields, without its article (or month) list, as the cache compares them."""
-    return repr(sorted((k, v) for k, v in vars(value).items() if k not in ("articles", "months")))
+def own_fields(value: Any) -> list[tuple[str, Any]]:
+    """An entity's own fields, without its article (or month) list: what its token (SiteTokens.dep) hashes."""
+    return [(k, v) for k, v in vars(value).items() if k != "articles" and k != "months"]
 
 
 def _entities(index: SiteIndex) -> Iterator[Any]:
