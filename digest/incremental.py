@@ -1065,6 +1065,8 @@ class CachedBuild:
             for path in known - (sources.all_paths_set() if isinstance(sources, CachedSources) else set(sources)):
                 db.execute("DELETE FROM sources WHERE path=?", (path,))
                 db.execute("DELETE FROM bodies WHERE path=?", (path,))
+            # A CachedSources holds only the sources parsed or looked up in this build: the two loops
+            # below need no others (the rest have their rows, with these very signatures).
             db.executemany(
                 "INSERT OR REPLACE INTO sources VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                 (
