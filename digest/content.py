@@ -544,7 +544,6 @@ def _tags(value: Any, entry: Entry) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
-@lru_cache(maxsize=8192)  # a site has a few hundred tags, each asked for on every article and page that shows it
 def tag_key(tag: str) -> str:
     """Tags are one tag regardless of case and spacing."""
     return " ".join(tag.split()).casefold()
