@@ -28,7 +28,6 @@ shows) makes it give up, and every page is keyed as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .config import SiteConfig
@@ -45,11 +44,16 @@ def own_fields(value: Any) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in vars(value).items() if k != "articles" and k != "months"]
 
 
-def _entities(index: SiteIndex) -> Iterator[Any]:
+def entities_by_ref(index: SiteIndex) -> dict[str, Any]:
+    """Every entity of *index* (topics, tags, outlets, stories, years and months) by its ref (``render.entity_ref``)."""
+    found: dict[str, Any] = {}
     for group in (index.topics, index.tags, index.outlets, index.stories, index.years):
-        yield from group
+        for item in group:
+            found[entity_ref(item) or ""] = item
     for year in index.years:
-        yield from year.months
+        for month in year.months:
+            found[entity_ref(month) or ""] = month
+    return found
 
 
 def pages_known_unchanged(
@@ -78,18 +82,18 @@ def pages_known_unchanged(
     meta_changed = {a.path for a in index.articles + index.expired if before_tokens.get(a.path) != tokens.get(a.path)}
     changed = meta_changed | changed_bodies  # article pages that show something new of their own article
 
-    old_entities = {entity_ref(e): e for e in _entities(before)}
-    new_entities = {entity_ref(e): e for e in _entities(index)}
+    old_entities = entities_by_ref(before)
+    new_entities = entities_by_ref(index)
     shallow: set[str] = set()  # entities whose own fields changed, came or went
     deep: set[str] = set()  # entities whose article (or month) list changed
     for ref in old_entities.keys() | new_entities.keys():
         old, new = old_entities.get(ref), new_entities.get(ref)
         if old is None or new is None or own_fields(old) != own_fields(new):
-            shallow.add(ref or "")
+            shallow.add(ref)
             continue
         listed = "months" if hasattr(new, "months") else "articles"
         if getattr(old, listed) != getattr(new, listed):  # Months compare by their fields, articles mostly by identity
-            deep.add(ref or "")
+            deep.add(ref)
     if any(ref.startswith("topic:") for ref in shallow):
         return None  # every page's navigation shows the topics
 
@@ -119,18 +123,18 @@ def pages_known_unchanged(
             kept.add(rel)
         elif template == "list.html":
             entity = next((context[key] for key in ENTITY_KEYS if key in context), None)
-            ref = entity_ref(entity)
-            if entity is None or ref is None or ref in shallow:
+            listed_ref = entity_ref(entity)
+            if entity is None or listed_ref is None or listed_ref in shallow:
                 continue
-            if ref not in deep or _same_chunk(context, old_entities[ref].articles, entity.articles, per):
+            if listed_ref not in deep or _same_chunk(context, old_entities[listed_ref].articles, entity.articles, per):
                 kept.add(rel)
         elif template == "home.html":
             if home_same and _same_chunk(context, before.articles, index.articles, per):
                 kept.add(rel)
         elif template == "story.html":
             story = context["story"]
-            ref = entity_ref(story)
-            if ref not in shallow and ref not in deep and shallow.isdisjoint(entity_ref(o) for o in context["outlets"]):
+            story_ref = entity_ref(story)
+            if story_ref not in shallow and story_ref not in deep and shallow.isdisjoint(entity_ref(o) for o in context["outlets"]):
                 kept.add(rel)
     return kept, stale
 

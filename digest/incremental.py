@@ -52,7 +52,7 @@ from .cache import (
     take_content_signatures,
     tree_signatures,
 )
-from .changes import pages_known_unchanged
+from .changes import entities_by_ref, own_fields, pages_known_unchanged
 from .config import SiteConfig, load_config
 from .content import Article, find_article_paths, find_url_collisions, read_article
 from .errors import ContentError, Problem, UsageError
@@ -137,9 +137,6 @@ class CachedSources(dict[str, Source]):
         super().__init__()
         self.db = db
         self.all_paths = all_paths  # every article file, in file order
-
-    def all_paths_set(self) -> set[str]:
-        return set(self.all_paths)
 
     def __missing__(self, path: str) -> Source:
         row = self.db.execute("SELECT sig, hash, token, published, draft, expires, url, problems FROM sources WHERE path=?", (path,)).fetchone()
@@ -237,15 +234,7 @@ class SiteTokens(TokenSource):
 
     def entities(self) -> dict[str, Any]:
         if self._entities is None:
-            index = self.index
-            found: dict[str, Any] = {}
-            for group in (index.topics, index.tags, index.outlets, index.stories, index.years):
-                for item in group:
-                    found[entity_ref(item) or ""] = item
-            for year in index.years:
-                for month in year.months:
-                    found[entity_ref(month) or ""] = month
-            self._entities = found
+            self._entities = entities_by_ref(self.index)
         return self._entities
 
     def dep(self, dep: Dep) -> bytes | None:
@@ -262,8 +251,7 @@ class SiteTokens(TokenSource):
             if value is None:
                 token = None
             else:
-                own = {k: v for k, v in vars(value).items() if k not in ("articles", "months")}
-                token = digest(ref, repr(sorted(own.items())))
+                token = digest(ref, repr(sorted(own_fields(value))))
                 if deep:
                     months = getattr(value, "months", None)
                     if months is not None:
@@ -586,9 +574,9 @@ class CachedBuild:
             index, index_problems = build_index(config, articles, options.jobs, previous[0] if previous is not None else None)
             index_reused = False
         problems += index_problems
-        if isinstance(sources, CachedSources):  # the stored index's tokens, but of the files parsed now (the same, or the index would differ)
+        if isinstance(sources, CachedSources):  # the stored index's tokens: _same_metadata found every changed file's token unchanged
             assert stored_index is not None
-            article_tokens = {**stored_index[1].tokens, **{p: s.token for p, s in sources.items() if s.changed}}
+            article_tokens = stored_index[1].tokens
         else:
             article_tokens = {p: sources[p].token for p in published}
 
@@ -678,6 +666,7 @@ class CachedBuild:
             compiled = self._compiled_templates(config) if options.cache else None
             work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
             same: set[str] = set()
+            verify = bool(os.environ.get("DIGEST_VERIFY_KEPT"))  # tests: check every shortcut below the long way
             if previous is not None and stored_deps and self.cache.get("render_key") == render_key:
                 found = pages_known_unchanged(config, pages, previous[0], previous[1], index, article_tokens, changed_bodies, old, stored_deps)
                 if found is not None:
@@ -686,12 +675,12 @@ class CachedBuild:
                     tokens.memo.update(
                         ((ref, True), token) for ref, token in stored_deep.items() if b"1" + ref.encode("utf-8", "surrogatepass") not in work.stale
                     )
-                    work.verify = bool(os.environ.get("DIGEST_VERIFY_KEPT"))
-                    if work.verify:  # tests: every page kept as unchanged must key as unchanged
+                    work.verify = verify
+                    if verify:  # every page kept as unchanged must key as unchanged
                         verify_kept(replace(work, stale=None), [p for p in pages if url_to_relpath(p.url) in same])
             del previous
             outcomes = process_pages(work, [p for p in pages if url_to_relpath(p.url) not in same] if same else pages, writer, options.jobs)
-            if os.environ.get("DIGEST_VERIFY_KEPT"):  # tests: every list token taken from the last build is the one it has now
+            if verify:  # every list token taken from the last build is the one it has now
                 fresh = SiteTokens(index, article_tokens)
                 wrong = [ref for (ref, deep), token in tokens.memo.items() if deep and not ref.startswith("card:") and fresh.dep((ref, True)) != token]
                 assert not wrong, f"list tokens taken as unchanged that changed: {some_of(wrong)}"
@@ -815,9 +804,9 @@ class CachedBuild:
         if len(stored) != len(files):
             return None
         prefix = len(str(config.root / "content")) - len("content")
+        rels = [path[prefix:].replace(os.sep, "/") for path in files]
         changed: list[tuple[Path, str, str]] = []
-        for path in files:
-            rel = path[prefix:].replace(os.sep, "/")
+        for path, rel in zip(files, rels, strict=True):
             sig = known.get(rel[8:]) or file_signature(Path(path))
             before = stored.get(rel)
             if before is None:
@@ -826,7 +815,7 @@ class CachedBuild:
                 changed.append((Path(path), rel, sig))
         if len(changed) > LAZY_BODIES:
             return None
-        sources = CachedSources(db, [path[prefix:].replace(os.sep, "/") for path in files])
+        sources = CachedSources(db, rels)
         for (_path, rel, sig), (article, more, token, body_hash) in zip(
             changed, read_articles(config, [c[0] for c in changed], self.options.jobs), strict=True
         ):
@@ -1062,7 +1051,7 @@ class CachedBuild:
             if mode == "fresh":
                 db.execute("DELETE FROM outputs")
             known = {row[0] for row in db.execute("SELECT path FROM sources")}
-            for path in known - (sources.all_paths_set() if isinstance(sources, CachedSources) else set(sources)):
+            for path in known - set(sources.all_paths if isinstance(sources, CachedSources) else sources):
                 db.execute("DELETE FROM sources WHERE path=?", (path,))
                 db.execute("DELETE FROM bodies WHERE path=?", (path,))
             # A CachedSources holds only the sources parsed or looked up in this build: the two loops
