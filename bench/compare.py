@@ -34,7 +34,7 @@ class Side(bench.Runner):
     """One side of the comparison: a copy of the site built by one checkout of the generator."""
 
     def __init__(self, generator: Path, site: Path, n: int, seed: int, extra: list[str]) -> None:
-        super().__init__(site, n, seed, extra)
+        super().__init__(site, n, seed, extra, site.parent / f"trash-{site.name}")
         self.generator = generator
 
     def build(self) -> tuple[float, float, str]:

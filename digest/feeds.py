@@ -91,12 +91,23 @@ def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, Rend
     return dict(iter_feeds(config, index, bodies, feeds))
 
 
-def iter_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> Iterator[tuple[str, bytes]]:
-    """``render_feeds`` one file at a time, so a large site's feeds need not all be in memory at once."""
+def iter_feeds(
+    config: SiteConfig,
+    index: SiteIndex,
+    bodies: Mapping[str, RenderedBody],
+    feeds: list[Feed] | None = None,
+    made: dict[str, tuple[str, str]] | None = None,
+) -> Iterator[tuple[str, bytes]]:
+    """``render_feeds`` one file at a time, so a large site's feeds need not all be in memory at once.
+
+    *made* holds the entries serialized so far (by article path), for a caller
+    that renders the feeds in several calls: pass the same dict to each.
+    """
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
     # An article appears in several feeds: build and serialize its entry once.
-    made: dict[str, tuple[str, str]] = {}
+    if made is None:
+        made = {}
     for feed in plan_feeds(config, index) if feeds is None else feeds:
         atom_entries, json_items = [], []
         for article in feed.articles:

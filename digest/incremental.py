@@ -339,6 +339,7 @@ class PageWork:
     fast: bool  # only bodies changed: every page given is rendered
     relative: bool
     compiled: Path | None
+    bodies: Mapping[str, Any]  # every published article's body, for the feeds
     stale: set[bytes] | None = None  # when known (changes.pages_known_unchanged): the recorded reads that changed, as pack_deps writes them
     verify: bool = False  # tests (DIGEST_VERIFY_KEPT): check every shortcut taken with *stale* the long way
 
@@ -352,14 +353,19 @@ class PageOutcome:
     data: bytes | None  # bytes to write; None when the output already holds them
 
 
-def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: int) -> list[PageOutcome]:
+def process_pages(
+    work: PageWork, pages: list[Page], writer: SiteWriter, jobs: int, feeds: list[Feed] | None = None, put: Callable[[str, bytes], None] | None = None
+) -> list[PageOutcome]:
     """Key every page, render those whose inputs changed and write those whose bytes did.
 
     With many pages, forked workers key and render batches of them and this
     process writes each batch as it comes back: creating files is slow on many
-    disks and mostly waiting, so the writing overlaps the rendering.
+    disks and mostly waiting, so the writing overlaps the rendering. *feeds*
+    (their keys already known to have changed) are rendered too, by the
+    workers first when there are any, and handed to ``put(rel, data)``.
     """
     done: list[PageOutcome] = []
+    feeds = feeds or []
 
     def keep(outcome: PageOutcome) -> None:
         if outcome.data is not None:
@@ -367,7 +373,13 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
             outcome.data = None
         done.append(outcome)
 
+    def keep_feeds(made: list[tuple[str, bytes]]) -> None:
+        assert put is not None
+        for url, data in made:
+            put(url_to_relpath(url), data)
+
     if jobs > 1 and len(pages) >= PARALLEL_PAGES and can_fork():
+        feed_batches = [feeds[i : i + FEED_BATCH] for i in range(0, len(feeds), FEED_BATCH)]
         batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
         # At most a few batches rendered ahead of the writing: a slow disk must not let
         # finished pages pile up in this process.
@@ -375,26 +387,29 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
         stop = threading.Event()
 
         def handed_out() -> Iterator[int]:  # runs on the pool's feeder thread
-            for number in range(len(batches)):
+            for number in range(len(feed_batches) + len(batches)):
                 while not window.acquire(timeout=0.1):
                     if stop.is_set():
                         return
                 yield number
 
         global _WORK
-        _WORK = (work, batches)
+        _WORK = (work, feed_batches, batches)
         try:
             with fork_pool(jobs) as pool:
                 try:
-                    for batch in pool.imap(_page_batch, handed_out()):
+                    for outcomes, made in pool.imap(_page_batch, handed_out()):
                         window.release()
-                        for outcome in batch:
+                        keep_feeds(made)
+                        for outcome in outcomes:
                             keep(outcome)
                 finally:
                     stop.set()  # before the pool is shut down, which waits for its feeder thread
         finally:
             _WORK = None
         return done
+    if feeds:
+        keep_feeds(list(iter_feeds(work.config, work.index, work.bodies, feeds)))
     worker = PageWorker(work)
     for page in pages:
         keep(worker.process(page))
@@ -402,9 +417,11 @@ def process_pages(work: PageWork, pages: list[Page], writer: SiteWriter, jobs: i
 
 
 PAGE_BATCH = 64  # pages a worker keys and renders before handing them back to be written
+FEED_BATCH = 16  # feeds a worker renders before handing them back
 BATCHES_AHEAD = 3  # batches each worker may have rendered and not yet written
 _WORK: Any = None  # what forked workers do: set just before the pool forks
 _WORKER: PageWorker | None = None  # one per worker process, kept across its batches (it keeps rendered cards)
+_FEED_ENTRIES: dict[str, tuple[str, str]] = {}  # one worker's feed entries, kept across its batches
 
 
 def verify_kept(work: PageWork, pages: list[Page]) -> None:
@@ -415,12 +432,15 @@ def verify_kept(work: PageWork, pages: list[Page]) -> None:
         raise AssertionError(f"pages taken as unchanged that changed: {some_of(wrong)}")
 
 
-def _page_batch(number: int) -> list[PageOutcome]:
+def _page_batch(number: int) -> tuple[list[PageOutcome], list[tuple[str, bytes]]]:
+    """Batch *number*: the feed batches come first, then the page batches; returns (page outcomes, (feed URL, bytes))."""
     global _WORKER
-    work, batches = _WORK
+    work, feed_batches, batches = _WORK
+    if number < len(feed_batches):
+        return [], list(iter_feeds(work.config, work.index, work.bodies, feed_batches[number], _FEED_ENTRIES))
     if _WORKER is None:
         _WORKER = PageWorker(work)
-    return [_WORKER.process(page) for page in batches[number]]
+    return [_WORKER.process(page) for page in batches[number - len(feed_batches)]], []
 
 
 class PageWorker:
@@ -639,8 +659,6 @@ class CachedBuild:
                 for url in (feed.link.atom, feed.link.json):
                     plan.keys[url_to_relpath(url)] = key
             dirty_feeds = [f for f in feeds if old.get(url_to_relpath(f.link.atom), (None,))[0] != plan.keys[url_to_relpath(f.link.atom)]]
-            for url, data in iter_feeds(config, index, bodies, dirty_feeds):
-                put(url_to_relpath(url), data)
             if not fast:
                 for url, data in render_seo_files(config, index, pages).items():
                     put(url_to_relpath(url), data)
@@ -664,7 +682,7 @@ class CachedBuild:
                 stored_deps = {rel: deps for rel, deps in self.cache.db.execute("SELECT rel, deps FROM outputs WHERE deps IS NOT NULL")}
             nav = digest(*[tokens.entity(t) or b"" for t in index.topics])
             compiled = self._compiled_templates(config) if options.cache else None
-            work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled)
+            work = PageWork(config, index, tokens, render_key, nav, old, stored_deps, fast, options.relative, compiled, bodies)
             same: set[str] = set()
             verify = bool(os.environ.get("DIGEST_VERIFY_KEPT"))  # tests: check every shortcut below the long way
             if previous is not None and stored_deps and self.cache.get("render_key") == render_key:
@@ -679,7 +697,7 @@ class CachedBuild:
                     if verify:  # every page kept as unchanged must key as unchanged
                         verify_kept(replace(work, stale=None), [p for p in pages if url_to_relpath(p.url) in same])
             del previous
-            outcomes = process_pages(work, [p for p in pages if url_to_relpath(p.url) not in same] if same else pages, writer, options.jobs)
+            outcomes = process_pages(work, [p for p in pages if url_to_relpath(p.url) not in same] if same else pages, writer, options.jobs, dirty_feeds, put)
             if verify:  # every list token taken from the last build is the one it has now
                 fresh = SiteTokens(index, article_tokens)
                 wrong = [ref for (ref, deep), token in tokens.memo.items() if deep and not ref.startswith("card:") and fresh.dep((ref, True)) != token]
@@ -1042,7 +1060,7 @@ class CachedBuild:
         output: Path,
     ) -> None:
         cache = self.cache
-        if cache.db is None and not (self.options.cache and cache.open(create=True)):
+        if cache.db is None and not (self.options.cache and cache.open(anew=True)):  # no usable cache: written anew, whole
             return
         db = cache.db
         assert db is not None

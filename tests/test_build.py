@@ -273,11 +273,16 @@ def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str
     assert not (out / "tags" / "agents").exists()
 
 
-def test_parallel_markdown_gives_the_same_site(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_parallel_build_gives_the_same_site(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.incremental
     import digest.markdown
     from digest.site import build_site
 
-    monkeypatch.setattr(digest.markdown, "PARALLEL_MIN", 1)  # use workers even on a small site
+    # use workers even on a small site, for reading, Markdown, pages and feeds (several batches of them)
+    monkeypatch.setattr(digest.markdown, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(digest.incremental, "PARALLEL_READ", 1)
+    monkeypatch.setattr(digest.incremental, "PARALLEL_PAGES", 1)
+    monkeypatch.setattr(digest.incremental, "FEED_BATCH", 2)
     site = copy_site("sample")
     one = build_site(BuildOptions(source=site, output=tmp_path / "one", jobs=1)).output
     two = build_site(BuildOptions(source=site, output=tmp_path / "two", jobs=2)).output

@@ -306,6 +306,35 @@ def test_a_corrupt_cache_is_ignored(built: tuple[Path, Path], build: Callable[..
     assert snapshot(out) == snapshot(clean.output)
 
 
+def test_a_cache_written_anew_replaces_the_old_one_and_its_log(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    """Without a usable cache the build writes a new database whole, beside the old one, and renames it into place.
+
+    Left beside it, the log of an old one must not touch it (SQLite ignores such a log; the build deletes it too).
+    """
+    site, out = built
+    database = site / ".digest-cache" / "build.sqlite"
+    log = Path(str(database) + "-wal")
+    # A valid log of the old database, with changes not yet in it, left behind without its database.
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE outputs SET digest = x'00'")
+    old_log = log.read_bytes()
+    writer.close()
+    database.unlink()  # and its log left behind
+    log.write_bytes(old_log)
+    assert build(site).mode == "fresh"
+    names = {p.name for p in database.parent.iterdir()}
+    assert "build.sqlite" in names and not [name for name in names if name.endswith(".partial")], names
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert build(site).mode == "unchanged"
+    path = next(iter(sorted((site / "content").rglob("*.md"))))
+    path.write_text(path.read_text(encoding="utf-8") + "\nEdited after the cache was written anew.\n", encoding="utf-8")
+    assert build(site).mode == "update"
+    assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
+
+
 def test_a_cache_with_wrong_entries_is_not_trusted_for_the_output(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
     """A hand-edited output file is not what the cache recorded: the manifest check catches a replaced folder."""
     site, out = built
