@@ -9,9 +9,12 @@ fresh process (``python build.py``), and prints one line per scenario::
 
 ``peak_mib`` is the largest resident set of any one process of the build (the
 main process or a worker), ``pages`` the HTML pages in the site. Pages per
-second of the scenario go to stderr. Before every timed run of an
-incremental scenario, an untimed build brings the output and cache up to date.
-The generator's modules are byte-compiled first (``compileall``).
+second of the scenario go to stderr, and so does a gauge of the machine's
+speed before and after (:func:`machine_speed`). Before every timed run of an
+incremental scenario, an untimed build brings the output and cache up to date;
+before a cold run, the last output and cache are moved aside (``--delete``:
+deleted; see :meth:`Runner.reset`). The generator's modules are byte-compiled
+first (``compileall``).
 """
 
 from __future__ import annotations
@@ -145,6 +148,22 @@ def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int
     return statistics.median(times), max(peaks), pages
 
 
+def machine_speed() -> float:
+    """Seconds a fixed pure-Python loop takes here, median of 3: this machine's speed drifts by half within an hour.
+
+    Printed before and after the scenarios (to stderr), so that figures taken at
+    different times can be put side by side.
+    """
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for step in range(5_000_000):
+            total += step
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="articles in the synthetic site (default 1000)")
@@ -169,10 +188,12 @@ def main() -> int:
         make_site(site, args.n, args.seed)
         trash = site.parent / f".{site.name}-trash"  # beside the site: moving into it is a rename
         runner = Runner(site, args.n, args.seed, extra, None if args.delete else trash)
+        print(f"  machine: a fixed loop took {machine_speed():.3f} s before the scenarios", file=sys.stderr, flush=True)
         for scenario in args.scenario or SCENARIOS:
             median, peak, pages = measure(runner, scenario, args.runs)
             print(f"scenario={scenario} n={args.n} median_s={median:.3f} peak_mib={peak:.0f} pages={pages}", flush=True)
             print(f"  {scenario}: {pages / median:.0f} pages/s", file=sys.stderr, flush=True)
+        print(f"  machine: a fixed loop took {machine_speed():.3f} s after them", file=sys.stderr, flush=True)
         shutil.rmtree(trash, ignore_errors=True)
     return 0
 
