@@ -314,7 +314,9 @@ class Cache:
             self._anew = None
 
     def rollback(self) -> None:
-        if self.db is not None and self.db.in_transaction:
+        if self._anew is not None:  # no journal to roll back with: the caller discards the whole file
+            self.close()
+        elif self.db is not None and self.db.in_transaction:
             self.db.execute("ROLLBACK")
 
 

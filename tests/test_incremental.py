@@ -335,6 +335,25 @@ def test_a_cache_written_anew_replaces_the_old_one_and_its_log(built: tuple[Path
     assert snapshot(out) == snapshot(build(site, output=tmp_path / "clean", cache=False).output)
 
 
+def test_a_cache_that_fails_to_be_written_anew_leaves_no_file_behind(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.incremental
+
+    site = copy_site("basic")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(digest.incremental, "save_index", broken)
+    with pytest.raises(OSError, match="disk full"):
+        build(site)
+    assert [p.name for p in (site / ".digest-cache").iterdir() if "sqlite" in p.name] == []
+    monkeypatch.undo()
+    assert build(site).mode == "fresh"
+    assert build(site).mode == "unchanged"
+
+
 def test_a_cache_with_wrong_entries_is_not_trusted_for_the_output(built: tuple[Path, Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
     """A hand-edited output file is not what the cache recorded: the manifest check catches a replaced folder."""
     site, out = built
