@@ -7,23 +7,24 @@ are certainly the same as last time, so an update need not key them at all.
 
 A page's key hashes its whole context (:func:`digest.cache.fingerprint`), and
 the context of every page is planned from the index (:mod:`digest.pages`).
-When the same articles are published in the same order, that context can only
-change through:
+That context can only change through:
 
 - an article whose metadata token changed, or whose body did (article pages
   show the body). Its ``Article`` is then a new object, while the index of
   an update keeps the last build's object for every other article, so a list
   of articles that holds it no longer compares equal to the last one;
 - a list of the index that changed: related stories, more from the topic,
-  older and newer, and the article list of an entity;
+  older and newer, and the article list of an entity. An article added,
+  removed or moved changes every list it joins, leaves or moves in, and the
+  lists of its neighbours (adding or removing one also weighs every tag
+  anew, so related stories are ranked again for all);
 - an entity whose own fields changed (its name, slug, URL), or that came or
   went.
 
 What the templates read beyond the context is recorded with each page and
 checked the same way: a page whose recorded reads name a changed article or
-entity is keyed again. Anything this cannot tell cheaply (articles added,
-removed or reordered, or a topic changed, which every page's navigation
-shows) makes it give up, and every page is keyed as before.
+entity is keyed again. A topic that changed, which every page's navigation
+shows, makes it give up, and every page is keyed as before.
 """
 
 from __future__ import annotations
@@ -74,12 +75,10 @@ def pages_known_unchanged(
     stores them). *old_keys* holds every output path the last build keyed,
     *stored_deps* what each page's templates read (:func:`digest.cache.pack_deps`).
     """
-    if [a.path for a in before.articles] != [a.path for a in index.articles]:
-        return None
-    if [a.path for a in before.expired] != [a.path for a in index.expired]:
-        return None
-
+    # Articles added, removed or moved: every list that holds one compares unequal below, and so
+    # does every article page whose neighbours, related stories or topic list it changed.
     meta_changed = {a.path for a in index.articles + index.expired if before_tokens.get(a.path) != tokens.get(a.path)}
+    meta_changed |= {a.path for a in before.articles + before.expired} - {a.path for a in index.articles + index.expired}  # removed: their cards
     changed = meta_changed | changed_bodies  # article pages that show something new of their own article
 
     old_entities = entities_by_ref(before)

@@ -69,7 +69,7 @@ from .stored_index import StoredIndex, load_index, save_index
 from .workers import can_fork, fork_pool, in_chunks
 
 COMMIT_JOURNAL = ".digest-commit"  # in an update's staging folder: the renames still to make
-PARALLEL_PAGES = 400  # below this many pages to render, workers cost more than they save
+PARALLEL_PAGES = 400  # below this much to render (in article pages: _work_of), workers cost more than they save
 NEVER = float("inf")
 LAZY_BODIES = 200  # with more changed files than this, an update reads every body's row at once
 COPY = b"copy:"  # keys of files copied as they are start with this
@@ -310,7 +310,9 @@ class FeedKeys:
         return part
 
     def key(self, feed: Feed) -> bytes:
-        return digest(self.render_key, repr((feed.link, feed.description, feed.page_url)), self.newest, *[self.entry(a) for a in feed.articles])
+        # Only an empty feed shows the newest article (its update time): a new story does not touch every feed.
+        newest = b"" if feed.articles else self.newest
+        return digest(self.render_key, repr((feed.link, feed.description, feed.page_url)), newest, *[self.entry(a) for a in feed.articles])
 
 
 # ----------------------------------------------------------------------------
@@ -378,7 +380,7 @@ def process_pages(
         for url, data in made:
             put(url_to_relpath(url), data)
 
-    if jobs > 1 and len(pages) >= PARALLEL_PAGES and can_fork():
+    if jobs > 1 and _work_of(pages) >= PARALLEL_PAGES and can_fork():
         feed_batches = [feeds[i : i + FEED_BATCH] for i in range(0, len(feeds), FEED_BATCH)]
         batches = [pages[i : i + PAGE_BATCH] for i in range(0, len(pages), PAGE_BATCH)]
         # At most a few batches rendered ahead of the writing: a slow disk must not let
@@ -416,6 +418,12 @@ def process_pages(
     return done
 
 
+def _work_of(pages: list[Page]) -> int:
+    """Roughly how much rendering *pages* takes, in article pages: a list page renders a card for each article it lists."""
+    return sum(1 + len(page.context["articles"]) // LIST_CARDS_PER_PAGE if "articles" in page.context else 1 for page in pages)
+
+
+LIST_CARDS_PER_PAGE = 10  # the cards of a list page that render about as long as one article page
 PAGE_BATCH = 64  # pages a worker keys and renders before handing them back to be written
 FEED_BATCH = 16  # feeds a worker renders before handing them back
 BATCHES_AHEAD = 3  # batches each worker may have rendered and not yet written

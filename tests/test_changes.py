@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sitekit import snapshot
@@ -167,3 +168,40 @@ def test_a_body_edit_with_other_publishing_reads_every_source(site: Path, tmp_pa
     build_site(BuildOptions(source=site, output=clean, cache=False, **options))  # type: ignore[arg-type]
     assert snapshot(tmp_path / "incremental") == snapshot(clean)
     assert result.mode == "update"
+
+
+@pytest.mark.parametrize("change", ["add", "remove", "redate"])
+def test_an_article_added_removed_or_moved_keys_only_the_pages_it_reaches(site: Path, tmp_path: Path, change: str) -> None:
+    """The lists it joins or leaves, and the pages of the articles it neighbours, are keyed again; not every page."""
+    update_equals_clean(site, tmp_path)
+    if change == "add":
+        write(site, 40)
+    elif change == "remove":
+        (site / "content" / "research" / "report-16.md").unlink()
+    else:
+        path = site / "content" / "research" / "report-16.md"
+        path.write_text(re.sub(r"(?m)^date: .*$", "date: 2026-06-30T12:00:00Z", path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = update_equals_clean(site, tmp_path)
+    assert result.mode == "update"
+    assert 0 < result.keyed < result.pages, (result.keyed, result.pages)
+
+
+def test_a_new_story_renders_only_the_feeds_that_carry_it(site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import digest.incremental
+
+    update_equals_clean(site, tmp_path)
+    rendered: list[str] = []
+    iter_feeds = digest.incremental.iter_feeds
+
+    def recording(config: Any, index: Any, bodies: Any, feeds: Any, *more: Any) -> Any:
+        rendered.extend(feed.link.atom for feed in feeds)
+        return iter_feeds(config, index, bodies, feeds, *more)
+
+    monkeypatch.setattr(digest.incremental, "iter_feeds", recording)
+    write(site, 40, tags=["courts"])  # made the newest story of the site, in the research topic
+    path = site / "content" / "research" / "report-40.md"
+    path.write_text(re.sub(r"(?m)^date: .*$", "date: 2026-12-30T12:00:00Z", path.read_text(encoding="utf-8")), encoding="utf-8")
+    build_site(BuildOptions(source=site, output=tmp_path / "incremental"))
+    assert sorted(rendered) == ["/feed.xml", "/tags/courts/feed.xml", "/topics/research/feed.xml"]
+    monkeypatch.setattr(digest.incremental, "iter_feeds", iter_feeds)
+    update_equals_clean(site, tmp_path)
