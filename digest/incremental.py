@@ -375,7 +375,7 @@ def process_pages(
             outcome.data = None
         done.append(outcome)
 
-    def keep_feeds(made: list[tuple[str, bytes]]) -> None:
+    def keep_feeds(made: Iterable[tuple[str, bytes]]) -> None:
         assert put is not None
         for url, data in made:
             put(url_to_relpath(url), data)
@@ -411,7 +411,7 @@ def process_pages(
             _WORK = None
         return done
     if feeds:
-        keep_feeds(list(iter_feeds(work.config, work.index, work.bodies, feeds)))
+        keep_feeds(iter_feeds(work.config, work.index, work.bodies, feeds))  # one file at a time, as iter_feeds makes them
     worker = PageWorker(work)
     for page in pages:
         keep(worker.process(page))
