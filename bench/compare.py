@@ -56,7 +56,7 @@ def main() -> int:
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base), args.base], check=True)
         try:
             for checkout in (base, REPO):
-                subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "digest")], check=True)
+                bench.compile_generator(checkout)
             (root / "site-base").mkdir()
             make_site(root / "site-base", args.n, args.seed)
             shutil.copytree(root / "site-base", root / "site-ours")

@@ -148,6 +148,15 @@ def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int
     return statistics.median(times), max(peaks), pages
 
 
+def compile_generator(checkout: Path = REPO) -> None:
+    """Byte-compile the generator in *checkout* before timing it.
+
+    As an installed package is (and as Python does by itself unless
+    PYTHONDONTWRITEBYTECODE is set), so start-up is not timed as compilation.
+    """
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(checkout / "digest")], check=True)
+
+
 def machine_speed() -> float:
     """Seconds a fixed pure-Python loop takes here, median of 3: this machine's speed drifts by half within an hour.
 
@@ -177,9 +186,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     extra: list[str] = args.build_arg
-    # Byte-compile the generator first, as an installed package is (and as Python does by
-    # itself unless PYTHONDONTWRITEBYTECODE is set), so start-up is not timed as compilation.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "digest")], check=True)
+    compile_generator()
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         site = args.keep or Path(tmp) / "site"
         if site.exists():
