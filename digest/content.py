@@ -13,16 +13,18 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .errors import Problem, did_you_mean, error, warning
+from .memo import NO_MEMO, Memo, file_stamp, hash_of, hash_value, recent
 from .slugs import make_slug, slug_or_hash
+from .workers import in_chunks
 from .yamlmap import Entry, describe, load_mapping
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -79,6 +81,8 @@ class Article:
     image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
     expires: datetime | None = None  # after this moment the article leaves lists and feeds
     expired: bool = False  # set when loaded: expires is at or before the build's "now"
+    hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
+    meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of every field but the body: what the index reads
 
     @property
     def dir(self) -> str:
@@ -136,35 +140,117 @@ KNOWN = [f.name for f in FIELDS]
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
-def load_articles(config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False) -> tuple[list[Article], list[Problem]]:
-    """Read every article under ``content/``; drop drafts and future articles.
+def load_articles(
+    config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False, memo: Memo = NO_MEMO, jobs: int = 1
+) -> tuple[list[Article], list[Problem]]:
+    """Read every article under ``content/`` and keep those to publish (:func:`publish_filter`).
 
-    Returns the published articles, sorted newest first, and all problems,
-    including URL collisions between published articles.
+    Returns the published articles, newest first, and all problems, including
+    URL collisions between published articles. A file whose bytes were parsed
+    before with the same settings is taken from the *memo*.
     """
-    files, problems = find_article_files(config.root)
-    articles: list[Article] = []
-    for path in files:
-        article, more = read_article(config, path)
-        problems.extend(more)
-        if article is None:
-            continue
+    parsed, problems = parse_articles(config, memo, jobs)
+    return publish_filter(parsed, now, include_drafts, include_future, problems)
+
+
+def publish_filter(
+    articles: list[Article], now: datetime, include_drafts: bool, include_future: bool, problems: list[Problem]
+) -> tuple[list[Article], list[Problem]]:
+    """The one publish filter: drop drafts and future articles, mark expired ones, drop URL collisions."""
+    published: list[Article] = []
+    for article in articles:
         if article.draft and not include_drafts:
             continue
         if article.date > now and not include_future:
             continue
         if article.expires is not None and article.expires <= now:
             article = replace(article, expired=True)
-        articles.append(article)
-    collisions = find_url_collisions(articles)
-    problems.extend(collisions)
+        published.append(article)
+    collisions = find_url_collisions(published)
+    problems = problems + collisions
     if collisions:  # keep one article per URL so later stages do not report it again
         kept: dict[str, Article] = {}
-        for article in sorted(articles, key=lambda a: a.path):
+        for article in sorted(published, key=lambda a: a.path):
             kept.setdefault(article.url, article)
-        articles = list(kept.values())
-    articles.sort(key=article_order)
+        published = list(kept.values())
+    published.sort(key=article_order)
+    return published, problems
+
+
+def parse_settings(config: SiteConfig) -> bytes:
+    """The hash of everything but a file's bytes that parsing it reads."""
+    return hash_of("article", config.timezone, config.language, config.permalink)
+
+
+def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> tuple[list[Article], list[Problem]]:
+    """Every article file parsed and validated (drafts and future ones too), in path order.
+
+    An unchanged file (same stamp as when its bytes were hashed) is not read
+    again; a file whose bytes and settings hash as before is not parsed again.
+    """
+    paths, problems = find_article_paths(config.root)
+    settings = parse_settings(config)
+    stamps: dict[str, tuple[str, bytes]] = memo.get("stamps", settings) or {}
+    new_stamps: dict[str, tuple[str, bytes]] = {}
+    keys: dict[str, bytes] = {}
+    raws: dict[str, bytes] = {}
+    for path in paths:
+        stamp = file_stamp(path)
+        known = stamps.get(path)
+        if stamp and known is not None and known[0] == stamp:
+            file_hash = known[1]
+        else:
+            raw = read_file(Path(path), config.root)
+            if isinstance(raw, Problem):
+                problems.append(raw)
+                continue
+            raws[path] = raw
+            file_hash = hash_of(raw)
+        if stamp and not recent(stamp):
+            new_stamps[path] = (stamp, file_hash)
+        keys[path] = hash_of(settings, path, file_hash)
+    memo.put("stamps", settings, new_stamps)
+    found = memo.get_many("article", keys.values())
+    todo = [path for path, key in keys.items() if key not in found]
+    for path in todo:
+        if path not in raws:  # stamped, yet parsed under other settings
+            raw = read_file(Path(path), config.root)
+            if isinstance(raw, Problem):
+                problems.append(raw)
+                keys.pop(path)
+                continue
+            raws[path] = raw
+    todo = [path for path in todo if path in keys]
+    global _RAWS
+    _RAWS = raws
+    try:
+        for part in in_chunks(_parse_chunk, (config, keys), todo, jobs, PARALLEL_MIN):
+            for key, result in part:
+                memo.put("article", key, result)
+                found[key] = result
+    finally:
+        _RAWS = {}
+    articles: list[Article] = []
+    for key in keys.values():
+        article, more = found[key]
+        problems.extend(more)
+        if article is not None:
+            articles.append(article)
     return articles, problems
+
+
+PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves
+_RAWS: dict[str, bytes] = {}  # the bytes of the files to parse, shared with forked workers
+
+
+def _parse_chunk(config: SiteConfig, keys: dict[str, bytes], paths: list[str]) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]]]]:
+    results = []
+    for path in paths:
+        article, problems = parse_article(config, _relative(Path(path), config.root), _RAWS[path])
+        if article is not None:
+            article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body="", body_line=0, hash=b"", meta_hash=b"")))
+        results.append((keys[path], (article, tuple(problems))))
+    return results
 
 
 def article_order(article: Article) -> tuple[float, str]:
@@ -245,21 +331,31 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
     return error(shown, 1, "front matter opened with '---' on line 1 is never closed by a '---' line")
 
 
-def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem]]:
-    """Read and validate one article file."""
-    shown = _relative(path, config.root)
-    unusable = check_input_file(path, config.root)
+def read_file(path: Path, root: Path) -> bytes | Problem:
+    """The bytes of an article file, or the problem that keeps it from being read."""
+    shown = _relative(path, root)
+    unusable = check_input_file(path, root)
     if unusable:
-        return None, [error(shown, 0, unusable)]
+        return error(shown, 0, unusable)
     try:
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            return None, [
-                error(shown, 0, f"the file is {size / 1e6:.1f} MB; an article may be at most {MAX_ARTICLE_BYTES / 1e6:.0f} MB (split it, or link to a file)")
-            ]
-        raw = path.read_bytes()
+            return error(shown, 0, f"the file is {size / 1e6:.1f} MB; an article may be at most {MAX_ARTICLE_BYTES / 1e6:.0f} MB (split it, or link to a file)")
+        return path.read_bytes()
     except OSError as exc:
-        return None, [error(shown, 0, f"cannot read the file ({exc.strerror})")]
+        return error(shown, 0, f"cannot read the file ({exc.strerror})")
+
+
+def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem]]:
+    """Read and validate one article file."""
+    raw = read_file(path, config.root)
+    if isinstance(raw, Problem):
+        return None, [raw]
+    return parse_article(config, _relative(path, config.root), raw)
+
+
+def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article | None, list[Problem]]:
+    """Validate the bytes of the article file *shown* (its path in the site folder)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -273,7 +369,7 @@ def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[P
     entries, problems = load_mapping(front, shown, front_line)
     if entries is None:
         return None, problems
-    checker = _FrontMatter(config, shown, entries, front_line, path)
+    checker = _FrontMatter(config, shown, entries, front_line)
     article = checker.build(body, body_line)
     return article, problems + checker.problems
 
@@ -281,12 +377,11 @@ def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[P
 class _FrontMatter:
     """Validates one article's entries, collecting every problem."""
 
-    def __init__(self, config: SiteConfig, shown: str, entries: dict[str, Entry], front_line: int, path: Path) -> None:
+    def __init__(self, config: SiteConfig, shown: str, entries: dict[str, Entry], front_line: int) -> None:
         self.config = config
         self.shown = shown
         self.entries = entries
         self.front_line = front_line
-        self.path = path
         self.problems: list[Problem] = []
 
     def fail(self, line: int, message: str) -> None:
@@ -330,10 +425,12 @@ class _FrontMatter:
         draft = self.get("draft", _bool, False)
         image = self.get("image", self._image, "")
         expires = self.get("expires", self._date)
-        slug = self.get("slug", _slug_value, "") or make_slug(self.path.stem)
+        slug = self.get("slug", _slug_value, "") or make_slug(PurePosixPath(self.shown).stem)
         topic = self._topic()
         if not slug:
-            self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{self.path.name}"; set "slug:"')
+            self.fail(
+                self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{PurePosixPath(self.shown).name}"; set "slug:"'
+            )
         if updated is not None and published is not None and updated < published:
             self.fail(
                 self.line("updated"),
@@ -373,18 +470,8 @@ class _FrontMatter:
         )
 
     def _image(self, value: Any, entry: Entry) -> str:
-        """An http(s) URL as is; a local image must exist (``content/...`` or ``static/...``)."""
-        image = _image_path(_image(value, entry), self.shown)
-        if "://" in image:
-            return image
-        from .render import find_static
-
-        found = (self.config.root / "content" / image.lstrip("/")).is_file()
-        if image.startswith("/static/"):
-            found = found or find_static(self.config, image.removeprefix("/static/")) is not None
-        if not found:
-            raise _Invalid(f"expected an image file at content{image} or a static file, found none")
-        return image
+        """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
+        return _image_path(_image(value, entry), self.shown)
 
     def _date(self, value: Any, entry: Entry) -> datetime:
         return to_datetime(value, self.config)
@@ -613,6 +700,41 @@ def to_datetime(value: Any, config: SiteConfig) -> datetime:
 
 def article_url(pattern: str, topic: str, slug: str, published: datetime) -> str:
     return pattern.format(topic=topic, slug=slug, year=f"{published.year:04d}", month=f"{published.month:02d}", day=f"{published.day:02d}")
+
+
+def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
+    """A local ``image`` must exist (``content/...`` or ``static/...``); checked on every build, as files come and go."""
+    from .render import find_static
+
+    problems: list[Problem] = []
+    for article in articles:
+        image = article.image
+        if not image or "://" in image:
+            continue
+        found = (config.root / "content" / image.lstrip("/")).is_file()
+        if image.startswith("/static/"):
+            found = found or find_static(config, image.removeprefix("/static/")) is not None
+        if not found:
+            problems.append(
+                error(
+                    article.path,
+                    _key_line(config.root / article.path, "image"),
+                    f"image: expected an image file at content{image} or a static file, found none",
+                )
+            )
+    return problems
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of the front-matter key *key* in *path* (1 when it cannot be found)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    for number, line in enumerate(lines, start=1):
+        if line.startswith(key + ":"):
+            return number
+    return 1
 
 
 def find_url_collisions(articles: list[Article]) -> list[Problem]:

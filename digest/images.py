@@ -28,6 +28,7 @@ from .config import SiteConfig
 from .content import Article
 from .errors import Problem, warning
 from .index import SiteIndex
+from .memo import file_stamp
 
 if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
     from PIL import ImageDraw, ImageFont
@@ -66,6 +67,7 @@ MUTED = (170, 182, 200)
 class FontChoice:
     path: str  # "" when no font file was found: Pillow's built-in font is used
     index: int
+    stamp: str = ""  # the font file's stamp: a font replaced in place draws the cards again
 
 
 def share_image_url(config: SiteConfig, article: Article) -> str:
@@ -96,7 +98,7 @@ def find_font(config: SiteConfig, script: str, lang: str = "") -> FontChoice:
             if (folder / name).is_file():
                 if name.startswith("NotoSansCJK") and name.endswith(".ttc"):
                     index = CJK_FACE.get(lang.lower(), CJK_FACE.get(lang.split("-")[0].lower(), index))
-                return FontChoice(str(folder / name), index)
+                return FontChoice(str(folder / name), index, file_stamp(folder / name))
     return FontChoice("", 0)
 
 
@@ -124,10 +126,10 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
     return problems
 
 
-def render_share_images(config: SiteConfig, index: SiteIndex) -> dict[str, bytes]:
-    """A cached PNG card for every article without an image of its own."""
+def render_share_images(config: SiteConfig, index: SiteIndex, cached: bool = True) -> dict[str, bytes]:
+    """A PNG card for every article without an image of its own (kept in the cache folder when *cached*)."""
     fonts: dict[tuple[FontChoice, int], AnyFont] = {}
-    return {url: share_image(config, card, fonts) for url, card in share_cards(config, index).items()}
+    return {url: share_image(config, card, fonts, cached) for url, card in share_cards(config, index).items()}
 
 
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
@@ -137,15 +139,24 @@ def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles if not article.image}
 
 
-def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
-    """The PNG of one card, from the cache folder when it was drawn before."""
-    cached = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
+def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont], cached: bool = True) -> bytes:
+    """The PNG of one card; with *cached*, from the cache folder when it was drawn before (checked to be a PNG)."""
+    if not cached:
+        return draw_card(card, fonts)
+    path = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
     try:
-        return cached.read_bytes()
+        data = path.read_bytes()
+        if data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END):
+            return data
     except OSError:
-        data = draw_card(card, fonts)
-        _store(cached, data)
-        return data
+        pass
+    data = draw_card(card, fonts)
+    _store(path, data)
+    return data
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
 
 
 @dataclass(frozen=True)

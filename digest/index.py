@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from .config import SiteConfig
 from .content import Article, tag_key
 from .errors import Problem, warning
+from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .slugs import slug_or_hash
 from .workers import in_chunks
 
@@ -106,11 +107,11 @@ class SiteIndex:
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
 
 
-def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, previous: SiteIndex | None = None) -> tuple[SiteIndex, list[Problem]]:
+def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo: Memo = NO_MEMO) -> tuple[SiteIndex, list[Problem]]:
     """Group, count and link the published articles (expired ones get only their page); *jobs* workers rank related stories.
 
-    *previous*, an index built before with the same settings, spares ranking
-    again the related stories that cannot have changed.
+    Ranking is the slow part: its result is memoised by the hash of every
+    ranked article's metadata (``Article.meta_hash``), which a body edit leaves as it was.
     """
     problems: list[Problem] = []
     expired = [a for a in articles if a.expired]
@@ -139,7 +140,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, prev
         outlets=outlets,
         stories=stories,
         years=years,
-        related=rank_related(articles, config.related_count, jobs, (previous.articles, previous.related) if previous is not None else None),
+        related=related_articles(articles, config.related_count, jobs, memo),
         more_from_topic=more_from_topic(topics, config.more_from_topic),
         older=older,
         newer=newer,
@@ -151,6 +152,38 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, prev
     )
     link_expired(index, expired, tags_of, config.more_from_topic)
     return index, problems
+
+
+def related_articles(articles: list[Article], count: int, jobs: int, memo: Memo) -> dict[str, tuple[Article, ...]]:
+    """:func:`rank_related`, memoised, with the paths it gives turned back into articles."""
+    key = hash_of("related", str(count), *(a.meta_hash or hash_value(replace(a, body="")) for a in articles))
+    ranked: dict[str, tuple[str, ...]] | None = memo.get("related", key)
+    if ranked is None:
+        ranked = rank_related(articles, count, jobs)
+        memo.put("related", key, ranked)
+    by_path = {a.path: a for a in articles}
+    return {path: tuple(by_path[p] for p in paths) for path, paths in ranked.items()}
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A topic, tag, outlet or story as seen by a page that only links to it.
+
+    It holds no articles, so the page does not change when the entity's
+    articles do (the page plan hashes what each page is given).
+    """
+
+    slug: str
+    name: str
+    url: str
+    description: str = ""
+    count: int = 0  # the reports of a story; 0 for the others
+
+
+def ref(entity: Topic | Tag | Outlet | Story) -> Ref:
+    if isinstance(entity, Story):
+        return Ref(entity.slug, entity.title, entity.url, count=len(entity.articles))
+    return Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
 
 
 def add_expired_topics(topics: tuple[Topic, ...], expired: list[Article]) -> tuple[Topic, ...]:
@@ -262,10 +295,8 @@ def index_archive(articles: list[Article]) -> tuple[Year, ...]:
     return tuple(Year(year, f"/archive/{year:04d}/", tuple(months)) for year, months in sorted(years.items(), reverse=True))
 
 
-def rank_related(
-    articles: list[Article], count: int, jobs: int = 1, previous: tuple[tuple[Article, ...], dict[str, tuple[Article, ...]]] | None = None
-) -> dict[str, tuple[Article, ...]]:
-    """Up to *count* related articles for each article (never itself).
+def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str, tuple[str, ...]]:
+    """The paths of up to *count* related articles for each article (never itself).
 
     Score: the IDF of every shared tag, plus bonuses for the same story, the
     same topic and a shared outlet, plus closeness in time. Ties go to the newer
@@ -277,12 +308,9 @@ def rank_related(
     that share two or more get their exact score at first; a candidate sharing
     one posting scores at most that posting's weight plus RECENCY, which is
     usually below the best *count* found already, and then it cannot be
-    ranked. The result is the same as scoring every candidate.
-
-    *previous* is an earlier call's articles and result, ranked with the same
-    *count*: only the articles whose ranking can differ are ranked again (see
-    :func:`_to_rank_again`). With *jobs* above 1 and many articles, forked
-    workers rank parts of the list; the result depends on neither.
+    ranked. The result is the same as scoring every candidate. With *jobs*
+    above 1 and many articles, forked workers rank parts of the list; the
+    result does not depend on it.
     """
     if count <= 0:
         return {a.path: () for a in articles}
@@ -301,21 +329,10 @@ def rank_related(
             postings[key].append(position)
         keys_of.append(keys)
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
-
     ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
-    todo = _to_rank_again(articles, keys_of, postings, previous) if previous is not None else None
-    positions = list(range(total)) if todo is None else todo
-    parts = in_chunks(_Ranking.rank, (ranking,), positions, jobs, PARALLEL_RANKING)
-    ranked = dict(zip(positions, [best for part in parts for best in part], strict=True))
-    if todo is None:
-        return {article.path: tuple(articles[i] for i in ranked[position]) for position, article in enumerate(articles)}
-    assert previous is not None
-    by_path = {a.path: a for a in articles}
-    kept = previous[1]
-    return {
-        article.path: tuple(articles[i] for i in ranked[position]) if position in ranked else tuple(by_path[a.path] for a in kept[article.path])
-        for position, article in enumerate(articles)
-    }
+    parts = in_chunks(_Ranking.rank, (ranking,), list(range(total)), jobs, PARALLEL_RANKING)
+    ranked = [best for part in parts for best in part]
+    return {article.path: tuple(articles[i].path for i in ranked[position]) for position, article in enumerate(articles)}
 
 
 def _keys(article: Article) -> list[str]:
@@ -326,46 +343,6 @@ def _keys(article: Article) -> list[str]:
     if article.story:
         keys.append("s:" + article.story)
     return keys
-
-
-def _to_rank_again(
-    articles: list[Article], keys_of: list[list[str]], postings: dict[str, list[int]], previous: tuple[tuple[Article, ...], dict[str, tuple[Article, ...]]]
-) -> list[int] | None:
-    """The positions whose ranking may differ from *previous*, or None when all may.
-
-    An article's ranking depends on its own posting lists: their weights, and
-    the WINDOW postings either side of it on each. When the same articles stand
-    in the same order with the same dates and URLs, a posting list that changed
-    matters only to articles near a change on it (a tag's weight changes with
-    its length, and then to all on it), and to the articles whose own lists
-    changed. Anything else (an article added, removed, moved or renamed, which
-    also reaches the nearest-in-time fallback) ranks everything again.
-    """
-    before, kept = previous
-    if len(before) != len(articles):
-        return None
-    for old, new in zip(before, articles, strict=True):
-        if old.path != new.path or old.url != new.url or old.date != new.date or old.path not in kept:
-            return None
-    old_postings: dict[str, list[int]] = defaultdict(list)
-    todo: set[int] = set()
-    for position, article in enumerate(before):
-        keys = keys_of[position] if article is articles[position] else _keys(article)  # an update keeps unchanged articles' objects
-        if keys != keys_of[position]:
-            todo.add(position)
-        for key in keys:
-            old_postings[key].append(position)
-    for key in postings.keys() | old_postings.keys():
-        now, then = postings.get(key, []), old_postings.get(key, [])
-        if now == then:
-            continue
-        if (key[0] == "t" and len(now) != len(then)) or min(len(now), len(then)) <= 2 * WINDOW + 1:
-            todo.update(now)  # a new weight, or a window that is the whole list
-            continue
-        for changed in set(now).symmetric_difference(then):
-            at = bisect_left(now, changed)
-            todo.update(now[max(0, at - WINDOW - 2) : at + WINDOW + 3])
-    return sorted(todo)
 
 
 PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save

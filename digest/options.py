@@ -1,13 +1,13 @@
 """Build options and results, and the build's clock: what every command shares.
 
-Kept free of the pipeline's imports, so that a rebuild with nothing to do
-(:func:`digest.cache.unchanged_build`) starts in a few milliseconds.
+Kept free of the pipeline's imports, so that every command can use them
+without loading the whole engine.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,10 +34,9 @@ class BuildResult:
     seconds: float
     output: Path
     warnings: list[Problem]
-    written: int = 0  # files (re)written by this build
-    mode: str = "fresh"  # "fresh", "update" (only what changed) or "unchanged"
-    rendered: int = 0  # pages rendered by this build
-    keyed: int = 0  # pages whose inputs this build hashed to see whether they changed (the others were known not to)
+    written: int = 0  # files rendered by this build (the others were linked from the previous output or copied)
+    mode: str = "fresh"  # "fresh", "update" (only what changed was rendered) or "unchanged"
+    held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles kept out of the site or its lists
 
 
 def source_date_epoch() -> int | None:

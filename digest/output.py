@@ -1,12 +1,15 @@
 """Stage 7, output: the one door to the disk.
 
-In: ``{url_path: bytes}`` from the render stage and ``{url_path: source file}``
-for static files and content assets. Out: the site folder.
+In: ``(url_path, bytes)`` from the render stage, ``{url_path: source file}``
+for static files and content assets, and the hash of every output. Out: the
+site folder, with a manifest of every file and the hash it was made from.
 
 Everything is written into a fresh staging folder beside the output folder and
 swapped in only when every file is written, so a failed or interrupted build
-leaves the previous site exactly as it was. Every path is made from URL
-components, checked to stay inside the staging folder, and written once.
+leaves the previous site exactly as it was. A file whose hash is the one the
+manifest gives for the current output is hard-linked from there instead of
+rendered again. Every path is made from URL components, checked to stay inside
+the staging folder, and written once.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import functools
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import UsageError
@@ -23,7 +27,7 @@ from .slugs import RESERVED_NAMES
 
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
-MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one path a line
+MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one "hash<TAB>path" a line
 
 
 @functools.lru_cache(maxsize=1 << 18)  # asked again for every page at several stages (refusals are not remembered)
@@ -95,6 +99,15 @@ class SiteWriter:
             raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
         self._stamp(target)
 
+    def link(self, url: str, source: Path) -> None:
+        """The file *source* (in the previous output) at *url*, hard-linked where the file system allows, else copied."""
+        target = self._target(url)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+            self._stamp(target)
+
     def _stamp(self, target: str) -> None:
         if self.mtime is not None:
             os.utime(target, (self.mtime, self.mtime))
@@ -130,13 +143,18 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         )
 
 
-def read_manifest(output: Path) -> set[str] | None:
-    """The files the last build wrote into *output*, or None when it has no manifest."""
+def read_manifest(output: Path) -> dict[str, str] | None:
+    """The files the last build wrote into *output*, each with the hash it was made from, or None when it has no manifest."""
     try:
         text = (output / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return {line for line in text.split("\n") if line}
+    found: dict[str, str] = {}
+    for line in text.split("\n"):
+        if line:
+            made, _, rel = line.rpartition("\t")
+            found[rel] = made
+    return found
 
 
 def foreign_at_top(output: Path) -> bool:
@@ -162,7 +180,7 @@ def find_foreign_files(output: Path) -> list[str]:
     """Files in *output* that no build wrote (the whole folder if it has no manifest), sorted."""
     if not output.is_dir():
         return []
-    known = read_manifest(output) or set()
+    known = set(read_manifest(output) or ())
     known.add(MANIFEST)
     foreign: list[str] = []
     for parent, dirs, names in os.walk(output):
@@ -174,10 +192,21 @@ def find_foreign_files(output: Path) -> list[str]:
     return foreign
 
 
-def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path], mtime: int | None = None) -> int:
-    """Write the whole site to a staging folder, then swap it in; returns files written.
+def publish(
+    output: Path,
+    files: Iterable[tuple[str, bytes]],
+    copies: dict[str, Path],
+    hashes: dict[str, bytes],
+    reuse: Iterable[str] = (),
+    mtime: int | None = None,
+) -> int:
+    """Write the whole site to a staging folder, then swap it in; returns the files in it.
 
-    With *mtime* (SOURCE_DATE_EPOCH) every file gets that modification time.
+    *files* are rendered outputs, *copies* files copied as they are, *reuse*
+    the URLs whose file in the current output is up to date (see
+    :func:`up_to_date`), linked from there. *hashes* gives every output's hash
+    for the manifest. With *mtime* (SOURCE_DATE_EPOCH) every new file gets
+    that modification time.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -187,16 +216,33 @@ def publish(output: Path, files: dict[str, bytes], copies: dict[str, Path], mtim
     staging.mkdir()
     try:
         writer = SiteWriter(staging, mtime)
-        for url in sorted(copies):
+        reused = set(reuse)
+        for url in sorted(reused):
+            writer.link(url, output / url_to_relpath(url))
+        for url in sorted(copies.keys() - reused):
             writer.copy(url, copies[url])
-        for url in sorted(files):
-            writer.write(url, files[url])
-        written = sorted(writer.written)
-        writer.write("/" + MANIFEST, "".join(f"{rel}\n" for rel in written).encode("utf-8"))
+        for url, data in files:
+            writer.write(url, data)
+        lines = sorted(f"{hashes[url].hex() if url in hashes else ''}\t{url_to_relpath(url)}\n" for url in hashes)
+        writer.write("/" + MANIFEST, "".join(lines).encode("utf-8"))
+        count = len(writer.written) - 1
         swap_in(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return len(written)
+    return count
+
+
+def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
+    """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
+    known = read_manifest(output)
+    if not known:
+        return set()
+    found = set()
+    for url, made in hashes.items():
+        rel = url_to_relpath(url)
+        if known.get(rel) == made.hex() and os.path.isfile(output / rel):
+            found.add(url)
+    return found
 
 
 def remove_leftovers(output: Path) -> None:

@@ -13,8 +13,9 @@ from typing import Any
 
 from .config import SiteConfig
 from .content import Article
-from .index import SiteIndex
+from .index import SiteIndex, ref
 from .markdown import RenderedBody
+from .memo import hash_of, hash_value
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
@@ -42,7 +43,12 @@ class Crumb:
 
 @dataclass(frozen=True)
 class Page:
-    """One output file to render: where it goes, with which template and data."""
+    """One output file to render: where it goes, with which template and data.
+
+    The context is all a page shows besides the site-wide values every page
+    sees (settings, navigation, templates, static files): a page is rendered
+    again exactly when :func:`page_hash` of these changes.
+    """
 
     url: str
     template: str
@@ -50,6 +56,15 @@ class Page:
     description: str = ""
     context: dict[str, Any] = field(default_factory=dict)
     crumbs: tuple[Crumb, ...] = ()
+
+
+def page_hash(page: Page, site_hash: bytes, known: dict[int, bytes]) -> bytes:
+    """The hash of everything *page* shows: the site-wide hash and the page's own fields and context.
+
+    *known* holds the hashes of articles, bodies and index entities by ``id()``
+    (see :func:`digest.site.entity_hashes`).
+    """
+    return hash_of(site_hash, hash_value((page.url, page.template, page.title, page.description, page.crumbs, page.context), known))
 
 
 def page_urls(base: str, total: int, per_page: int) -> tuple[str, ...]:
@@ -156,8 +171,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
 def home_extras(config: SiteConfig, index: SiteIndex) -> dict[str, Any]:
     """What every home page shows besides its headlines: the top stories of each topic, and stories with several reports."""
     return {
-        "topic_tops": tuple((t, t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
-        "stories": tuple(s for s in index.stories if len(s.articles) > 1)[:5],
+        "topic_tops": tuple((ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
+        "stories": tuple(ref(s) for s in index.stories if len(s.articles) > 1)[:5],
     }
 
 
@@ -167,13 +182,13 @@ def plan_article(article: Article, index: SiteIndex, body: RenderedBody, home: C
     context = {
         "article": article,
         "body": body,
-        "topic": topic,
-        "tags": index.tags_of[article.path],
-        "story": story,
+        "topic": ref(topic),
+        "tags": tuple(ref(t) for t in index.tags_of[article.path]),
+        "story": ref(story) if story else None,
         "related": index.related[article.path],
         "more": index.more_from_topic[article.path],
         "older": index.older.get(article.path),
         "newer": index.newer.get(article.path),
-        "outlets": {s.outlet: index.outlet_of[s.outlet] for s in article.sources},
+        "outlets": {s.outlet: ref(index.outlet_of[s.outlet]) for s in article.sources},
     }
     return Page(article.url, "article.html", article.title, body.summary, context, (home, Crumb(topic.name, topic.url)))

@@ -3,7 +3,9 @@
 In: ``BuildOptions``. Out: HTTP on a local port. The site is built through
 :func:`digest.site.build_site` into a private temporary folder and served from
 there under the site's ``base_url`` path, so a sub-path site previews as it is
-deployed. ``watchfiles`` reports edits to ``content/``, ``templates/``,
+deployed. One :class:`~digest.memo.Memo` lives as long as the server, so a
+rebuild finds every parsed article, rendered body and ranking in memory and
+renders only the pages whose inputs changed. ``watchfiles`` reports edits to ``content/``, ``templates/``,
 ``static/`` and ``site.yaml``; each batch triggers a rebuild. Open pages hold a
 server-sent-events connection and reload when a build finishes. The small
 reload script is added to HTML responses as they are served, never to the
@@ -20,7 +22,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -33,9 +34,10 @@ import watchfiles
 
 from .config import load_config
 from .errors import ContentError, DigestError, Problem, error
+from .memo import NO_MEMO, Memo
 from .options import BuildOptions
 from .site import build_site
-from .terminal import Reporter, count_text, located_problem
+from .terminal import Reporter, count_text, located_problem, summary
 
 EVENTS_PATH = "/__digest__/events"
 SCRIPT_PATH = "/__digest__/reload.js"
@@ -256,6 +258,7 @@ class Preview:
     def __init__(self, options: BuildOptions, report: Reporter) -> None:
         self.work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
         self.options = replace(options, output=self.work / "site")
+        self.memo = Memo(options.source) if options.cache else NO_MEMO
         self.report = report
         self.state = PreviewState()
 
@@ -264,16 +267,15 @@ class Preview:
         previous = self.state.snapshot
         config, config_problems = load_config(self.options.source)
         base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
-        started = time.perf_counter()
         self.report.begin()
         problems: list[Problem] = []
         folder = previous.folder
         try:
-            result = build_site(self.options, self.report.progress)
+            result = build_site(self.options, self.report.progress, self.memo)
             folder = result.output
             self.report.finish()
             self.report.problems(result.warnings)
-            self.report.info(f"Built {result.articles} articles into {result.pages} pages in {time.perf_counter() - started:.2f} s")
+            self.report.info(summary(result))
         except ContentError as exc:
             problems = list(exc.problems)
         except DigestError as exc:  # a template error or an unusable folder
@@ -297,6 +299,7 @@ class Preview:
 
     def close(self) -> None:
         self.state.stop()
+        self.memo.close()
         shutil.rmtree(self.work, ignore_errors=True)
 
 

@@ -5,8 +5,8 @@ In: ``SiteConfig``, ``SiteIndex`` and the list of ``Page`` values. Out:
 ``StrictUndefined``, so a typo in a template fails the build with the
 template's name and line instead of rendering an empty string.
 
-Each article's list entry (its "card") is rendered once and reused on every
-list page it appears on.
+Each article's list entry (its "card") is rendered once per process and
+reused on every list page it appears on.
 """
 
 from __future__ import annotations
@@ -14,23 +14,19 @@ from __future__ import annotations
 import hashlib
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jinja2
-import markupsafe
-from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
 from markupsafe import Markup
 
-from .cache import Dep
 from .config import SiteConfig
 from .content import Article
 from .errors import TemplateError
-from .index import Month, Outlet, SiteIndex, Story, Tag, Topic, Year
+from .index import Ref, SiteIndex, ref
 from .pages import MONTHS, Page
 
 if TYPE_CHECKING:
@@ -110,157 +106,9 @@ def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], st
     return memo
 
 
-_escape_inner: Callable[[str], str] = getattr(markupsafe, "_escape_inner", None) or (lambda text: str(markupsafe.escape(text)))
-
-
-def escape_text(value: Any) -> str:
-    """What ``markupsafe.escape`` returns, as a plain ``str`` rather than a ``Markup``.
-
-    Compiled templates call ``escape`` only on what they output, and that
-    output is only ever joined into a string (macros and ``{% set %}`` blocks
-    wrap their joined buffers in ``Markup`` themselves), so the ``Markup``
-    object ``escape`` makes for every ``{{ value }}`` is thrown away unused.
-    """
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    return _escape_inner(str(value))
-
-
-class FastTemplate(jinja2.Template):
-    """A template whose ``{{ value }}`` output is escaped by :func:`escape_text`."""
-
-    @classmethod
-    def from_code(cls, environment: jinja2.Environment, code: Any, globals: Any, uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
-        template = super().from_code(environment, code, globals, uptodate)
-        template.root_render_func.__globals__["escape"] = escape_text  # the module the template was compiled into
-        return template
-
-
-class JoiningCodeGenerator(CodeGenerator):
-    """Compiles each run of template output into one ``yield`` instead of one per piece.
-
-    Jinja's top-level template code and blocks yield every piece of text and
-    every ``{{ value }}`` on its own, and each yield climbs the chain of
-    generators (page, base.html, includes) before the pieces are joined.
-    Here a line such as ``<a href="{{ u }}">{{ t }}</a>`` becomes
-    ``yield environment.concat(("<a href=\"", escape(u), "\">", escape(t), "</a>"))``:
-    the same text, each value still on its own line of compiled code so that
-    errors name the right template line. Output inside macros and
-    ``{% set %}`` blocks (already collected in a list) and output that an
-    ``{% extends %}`` may skip take Jinja's own path.
-    """
-
-    def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
-        if frame.buffer is not None or frame.require_output_check:
-            super().visit_Output(node, frame)
-            return
-        finalize = self._make_finalize()
-        body: list[list[Any] | nodes.Expr] = []  # as in CodeGenerator.visit_Output: runs of constants, and nodes
-        for child in node.nodes:
-            try:
-                if not (finalize.const or isinstance(child, nodes.TemplateData)):
-                    raise nodes.Impossible()
-                const = self._output_child_to_const(child, frame, finalize)
-            except (nodes.Impossible, Exception):
-                body.append(child)
-                continue
-            last = body[-1] if body else None
-            if isinstance(last, list):
-                last.append(const)
-            else:
-                body.append([const])
-        if len(body) < 2:
-            super().visit_Output(node, frame)
-            return
-        self.writeline("yield environment.concat((")
-        self.indent()
-        for item in body:
-            if isinstance(item, list):
-                self.writeline(self._output_const_repr(item) + ",")
-            else:
-                self.newline(item)
-                self._output_child_pre(item, frame, finalize)
-                self.visit(item, frame)
-                self._output_child_post(item, frame, finalize)
-                self.write(",")
-        self.outdent()
-        self.writeline("))")
-
-
-COMPILED_NAMES = "__digest2_%s.cache"  # compiled templates' file names; a new name whenever the code generated changes
-
-
-class RecordingEnvironment(jinja2.Environment):
-    """A Jinja environment that notes which site entities the templates read.
-
-    Compiled templates read every ``obj.attr`` and ``obj[key]`` through
-    ``getattr``/``getitem``; for topics, tags, outlets, stories, months and
-    years these note a :class:`~digest.cache.Dep` in :attr:`deps`, so the
-    build cache knows what else a page depends on besides its context.
-    """
-
-    deps: set[Dep]
-    template_class = FastTemplate
-    code_generator_class = JoiningCodeGenerator
-
-    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
-        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's.
-
-        Every render, include and import copies or compares these, and a
-        ChainMap does that key by key in Python. The catch, which Jinja's
-        documentation already asks of us, is that globals must not change
-        once templates are loaded: the renderer sets them all first.
-        """
-        return {**self.globals, **d} if d else dict(self.globals)
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        make = _ENTITY_REFS.get(type(obj))
-        if make is not None:
-            self.deps.add((make(obj), attribute in DEEP_ATTRIBUTES))
-        try:  # what jinja2.Environment.getattr does, without a second call
-            return getattr(obj, attribute)
-        except AttributeError:
-            pass
-        try:
-            return obj[attribute]
-        except (TypeError, LookupError, AttributeError):
-            return self.undefined(obj=obj, name=attribute)
-
-    def getitem(self, obj: Any, argument: Any) -> Any:
-        make = _ENTITY_REFS.get(type(obj))
-        if make is not None:
-            self.deps.add((make(obj), argument in DEEP_ATTRIBUTES))
-        try:  # what jinja2.Environment.getitem tries first, without a second call
-            return obj[argument]
-        except (AttributeError, TypeError, LookupError):
-            return super().getitem(obj, argument)
-
-
-DEEP_ATTRIBUTES = frozenset({"articles", "months", "count"})  # what depends on an entity's article list
-
-
-def entity_ref(value: Any) -> str | None:
-    """``"tag:gpu"`` for a Tag and so on; None for anything that is not an index entity."""
-    make = _ENTITY_REFS.get(type(value))
-    return make(value) if make is not None else None
-
-
-_ENTITY_REFS: dict[type, Callable[[Any], str]] = {
-    Topic: lambda t: f"topic:{t.slug}",
-    Tag: lambda t: f"tag:{t.key}",
-    Outlet: lambda o: f"outlet:{o.host}",
-    Story: lambda s: f"story:{s.slug}",
-    Month: lambda m: f"month:{m.year:04d}-{m.month:02d}",
-    Year: lambda y: f"year:{y.year:04d}",
-}
-
-
-def make_environment(config: SiteConfig, compiled: Path | None = None) -> RecordingEnvironment:
-    """The site's Jinja environment; *compiled* is a folder to keep compiled templates in between builds."""
-    env = RecordingEnvironment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled), COMPILED_NAMES) if compiled is not None else None,
+def make_environment(config: SiteConfig) -> jinja2.Environment:
+    """The site's Jinja environment: autoescaping, and an error for any undefined name."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -285,7 +133,6 @@ def make_environment(config: SiteConfig, compiled: Path | None = None) -> Record
 
     env.globals["asset"] = asset
     env.filters["jsonld"] = script_json
-    env.deps = set()
     return env
 
 
@@ -295,75 +142,67 @@ def asset_name(config: SiteConfig, name: str) -> str:
     return hashed_name(name, found.read_bytes()) if found else name
 
 
-def render_site(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
-    """Render every page; raises TemplateError naming the template and line."""
+def render_pages(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
+    """Render *pages*; raises TemplateError naming the template and line."""
     renderer = PageRenderer(config, index)
-    return {page.url: renderer.render(page)[0] for page in pages}
+    return {page.url: renderer.render(page) for page in pages}
+
+
+def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
+    """The topics every page's navigation shows: names and links, never their articles."""
+    return tuple(ref(t) for t in index.topics)
 
 
 class PageRenderer:
-    """Fills the templates of one site, page by page, noting what each page read."""
+    """Fills the templates of one site, page by page.
 
-    def __init__(self, config: SiteConfig, index: SiteIndex, compiled: Path | None = None) -> None:
-        self.env = env = make_environment(config, compiled)
-        env.globals["nav_topics"] = index.topics
-        env.globals["topic_of"] = index.topic_of
+    Every template sees the site-wide globals: ``site`` (the settings),
+    ``nav_topics`` and ``topic_of`` (topic links), ``asset()``, ``page_meta()``,
+    ``cards`` and ``links`` (an article's list entry and one-line link, by its
+    path) and ``fragment()``. None of them shows an article that the page's
+    own context does not name, so a page depends on its context and the
+    site-wide values only.
+    """
+
+    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+        self.env = env = make_environment(config)
+        topics = nav_refs(index)
+        env.globals["nav_topics"] = topics
+        env.globals["topic_of"] = {t.slug: t for t in topics}
         urls = SiteUrls(config)
         last: list[Any] = [None, None]  # the page last described, and its PageMeta
 
         def page_meta(page: Page) -> PageMeta:
             if last[0] is not page:  # _meta.html and list.html both ask
-                last[:] = page, describe_page(config, index, page, urls)
+                last[:] = page, describe_page(config, page, urls)
             meta: PageMeta = last[1]
             return meta
 
         env.globals["page_meta"] = page_meta
         articles = {a.path: a for a in index.articles + index.expired}
-        self.cards = Cards(env, articles)
-        env.globals["cards"] = self.cards
-        env.globals["links"] = Cards(env, articles, "_link.html", "")
+        env.globals["cards"] = Rendered(env, articles, "_card.html")
+        env.globals["links"] = Rendered(env, articles, "_link.html")
         env.globals["fragment"] = Fragments(env)
 
-    def render(self, page: Page) -> tuple[bytes, frozenset[Dep]]:
-        """The page's bytes and the entities (beyond its context) its templates read."""
-        deps: set[Dep] = set()
-        self.env.deps = deps
+    def render(self, page: Page) -> bytes:
         template = _template(self.env, page.template)
-        html = _call(template.render, page.template, page=page, **page.context)
-        return html.encode("utf-8"), frozenset(deps)
+        return _call(template.render, page.template, page=page, **page.context).encode("utf-8")
 
 
-class Cards(Mapping[str, Markup]):
-    """Each article's list entry, rendered once when a page first shows it.
+class Rendered(Mapping[str, Markup]):
+    """Each article's list entry (``cards``) or one-line link (``links``), rendered once and reused on every page that shows it."""
 
-    What a card's template reads is noted on every page that shows the card,
-    and the card itself counts as a dependency on its article (a ``card:``
-    dependency) unless *dep_prefix* is empty. ``links`` is the same for the
-    one-line entries of ``link_list`` (``_link.html``): pages that show
-    those already name the articles in their context.
-    """
-
-    def __init__(self, env: RecordingEnvironment, articles: dict[str, Article], template: str = "_card.html", dep_prefix: str = "card:") -> None:
+    def __init__(self, env: jinja2.Environment, articles: dict[str, Article], template: str) -> None:
         self.env = env
         self.articles = articles
         self.template = template
-        self.dep_prefix = dep_prefix
-        self.made: dict[str, tuple[Markup, frozenset[Dep]]] = {}
+        self.made: dict[str, Markup] = {}
 
     def __getitem__(self, path: str) -> Markup:
         made = self.made.get(path)
         if made is None:
-            article = self.articles[path]
-            outer = self.env.deps
-            self.env.deps = deps = {(f"{self.dep_prefix}{path}", False)} if self.dep_prefix else set()
-            try:
-                html = Markup(_call(_template(self.env, self.template).render, self.template, article=article))
-            finally:
-                self.env.deps = outer
-            made = self.made[path] = (html, frozenset(deps))
-        if made[1]:
-            self.env.deps |= made[1]
-        return made[0]
+            made = self.made[path] = Markup(_call(_template(self.env, self.template).render, self.template, article=self.articles[path]))
+        return made
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.articles)
@@ -377,40 +216,28 @@ class Fragments:
 
     The template *name* sees only *args* and the site-wide globals (``site``,
     ``nav_topics``, ...), never the page, so what it makes depends on *args*
-    alone and is rendered once per set of arguments and kept. As with cards,
-    what it read is noted on every page that shows it.
+    alone and is rendered once per set of arguments and kept.
     """
 
-    def __init__(self, env: RecordingEnvironment) -> None:
+    def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
-        self.made: dict[tuple[str, tuple[tuple[str, Any], ...]], tuple[Markup, frozenset[Dep]]] = {}
+        self.made: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
 
     def __call__(self, name: str, **args: Any) -> Markup:
-        key: tuple[str, tuple[tuple[str, Any], ...]] | None = (name, tuple(sorted(args.items())))
-        made = None
         try:
-            made = self.made.get(key)  # type: ignore[arg-type]
+            key = (name, tuple(sorted(args.items())))
+            made = self.made.get(key)
         except TypeError:  # an argument that cannot be a key: render it every time
-            key = None
+            return Markup(_call(_template(self.env, name).render, name, **args))
         if made is None:
-            outer = self.env.deps
-            deps: set[Dep] = set()
-            self.env.deps = deps
-            try:
-                html = Markup(_call(_template(self.env, name).render, name, **args))
-            finally:
-                self.env.deps = outer
-            made = (html, frozenset(deps))
-            if key is not None:
-                self.made[key] = made
-        self.env.deps |= made[1]
-        return made[0]
+            made = self.made[key] = Markup(_call(_template(self.env, name).render, name, **args))
+        return made
 
 
-def describe_page(config: SiteConfig, index: SiteIndex, page: Page, urls: SiteUrls | None = None) -> PageMeta:
+def describe_page(config: SiteConfig, page: Page, urls: SiteUrls | None = None) -> PageMeta:
     from .seo import page_meta
 
-    return page_meta(config, urls or SiteUrls(config), index, page)
+    return page_meta(config, urls or SiteUrls(config), page)
 
 
 def script_json(value: Any) -> Markup:

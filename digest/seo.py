@@ -169,14 +169,14 @@ def script_json(value: Any) -> Markup:
 iso_seconds = memoized_dates(lambda moment: moment.isoformat(timespec="seconds"))  # each article page writes its dates twice
 
 
-def page_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page, image: str) -> list[dict[str, Any]]:
+def page_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, image: str) -> list[dict[str, Any]]:
     """The structured data of one page: NewsArticle on articles, WebSite on the home page, breadcrumbs."""
     found: list[dict[str, Any]] = []
     article = page.context.get("article")
     if page.url == "/":
         found.append(website_jsonld(config, urls))
     if isinstance(article, Article):
-        found.append(article_jsonld(config, urls, index, article, page.description, image))
+        found.append(article_jsonld(config, urls, page, article, image))
     if page.crumbs:
         found.append(breadcrumb_jsonld(urls, page))
     return found
@@ -198,7 +198,9 @@ def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
     return {"@type": "Organization", "name": config.title, "url": urls.absolute("/")}
 
 
-def article_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, article: Article, description: str, image: str) -> dict[str, Any]:
+def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
+    """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
+    description = page.description
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -211,8 +213,8 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, index: SiteIndex, article
         "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
         "url": urls.absolute(article.url),
         "inLanguage": article.lang,
-        "articleSection": index.topic_of[article.topic].name,
-        "keywords": [tag.name for tag in index.tags_of[article.path]],
+        "articleSection": page.context["topic"].name,
+        "keywords": [tag.name for tag in page.context["tags"]],
         "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
     }
     if image:
@@ -248,7 +250,8 @@ class PageMeta:
     jsonld: tuple[dict[str, Any], ...]
 
 
-def page_meta(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page) -> PageMeta:
+def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
+    """What a page's ``<head>`` shows; made from the page and the settings alone."""
     article = page.context.get("article")
     title = config.title if page.url == "/" else f"{page.title} · {config.title}"
     description = page.description or config.description
@@ -263,11 +266,11 @@ def page_meta(config: SiteConfig, urls: SiteUrls, index: SiteIndex, page: Page) 
             og_type="article",
             published=iso_seconds(article.date),
             modified=iso_seconds(article.last_modified),
-            section=index.topic_of[article.topic].name,
-            tags=tuple(tag.name for tag in index.tags_of[article.path]),
+            section=page.context["topic"].name,
+            tags=tuple(tag.name for tag in page.context["tags"]),
             feeds=feed_links(config, page),
-            jsonld=tuple(page_jsonld(config, urls, index, page, image)),
+            jsonld=tuple(page_jsonld(config, urls, page, image)),
         )
     return PageMeta(
-        title, description, urls.absolute(page.url), "", "website", "", "", "", (), feed_links(config, page), tuple(page_jsonld(config, urls, index, page, ""))
+        title, description, urls.absolute(page.url), "", "website", "", "", "", (), feed_links(config, page), tuple(page_jsonld(config, urls, page, ""))
     )

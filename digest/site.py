@@ -1,32 +1,41 @@
 """The build, start to finish: the pipeline stages wired in order.
 
-``load_site`` gathers and checks everything (no output exists yet);
-``render_site_files`` turns it into ``{url: bytes}`` in memory; ``build_site``
-publishes that through the output stage. Tests, the CLI and benchmarks all call
-these same functions.
+    site.yaml -> config -> content -> markdown -> index -> pages -> render -> output
+
+:func:`load_site` runs every stage up to the page plan and checks everything
+(no output exists yet); :func:`plan_outputs` gives every output file its hash;
+:func:`render_outputs` makes the bytes of the outputs asked for;
+:func:`build_site` publishes them through the output stage. ``build``,
+``check``, ``serve``, the tests and the benchmark all call these functions;
+the only thing ``--no-cache`` changes is the memo they are given.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .config import SiteConfig, check_base_url, load_config
-from .content import Article, check_input_file, load_articles
+from .content import Article, check_images, check_input_file, parse_articles, publish_filter
 from .errors import ContentError, Problem, UsageError, error
-from .feeds import render_feeds
-from .images import font_problems, render_share_images
+from .feeds import Feed, feed_inputs, plan_feeds, render_feeds
+from .images import ShareCard, font_dirs, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
+from .memo import CACHE_DIR, HERE, LIBRARIES, NO_MEMO, Memo, file_stamp, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import url_to_relpath
-from .pages import Page, plan_pages
+from .output import check_output_dir, leftover_folders, publish, up_to_date, url_to_relpath
+from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
-from .render import BUNDLED, hashed_static_copies, render_site
+from .render import BUNDLED, PageRenderer, hashed_static_copies, template_dirs
 from .seo import render_seo_files
+from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
 
@@ -37,41 +46,85 @@ def _no_progress(stage: str) -> None:
 
 @dataclass(frozen=True)
 class LoadedSite:
+    """Everything a build knows before it renders: checked, planned and hashed."""
+
     config: SiteConfig
-    articles: list[Article]
+    articles: list[Article]  # published, newest first
     bodies: dict[str, RenderedBody]
     index: SiteIndex
     pages: list[Page]
+    feeds: list[Feed]
+    cards: dict[str, ShareCard]  # share image URL -> what it shows
     copies: dict[str, Path]  # output URL -> file copied as-is
+    site_hash: bytes  # what every page sees besides its context: settings, templates, static files, options
+    known: dict[int, bytes]  # hashes of articles, bodies and index entities, by id()
     warnings: list[Problem] = field(default_factory=list)
     relative: bool = False
+    held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles not listed
+    next_change: float = float("inf")  # when a future article is due or a listed one expires
 
 
-def load_site(options: BuildOptions, progress: Progress = _no_progress) -> LoadedSite:
+def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress) -> LoadedSite:
     """Run every stage up to the page plan; raise ContentError listing all errors."""
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     config = override_base_url(config, options.base_url)
+    now = build_now()
     progress("reading articles")
-    articles, more = load_articles(config, build_now(), options.include_drafts, options.include_future)
+    parsed, more = parse_articles(config, memo, options.jobs)
     problems += more
+    articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
+    problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, more = render_bodies(config, articles, options.jobs)
+    bodies, body_hashes, more = render_bodies_memo(config, articles, memo, options.jobs)
     problems += more
     progress("indexing")
-    index, more = build_index(config, articles, options.jobs)
+    index, more = build_index(config, articles, options.jobs, memo)
     problems += more
     progress("planning pages")
     pages = plan_pages(config, index, bodies)
     copies = find_copies(config)
     problems += check_copies(config, copies)
     copies |= hashed_static_copies(copies)
+    cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    return LoadedSite(config, articles, bodies, index, pages, copies, sorted(problems), options.relative)
+    known = entity_hashes(articles, bodies, body_hashes, index)
+    return LoadedSite(
+        config,
+        articles,
+        bodies,
+        index,
+        pages,
+        plan_feeds(config, index),
+        cards,
+        copies,
+        hash_of(site_settings_hash(config, options), *(f"{url}={path}:{file_stamp(path)}" for url, path in sorted(copies.items()))),
+        known,
+        sorted(problems),
+        options.relative,
+        held_back(parsed, articles, now, options),
+        next_change(parsed, now),
+    )
+
+
+def held_back(parsed: list[Article], published: list[Article], now: datetime, options: BuildOptions) -> dict[str, int]:
+    """How many articles the publish filter kept out of the site or out of its lists."""
+    return {
+        "drafts": sum(1 for a in parsed if a.draft and not options.include_drafts),
+        "future": sum(1 for a in parsed if a.date > now and not a.draft and not options.include_future),
+        "expired": sum(1 for a in published if a.expired),
+    }
+
+
+def next_change(parsed: list[Article], now: datetime) -> float:
+    """The first moment after *now* at which the publish filter gives another answer."""
+    moments = [a.date.timestamp() for a in parsed if a.date > now]
+    moments += [a.expires.timestamp() for a in parsed if a.expires is not None and a.expires > now]
+    return min(moments, default=float("inf"))
 
 
 def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
@@ -82,6 +135,79 @@ def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
     if bad:
         raise UsageError(f"--base-url: expected {bad}")
     return replace(config, base_url=base_url)
+
+
+def render_bodies_memo(config: SiteConfig, articles: list[Article], memo: Memo, jobs: int) -> tuple[dict[str, RenderedBody], dict[str, bytes], list[Problem]]:
+    """Every article's rendered body, its hash, and the problems rendering found.
+
+    A body is memoised by the hash of its article file, the Markdown settings
+    and the site's base path; it is reused only while every relative link it
+    looked up leads where it led then.
+    """
+    urls = {a.path: a.url for a in articles}
+    settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
+    keys = {a.path: hash_of(settings, a.hash or hash_value(a)) for a in articles}
+    found = memo.get_many("body", keys.values())
+    bodies: dict[str, RenderedBody] = {}
+    hashes: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    todo: list[Article] = []
+    for article in articles:
+        stored = found.get(keys[article.path])
+        if stored is not None and stored[2] == link_targets(config, urls, stored[0].links):
+            bodies[article.path], more, targets = stored
+            problems.extend(more)
+            hashes[article.path] = hash_of(keys[article.path], repr(targets))
+        else:
+            todo.append(article)
+    if todo:
+        made, more = render_bodies(config, todo, jobs, urls)
+        problems.extend(more)
+        by_path: dict[str, list[Problem]] = {}
+        for problem in more:
+            by_path.setdefault(problem.path, []).append(problem)
+        for article in todo:
+            body = bodies[article.path] = made[article.path]
+            targets = link_targets(config, urls, body.links)
+            memo.put("body", keys[article.path], (body, tuple(by_path.get(article.path, ())), targets))
+            hashes[article.path] = hash_of(keys[article.path], repr(targets))
+    return bodies, hashes, problems
+
+
+def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Where each relative link target of a body leads now: an article's URL, "file", or "" for nowhere."""
+    return tuple((target, urls.get(target, "") if target.endswith((".md", ".markdown")) else "file" * (config.root / target).is_file()) for target in links)
+
+
+def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body_hashes: dict[str, bytes], index: SiteIndex) -> dict[int, bytes]:
+    """The hash of every article, body and index entity, by ``id()``, for :func:`digest.pages.page_hash`.
+
+    An article stands for its file and settings (``Article.hash``) and whether
+    it has expired; a body for its memo key and link targets; an entity for its
+    own fields and its articles.
+    """
+    known: dict[int, bytes] = {}
+    for article in [*index.articles, *index.expired, *articles]:
+        known[id(article)] = hash_of(article.hash or hash_value(article), str(article.expired))
+    for path, body in bodies.items():
+        known[id(body)] = body_hashes[path]
+    for months in (year.months for year in index.years):
+        for month in months:
+            known[id(month)] = hash_value(month, known)
+    for entity in (*index.topics, *index.tags, *index.outlets, *index.stories, *index.years):
+        known[id(entity)] = hash_value(entity, known)
+    return known
+
+
+def site_settings_hash(config: SiteConfig, options: BuildOptions) -> bytes:
+    """Everything every output may show besides its own inputs: settings, options, templates, static files, fonts, the generator."""
+    from .memo import generator_version
+
+    parts: list[bytes | str] = [generator_version(), repr(config), repr((options.relative, options.include_drafts, options.include_future))]
+    for folder in template_dirs(config):
+        for rel, _ in tree_stamps(folder):
+            parts += [rel, (folder / rel).read_bytes()]
+    return hash_of(*parts)
 
 
 def find_copies(config: SiteConfig) -> dict[str, Path]:
@@ -167,15 +293,62 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
     return problems
 
 
-def render_site_files(site: LoadedSite) -> dict[str, bytes]:
-    """Pages, feeds, sitemaps and share images, all in memory."""
-    files = render_site(site.config, site.index, site.pages)
-    files.update(render_feeds(site.config, site.index, site.bodies))
-    files.update(render_seo_files(site.config, site.index, site.pages))
-    files.update(render_share_images(site.config, site.index))
+def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
+    """The hash of every output file by URL: pages, feeds, share images and copied files.
+
+    Two builds that give a URL the same hash write the same bytes there.
+    Sitemaps and robots.txt are not listed: they are made on every build.
+    """
+    known = site.known
+    hashes = {page.url: page_hash(page, site.site_hash, known) for page in site.pages}
+    for feed in site.feeds:
+        bodies = tuple(known[id(site.bodies[a.path])] for a in feed.articles)
+        made = hash_of(site.site_hash, hash_value(feed_inputs(site.config, site.index, feed), known), *bodies)
+        hashes[feed.link.atom] = hash_of(made, "atom")
+        hashes[feed.link.json] = hash_of(made, "json")
+    for url, card in site.cards.items():
+        hashes[url] = hash_of("share image", card.cache_key())
+    for url, path in site.copies.items():
+        hashes[url] = hash_of("copy", str(path), file_stamp(path))
+    return hashes
+
+
+def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_images: bool = True) -> Iterator[tuple[str, bytes]]:
+    """The bytes of the pages, feeds and share images at *urls*, then the sitemaps and robots.txt.
+
+    Pages are filled by *jobs* forked workers when there are many; each yields
+    its bytes as soon as its part is done, so a large site is never all in
+    memory at once.
+    """
+    wanted = set(urls)
+    pages = [page for page in site.pages if page.url in wanted]
     if site.relative:
-        files = relativize_pages(site.config, files)
-    return files
+        for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
+            yield from relativize_pages(site.config, dict(part)).items()
+    else:
+        for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
+            yield from part
+    feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
+    if feeds:
+        yield from ((url, data) for url, data in render_feeds(site.config, site.index, site.bodies, feeds).items() if url in wanted)
+    cards = {url: card for url, card in site.cards.items() if url in wanted}
+    if cards:
+        index = replace(site.index, articles=tuple(a for a in site.index.articles if a.url + "share.png" in cards))
+        yield from render_share_images(site.config, index, cached_images).items()
+    yield from render_seo_files(site.config, site.index, site.pages).items()
+
+
+PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
+
+
+def _render_chunk(site: LoadedSite, pages: list[Page]) -> list[tuple[str, bytes]]:
+    renderer = PageRenderer(site.config, site.index)
+    return [(page.url, renderer.render(page)) for page in pages]
+
+
+def render_site_files(site: LoadedSite) -> dict[str, bytes]:
+    """Every output but the copied files, in memory (for ``check`` and tests)."""
+    return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
 
 
 def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
@@ -184,33 +357,127 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions, progress: Progress = _no_progress, state: bytes | None = None) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
-    Goes through the build cache (:mod:`digest.incremental`), so a rebuild
-    parses, renders and writes only what changed. First checks whether
-    anything changed at all, unless the caller did and passes the *state* of
-    the inputs it computed (:func:`digest.cache.unchanged_build`).
+    With the memo (the default unless ``--no-cache``), a rebuild with nothing
+    to do stops after comparing the stamps of the inputs, and any other
+    rebuild renders only the outputs whose hash changed, linking the others
+    from the current output.
     """
-    from .cache import unchanged_build
-    from .incremental import CachedBuild
-
     started = time.perf_counter()
-    if state is None:
-        unchanged, state = unchanged_build(options)
+    if memo is None:
+        memo = Memo(options.source) if options.cache else NO_MEMO
+    state = inputs_state(options) if memo.enabled else b""
+    if memo.enabled:
+        unchanged = unchanged_build(options, state, started)
         if unchanged is not None:
             return unchanged
-    outcome = CachedBuild(options, progress, build_now(), source_date_epoch(), state).run()
-    seconds = time.perf_counter() - started
-    return BuildResult(
-        outcome.articles,
-        outcome.pages,
-        outcome.files,
-        seconds,
-        outcome.output,
-        outcome.warnings,
-        outcome.written,
-        outcome.mode,
-        outcome.rendered,
-        outcome.keyed,
+    site = load_site(options, memo, progress)
+    output = output_folder(options, site.config)
+    check_output_dir(output, site.config.root)
+    progress("rendering pages")
+    hashes = plan_outputs(site)
+    reuse = up_to_date(output, hashes) if memo.enabled else set()
+    todo = hashes.keys() - reuse - site.copies.keys()
+    files = counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
+    seo: dict[str, bytes] = {}
+
+    def remember_seo(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+        for url, data in items:
+            if url not in hashes:
+                seo[url] = data
+                hashes[url] = hash_of(data)
+            yield url, data
+
+    progress("writing files")
+    published = publish(output, remember_seo(files), site.copies, hashes, reuse, source_date_epoch())
+    memo.save()
+    result = BuildResult(
+        len(site.articles),
+        len(site.pages),
+        published,
+        time.perf_counter() - started,
+        output,
+        site.warnings,
+        files.count,
+        "fresh" if not reuse else "update",
+        held_back=site.held_back,
     )
+    if memo.enabled:
+        save_state(options, state, site.next_change, output, result)
+    return result
+
+
+class counted(Iterator[tuple[str, bytes]]):
+    """An iterator that counts what it hands out."""
+
+    def __init__(self, items: Iterator[tuple[str, bytes]]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __next__(self) -> tuple[str, bytes]:
+        item = next(self.items)
+        self.count += 1
+        return item
+
+
+# The no-change fast path: the stamps of every input, compared with those of the last build.
+
+STATE_FILE = "state.pickle"
+
+
+def inputs_state(options: BuildOptions) -> bytes:
+    """A hash of the stamps of every input (site.yaml, content, templates, static, fonts, the generator and its libraries) and the options."""
+    from importlib.util import find_spec
+
+    root = options.source
+    parts: list[str] = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative))]
+    parts.append(repr(source_date_epoch() is not None))
+    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE):
+        parts.append(f"[{folder}]")
+        for rel, stamp in tree_stamps(folder):
+            parts += [rel, stamp]
+    parts += ["site.yaml", file_stamp(root / "site.yaml")]
+    for folder in font_dirs(SiteConfig(root=root)):
+        parts += [str(folder), file_stamp(folder)]
+    for module in LIBRARIES.values():
+        try:
+            spec = find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        parts += [module, file_stamp(origin) if origin else ""]
+    return hash_of(*parts)
+
+
+def unchanged_build(options: BuildOptions, state: bytes, started: float) -> BuildResult | None:
+    """The result of the last build when nothing it read has changed since, and its output is as it left it; else None."""
+    from .output import MANIFEST, foreign_at_top
+
+    try:
+        with open(options.source / CACHE_DIR / STATE_FILE, "rb") as handle:
+            stored = pickle.load(handle)
+        if stored["state"] != state or build_now().timestamp() >= stored["next_change"]:
+            return None
+        output = Path(stored["output"])
+        if file_stamp(output / MANIFEST) != stored["manifest"] or leftover_folders(output) or foreign_at_top(output):
+            return None
+        result: BuildResult = stored["result"]
+    except Exception:  # no state, or an unreadable one: build
+        return None
+    return replace(result, seconds=time.perf_counter() - started, written=0, mode="unchanged")
+
+
+def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
+    from .output import MANIFEST
+
+    stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
+    folder = options.source / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        temporary = folder / f"{STATE_FILE}.{os.getpid()}"
+        temporary.write_bytes(pickle.dumps(stored))
+        os.replace(temporary, folder / STATE_FILE)
+    except OSError:
+        pass  # the next build only takes longer

@@ -18,6 +18,7 @@ from itertools import groupby
 from typing import TextIO
 
 from .errors import Problem, error
+from .options import BuildResult
 
 # The stages a build reports, in order (see digest.site); drives the bar's length.
 STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
@@ -129,3 +130,23 @@ class Reporter:
             self.err.write("\r\033[K")
             self.err.flush()
             self.bar_shown = False
+
+
+def plural(count: int, word: str, many: str = "") -> str:
+    """'1 article', '2 articles'."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
+def summary(result: BuildResult) -> str:
+    """The line a build ends with: what was built, what was held back, how long it took, where it went."""
+    made = f"{plural(result.articles, 'article')} into {plural(result.pages, 'page')} ({plural(result.files, 'file')}"
+    if result.mode == "unchanged":
+        line = f"Nothing changed: {made}) up to date"
+    elif result.mode == "update":
+        line = f"Built {made}, {result.written:,} rendered)"
+    else:
+        line = f"Built {made})"
+    held = [plural(n, name[:-1] if name.endswith("s") else name, name) for name, n in result.held_back.items() if n]
+    if held:
+        line += "; held back: " + ", ".join(held)
+    return f"{line} in {result.seconds:.2f} s -> {result.output}"

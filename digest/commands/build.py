@@ -6,7 +6,7 @@ import argparse
 
 from ..cli import add_site_options
 from ..options import BuildOptions
-from ..terminal import Reporter
+from ..terminal import Reporter, summary
 
 NAME = "build"
 HELP = "build the site (the default when no verb is given)"
@@ -37,27 +37,13 @@ def reporter_from(args: argparse.Namespace) -> Reporter:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..site import build_site
+
     report = reporter_from(args)
-    options = options_from(args)
     try:
-        from ..cache import unchanged_build  # a rebuild with nothing to do needs no more than this
-
-        result, state = unchanged_build(options)
-        if result is None:
-            from ..site import build_site
-
-            result = build_site(options, report.progress, state or b"")
+        result = build_site(options_from(args), report.progress)
     finally:
         report.finish()
     report.problems(result.warnings)
-    if result.mode == "unchanged":
-        report.info(
-            f"Nothing changed: {result.articles} articles, {result.pages} pages ({result.files} files) up to date in {result.seconds:.2f} s -> {result.output}"
-        )
-    elif result.mode == "update":
-        report.info(
-            f"Built {result.articles} articles into {result.pages} pages ({result.files} files, {result.written} rewritten) in {result.seconds:.2f} s -> {result.output}"
-        )
-    else:
-        report.info(f"Built {result.articles} articles into {result.pages} pages ({result.files} files) in {result.seconds:.2f} s -> {result.output}")
+    report.info(summary(result))
     return 0

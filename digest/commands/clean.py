@@ -8,7 +8,6 @@ from pathlib import Path
 
 NAME = "clean"
 HELP = "remove the output folder and the build cache"
-CACHE_DIR = ".digest-cache"  # where incremental builds keep what they can reuse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
+    from ..memo import CACHE_DIR
     from ..output import check_output_dir, remove_output
 
     config, _ = load_config(args.source)

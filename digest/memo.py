@@ -1,0 +1,295 @@
+"""The memo: results of pure stages, stored under the hash of their inputs.
+
+Every stage of the pipeline is a function of plain data. Where one is slow
+(parsing an article, rendering a body, ranking related stories, drawing a
+share image) its result is kept under a *hash* of everything it reads: file
+bytes, the settings it uses, the generator's own version. A later build that
+computes the same hash takes the result instead of running the stage again; a
+build that computes another hash runs the stage. Nothing is ever trusted
+without its hash matching, so a memo that is stale, from another version or
+corrupt costs time, never correctness.
+
+The memo lives in ``<site>/.digest-cache/memo.sqlite`` (one table of
+``(stage, hash) -> pickled value``) with an in-memory layer in front: the dev
+server keeps one :class:`Memo` for its whole life, so a rebuild there reads
+nothing from disk. ``--no-cache`` builds with :data:`NO_MEMO`, which stores
+nothing and finds nothing.
+
+File *stamps* (size, times, inode) are not hashes: they only tell that a file
+was not touched since its bytes were hashed, the way git's index does, so an
+unchanged file is not read again. A stamp taken less than :data:`RACY_SECONDS`
+after the file was written is not kept, since a second write within the same
+clock tick would not change it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import fields, is_dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+CACHE_DIR = ".digest-cache"
+DB_NAME = "memo.sqlite"
+SCHEMA = 1  # bump when the table's layout changes
+RACY_SECONDS = 2.0
+HERE = Path(__file__).resolve().parent
+LIBRARIES = {  # the distributions whose code shapes the output, as installed -> as imported
+    "markdown-it-py": "markdown_it",
+    "mdit-py-plugins": "mdit_py_plugins",
+    "markdown-it-pyrs": "markdown_it_pyrs",
+    "Pygments": "pygments",
+    "Jinja2": "jinja2",
+    "MarkupSafe": "markupsafe",
+    "nh3": "nh3",
+    "PyYAML": "yaml",
+    "Pillow": "PIL",
+    "python-slugify": "slugify",
+    "text-unidecode": "text_unidecode",
+}
+
+
+def hash_of(*parts: bytes | str) -> bytes:
+    """A 16-byte BLAKE2b hash of *parts*, each length-prefixed so they cannot run together."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.digest()
+
+
+def hash_value(value: Any, known: dict[int, bytes] | None = None) -> bytes:
+    """The hash of a plain value: text, numbers, dates, tuples, lists, dicts and dataclasses.
+
+    *known* gives the hash of objects that stand for more than their fields
+    (an article, a rendered body, a topic with its articles), by ``id()``.
+    A value of any other type is a TypeError: what a stage reads must be
+    declared, never guessed.
+    """
+    out: list[bytes] = []
+    _walk(value, known or {}, out)
+    return hash_of(*out)
+
+
+def _walk(value: Any, known: dict[int, bytes], out: list[bytes]) -> None:
+    found = known.get(id(value))
+    if found is not None:
+        out.append(found)
+    elif value is None or isinstance(value, (str, int, float, bool)):
+        out.append(f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass"))
+    elif isinstance(value, bytes):
+        out.append(b"b:" + value)
+    elif isinstance(value, (datetime, date)):
+        out.append(f"{type(value).__name__}:{value.isoformat()}:{getattr(value, 'tzinfo', None)}".encode())
+    elif isinstance(value, (tuple, list)):
+        out.append(b"(%d" % len(value))
+        for item in value:
+            _walk(item, known, out)
+    elif isinstance(value, dict):
+        out.append(b"{%d" % len(value))
+        for key, item in value.items():
+            _walk(key, known, out)
+            _walk(item, known, out)
+    elif is_dataclass(value) and not isinstance(value, type):
+        out.append(type(value).__qualname__.encode())
+        for field in fields(value):
+            _walk(getattr(value, field.name), known, out)
+    else:
+        raise TypeError(f"cannot hash a {type(value).__qualname__}: declare how it is hashed (digest.memo.hash_value)")
+
+
+def file_stamp(path: Path | str) -> str:
+    """Size, modification and change times and inode: different whenever the file is rewritten ("" when missing)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+
+
+def tree_stamps(folder: Path) -> Iterator[tuple[str, str]]:
+    """(path relative to *folder*, stamp) of every file under it, in a fixed order; hidden names included."""
+    stack = [(str(folder), "")]
+    while stack:
+        current, prefix = stack.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, rel + "/"))
+                else:
+                    st = entry.stat()
+                    yield rel, f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+            except OSError:
+                yield rel, ""
+
+
+def generator_version() -> bytes:
+    """A hash of the generator's own code and the versions of the libraries it renders with."""
+    parts: list[str] = [sys.version, str(SCHEMA)]
+    for path in sorted(HERE.rglob("*.py")):
+        parts += [path.relative_to(HERE).as_posix(), path.read_text(encoding="utf-8")]
+    from importlib import metadata
+
+    for name in LIBRARIES:
+        try:
+            parts.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name}=none")
+    return hash_of(*parts)
+
+
+class Memo:
+    """Stage results by (stage, hash): an in-memory layer over an SQLite file.
+
+    Values are written to the file by :meth:`save`, at the end of a build that
+    succeeded; rows no build has used since the last save are then dropped, so
+    the file holds one build's worth of results.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        self.folder = root / CACHE_DIR if root is not None else None
+        self.version = generator_version() if root is not None else b""
+        self.memory: dict[tuple[str, bytes], Any] = {}
+        self.new: dict[tuple[str, bytes], Any] = {}  # put since the last save
+        self.used: set[tuple[str, bytes]] = set()
+        self.db: sqlite3.Connection | None = None
+        self._opened = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.folder is not None
+
+    def _open(self) -> sqlite3.Connection | None:
+        """The database, opened on first use; a file from another version or unreadable is started anew."""
+        if self._opened or self.folder is None:
+            return self.db
+        self._opened = True
+        path = self.folder / DB_NAME
+        for attempt in range(2):
+            try:
+                self.folder.mkdir(exist_ok=True)
+                db = sqlite3.connect(path, isolation_level=None)
+                db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
+                db.execute("CREATE TABLE IF NOT EXISTS memo (stage TEXT, hash BLOB, value BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
+                row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
+                if row is None or row[0] != self.version:
+                    db.execute("DELETE FROM memo")
+                    db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
+                self.db = db
+                return db
+            except sqlite3.Error:
+                if attempt:
+                    return None  # no memo this time: the build still runs, only slower
+                with contextlib.suppress(OSError):
+                    path.unlink()  # corrupt: start anew
+        return None
+
+    def get(self, stage: str, key: bytes) -> Any | None:
+        """The value stored under (*stage*, *key*), or None."""
+        if self.folder is None:
+            return None
+        slot = (stage, key)
+        self.used.add(slot)
+        if slot in self.memory:
+            return self.memory[slot]
+        db = self._open()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value FROM memo WHERE stage = ? AND hash = ?", slot).fetchone()
+            value = pickle.loads(row[0]) if row is not None else None
+        except Exception:  # an unreadable row is a miss
+            return None
+        if value is not None:
+            self.memory[slot] = value
+        return value
+
+    def get_many(self, stage: str, keys: Iterable[bytes]) -> dict[bytes, Any]:
+        """The values stored under each of *keys* that has one."""
+        if self.folder is None:
+            return {}
+        wanted = list(dict.fromkeys(keys))
+        found: dict[bytes, Any] = {}
+        missing = []
+        for key in wanted:
+            self.used.add((stage, key))
+            if (stage, key) in self.memory:
+                found[key] = self.memory[(stage, key)]
+            else:
+                missing.append(key)
+        db = self._open() if missing else None
+        if db is not None:
+            for start in range(0, len(missing), 500):
+                batch = missing[start : start + 500]
+                marks = ",".join("?" * len(batch))
+                try:
+                    rows = db.execute(f"SELECT hash, value FROM memo WHERE stage = ? AND hash IN ({marks})", [stage, *batch]).fetchall()
+                    for key, blob in rows:
+                        found[key] = self.memory[(stage, key)] = pickle.loads(blob)
+                except Exception:  # unreadable rows are misses
+                    continue
+        return found
+
+    def put(self, stage: str, key: bytes, value: Any) -> None:
+        if self.folder is None:
+            return
+        slot = (stage, key)
+        self.memory[slot] = value
+        self.new[slot] = value
+        self.used.add(slot)
+
+    def save(self) -> None:
+        """Write what this build added and drop what it did not use; a failure only loses the memo."""
+        db = self._open()
+        if db is None:
+            self.new.clear()
+            return
+        try:
+            db.execute("BEGIN")
+            db.executemany("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", ((stage, key, pickle.dumps(value, 5)) for (stage, key), value in self.new.items()))
+            total = db.execute("SELECT COUNT(*) FROM memo").fetchone()[0]
+            if total > len(self.used):
+                db.execute("CREATE TEMP TABLE IF NOT EXISTS used (stage TEXT, hash BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
+                db.execute("DELETE FROM used")
+                db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
+                db.execute("DELETE FROM memo WHERE (stage, hash) NOT IN (SELECT stage, hash FROM used)")
+            db.execute("COMMIT")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+        self.new.clear()
+        # What this build did not use is gone from disk; drop it from memory too (the dev server keeps this memo).
+        self.memory = {slot: value for slot, value in self.memory.items() if slot in self.used}
+        self.used = set()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+        self.db = None
+        self._opened = False
+
+
+NO_MEMO = Memo(None)
+
+
+def recent(stamp: str, now: float | None = None) -> bool:
+    """Whether a file with this stamp was written so recently that a second write could keep the stamp."""
+    try:
+        mtime_ns = int(stamp.split(":")[1])
+    except (IndexError, ValueError):
+        return True
+    return (now if now is not None else time.time()) - mtime_ns / 1e9 < RACY_SECONDS
