@@ -55,7 +55,7 @@ def time_stage(config: Any, articles: list[Article], jobs: int, runs: int) -> tu
     cpus: list[float] = []
     bodies: dict[str, Any] = {}
     for _ in range(runs):
-        highlight.highlight_code.cache_clear()  # a fresh build; forked workers inherit the parent's cache
+        highlight.highlight_block.cache_clear()  # a fresh build; forked workers inherit the parent's cache
         cpu, start = cpu_seconds(), time.perf_counter()
         bodies, _ = markdown.render_bodies(config, articles, jobs)
         walls.append(time.perf_counter() - start)
@@ -92,7 +92,7 @@ def split(config: Any, articles: list[Article]) -> dict[str, float]:
     """Seconds spent in the engine, in Pygments and in the rest, one cold single-process pass."""
     totals = {"markdown": 0.0, "pygments": 0.0}
     original = markdown.highlight_code
-    highlight.highlight_code.cache_clear()
+    highlight.highlight_block.cache_clear()
     markdown.highlight_code = _Timed(original, totals, "pygments")  # type: ignore[assignment]
     try:
         renderer = markdown.BodyRenderer(config, {a.path: a.url for a in articles})
