@@ -11,9 +11,10 @@ build. Then one more single-process pass splits the time into its parts::
 
 ``markdown`` is the engine's own parse and render (for python: everything but
 Pygments), ``pygments`` is ``highlight_code`` (lexing and formatting fenced
-code), ``finisher`` is the rest (RustFinisher's post-processing, summaries,
-reading time). ``cpu_s`` is the CPU time of this process and its workers,
-worth reading when the machine is busy with something else.
+code), ``finisher`` is the rest (RustEngine's post-processing of the rust
+engine's HTML, summaries, reading time). ``cpu_s`` is the CPU time of this
+process and its workers, worth reading when the machine is busy with
+something else.
 
 ``same_bodies=yes`` on a later line says its bodies, in order, are those of
 the first line's. ``--dump FILE`` also writes every rendered body (jobs 1) to

@@ -4,23 +4,22 @@ In: ``Article`` values and the map of article files to URLs. Out: a
 :class:`RenderedBody` per article (HTML, plain-text summary, reading time) plus
 problems such as links to missing articles or files.
 
-CommonMark plus tables, strikethrough, footnotes and heading anchors, with
-Pygments for fenced code. Raw HTML is escaped unless the site sets
-``allow_html: true``; then it is passed through the nh3 sanitizer, which
-removes scripts, event handlers and ``javascript:`` URLs. markdown-it never
-turns a ``javascript:`` target into a link in the first place.
+CommonMark plus tables, strikethrough, footnotes and heading anchors (an id
+and a "#" permalink on h2-h4), with Pygments for fenced code. Raw HTML is
+escaped unless the site sets ``allow_html: true``; then it is passed through
+the nh3 sanitizer, which removes scripts, event handlers and ``javascript:``
+URLs. markdown-it never turns a ``javascript:`` target into a link in the
+first place.
 
-Two engines give the same HTML (``markdown: {engine: ...}`` in site.yaml):
-``python`` is markdown-it-py with its plugins, hooked in at the token level;
-``rust`` is markdown-it-pyrs, about twenty times faster. It has no hooks, so
-its HTML is finished by :class:`RustFinisher` (highlighting, heading anchors,
-link rewriting), which only ever sees markup the renderer itself wrote: with
-raw HTML off, every ``<`` of the author's text arrives escaped. Known parser
-differences (tests/test_markdown.py): a Unicode space at the very start or end
-of a paragraph, heading or cell is kept by rust, dropped by python; "_" or "*"
-emphasis beside a Unicode symbol (e.g. "¢_x_") follows CommonMark 0.30 in rust
-and 0.31 in python; a broken link inside an inline footnote is located at its
-own line by rust, at the body's first line by python.
+Two engines (``markdown: {engine: ...}`` in site.yaml), each through its
+library's own features: ``python`` is markdown-it-py with mdit-py-plugins'
+anchors and footnote plugins, Pygments as its ``highlight`` option and a
+core rule for links; ``rust`` is markdown-it-pyrs with its own plugins, three
+to five times faster (bench/markdown_engines.py), its HTML finished by
+:class:`RustEngine`. They give the same features, not the same bytes:
+heading slugs may differ for unusual titles, footnotes are numbered by first
+reference (python) or by definition (rust), and a broken link is located at
+its paragraph's first line (python) or at its own line (rust).
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -94,20 +94,10 @@ def pick_engine(setting: str) -> str:
     return setting
 
 
-BODY_FIELDS = ("path", "body", "body_line", "summary")
-"""All that :meth:`BodyRenderer.render` reads of an article: the build cache renders a body again only when one of them changes."""
-
-
-def body_inputs(article: Article) -> str:
-    """The fields of *article* its rendered body depends on (``BODY_FIELDS``), as text to hash."""
-    return repr(tuple(getattr(article, name) for name in BODY_FIELDS))
-
-
 class BodyRenderer:
     """Renders article bodies for one site: rewrites article and file links.
 
-    Reads only ``BODY_FIELDS`` of an article (and the site's settings and
-    article URLs): an edit to any other field leaves its body as it was.
+    Reads of an article only its path, body, first body line and summary.
     """
 
     def __init__(self, config: SiteConfig, article_urls: dict[str, str]) -> None:
@@ -115,7 +105,7 @@ class BodyRenderer:
         self.article_urls = article_urls  # "content/x/y.md" -> "/x/y/"
         self.engine = pick_engine(config.markdown_engine)
         self._md: MarkdownIt | None = None
-        self.rust = RustFinisher(self) if self.engine == "rust" else None
+        self.rust = RustEngine(self) if self.engine == "rust" else None
 
     @property
     def md(self) -> MarkdownIt:
@@ -193,37 +183,34 @@ def _rewrite_links(state: StateCore) -> None:
                     token.attrSet(attr, new)
 
 
-# The rules of markdown-it-pyrs's "commonmark" preset less raw HTML, plus our extensions.
+# The rules of markdown-it-pyrs's "commonmark" preset less raw HTML, plus its own extensions.
 _RUST_RULES: list[Any] = [
     "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline",
-    "table", "strikethrough", "footnote",
+    "table", "strikethrough", "footnote", "heading_anchors",
 ]  # fmt: skip
 # What markdown-it-pyrs writes for the markup we finish. With raw HTML off the
 # author's own "<" always arrives as "&lt;", so these only match the renderer's.
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
-_RUST_HEADING = re.compile(r"<h([2-4])>(.*?)</h\1>", re.S)
 _RUST_LINK = re.compile(r'<(a href|img src)="(?!#|/|https?://)([^"]*)"')  # not those resolve leaves: _NOT_RELATIVE
-_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>')
-_RUST_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref"><a href="#fn(\d+)" id="fnref(\d+)">\[\d+\]</a></sup>')
-_RUST_FOOTNOTE_BACKREF = re.compile(r'<a href="#fnref(\d+)" class="footnote-backref">')
-_RUST_FOOTNOTE_ITEM = re.compile(r'<li id="fn(\d+)" class="footnote-item">\n')
-_FOOTNOTES_START = '<hr class="footnotes-sep">\n<section class="footnotes">\n<ol class="footnotes-list">\n'
-_FOOTNOTES_END = "</ol>\n</section>\n"
-# Nodes whose first line markdown-it-py reports for the links inside them.
-_LINE_BLOCKS = frozenset({"paragraph", "heading", "lheading", "tcell", "list_item"})
+_RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon link before the heading's text
+    r'<h([1-6])><a aria-hidden="true" class="anchor" id="([^"]*)" href="#[^"]*"><svg\b[^>]*>(?:<path\b[^>]*></path>)*</svg></a>(.*?)</h\1>', re.S
+)
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as markdown-it counts lines
 
 
-class RustFinisher:
-    """The rust engine: markdown-it-pyrs HTML, finished to match the python engine's.
+class RustEngine:
+    """The rust engine: markdown-it-pyrs with its own table, strikethrough, footnote and heading_anchors plugins.
 
-    markdown-it-pyrs takes no plugins written in Python, so the three things the
-    python engine does with token hooks are done on its HTML: Pygments for fenced
-    code, ids and permalinks on h2-h4 (same slugs as mdit-py-plugins' anchors),
-    and article-link rewriting. Its syntax tree is read only when needed: for the
-    line of a broken link, and to hand bodies with raw HTML (``allow_html``) to
-    the python engine so that the author's own markup is never rewritten. A
-    body that makes markdown-it-pyrs panic goes to the python engine too.
+    It takes no hooks written in Python, and its syntax tree can be read but
+    not rendered, so what the python engine does in hooks is done on the HTML
+    it writes: Pygments on fenced code, relative links rewritten, and the
+    heading_anchors plugin's permalink (an icon before the text, on every
+    level) put in the site's form (a "#" after the text, on h2-h4, the id on
+    the heading). The tree is read only for the line of a broken link, and to
+    hand bodies with raw HTML (``allow_html``) to the python engine, so that
+    the author's own markup is never rewritten. A body that makes
+    markdown-it-pyrs panic goes to the python engine too.
     """
 
     def __init__(self, renderer: BodyRenderer) -> None:
@@ -248,12 +235,8 @@ class RustFinisher:
             out = self._rewrite_links(out, article, problems, looked_up)
         if '<pre><code class="' in out:
             out = _RUST_FENCE.sub(_highlight_fence, out)
-        if "<h2>" in out or "<h3>" in out or "<h4>" in out:
-            out = _add_anchors(out)
-        if '<sup class="footnote-ref">' in out:
-            out = _renumber_footnotes(out)
-        if "<blockquote>\n</blockquote>" in out:
-            out = out.replace("<blockquote>\n</blockquote>", "<blockquote></blockquote>")  # an empty quote, as markdown-it-py writes it
+        if 'class="anchor"' in out:
+            out = _RUST_ANCHOR.sub(_permalink, out)
         return out
 
     def _rewrite_links(self, out: str, article: Article, problems: list[Problem], looked_up: set[str]) -> str:
@@ -263,12 +246,12 @@ class RustFinisher:
         def rewrite(match: re.Match[str]) -> str:
             url = html.unescape(match[2])
             if url.startswith(_NOT_RELATIVE):
-                return match[0]  # footnotes, permalinks, web links: the common cases, kept cheap
+                return match[0]  # web links: the common case, kept cheap
             occurrence = seen[url] = seen.get(url, -1) + 1
             found: list[Problem] = []
             new = self.renderer.resolve(url, article, 0, found, looked_up)
             broken.extend((url, occurrence, problem) for problem in found)
-            return match[0] if new is None else f'<{match[1]}="{escape_html(new)}"'
+            return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
 
         out = _RUST_LINK.sub(rewrite, out)
         if broken:
@@ -281,110 +264,40 @@ class RustFinisher:
 
 
 def _has_raw_html(tree: Any) -> bool:
-    return any(node.name in ("html_block", "html_inline") for node in tree.walk())
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.name in ("html_block", "html_inline"):
+            return True
+        if node.name != "heading_anchor":  # its icon is an html_inline node of the plugin's own
+            stack.extend(node.children)
+    return False
 
 
 def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
-    """Each link and image URL's lines in the body (0-based), in document order."""
+    """The line (0-based) of each link and image in the body, by URL, in the order of the HTML."""
+    starts = [found.end() for found in _LINE_BREAK.finditer(body)]  # where lines 1, 2, ... begin
     lines: dict[str, list[int]] = {}
-
-    def visit(node: Any, block_start: int | None) -> None:
-        if node.name in _LINE_BLOCKS and node.srcmap is not None:
-            block_start = node.srcmap[0]
-        if node.name in ("link", "image", "autolink"):
-            start = block_start if block_start is not None else node.srcmap[0] if node.srcmap else 0
-            # Line breaks as markdown-it counts them: "\n", "\r\n" or a lone "\r".
-            breaks = body.count(b"\n", 0, start) + body.count(b"\r", 0, start) - body.count(b"\r\n", 0, start)
-            lines.setdefault(node.meta.get("url", ""), []).append(breaks)
-        for child in node.children:
-            visit(child, block_start)
-
-    visit(tree, None)
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if node.name in ("link", "image"):
+            lines.setdefault(node.meta.get("url", ""), []).append(bisect_right(starts, node.srcmap[0]) if node.srcmap else 0)
+        if node.name != "image":  # an image's alt text is plain text in the HTML, links in it included
+            stack.extend(reversed(node.children))
     return lines
 
 
 def _highlight_fence(match: re.Match[str]) -> str:
-    lang = html.unescape(match[1])
-    highlighted = highlight_code(html.unescape(match[2]), lang, "")
-    # markdown-it-py adds a newline after a highlighter's own <pre>.
-    return highlighted + "\n" if highlighted else match[0]
+    highlighted = highlight_code(html.unescape(match[2]), html.unescape(match[1]), "")
+    return highlighted or match[0]
 
 
-def _renumber_footnotes(out: str) -> str:
-    """Number footnotes as mdit-py-plugins does: by first reference, repeats as "1:1".
-
-    markdown-it-pyrs numbers them in the order they are defined and gives every
-    reference its own number; the list is put in the new order too.
-    """
-    refs = sorted((int(ref), int(note)) for note, ref in _RUST_FOOTNOTE_REF.findall(out))
-    number: dict[int, int] = {}  # markdown-it-pyrs's footnote number -> ours
-    ref_name: dict[int, str] = {}  # markdown-it-pyrs's reference number -> ours ("2", "2:1")
-    uses: dict[int, int] = {}
-    for ref_number, note in refs:
-        ours = number.setdefault(note, len(number) + 1)
-        sub = uses[note] = uses.get(note, -1) + 1
-        ref_name[ref_number] = f"{ours}:{sub}" if sub else str(ours)
-
-    def renumber(match: re.Match[str]) -> str:
-        ours, name = number[int(match[1])], ref_name[int(match[2])]
-        return f'<sup class="footnote-ref"><a href="#fn{ours}" id="fnref{name}">[{name}]</a></sup>'
-
-    out = _RUST_FOOTNOTE_REF.sub(renumber, out)
-    start = out.find(_FOOTNOTES_START)
-    if start < 0 or not out.endswith(_FOOTNOTES_END):
-        return out
-    start += len(_FOOTNOTES_START)
-    items = [item for item in re.split(r'(?=<li id="fn\d+" class="footnote-item">\n)', out[start : -len(_FOOTNOTES_END)]) if item]
-
-    def place(item: str) -> int:
-        found = _RUST_FOOTNOTE_ITEM.match(item)
-        return number.get(int(found[1]), len(number) + 1) if found else len(number) + 1
-
-    notes = "".join(sorted(items, key=place))  # sorted() is stable: unnumbered notes keep their order
-    notes = _RUST_FOOTNOTE_ITEM.sub(lambda m: f'<li id="fn{number.get(int(m[1]), int(m[1]))}" class="footnote-item">', notes)
-    notes = _RUST_FOOTNOTE_BACKREF.sub(lambda m: f'<a href="#fnref{ref_name.get(int(m[1]), m[1])}" class="footnote-backref">', notes)
-    return out[:start] + notes + _FOOTNOTES_END
-
-
-# The rust engine's finishing mimics markdown-it-py and mdit-py-plugins to the byte. Their helpers
-# are repeated here (tests/test_markdown.py checks them against the originals) so that a rebuild
-# with the rust engine does not import markdown-it-py, which costs it a tenth of its time.
-_NOT_SLUG = re.compile(r"[^\w\u4e00-\u9fff\- ]")
-
-
-def escape_html(raw: str) -> str:
-    """markdown-it-py's escapeHtml: ``&``, ``<``, ``>`` and ``"`` as entities."""
-    return html.escape(raw, quote=False).replace('"', "&quot;")
-
-
-def anchor_slug(title: str) -> str:
-    """mdit-py-plugins' default heading slug (anchors plugin)."""
-    return _NOT_SLUG.sub("", title.lower().replace(" ", "-"))
-
-
-def unique_slug(slug: str, slugs: set[str]) -> str:
-    """*slug*, or *slug*-1, -2 ... when taken on the page, as mdit-py-plugins numbers them; noted in *slugs*."""
-    unique, number = slug, 1
-    while unique in slugs:
-        unique = f"{slug}-{number}"
-        number += 1
-    slugs.add(unique)
-    return unique
-
-
-def _add_anchors(out: str) -> str:
-    """Ids and permalinks on h2-h4, as mdit-py-plugins' anchors_plugin makes them."""
-    slugs: set[str] = set()
-
-    def anchor(match: re.Match[str]) -> str:
-        inner = match[2]
-        # The title is the heading's text and code, without footnote marks or line breaks.
-        title = html.unescape(_TAG.sub("", _FOOTNOTE_REF.sub("", inner))).replace("\n", "")
-        slug = escape_html(unique_slug(anchor_slug(title), slugs))
-        level = match[1]
-        return f'<h{level} id="{slug}">{inner} <a class="header-anchor" href="#{slug}">#</a></h{level}>'
-
-    return _RUST_HEADING.sub(anchor, out)
+def _permalink(match: re.Match[str]) -> str:
+    level, slug, inner = match.groups()
+    if level not in ("2", "3", "4") or not slug:
+        return f"<h{level}>{inner}</h{level}>"
+    return f'<h{level} id="{slug}">{inner} <a class="header-anchor" href="#{slug}">#</a></h{level}>'
 
 
 def sanitize_html(fragment: str) -> str:
