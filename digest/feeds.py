@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from .config import SiteConfig
 from .content import Article
 from .images import share_image_url
-from .index import SiteIndex, ref
+from .index import SiteIndex
 from .markdown import RenderedBody
 from .pages import Page
 from .render import SiteUrls
@@ -88,7 +88,11 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
 
 def feed_inputs(config: SiteConfig, index: SiteIndex, feed: Feed) -> tuple[Any, ...]:
     """Everything *feed* shows besides its articles' bodies: the feed, and each entry's topic and tags as linked."""
-    return (feed, tuple((ref(index.topic_of[a.topic]), tuple(ref(t) for t in index.tags_of[a.path])) for a in feed.articles), config.feed_full_content)
+    return (
+        feed,
+        tuple((index.ref(index.topic_of[a.topic]), tuple(index.ref(t) for t in index.tags_of[a.path])) for a in feed.articles),
+        config.feed_full_content,
+    )
 
 
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:

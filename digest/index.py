@@ -16,7 +16,7 @@ import math
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from .config import SiteConfig
 from .content import Article, tag_key
@@ -31,7 +31,21 @@ SAME_TOPIC = 0.75
 SHARED_OUTLET = 0.25
 RECENCY = 1.0  # times exp(-days apart / RECENCY_DAYS)
 RECENCY_DAYS = 30.0
-WINDOW = 40  # articles either side in time scored per posting list
+WINDOW = 40
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)  # articles either side in time scored per posting list
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,21 @@ class Year:
 
 
 @dataclass(frozen=True)
+class Ref:
+    """A topic, tag, outlet or story as seen by a page that only links to it.
+
+    It holds no articles, so the page does not change when the entity's
+    articles do (the page plan hashes what each page is given).
+    """
+
+    slug: str
+    name: str
+    url: str
+    description: str = ""
+    count: int = 0  # the reports of a story; 0 for the others
+
+
+@dataclass(frozen=True)
 class SiteIndex:
     articles: tuple[Article, ...]  # newest first
     topics: tuple[Topic, ...]  # site.yaml order, then unlisted topics by slug
@@ -105,6 +134,14 @@ class SiteIndex:
     topic_of: dict[str, Topic]  # topic slug -> topic
     story_of: dict[str, Story]  # story slug -> story
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
+    refs: dict[int, Ref] = field(default_factory=dict, compare=False)  # made by ref(), by the entity's id()
+
+    def ref(self, entity: Topic | Tag | Outlet | Story | Month) -> Ref:
+        """The one :class:`Ref` of *entity* in this index (made once, so its hash is computed once)."""
+        made = self.refs.get(id(entity))
+        if made is None:
+            made = self.refs[id(entity)] = ref(entity)
+        return made
 
 
 def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo: Memo = NO_MEMO) -> tuple[SiteIndex, list[Problem]]:
@@ -165,24 +202,11 @@ def related_articles(articles: list[Article], count: int, jobs: int, memo: Memo)
     return {path: tuple(by_path[p] for p in paths) for path, paths in ranked.items()}
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A topic, tag, outlet or story as seen by a page that only links to it.
-
-    It holds no articles, so the page does not change when the entity's
-    articles do (the page plan hashes what each page is given).
-    """
-
-    slug: str
-    name: str
-    url: str
-    description: str = ""
-    count: int = 0  # the reports of a story; 0 for the others
-
-
-def ref(entity: Topic | Tag | Outlet | Story) -> Ref:
+def ref(entity: Topic | Tag | Outlet | Story | Month) -> Ref:
     if isinstance(entity, Story):
         return Ref(entity.slug, entity.title, entity.url, count=len(entity.articles))
+    if isinstance(entity, Month):
+        return Ref(f"{entity.year:04d}-{entity.month:02d}", f"{MONTH_NAMES[entity.month - 1]} {entity.year}", entity.url)
     return Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
 
 

@@ -75,32 +75,34 @@ def hash_value(value: Any, known: dict[int, bytes] | None = None) -> bytes:
     A value of any other type is a TypeError: what a stage reads must be
     declared, never guessed.
     """
-    out: list[bytes] = []
+    out: list[str] = []
     _walk(value, known or {}, out)
-    return hash_of(*out)
+    return hashlib.blake2b("\x1f".join(out).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def _walk(value: Any, known: dict[int, bytes], out: list[bytes]) -> None:
+_PLAIN = (str, int, float, bool, type(None), bytes)
+
+
+def _walk(value: Any, known: dict[int, bytes], out: list[str]) -> None:
+    """Append a canonical text for *value* to *out*: reprs of plain values, markers around containers."""
     found = known.get(id(value))
     if found is not None:
-        out.append(found)
-    elif value is None or isinstance(value, (str, int, float, bool)):
-        out.append(f"{type(value).__name__}:{value!r}".encode("utf-8", "surrogatepass"))
-    elif isinstance(value, bytes):
-        out.append(b"b:" + value)
-    elif isinstance(value, (datetime, date)):
-        out.append(f"{type(value).__name__}:{value.isoformat()}:{getattr(value, 'tzinfo', None)}".encode())
+        out.append(found.hex())
+    elif isinstance(value, _PLAIN):
+        out.append(repr(value))
     elif isinstance(value, (tuple, list)):
-        out.append(b"(%d" % len(value))
+        out.append(f"({len(value)}")
         for item in value:
             _walk(item, known, out)
     elif isinstance(value, dict):
-        out.append(b"{%d" % len(value))
+        out.append(f"{{{len(value)}")
         for key, item in value.items():
             _walk(key, known, out)
             _walk(item, known, out)
+    elif isinstance(value, (datetime, date)):
+        out.append(f"{type(value).__name__}({value.isoformat()}, {getattr(value, 'tzinfo', None)})")
     elif is_dataclass(value) and not isinstance(value, type):
-        out.append(type(value).__qualname__.encode())
+        out.append(type(value).__qualname__)
         for field in fields(value):
             _walk(getattr(value, field.name), known, out)
     else:

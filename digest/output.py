@@ -99,15 +99,6 @@ class SiteWriter:
             raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
         self._stamp(target)
 
-    def link(self, url: str, source: Path) -> None:
-        """The file *source* (in the previous output) at *url*, hard-linked where the file system allows, else copied."""
-        target = self._target(url)
-        try:
-            os.link(source, target)
-        except OSError:
-            shutil.copyfile(source, target)
-            self._stamp(target)
-
     def _stamp(self, target: str) -> None:
         if self.mtime is not None:
             os.utime(target, (self.mtime, self.mtime))
@@ -200,13 +191,18 @@ def publish(
     reuse: Iterable[str] = (),
     mtime: int | None = None,
 ) -> int:
-    """Write the whole site to a staging folder, then swap it in; returns the files in it.
+    """Publish the site; returns the files in it.
 
     *files* are rendered outputs, *copies* files copied as they are, *reuse*
     the URLs whose file in the current output is up to date (see
-    :func:`up_to_date`), linked from there. *hashes* gives every output's hash
-    for the manifest. With *mtime* (SOURCE_DATE_EPOCH) every new file gets
-    that modification time.
+    :func:`up_to_date`). *hashes* gives every output's hash for the manifest.
+    With *mtime* (SOURCE_DATE_EPOCH) every new file gets that modification time.
+
+    With nothing to reuse the whole site is written to a staging folder that
+    replaces the output in one rename. Otherwise only the new files are
+    written, first all of them to a staging folder, then each moved into
+    place, then the files no longer made are removed and the manifest is
+    written last: an error before the moves leaves the output as it was.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -214,22 +210,65 @@ def publish(
     staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
+    reused = set(reuse)
     try:
-        writer = SiteWriter(staging, mtime)
-        reused = set(reuse)
-        for url in sorted(reused):
-            writer.link(url, output / url_to_relpath(url))
-        for url in sorted(copies.keys() - reused):
-            writer.copy(url, copies[url])
-        for url, data in files:
-            writer.write(url, data)
-        lines = sorted(f"{hashes[url].hex() if url in hashes else ''}\t{url_to_relpath(url)}\n" for url in hashes)
-        writer.write("/" + MANIFEST, "".join(lines).encode("utf-8"))
-        count = len(writer.written) - 1
-        swap_in(staging, output)
+        if not reused:
+            writer = SiteWriter(staging, mtime)
+            for url in sorted(copies):
+                writer.copy(url, copies[url])
+            for url, data in files:
+                writer.write(url, data)
+            writer.write("/" + MANIFEST, manifest_text(hashes))
+            swap_in(staging, output)
+        else:
+            update_in_place(staging, output, files, {url: copies[url] for url in copies.keys() - reused}, hashes, mtime)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return count
+    return len(hashes)
+
+
+def manifest_text(hashes: dict[str, bytes]) -> bytes:
+    return "".join(sorted(f"{made.hex()}\t{url_to_relpath(url)}\n" for url, made in hashes.items())).encode("utf-8")
+
+
+def update_in_place(
+    staging: Path, output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], mtime: int | None
+) -> None:
+    """Write *files* and *copies* into the existing *output* (see :func:`publish`)."""
+    writer = SiteWriter(staging, mtime)  # flat: the n-th new file is staging/n
+    moves: list[tuple[str, str]] = []  # (relative path in output, staged file)
+    for url, source in sorted(copies.items()):
+        moves.append((url_to_relpath(url), f"/{len(moves)}"))
+        writer.copy(moves[-1][1], source)
+    for url, data in files:
+        moves.append((url_to_relpath(url), f"/{len(moves)}"))
+        writer.write(moves[-1][1], data)
+    if len({rel for rel, _ in moves}) != len(moves):
+        raise ValueError("an output would be written twice")
+    old = read_manifest(output) or {}
+    made: set[str] = set()
+    for rel, staged in moves:
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in made:
+            os.makedirs(output / folder, exist_ok=True)
+            made.add(folder)
+        os.replace(f"{staging}{staged}", output / rel)
+    kept = {url_to_relpath(url) for url in hashes}
+    for rel in sorted(old.keys() - kept - {MANIFEST}):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(output / rel)
+        empty = (output / rel).parent
+        while empty != output:
+            try:
+                empty.rmdir()  # only when empty
+            except OSError:
+                break
+            empty = empty.parent
+    temporary = staging / "manifest"
+    temporary.write_bytes(manifest_text(hashes))
+    if mtime is not None:
+        os.utime(temporary, (mtime, mtime))
+    os.replace(temporary, output / MANIFEST)
 
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:

@@ -13,11 +13,11 @@ from typing import Any
 
 from .config import SiteConfig
 from .content import Article
-from .index import SiteIndex, ref
+from .index import MONTH_NAMES, SiteIndex
 from .markdown import RenderedBody
 from .memo import hash_of, hash_value
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+MONTHS = MONTH_NAMES
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,15 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
             per,
             (home, topics),
             kind="topic",
-            topic=topic,
+            topic=index.ref(topic),
         )
 
     tags = Crumb("Tags", "/tags/")
     pages.append(Page("/tags/", "tags.html", "Tags", "Every tag, with how many stories carry it.", {"tags": index.tags}, (home,)))
     for tag in index.tags:
-        pages += paginate(tag.url, "list.html", f"Tag: {tag.name}", f"Stories tagged {tag.name}.", tag.articles, per, (home, tags), kind="tag", tag=tag)
+        pages += paginate(
+            tag.url, "list.html", f"Tag: {tag.name}", f"Stories tagged {tag.name}.", tag.articles, per, (home, tags), kind="tag", tag=index.ref(tag)
+        )
 
     sources = Crumb("Sources", "/sources/")
     pages.append(Page("/sources/", "sources.html", "Sources", "Every outlet and primary source our stories cite.", {"outlets": index.outlets}, (home,)))
@@ -127,7 +129,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
             per,
             (home, sources),
             kind="source",
-            outlet=outlet,
+            outlet=index.ref(outlet),
         )
 
     stories = Crumb("Stories", "/stories/")
@@ -140,7 +142,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
                 "story.html",
                 f"Full coverage: {story.title}",
                 f"{len(story.articles)} reports on {story.title}",
-                {"story": story, "outlets": tuple(index.outlet_of[o] for o in outlets)},
+                {"story": story, "outlets": tuple(index.ref(index.outlet_of[o]) for o in outlets)},
                 (home, stories),
             )
         )
@@ -161,7 +163,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
                 per,
                 (home, archive, year_crumb),
                 kind="month",
-                month=month,
+                month=index.ref(month),
             )
 
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
@@ -171,8 +173,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedB
 def home_extras(config: SiteConfig, index: SiteIndex) -> dict[str, Any]:
     """What every home page shows besides its headlines: the top stories of each topic, and stories with several reports."""
     return {
-        "topic_tops": tuple((ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
-        "stories": tuple(ref(s) for s in index.stories if len(s.articles) > 1)[:5],
+        "topic_tops": tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
+        "stories": tuple(index.ref(s) for s in index.stories if len(s.articles) > 1)[:5],
     }
 
 
@@ -182,13 +184,13 @@ def plan_article(article: Article, index: SiteIndex, body: RenderedBody, home: C
     context = {
         "article": article,
         "body": body,
-        "topic": ref(topic),
-        "tags": tuple(ref(t) for t in index.tags_of[article.path]),
-        "story": ref(story) if story else None,
+        "topic": index.ref(topic),
+        "tags": tuple(index.ref(t) for t in index.tags_of[article.path]),
+        "story": index.ref(story) if story else None,
         "related": index.related[article.path],
         "more": index.more_from_topic[article.path],
         "older": index.older.get(article.path),
         "newer": index.newer.get(article.path),
-        "outlets": {s.outlet: ref(index.outlet_of[s.outlet]) for s in article.sources},
+        "outlets": {s.outlet: index.ref(index.outlet_of[s.outlet]) for s in article.sources},
     }
     return Page(article.url, "article.html", article.title, body.summary, context, (home, Crumb(topic.name, topic.url)))

@@ -26,7 +26,7 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .content import Article
 from .errors import TemplateError
-from .index import Ref, SiteIndex, ref
+from .index import Ref, SiteIndex
 from .pages import MONTHS, Page
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ def render_pages(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dic
 
 def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
     """The topics every page's navigation shows: names and links, never their articles."""
-    return tuple(ref(t) for t in index.topics)
+    return tuple(index.ref(t) for t in index.topics)
 
 
 class PageRenderer:

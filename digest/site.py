@@ -92,6 +92,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += font_problems(config, index)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
+    feeds = plan_feeds(config, index)
+    for topic in index.topics:  # the navigation's refs, so entity_hashes knows them
+        index.ref(topic)
     known = entity_hashes(articles, bodies, body_hashes, index)
     return LoadedSite(
         config,
@@ -99,7 +102,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         bodies,
         index,
         pages,
-        plan_feeds(config, index),
+        feeds,
         cards,
         copies,
         hash_of(site_settings_hash(config, options), *(f"{url}={path}:{file_stamp(path)}" for url, path in sorted(copies.items()))),
@@ -196,6 +199,8 @@ def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body
             known[id(month)] = hash_value(month, known)
     for entity in (*index.topics, *index.tags, *index.outlets, *index.stories, *index.years):
         known[id(entity)] = hash_value(entity, known)
+    for made in list(index.refs.values()):
+        known[id(made)] = hash_value(made)
     return known
 
 
@@ -375,10 +380,10 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
             return unchanged
     site = load_site(options, memo, progress)
     output = output_folder(options, site.config)
-    check_output_dir(output, site.config.root)
     progress("rendering pages")
     hashes = plan_outputs(site)
     reuse = up_to_date(output, hashes) if memo.enabled else set()
+    check_output_dir(output, site.config.root, walk=not reuse)
     todo = hashes.keys() - reuse - site.copies.keys()
     files = counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
     seo: dict[str, bytes] = {}
