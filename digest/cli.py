@@ -48,7 +48,7 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
 def make_parser() -> argparse.ArgumentParser:
     from .commands import build, check, clean, new, serve
 
-    parser = argparse.ArgumentParser(prog="build.py", description="Build an AI news digest site from Markdown articles.")
+    parser = argparse.ArgumentParser(description="Build an AI news digest site from Markdown articles.")
     verbs = parser.add_subparsers(dest="verb", metavar="{" + ",".join(VERBS) + "}")
     for module in (build, check, clean, serve, new):
         sub = verbs.add_parser(module.NAME, help=module.HELP, description=module.HELP)

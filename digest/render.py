@@ -32,7 +32,9 @@ from .pages import MONTHS, Page
 if TYPE_CHECKING:
     from .seo import PageMeta
 
-BUNDLED = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+# The bundled templates/ and static/: beside the package in a checkout, inside it when installed (pyproject.toml).
+BUNDLED = _PACKAGE / "bundled" if (_PACKAGE / "bundled" / "templates").is_dir() else _PACKAGE.parent
 
 
 def template_dirs(config: SiteConfig) -> list[Path]:
