@@ -118,7 +118,7 @@ def main() -> int:
 
         def fill() -> None:
             renderer = PageRenderer(config, loaded.index)
-            pages[:] = [(page.url, renderer.render(page)[0]) for page in loaded.pages]
+            pages[:] = [(page.url, renderer.render(page)) for page in loaded.pages]
 
         figures["templates"] = cpu_median(args.runs, fill)
 
