@@ -147,7 +147,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _positive),
     Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
     Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
-    Option("markdown", dict, "Markdown engine, same HTML from each: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
+    Option("markdown", dict, "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
     Option("topics", dict, "Mapping of topic slug to {name, description}; its order is the display order."),
 )
 
