@@ -20,12 +20,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
-from .content import Article
 from .images import share_image_url
 from .index import SiteIndex
 from .markdown import RenderedBody
 from .pages import Page
 from .render import SiteUrls
+from .schema import Article
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import SiteConfig
-from .content import Article
 from .errors import Problem, warning
 from .index import SiteIndex
 from .memo import file_stamp
+from .schema import Article
 
 if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
     from PIL import ImageDraw, ImageFont

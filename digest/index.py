@@ -19,9 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .config import SiteConfig
-from .content import Article, tag_key
 from .errors import Problem, warning
 from .memo import NO_MEMO, Memo, hash_of, hash_value
+from .schema import Article, tag_key
 from .slugs import slug_or_hash
 from .workers import in_chunks
 

@@ -35,8 +35,8 @@ from urllib.parse import unquote, urlsplit
 import nh3
 
 from .config import SiteConfig
-from .content import Article
 from .errors import Problem, error
+from .schema import Article
 from .workers import in_chunks
 
 if TYPE_CHECKING:  # markdown-it-py is imported when the python engine first renders: the rust engine seldom needs it

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import SiteConfig
-from .content import Article
 from .index import MONTH_NAMES, SiteIndex
 from .markdown import RenderedBody
 from .memo import hash_of, hash_value
+from .schema import Article
 
 MONTHS = MONTH_NAMES
 

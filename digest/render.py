@@ -24,10 +24,10 @@ import jinja2
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .content import Article
 from .errors import TemplateError
 from .index import Ref, SiteIndex
 from .pages import MONTHS, Page
+from .schema import Article
 
 if TYPE_CHECKING:
     from .seo import PageMeta

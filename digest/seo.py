@@ -19,12 +19,12 @@ from typing import Any
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .content import Article
 from .feeds import FeedLink, feed_links
 from .images import share_image_url
 from .index import SiteIndex, Story, Year
 from .pages import Page
 from .render import SiteUrls, memoized_dates
+from .schema import Article
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import SiteConfig, check_base_url, load_config
-from .content import Article, check_images, check_input_file, parse_articles, publish_filter
+from .content import check_images, check_input_file, parse_articles, publish_filter
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, feed_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_dirs, font_problems, render_share_images, share_cards
@@ -34,6 +34,7 @@ from .output import check_output_dir, leftover_folders, publish, up_to_date, url
 from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
 from .render import BUNDLED, PageRenderer, hashed_static_copies, template_dirs
+from .schema import Article
 from .seo import render_seo_files
 from .workers import in_chunks
 

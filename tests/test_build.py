@@ -10,7 +10,7 @@ import pytest
 from conftest import page_file, parse
 from helpers import broken_links, html_files, url_of
 
-from digest.content import tag_key
+from digest.schema import tag_key
 from digest.errors import ContentError
 from digest.site import BuildOptions, BuildResult, load_site
 

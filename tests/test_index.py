@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import digest.index
-from digest.content import Article, Source
+from digest.schema import Article, Source
 from digest.index import WINDOW, _near, rank_related
 
 

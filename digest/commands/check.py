@@ -19,7 +19,7 @@ from .build import options_from, reporter_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
 if TYPE_CHECKING:
-    from ..content import Article
+    from ..schema import Article
 
 NAME = "check"
 HELP = "check every article, link, image, setting and template without writing anything"
