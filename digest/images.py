@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from .config import SiteConfig
 from .errors import Problem, warning
 from .index import SiteIndex
-from .memo import file_stamp
+from .memo import BUNDLED, SYSTEM_FONT_DIRS, file_stamp
 from .schema import Article
 
 if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
@@ -39,11 +39,6 @@ WIDTH, HEIGHT = 1200, 630
 IMAGE_NAME = "share.png"
 DRAWING_VERSION = "1"  # bump when the layout changes, so cached images are redrawn
 CACHE_FOLDER = Path(".digest-cache") / "share-images"
-SYSTEM_FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/share/fonts/truetype/dejavu"),
-)
 # Bold faces per script, best first: (file name, face index inside a .ttc collection).
 FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
     "latin": (("NotoSans-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
@@ -86,8 +81,6 @@ def script_of(text: str) -> str:
 
 
 def font_dirs(config: SiteConfig) -> list[Path]:
-    from .render import BUNDLED
-
     return [config.root / "fonts", BUNDLED / "fonts", *SYSTEM_FONT_DIRS]
 
 

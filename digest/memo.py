@@ -42,6 +42,13 @@ DB_NAME = "memo.sqlite"
 SCHEMA = 1  # bump when the table's layout changes
 RACY_SECONDS = 2.0
 HERE = Path(__file__).resolve().parent
+# The bundled templates/ and static/: beside the package in a checkout, inside it when installed (pyproject.toml).
+BUNDLED = HERE / "bundled" if (HERE / "bundled" / "templates").is_dir() else HERE.parent
+SYSTEM_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/opentype/noto"),
+    Path("/usr/share/fonts/truetype/dejavu"),
+)
 LIBRARIES = {  # the distributions whose code shapes the output, as installed -> as imported
     "markdown-it-py": "markdown_it",
     "mdit-py-plugins": "mdit_py_plugins",

@@ -26,15 +26,12 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .errors import TemplateError
 from .index import Ref, SiteIndex
+from .memo import BUNDLED
 from .pages import MONTHS, Page
 from .schema import Article
 
 if TYPE_CHECKING:
     from .seo import PageMeta
-
-_PACKAGE = Path(__file__).resolve().parent
-# The bundled templates/ and static/: beside the package in a checkout, inside it when installed (pyproject.toml).
-BUNDLED = _PACKAGE / "bundled" if (_PACKAGE / "bundled" / "templates").is_dir() else _PACKAGE.parent
 
 
 def template_dirs(config: SiteConfig) -> list[Path]:

@@ -13,29 +13,28 @@ the only thing ``--no-cache`` changes is the memo they are given.
 from __future__ import annotations
 
 import os
-import pickle
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, check_input_file, parse_articles, publish_filter
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, feed_inputs, plan_feeds, render_feeds
-from .images import ShareCard, font_dirs, font_problems, render_share_images, share_cards
+from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
-from .memo import CACHE_DIR, HERE, LIBRARIES, NO_MEMO, Memo, file_stamp, hash_of, hash_value, tree_stamps
+from .memo import BUNDLED, NO_MEMO, Memo, file_stamp, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import check_output_dir, leftover_folders, publish, up_to_date, url_to_relpath
+from .output import check_output_dir, publish, up_to_date, url_to_relpath
 from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
-from .render import BUNDLED, PageRenderer, hashed_static_copies, template_dirs
+from .render import PageRenderer, hashed_static_copies, template_dirs
 from .schema import Article
 from .seo import render_seo_files
+from .state import inputs_state, save_state, unchanged_build
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
@@ -363,19 +362,19 @@ def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
     return config.root / config.output_dir
 
 
-def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None) -> BuildResult:
+def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
     With the memo (the default unless ``--no-cache``), a rebuild with nothing
-    to do stops after comparing the stamps of the inputs, and any other
-    rebuild renders only the outputs whose hash changed, linking the others
-    from the current output.
+    to do stops after comparing the stamps of the inputs (unless the caller
+    did and passes their *state*), and any other rebuild renders only the
+    outputs whose hash changed.
     """
     started = time.perf_counter()
     if memo is None:
         memo = Memo(options.source) if options.cache else NO_MEMO
-    state = inputs_state(options) if memo.enabled else b""
-    if memo.enabled:
+    if state is None and memo.enabled:
+        state = inputs_state(options)
         unchanged = unchanged_build(options, state, started)
         if unchanged is not None:
             return unchanged
@@ -410,7 +409,7 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
         "fresh" if not reuse else "update",
         held_back=site.held_back,
     )
-    if memo.enabled:
+    if state is not None and memo.enabled:
         save_state(options, state, site.next_change, output, result)
     return result
 
@@ -426,64 +425,3 @@ class counted(Iterator[tuple[str, bytes]]):
         item = next(self.items)
         self.count += 1
         return item
-
-
-# The no-change fast path: the stamps of every input, compared with those of the last build.
-
-STATE_FILE = "state.pickle"
-
-
-def inputs_state(options: BuildOptions) -> bytes:
-    """A hash of the stamps of every input (site.yaml, content, templates, static, fonts, the generator and its libraries) and the options."""
-    from importlib.util import find_spec
-
-    root = options.source
-    parts: list[str] = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative))]
-    parts.append(repr(source_date_epoch() is not None))
-    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE):
-        parts.append(f"[{folder}]")
-        for rel, stamp in tree_stamps(folder):
-            parts += [rel, stamp]
-    parts += ["site.yaml", file_stamp(root / "site.yaml")]
-    for folder in font_dirs(SiteConfig(root=root)):
-        parts += [str(folder), file_stamp(folder)]
-    for module in LIBRARIES.values():
-        try:
-            spec = find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        origin = spec.origin if spec is not None else None
-        parts += [module, file_stamp(origin) if origin else ""]
-    return hash_of(*parts)
-
-
-def unchanged_build(options: BuildOptions, state: bytes, started: float) -> BuildResult | None:
-    """The result of the last build when nothing it read has changed since, and its output is as it left it; else None."""
-    from .output import MANIFEST, foreign_at_top
-
-    try:
-        with open(options.source / CACHE_DIR / STATE_FILE, "rb") as handle:
-            stored = pickle.load(handle)
-        if stored["state"] != state or build_now().timestamp() >= stored["next_change"]:
-            return None
-        output = Path(stored["output"])
-        if file_stamp(output / MANIFEST) != stored["manifest"] or leftover_folders(output) or foreign_at_top(output):
-            return None
-        result: BuildResult = stored["result"]
-    except Exception:  # no state, or an unreadable one: build
-        return None
-    return replace(result, seconds=time.perf_counter() - started, written=0, mode="unchanged")
-
-
-def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
-    from .output import MANIFEST
-
-    stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
-    folder = options.source / CACHE_DIR
-    try:
-        folder.mkdir(exist_ok=True)
-        temporary = folder / f"{STATE_FILE}.{os.getpid()}"
-        temporary.write_bytes(pickle.dumps(stored))
-        os.replace(temporary, folder / STATE_FILE)
-    except OSError:
-        pass  # the next build only takes longer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 
 from ..cli import add_site_options
 from ..options import BuildOptions
@@ -37,11 +38,19 @@ def reporter_from(args: argparse.Namespace) -> Reporter:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..site import build_site
+    from ..state import inputs_state, unchanged_build
 
     report = reporter_from(args)
+    options = options_from(args)
     try:
-        result = build_site(options_from(args), report.progress)
+        # Nothing changed: answered before the pipeline's modules are even imported.
+        started = time.perf_counter()
+        state = inputs_state(options) if options.cache else None
+        result = unchanged_build(options, state, started) if state is not None else None
+        if result is None:
+            from ..site import build_site
+
+            result = build_site(options, report.progress, state=state)
     finally:
         report.finish()
     report.problems(result.warnings)

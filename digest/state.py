@@ -1,0 +1,76 @@
+"""The no-change fast path: the stamps of every input, compared with those of the last build.
+
+Kept apart from the pipeline's imports, so that a rebuild with nothing to do
+(``build`` on an unchanged site) answers in a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .memo import BUNDLED, CACHE_DIR, HERE, LIBRARIES, SYSTEM_FONT_DIRS, file_stamp, hash_of, tree_stamps
+from .options import BuildOptions, BuildResult, build_now, source_date_epoch
+from .output import leftover_folders
+
+STATE_FILE = "state.pickle"
+
+
+def inputs_state(options: BuildOptions) -> bytes:
+    """A hash of the stamps of every input (site.yaml, content, templates, static, fonts, the generator and its libraries) and the options."""
+    from importlib.util import find_spec
+
+    root = options.source
+    parts: list[str] = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative))]
+    parts.append(repr(source_date_epoch() is not None))
+    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE):
+        parts.append(f"[{folder}]")
+        for rel, stamp in tree_stamps(folder):
+            parts += [rel, stamp]
+    parts += ["site.yaml", file_stamp(root / "site.yaml")]
+    for folder in (root / "fonts", BUNDLED / "fonts", *SYSTEM_FONT_DIRS):
+        parts += [str(folder), file_stamp(folder)]
+    for module in LIBRARIES.values():
+        try:
+            spec = find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        parts += [module, file_stamp(origin) if origin else ""]
+    return hash_of(*parts)
+
+
+def unchanged_build(options: BuildOptions, state: bytes, started: float) -> BuildResult | None:
+    """The result of the last build when nothing it read has changed since, and its output is as it left it; else None."""
+    from .output import MANIFEST, foreign_at_top
+
+    try:
+        with open(options.source / CACHE_DIR / STATE_FILE, "rb") as handle:
+            stored = pickle.load(handle)
+        if stored["state"] != state or build_now().timestamp() >= stored["next_change"]:
+            return None
+        output = Path(stored["output"])
+        if file_stamp(output / MANIFEST) != stored["manifest"] or leftover_folders(output) or foreign_at_top(output):
+            return None
+        result: BuildResult = stored["result"]
+    except Exception:  # no state, or an unreadable one: build
+        return None
+    return replace(result, seconds=time.perf_counter() - started, written=0, mode="unchanged")
+
+
+def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
+    from .output import MANIFEST
+
+    stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
+    folder = options.source / CACHE_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+        temporary = folder / f"{STATE_FILE}.{os.getpid()}"
+        temporary.write_bytes(pickle.dumps(stored))
+        os.replace(temporary, folder / STATE_FILE)
+    except OSError:
+        pass  # the next build only takes longer
