@@ -1,4 +1,4 @@
-"""The render stage's shortcuts: same output and same recorded dependencies as plain Jinja."""
+"""The render stage: autoescaping, dates, shared fragments and cards, template errors located."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from digest.errors import TemplateError
 from digest.options import BuildOptions
-from digest.render import PageRenderer, _call, _template, escape_text, make_environment, memoized_dates
+from digest.render import PageRenderer, make_environment, memoized_dates
 from digest.site import LoadedSite, load_site
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,18 +20,6 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def sample() -> LoadedSite:
     return load_site(BuildOptions(source=REPO))
-
-
-class Html:
-    def __html__(self) -> str:
-        return "<b>safe</b>"
-
-
-@pytest.mark.parametrize("value", ["plain", "<a href='x'>&\"</a>", Markup("<i>kept</i>"), 42, None, 1.5, Html(), ""])
-def test_escape_text_matches_markupsafe(value: object) -> None:
-    made = escape_text(value)
-    assert made == str(escape(value))
-    assert type(made) is str
 
 
 def test_templates_escape_output_as_before(sample: LoadedSite) -> None:
@@ -50,19 +38,19 @@ def test_memoized_dates_tell_zones_apart() -> None:
     assert made(utc.date()) == "2026-03-01"  # not a datetime: formatted, not remembered
 
 
-def test_fragments_note_their_dependencies_on_every_page_that_shows_them(sample: LoadedSite) -> None:
+def test_the_header_is_rendered_once_and_shown_on_every_page(sample: LoadedSite) -> None:
     renderer = PageRenderer(sample.config, sample.index)
     pages = [p for p in sample.pages if p.template == "article.html"][:2]
-    topics = {(f"topic:{t.slug}", False) for t in sample.index.topics}
-    for page in pages:  # the second page reuses the header made for the first
-        _, deps = renderer.render(page)
-        assert topics <= deps
+    for page in pages:
+        html = renderer.render(page).decode()
+        assert html.count('class="site-header"') == 1
+        assert all(f'href="{t.url}"' in html for t in sample.index.topics)
+    assert renderer.env.globals["fragment"].made
 
 
 def test_fragment_arguments_that_cannot_be_keys_are_rendered_each_time(sample: LoadedSite) -> None:
     renderer = PageRenderer(sample.config, sample.index)
     fragment = renderer.env.globals["fragment"]
-    renderer.env.deps = set()
     template = renderer.env.from_string("{{ fragment('_footer.html', extra=[1]) }}")
     assert template.render() == template.render()
     assert "site-footer" in template.render()
@@ -81,7 +69,8 @@ def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: Load
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates/x.html").write_text("<p>{{ a }}\nline two {{ a }}\n{{ b.c.d }}</p>\n")
     env = make_environment(replace(sample.config, root=tmp_path))
-    env.deps = set()
+    renderer = PageRenderer(replace(sample.config, root=tmp_path), sample.index)
+    page = replace(sample.pages[-1], template="x.html", context={"a": 1})
     with pytest.raises(TemplateError, match=r"templates/x\.html:3: template error: 'b' is undefined"):
-        _call(_template(env, "x.html").render, "x.html", a=1)
-    assert _template(env, "x.html").render(a="<1>", b={"c": {"d": 2}}) == "<p>&lt;1&gt;\nline two &lt;1&gt;\n2</p>\n"
+        renderer.render(page)
+    assert env.get_template("x.html").render(a="<1>", b={"c": {"d": 2}}) == "<p>&lt;1&gt;\nline two &lt;1&gt;\n2</p>\n"
