@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from digest.errors import TemplateError
 from digest.options import BuildOptions
