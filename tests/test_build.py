@@ -10,8 +10,8 @@ import pytest
 from conftest import page_file, parse
 from helpers import broken_links, html_files, url_of
 
-from digest.schema import tag_key
 from digest.errors import ContentError
+from digest.schema import tag_key
 from digest.site import BuildOptions, BuildResult, load_site
 
 Build = Callable[..., BuildResult]
@@ -275,6 +275,7 @@ def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str
 
 def test_a_parallel_build_gives_the_same_site(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import digest.incremental
+
     import digest.markdown
     from digest.site import build_site
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import digest.index
-from digest.schema import Article, Source
 from digest.index import WINDOW, _near, rank_related
+from digest.schema import Article, Source
 
 
 def make(n: int, tags: tuple[str, ...], topic: str = "news", story: str = "", days: int = 0, host: str = "example.test") -> Article:
