@@ -1,35 +1,58 @@
 """Load one YAML mapping (site.yaml or a front-matter block) with key lines.
 
-Used by the config and content stages. PyYAML's marks are 0-based and relative
-to the text it was given; every line returned here is a 1-based line of the
-*file*, so messages can say ``path:line``.
+Used by the config and content stages: text flows in, ``{key: Entry}`` and a
+list of problems flow out. One reader, on PyYAML's public API with libyaml
+(``CSafeLoader``) where it is installed: compose the node graph, check it,
+then construct the values.
 
-Duplicate keys are errors (PyYAML would silently keep the last one), and the
-node graph is checked for depth and size before anything is constructed, so an
-alias bomb or a pathologically nested value fails fast with a clear message.
+The check refuses, before anything is built, what PyYAML would accept
+silently or too slowly: duplicate keys (PyYAML keeps the last), values nested
+more than MAX_DEPTH collections deep, and graphs that expand through aliases
+to more than MAX_NODES values or MAX_CHARS characters of text (a "billion
+laughs" document, or one long string aliased thousands of times).
 
-Two faster roads give the same result where they apply: plain front matter
-("key: value" lines, simple lists) is read line by line without PyYAML's node
-graph, and text that provably stays within the limits is composed by libyaml
-at once. Everything else, and every error, takes the careful road.
+PyYAML's marks are 0-based and relative to the text it was given; every line
+returned here is a 1-based line of the *file* (``first_line`` is the file line
+of the text's first line), so messages can say ``path:line``. A syntax error
+is reported on the line an editor would have to change: the line that opens
+an unclosed quote or bracket, not the later line where libyaml gave up.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
+from functools import cached_property
+from typing import Any, Protocol
 
 import yaml
 
 from .errors import Problem, error
 
-MAX_DEPTH = 32
-MAX_NODES = 100_000
-_PLAIN_MAX_INDICATORS = 1_000  # libyaml's composer recurses this deep at most on the fast path
+MAX_DEPTH = 32  # collections nested in one another, the top-level mapping included
+MAX_NODES = 100_000  # values (keys, items, scalars, collections) once every alias is expanded
+MAX_CHARS = 1_000_000  # characters of text once every alias is expanded; text without aliases never passes its own length
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# libyaml composes nested collections by recursion, which overflows the C stack
+# somewhere past ten thousand levels (a segfault, not an exception), and the
+# pure-Python composer raises RecursionError much sooner. Every collection and
+# every entry of one needs one of these characters (its bracket, or the "-",
+# "?", ":" or "," that introduces it), so text with few of them can neither nest
+# deep nor hold many values. Text with more is walked as parser events first
+# (nothing built, no recursion) to apply the same limits before it is composed.
+_INDICATORS = "-?:[{,"
+_COMPOSE_AT_ONCE = 250  # indicators; far below what either composer can recurse
+
+
+class _Mark(Protocol):
+    """A position in the text, as both PyYAML and libyaml give it (0-based)."""
+
+    index: int
+    line: int
+    column: int
 
 
 @dataclass(frozen=True)
@@ -66,297 +89,218 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     Returns ``(entries, problems)``; ``entries`` is None when the text could not
     be read as a mapping at all.
     """
-    offset = first_line  # 0-based mark.line + offset == 1-based file line
-    simple = _read_simple(text, offset)
-    if simple is not None:
-        return simple, []
-    quick = _compose_plain(text)
-    loader = quick[0] if quick else _Loader(text)
+    lines = _FileLines(text, first_line)
     try:
-        try:
-            if quick:
-                node = quick[1]
-            else:
-                too_big = _prescan(text, path, offset)
-                if too_big is not None:
-                    return None, [too_big]
-                node = loader.get_single_node()
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + offset if mark else first_line
-            what = exc.problem or "invalid YAML"
-            context = f" {exc.context}" if exc.context else ""
-            if mark and _char_at(text, mark.line, mark.column) == "\t":
-                context += " (a tab: YAML indents with spaces only)"
-            return None, [error(path, line, f"YAML syntax error: {what}{context}")]
-        except yaml.YAMLError as exc:
-            return None, [error(path, first_line, f"YAML syntax error: {exc}")]
-        except RecursionError:
-            return None, [error(path, first_line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")]
-        if node is None:
+        loader = _Loader(text)  # PyYAML's own reader checks every character here, libyaml's as it reads
+    except yaml.reader.ReaderError as exc:
+        return None, [_unreadable_character(exc, text, path, lines)]
+    try:
+        root = _compose(loader, text, path, lines)
+        if isinstance(root, Problem):
+            return None, [root]
+        if root is None:
             return {}, []
-        if not isinstance(node, yaml.MappingNode):
-            return None, [error(path, node.start_mark.line + offset, f"expected a mapping of keys to values, found {_node_kind(node)}")]
-        problems = [] if quick else _check_nodes(node, path, offset)
+        if not isinstance(root, yaml.MappingNode):
+            return None, [error(path, lines.of(root.start_mark), f"expected a mapping of keys to values, found {_node_kind(root)}")]
+        problems = _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root)  # so only aliases can pass it
         if problems:
             return None, problems
-        entries: dict[str, Entry] = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + offset
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(error(path, line, f"expected a text key, found {_node_kind(key_node)}"))
-                continue
-            try:
-                value = _construct_plain(loader, value_node) if quick else loader.construct_object(value_node, deep=True)
-            except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
-                problems.append(error(path, line, f"{key_node.value}: could not read value ({_short(exc)})"))
-                entries[str(key_node.value)] = Entry(None, line, broken=True)
-                continue
-            entries[str(key_node.value)] = Entry(value, line, _item_lines(value_node, offset))
-        return entries, problems
+        return _construct(loader, root, path, lines)
     finally:
         loader.dispose()
 
 
-# The plain front matter most articles have, read without PyYAML's node graph:
-# "key: value" lines whose values are one-line scalars or flow lists of plain
-# words, or block lists of scalars or of one-line "key: value" mappings. The
-# text may hold only characters libyaml reads as printable and no line break
-# but "\n"; a line may not end with a space. Anything else -- comments, tabs,
-# escapes, anchors, tags, multi-line values, duplicate keys, a value PyYAML
-# could not construct -- is left to PyYAML, so the fast reader never has to
-# report a problem and never reaches a safety limit.
-# The character classes are written as what they leave out: a class spanning most of Unicode
-# takes Python's re several milliseconds to compile, and every build that reads an article pays it.
-# _SIMPLE_TEXT is [\x20-\x7e\n\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]
-_SIMPLE_TEXT = re.compile("[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]*")
-_SIMPLE_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,99}):(?: (.*))?")  # libyaml refuses keys over 1,024 characters
-_SIMPLE_ITEM = re.compile(r"( *)- (.*)")
-# A plain scalar: a safe first character, then no ": ", " #" or final ":".
-_PLAIN_FIRST = r"[^\x00-\x27\x29\x2a\x2c\x2d\x3a-\x40\x5b-\x5e\x60\x7b-\x9f]"  # [A-Za-z0-9_./(+\xa0-\U0010ffff]
-_PLAIN = re.compile(r"(?!.*: )(?!.* #)(?!.*:$)" + _PLAIN_FIRST + r"[^\n]*")
-_QUOTED = re.compile(r'"([^"\\\n]*)"|\'([^\'\n]*)\'')
-# An item of a flow list: as plain, but no flow indicators or quotes at all.
-_FLOW_ITEM = re.compile(r"(?!.*:$)(?!.*: )" + _PLAIN_FIRST + r"[^,\[\]{}#\"'\n]*")
-_SCALAR_TAGS = {
-    "tag:yaml.org,2002:" + name: getattr(yaml.constructor.SafeConstructor, "construct_yaml_" + name)
-    for name in ("str", "int", "float", "bool", "null", "timestamp")
-}
-_RESOLVER = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()  # its scalar constructors keep no state
+def _compose(loader: Any, text: str, path: str, lines: _FileLines) -> yaml.Node | Problem | None:
+    """The text's node graph (None when it holds no value), or the problem that stopped PyYAML."""
+    try:
+        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
+            refused = _check_events(text, path, lines)
+            if refused is not None:
+                return refused
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    except yaml.MarkedYAMLError as exc:
+        return _syntax_error(exc, text, path, lines)
+    except yaml.reader.ReaderError as exc:
+        return _unreadable_character(exc, text, path, lines)
+    except yaml.YAMLError as exc:
+        return error(path, lines.first_line, f"YAML syntax error: {_short(exc)}")
+    except RecursionError:  # the pure-Python composer, on text that slipped past the indicator count
+        return error(path, lines.first_line, _TOO_DEEP)
 
 
-class _NotSimple(Exception):
-    pass
-
-
-def _read_simple(text: str, offset: int) -> dict[str, Entry] | None:
-    """The entries of *text* when it is plain front matter (see above), else None."""
-    if not _SIMPLE_TEXT.fullmatch(text):
-        return None
-    lines = text.split("\n")
+def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines) -> tuple[dict[str, Entry], list[Problem]]:
+    """Build each top-level value; a value PyYAML cannot build is an error at its key."""
+    problems: list[Problem] = []
     entries: dict[str, Entry] = {}
-    index = 0
-    try:
-        while index < len(lines):
-            line = lines[index]
-            if not line:
-                index += 1
-                continue
-            match = _SIMPLE_KEY.fullmatch(line)
-            if match is None or match[1] in entries or line.endswith(" "):
-                return None
-            key_line = index + offset
-            if match[2]:
-                value, item_lines = _simple_value(match[2], key_line)
-                index += 1
-            else:
-                value, item_lines, index = _simple_block_list(lines, index + 1, offset)
-            entries[match[1]] = Entry(value, key_line, item_lines)
-    except _NotSimple:
-        return None
-    return entries or None
-
-
-def _simple_value(text: str, line: int) -> tuple[object, tuple[int, ...]]:
-    """A one-line value on file line *line*, and the line of each item if it is a flow list."""
-    if text.startswith("["):
-        if not text.endswith("]"):
-            raise _NotSimple
-        if text == "[]":
-            return [], ()
-        items = [item.strip(" ") for item in text[1:-1].split(",")]
-        if not all(_FLOW_ITEM.fullmatch(item) for item in items):
-            raise _NotSimple
-        return [_simple_plain(item) for item in items], (line,) * len(items)
-    quoted = _QUOTED.fullmatch(text)
-    if quoted:
-        return quoted[1] if quoted[1] is not None else quoted[2], ()
-    if _PLAIN.fullmatch(text):
-        return _simple_plain(text), ()
-    raise _NotSimple
-
-
-def _simple_plain(text: str) -> object:
-    """A plain scalar typed and built as PyYAML would (text, number, boolean, null or date)."""
-    tag = _plain_tag(text)
-    if tag == _STR:
-        return text
-    construct = _SCALAR_TAGS.get(tag)
-    if construct is None:
-        raise _NotSimple
-    try:
-        return construct(_CONSTRUCTOR, yaml.ScalarNode(tag, text))
-    except Exception:  # reported by PyYAML's own path
-        raise _NotSimple from None
-
-
-@lru_cache(maxsize=4096)  # keys ("url", "name") and many values ("false", tags) recur in every article
-def _plain_tag(text: str) -> str:
-    """The tag PyYAML's resolver gives a plain scalar."""
-    implicit = _RESOLVER.yaml_implicit_resolvers
-    if text[:1] not in implicit and None not in implicit and not _RESOLVER.yaml_path_resolvers:
-        return _STR  # what resolve() returns when no resolver is registered for the first character
-    tag: str = _RESOLVER.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-    return tag
-
-
-def _simple_block_list(lines: list[str], index: int, offset: int) -> tuple[object, tuple[int, ...], int]:
-    """The block list starting at *index* (None when there is none), its item lines, and the next line's index."""
-    items: list[object] = []
-    item_lines: list[int] = []
-    indent = -1
-    while index < len(lines):
-        line = lines[index]
-        if not line:
-            index += 1
+    for key_node, value_node in root.value:
+        line = lines.of(key_node.start_mark)
+        if not isinstance(key_node, yaml.ScalarNode):
+            problems.append(error(path, line, f"expected a text key, found {_node_kind(key_node)}"))
             continue
-        match = _SIMPLE_ITEM.fullmatch(line)
-        if match is None:
-            break
-        if line.endswith(" ") or (indent >= 0 and len(match[1]) != indent):
-            raise _NotSimple
-        indent = len(match[1])
-        item_line = index + offset
-        index += 1
-        pair = _SIMPLE_KEY.fullmatch(match[2])
-        if pair is None:
-            items.append(_simple_value(match[2], item_line)[0])
-        else:  # "- key: value", maybe continued by "  key: value" lines
-            mapping: dict[str, object] = {}
-            _simple_pair(pair, mapping, item_line)
-            inner = " " * (indent + 2)
-            while index < len(lines) and lines[index].startswith(inner) and lines[index][indent + 2 : indent + 3] != " ":
-                pair = _SIMPLE_KEY.fullmatch(lines[index], indent + 2)
-                if pair is None or lines[index].endswith(" "):
-                    raise _NotSimple
-                _simple_pair(pair, mapping, index + offset)
-                index += 1
-            items.append(mapping)
-        item_lines.append(item_line)
-    if not items:
-        return None, (), index
-    return items, tuple(item_lines), index
+        key = str(key_node.value)
+        try:
+            value = loader.construct_object(value_node, deep=True)
+        except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
+            problems.append(error(path, line, f"{key}: could not read value ({_why_unreadable(value_node, exc)})"))
+            entries[key] = Entry(None, line, broken=True)
+            continue
+        entries[key] = Entry(value, line, _item_lines(value_node, lines))
+    return entries, problems
 
 
-def _simple_pair(pair: re.Match[str], mapping: dict[str, object], line: int) -> None:
-    key, value = pair[1], pair[2]
-    if not value or key in mapping or _plain_tag(key) != _STR:
-        raise _NotSimple
-    mapping[key] = _simple_value(value, line)[0]
+class _FileLines:
+    """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
 
-
-def _compose_plain(text: str) -> tuple[Any, yaml.Node | None] | None:
-    """Compose *text* at once when it provably stays within the limits: (loader, node), else None.
-
-    Without a "*" there is no alias, so the nodes form a tree no larger than
-    the event stream. Every collection owns one of the characters ``-?:[{``
-    (its bracket, or the indicator of its first entry), so their count bounds
-    how deep libyaml's composer can recurse. A tree within MAX_DEPTH and
-    MAX_NODES and without a duplicate key is one on which the careful path
-    (_prescan, then _check_nodes) reports nothing, so its result is the same.
-    Anything else, even a syntax error (whose report depends on what the
-    careful path meets first), is left to the careful path.
+    Files are numbered by "\\n" alone, as content.py splits them; libyaml also
+    starts a new line at NEL, LS, PS and a lone CR, so in text holding one of
+    those a mark's line is not the file's and its character index is used.
     """
-    if "*" in text or sum(map(text.count, "-?:[{")) > _PLAIN_MAX_INDICATORS:
-        return None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except Exception:  # reported by the careful path, exactly as before
-        loader.dispose()
-        return None
-    if node is not None and not _within_limits(node):
-        loader.dispose()
-        return None
-    return loader, node
+
+    _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+
+    def __init__(self, text: str, first_line: int) -> None:
+        self.text = text
+        self.first_line = first_line
+        self.marks_agree = not self._OTHER_BREAKS.search(text)
+
+    def of(self, mark: _Mark | None) -> int:
+        if mark is None:
+            return self.first_line
+        return mark.line + self.first_line if self.marks_agree else self.at(mark.index)
+
+    def at(self, index: int) -> int:
+        return bisect.bisect_left(self.newlines, index) + self.first_line
+
+    @cached_property
+    def newlines(self) -> list[int]:
+        return [m.start() for m in re.finditer("\n", self.text)]
 
 
-def _within_limits(root: yaml.Node) -> bool:
-    """A tree of nodes (no aliases) nested at most MAX_DEPTH collections deep, of at most MAX_NODES nodes, without duplicate keys."""
-    count = 0
-    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
-    while stack:
-        node, depth = stack.pop()
-        count += 1
-        if isinstance(node, yaml.MappingNode):
-            keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
-            if depth > MAX_DEPTH or len(set(keys)) < len(keys):
-                return False
-            stack.extend((child, depth + 1) for pair in node.value for child in pair)
-        elif isinstance(node, yaml.SequenceNode):
-            if depth > MAX_DEPTH:
-                return False
-            stack.extend((child, depth + 1) for child in node.value)
-    return count <= MAX_NODES
+def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
+    """Apply the depth and size limits to the parser's events, before composing.
 
-
-_STR = "tag:yaml.org,2002:str"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-
-
-def _construct_plain(loader: Any, node: yaml.Node) -> Any:
-    """What ``loader.construct_object(node, deep=True)`` gives for a tree without aliases.
-
-    Text, lists and mappings with text keys (the bulk of front matter) are
-    built here; every other node (numbers, dates, booleans, merge keys, explicit
-    tags) goes to PyYAML's own constructor.
-    """
-    if node.tag == _STR and isinstance(node, yaml.ScalarNode):
-        return node.value
-    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
-        return [_construct_plain(loader, child) for child in node.value]
-    if node.tag == _MAP and isinstance(node, yaml.MappingNode) and all(key.tag == _STR and isinstance(key, yaml.ScalarNode) for key, _ in node.value):
-        return {key.value: _construct_plain(loader, value) for key, value in node.value}
-    return loader.construct_object(node, deep=True)
-
-
-def _prescan(text: str, path: str, first_line: int) -> Problem | None:
-    """Walk the parser's events (no recursion, nothing built) and stop early on
-    a document nested too deeply or holding too many values.
-
-    libyaml's composer recurses once per nesting level, so a document of
-    100,000 ``[`` would overflow the C stack before any node could be checked.
+    Nothing is built and nothing recurses, so this is safe on any text; it
+    reports what _GraphCheck would (aliases aside, which it leaves to that check).
+    A syntax error is left to the composer, which meets it again at the same
+    place (no deeper than seen here) or meets an earlier error first, such as an
+    undefined alias, as it would without this walk.
     """
     depth = 0
     count = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + first_line if event.start_mark else first_line
-                return error(path, line, f"YAML is nested too deeply (more than {MAX_DEPTH} levels)")
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
-        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            count += 1
-            if count > MAX_NODES:
-                return error(path, first_line, f"YAML has more than {MAX_NODES} values")
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return error(path, lines.of(event.start_mark), _TOO_DEEP)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                count += 1
+                if count > MAX_NODES:
+                    return error(path, lines.first_line, f"YAML has more than {MAX_NODES} values")
+    except yaml.YAMLError:
+        return None
     return None
 
 
+_TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
+
+
+class _Refused(Exception):
+    """A limit was passed; the graph is not looked at any further."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+class _GraphCheck:
+    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
+
+    An alias is the same node object again, so the graph stays small while its
+    expansion can be huge. Each distinct collection is measured once (values,
+    characters and height with aliases expanded) and the result kept by node, so
+    the check costs the size of the graph, not of its expansion. Collections are
+    visited in document order, so a limit is reported where it is first passed.
+    """
+
+    def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
+        self.path = path
+        self.lines = lines
+        self.max_chars = max_chars
+        self.measured: dict[int, tuple[int, int, int]] = {}  # id(node) -> (values, characters, height)
+        self.open: set[int] = set()  # ids of the collections being measured: an alias to one is a loop
+        self.problems: list[Problem] = []
+        self.key = ""  # the top-level key being measured, named when a size limit is passed
+
+    def run(self, root: yaml.MappingNode) -> list[Problem]:
+        try:
+            self.measure(root, 1)
+        except _Refused as refused:
+            return [refused.problem]
+        return sorted(self.problems, key=lambda problem: problem.line)
+
+    def measure(self, node: yaml.Node, depth: int) -> tuple[int, int, int]:
+        """Values, characters and height (in collections) of the collection *node* at *depth*, aliases expanded."""
+        known = self.measured.get(id(node))
+        if known is not None:  # an alias: measured before, maybe less deep
+            if depth - 1 + known[2] > MAX_DEPTH:
+                deepest = self.deepest(node, depth)
+                raise _Refused(error(self.path, self.lines.of(deepest.start_mark), _TOO_DEEP[:-1] + ", counting aliases)"))
+            return known
+        if id(node) in self.open:
+            raise _Refused(error(self.path, self.lines.of(node.start_mark), "YAML value contains an alias to itself; recursive values are not allowed"))
+        if depth > MAX_DEPTH:
+            raise _Refused(error(self.path, self.lines.of(node.start_mark), _TOO_DEEP))
+        self.open.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            self.find_duplicate_keys(node)
+        values, chars, height = 1, 0, 0
+        for index, child in enumerate(_children(node)):
+            if isinstance(child, yaml.ScalarNode):
+                values += 1
+                chars += len(child.value)
+                if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
+                    self.key = str(child.value)
+                continue
+            if depth == 1 and not index % 2:
+                self.key = ""
+            more, text, tall = self.measure(child, depth + 1)
+            values += more
+            chars += text
+            height = max(height, tall)
+            self.check_size(values, chars)
+        self.check_size(values, chars)
+        self.open.discard(id(node))
+        known = self.measured[id(node)] = (values, chars, height + 1)
+        return known
+
+    def check_size(self, values: int, chars: int) -> None:
+        if values > MAX_NODES or chars > self.max_chars:
+            limit = f"{MAX_NODES} values" if values > MAX_NODES else f"{self.max_chars} characters of text"
+            where = f' (the value of "{self.key}" passes the limit)' if self.key else ""
+            raise _Refused(error(self.path, self.lines.first_line, f"YAML expands to more than {limit} through aliases{where}"))
+
+    def deepest(self, node: yaml.Node, depth: int) -> yaml.Node:
+        """The first collection under *node* (at *depth*) that lies deeper than MAX_DEPTH."""
+        while depth <= MAX_DEPTH:
+            node = next(c for c in _children(node) if not isinstance(c, yaml.ScalarNode) and depth + self.measured[id(c)][2] > MAX_DEPTH)
+            depth += 1
+        return node
+
+    def find_duplicate_keys(self, node: yaml.MappingNode) -> None:
+        first_seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                first = first_seen.setdefault(key_node.value, key_node)
+                if first is not key_node:
+                    line, first_line = self.lines.of(key_node.start_mark), self.lines.of(first.start_mark)
+                    self.problems.append(error(self.path, line, f'duplicate key "{key_node.value}" (first given on line {first_line})'))
+
+
 def _children(node: yaml.Node) -> list[yaml.Node]:
+    """A collection's nodes in document order (a mapping's keys and values alternate)."""
     if isinstance(node, yaml.MappingNode):
         return [child for pair in node.value for child in pair]
     if isinstance(node, yaml.SequenceNode):
@@ -364,59 +308,122 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _check_nodes(root: yaml.Node, path: str, offset: int) -> list[Problem]:
-    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
+# What libyaml (and PyYAML) say while reading something that opens on one line
+# and must be finished later: the editor's mistake is on the opening line (the
+# context mark), not where the parser gave up (the problem mark), often many
+# lines and keys later.
+_OPENED = {
+    "while scanning a quoted scalar": "is a closing {char} missing?",
+    "while scanning a double-quoted scalar": 'is a closing " missing?',
+    "while scanning a single-quoted scalar": "is a closing ' missing?",
+    "while parsing a flow sequence": "is a closing ] or a comma missing?",
+    "while parsing a flow mapping": "is a closing } or a comma missing?",
+    "while scanning a simple key": 'expected "key: value"',
+}
+_INDENT_AND_DASHES = re.compile(r" *(?:- +)*")
+_NO_SPACE_AFTER_COLON = re.compile(r"[^\s:]:[^\s/:]")
 
-    An alias is the same node object again, so the graph stays small while its
-    expansion can be huge (a "billion laughs" document). Each distinct node's
-    expanded size and height are computed once, bottom up, without recursion.
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileLines) -> Problem:
+    """A YAML syntax error, placed on the line an editor has to change."""
+    problem = exc.problem or "invalid YAML"
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    found = lines.of(mark)
+    text_lines = text.split("\n")
+    if exc.context_mark is not None and context in _OPENED and not problem.startswith(("found unknown escape", "expected escape")):
+        opened = lines.of(exc.context_mark)
+        hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
+        if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text_lines[opened - lines.first_line]):
+            hint = 'is a space missing after ":"?'
+        where = f" that starts on this line (found on line {found})" if found != opened else ""
+        return error(path, opened, f"YAML syntax error: {problem} {context}{where}; {hint}")
+    if context and not context.startswith("while") and exc.context_mark is not None:
+        # composer errors: "found duplicate anchor; first occurrence" ... "second occurrence"
+        return error(path, found, f"YAML syntax error: {context} on line {lines.of(exc.context_mark)}, {problem} on this line")
+    message = f"YAML syntax error: {problem}" + (f" {context}" if context else "")
+    if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        return error(path, found, message + " (a tab: YAML indents with spaces only)")
+    quoted = _last_scalar_before_error(text)
+    if quoted is not None and quoted.style in ("'", '"') and lines.of(quoted.start_mark) < found == lines.of(quoted.end_mark):
+        # An unclosed quote that a later value's quote closed: "title: "Oops\n...\nsummary: "Fine""
+        opened = lines.of(quoted.start_mark)
+        return error(path, opened, f"{message} on line {found}, after a quoted value that starts on this line; is its closing {quoted.style} missing?")
+    if problem.startswith("mapping values are not allowed") and mark is not None:
+        return _misplaced_colon(message, mark, text, path, lines)
+    if mark is not None and text[text.rfind("\n", 0, mark.index) + 1 : mark.index].rstrip(" ").endswith(("'", '"')):
+        return error(path, found, message + """ (more text after a closing quote: inside "..." write \\", inside '...' write '')""")
+    return error(path, found, message)
+
+
+def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
+    """The last scalar the parser read before the syntax error it raises on *text*."""
+    last = None
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.ScalarEvent):
+                last = event
+    except yaml.YAMLError:
+        return last
+    return None
+
+
+def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
+    """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before.
+
+    A line that reads as a key at or left of the previous line's key cannot
+    continue that line's value, so the previous line is the broken one (most
+    often "key:value", without the space); a line indented further is itself
+    the broken one.
     """
-    problems: list[Problem] = []
-    sizes: dict[int, int] = {}
-    heights: dict[int, int] = {}
-    on_path: set[int] = set()
-    where = root.start_mark.line + offset
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            on_path.discard(key)
-            children = _children(node)
-            size = 1 + sum(sizes[id(child)] for child in children)
-            height = 1 + max((heights[id(child)] for child in children), default=0)
-            if height > MAX_DEPTH + 1:
-                return [error(path, node.start_mark.line + offset, f"YAML is nested too deeply (more than {MAX_DEPTH} levels, counting aliases)")]
-            if size > MAX_NODES:
-                return [error(path, where, f"YAML expands to more than {MAX_NODES} values (too many aliases?)")]
-            sizes[key] = size
-            heights[key] = height
-            continue
-        if key in sizes:
-            continue
-        if key in on_path:
-            return [error(path, node.start_mark.line + offset, "YAML value contains an alias to itself; recursive values are not allowed")]
-        on_path.add(key)
-        if isinstance(node, yaml.MappingNode):
-            first_seen: dict[str, int] = {}
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    line = key_node.start_mark.line + offset
-                    if key_node.value in first_seen:
-                        problems.append(error(path, line, f'duplicate key "{key_node.value}" (first given on line {first_seen[key_node.value]})'))
-                    else:
-                        first_seen[key_node.value] = line
-        stack.append((node, True))
-        stack.extend((child, False) for child in reversed(_children(node)) if id(child) not in sizes)
-    return problems
+    found = lines.at(mark.index)
+    start = text.rfind("\n", 0, mark.index) + 1
+    before = text[start : mark.index]
+    if ": " in before or before.rstrip().endswith(":"):
+        return error(path, found, message + ' (a value that holds ": " must be in quotes)')
+    text_lines = text.split("\n")
+    index = found - lines.first_line
+    previous = next((i for i in range(index - 1, -1, -1) if text_lines[i].strip() and not text_lines[i].lstrip().startswith("#")), None)
+    if previous is None or _key_column(text_lines[index]) > _key_column(text_lines[previous]):
+        return error(path, found, message)
+    hint = ' (is a space missing after ":"?)' if _NO_SPACE_AFTER_COLON.search(text_lines[previous]) else ""
+    return error(path, previous + lines.first_line, message + hint)
 
 
-def _item_lines(node: yaml.Node, offset: int) -> tuple[int, ...]:
+def _key_column(line: str) -> int:
+    """Where a line's key (or value) starts, after its indent and any "- " list markers."""
+    return len(_INDENT_AND_DASHES.match(line)[0])  # type: ignore[index]
+
+
+def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, lines: _FileLines) -> Problem:
+    """A character YAML does not allow, on its own line (libyaml gives a byte offset, PyYAML a character index)."""
+    character = chr(exc.character) if isinstance(exc.character, int) else str(exc.character)
+    index = text.find(character)
+    line = lines.at(index) if index >= 0 else lines.first_line
+    return error(path, line, f"expected printable text, found the control character U+{ord(character[:1] or ' '):04X}, which YAML does not allow")
+
+
+def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
     if isinstance(node, yaml.SequenceNode):
-        return tuple(child.start_mark.line + offset for child in node.value)
-    if isinstance(node, yaml.MappingNode):
-        return tuple(key.start_mark.line + offset for key, _ in node.value)
-    return ()
+        marks = [child.start_mark for child in node.value]
+    elif isinstance(node, yaml.MappingNode):
+        marks = [key.start_mark for key, _ in node.value]
+    else:
+        return ()
+    if lines.marks_agree:
+        return tuple(mark.line + lines.first_line for mark in marks)
+    return tuple(lines.at(mark.index) for mark in marks)
+
+
+def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
+    """Why PyYAML could not construct *node*, without its 0-based marks or its internals."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return " ".join(part for part in (exc.problem, exc.context) if part) or "invalid value"
+    if isinstance(exc, (ValueError, OverflowError)):  # e.g. "month must be in 1..12"
+        return _short(exc)
+    if isinstance(node, yaml.ScalarNode):
+        return f'"{_short(ValueError(node.value))}" is not a valid {node.tag.rsplit(":", 1)[-1]}'
+    return f"a value inside it is not valid ({type(exc).__name__})"
 
 
 def _node_kind(node: yaml.Node) -> str:
@@ -426,11 +433,6 @@ def _node_kind(node: yaml.Node) -> str:
         return "a list"
     value = str(node.value)
     return f'the text "{value[:60]}"' if value else "nothing"
-
-
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n")
-    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
 
 
 def _short(exc: BaseException) -> str:
