@@ -100,7 +100,7 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
     if not config.share_images:
         return []
     needed: dict[str, str] = {"latin": config.path}
-    for article in index.articles:
+    for article in index.articles + index.expired:
         if not article.image:
             needed.setdefault(script_of(article.title), article.path)
     problems = []
@@ -119,17 +119,17 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
     return problems
 
 
-def render_share_images(config: SiteConfig, index: SiteIndex, cached: bool = True) -> dict[str, bytes]:
-    """A PNG card for every article without an image of its own (kept in the cache folder when *cached*)."""
+def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached: bool = True) -> dict[str, bytes]:
+    """The PNG of each of *cards*, by URL (kept in the cache folder when *cached*)."""
     fonts: dict[tuple[FontChoice, int], AnyFont] = {}
-    return {url: share_image(config, card, fonts, cached) for url, card in share_cards(config, index).items()}
+    return {url: share_image(config, card, fonts, cached) for url, card in cards.items()}
 
 
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     """What each generated share image shows, by its URL (none when share_images is off)."""
     if not config.share_images:
         return {}
-    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles if not article.image}
+    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles + index.expired if not article.image}
 
 
 def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont], cached: bool = True) -> bytes:

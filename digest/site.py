@@ -31,7 +31,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, publish, up_to_date, url_to_relpath
 from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
-from .render import PageRenderer, hashed_static_copies, template_dirs
+from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
@@ -105,7 +105,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         feeds,
         cards,
         copies,
-        hash_of(site_settings_hash(config, options), *(f"{url}={path}:{file_stamp(path)}" for url, path in sorted(copies.items()))),
+        site_settings_hash(config, options, index, copies),
         known,
         sorted(problems),
         options.relative,
@@ -204,14 +204,16 @@ def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body
     return known
 
 
-def site_settings_hash(config: SiteConfig, options: BuildOptions) -> bytes:
-    """Everything every output may show besides its own inputs: settings, options, templates, static files, fonts, the generator."""
+def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteIndex, copies: dict[str, Path]) -> bytes:
+    """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names."""
     from .memo import generator_version
 
     parts: list[bytes | str] = [generator_version(), repr(config), repr((options.relative, options.include_drafts, options.include_future))]
     for folder in template_dirs(config):
         for rel, _ in tree_stamps(folder):
             parts += [rel, (folder / rel).read_bytes()]
+    parts.append(hash_value(nav_refs(index)))
+    parts += [f"{url}={path}:{file_stamp(path)}" for url, path in sorted(copies.items()) if url.startswith("/static/")]
     return hash_of(*parts)
 
 
@@ -338,8 +340,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, site.bodies, feeds).items() if url in wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
-        index = replace(site.index, articles=tuple(a for a in site.index.articles if a.url + "share.png" in cards))
-        yield from render_share_images(site.config, index, cached_images).items()
+        yield from render_share_images(site.config, cards, cached_images).items()
     yield from render_seo_files(site.config, site.index, site.pages).items()
 
 
