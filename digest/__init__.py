@@ -4,7 +4,7 @@ The engine is a pipeline, one module per stage:
 
     config -> content -> markdown -> index -> pages -> render -> output
 
-``digest.build.build_site`` wires the stages; ``build.py`` at the top of the
+``digest.site.build_site`` wires the stages; ``build.py`` at the top of the
 repository is only the command-line entry point.
 """
 
