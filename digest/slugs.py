@@ -13,7 +13,10 @@ from functools import lru_cache
 
 from slugify import slugify
 
-_REPLACEMENTS = [["C++", "cpp"], ["c++", "cpp"], ["C#", "csharp"], ["c#", "csharp"], ["F#", "fsharp"], ["f#", "fsharp"], ["+", " plus "], ["&", " and "]]
+_REPLACEMENTS = [
+    ["C++", "cpp"], ["c++", "cpp"], ["C#", "csharp"], ["c#", "csharp"], ["F#", "fsharp"], ["f#", "fsharp"], ["+", " plus "], ["&", " and "],
+    ["'", ""], ["\u2019", ""],  # an apostrophe joins its word: "Musk's" -> "musks", not "musk-s"
+]  # fmt: skip
 RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 MAX_SLUG = 80
 
