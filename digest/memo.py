@@ -87,33 +87,42 @@ def hash_value(value: Any, known: dict[int, bytes] | None = None) -> bytes:
     return hashlib.blake2b("\x1f".join(out).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-_PLAIN = (str, int, float, bool, type(None), bytes)
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def _walk(value: Any, known: dict[int, bytes], out: list[str]) -> None:
     """Append a canonical text for *value* to *out*: reprs of plain values, markers around containers."""
+    kind = type(value)
+    if kind in _PLAIN:
+        out.append(repr(value))
+        return
     found = known.get(id(value))
     if found is not None:
         out.append(found.hex())
-    elif isinstance(value, _PLAIN):
-        out.append(repr(value))
-    elif isinstance(value, (tuple, list)):
+    elif kind is tuple or kind is list:
         out.append(f"({len(value)}")
-        for item in value:
-            _walk(item, known, out)
-    elif isinstance(value, dict):
+        try:  # the common case, a list of articles: all known
+            out.extend([known[id(item)].hex() for item in value])
+        except KeyError:
+            for item in value:
+                _walk(item, known, out)
+    elif kind is dict:
         out.append(f"{{{len(value)}")
         for key, item in value.items():
             _walk(key, known, out)
             _walk(item, known, out)
     elif isinstance(value, (datetime, date)):
-        out.append(f"{type(value).__name__}({value.isoformat()}, {getattr(value, 'tzinfo', None)})")
+        out.append(f"{kind.__name__}({value.isoformat()}, {getattr(value, 'tzinfo', None)})")
+    elif isinstance(value, tuple):  # a named tuple
+        out.append(f"{kind.__qualname__}({len(value)}")
+        for item in value:
+            _walk(item, known, out)
     elif is_dataclass(value) and not isinstance(value, type):
-        out.append(type(value).__qualname__)
+        out.append(kind.__qualname__)
         for field in fields(value):
             _walk(getattr(value, field.name), known, out)
     else:
-        raise TypeError(f"cannot hash a {type(value).__qualname__}: declare how it is hashed (digest.memo.hash_value)")
+        raise TypeError(f"cannot hash a {kind.__qualname__}: declare how it is hashed (digest.memo.hash_value)")
 
 
 def file_stamp(path: Path | str) -> str:
