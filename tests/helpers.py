@@ -12,6 +12,15 @@ def html_files(out: Path) -> list[Path]:
     return sorted(out.rglob("*.html"))
 
 
+html_pages = html_files
+
+
+def site_path(url: str, base: str) -> str:
+    """``https://example.org/digest/a/`` -> ``/a/`` for a site published at *base*."""
+    assert url.startswith(base), f"{url} is not under {base}"
+    return "/" + url[len(base) :]
+
+
 def url_of(out: Path, path: Path) -> str:
     rel = path.relative_to(out).as_posix()
     if rel.endswith("index.html"):

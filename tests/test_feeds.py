@@ -8,20 +8,20 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import page_file, parse
-from published import build_copy, copy_site, html_pages, site_path
+from conftest import EPOCH, Built, copy_site_to, page_file, parse
+from helpers import html_pages, site_path
 
 from digest.site import BuildOptions, LoadedSite, build_site
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
-    return build_copy("sample", tmp_path_factory.mktemp("sample"))
+@pytest.fixture
+def sample(sample_site: Built) -> tuple[Path, LoadedSite]:
+    return sample_site.out, sample_site.site
 
 
-@pytest.fixture(scope="module")
-def tricky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
-    return build_copy("feeds", tmp_path_factory.mktemp("feeds"))
+@pytest.fixture
+def tricky(feeds_site: Built) -> tuple[Path, LoadedSite]:
+    return feeds_site.out, feeds_site.site
 
 
 def expected_feeds(site: LoadedSite) -> dict[str, list[str]]:
@@ -106,17 +106,18 @@ def test_every_json_feed_has_the_required_fields_and_matches_its_atom_twin(name:
         assert [i["id"] for i in items] == [e.id for e in atom.entries]
 
 
-def test_feed_items_limits_entries_and_ids_stay_stable(tricky: tuple[Path, LoadedSite], tmp_path: Path) -> None:
+def test_feed_items_limits_entries_and_ids_stay_stable(tricky: tuple[Path, LoadedSite], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out, site = tricky
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     assert site.config.feed_items == 3
     assert len(feedparser.parse((out / "feed.xml").read_bytes()).entries) == 3
     again = tmp_path / "again"
-    build_site(BuildOptions(source=site.config.root, output=again, relative=True))
+    build_site(BuildOptions(source=site.config.root, output=again, relative=True, cache=False))
     assert (again / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
 
 
 def test_summary_only_feeds(tmp_path: Path) -> None:
-    source = copy_site("feeds", tmp_path / "src")
+    source = copy_site_to("feeds", tmp_path / "src")
     yaml = source / "site.yaml"
     yaml.write_text(yaml.read_text(encoding="utf-8") + "feed_full_content: false\n", encoding="utf-8")
     build_site(BuildOptions(source=source, output=tmp_path / "out"))

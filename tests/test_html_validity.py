@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from published import build_copy
+from conftest import Built
 
 VNU = Path(__file__).resolve().parent.parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -32,13 +32,16 @@ def check_html(folder: Path) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
+def checked(tmp_path_factory: pytest.TempPathFactory, sample_site: Built, feeds_site: Built) -> list[tuple[str, str]]:
     """The sample site, the fixture site and one deliberately broken page, in one checker run."""
     root = tmp_path_factory.mktemp("vnu")
-    for name in ("sample", "feeds"):
-        out, _ = build_copy(name, root / "build" / name)
-        assert len(list(out.rglob("*.html"))) > 10
-        shutil.move(out, root / "check" / name)
+    for name, built in (("sample", sample_site), ("feeds", feeds_site)):
+        pages = sorted(built.out.rglob("*.html"))
+        assert len(pages) > 10
+        for page in pages:  # a copy of the pages only: the shared builds stay as they are
+            target = root / "check" / name / page.relative_to(built.out)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(page, target)
     (root / "check" / "broken").mkdir()
     (root / "check" / "broken" / "bad.html").write_text("<!doctype html><html lang=en><title>x</title><p><div></span>", encoding="utf-8")
     return check_html(root / "check")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import page_file, parse
-from published import build_copy, html_pages, site_path
+from conftest import Built, page_file, parse
+from helpers import html_pages, site_path
 
 from digest.site import LoadedSite
 
@@ -18,14 +18,14 @@ SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
-    return build_copy("sample", tmp_path_factory.mktemp("sample"))
+@pytest.fixture
+def sample(sample_site: Built) -> tuple[Path, LoadedSite]:
+    return sample_site.out, sample_site.site
 
 
-@pytest.fixture(scope="module")
-def tricky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LoadedSite]:
-    return build_copy("feeds", tmp_path_factory.mktemp("feeds"))
+@pytest.fixture
+def tricky(feeds_site: Built) -> tuple[Path, LoadedSite]:
+    return feeds_site.out, feeds_site.site
 
 
 def page_url(out: Path, path: Path) -> str:
