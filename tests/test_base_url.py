@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+import subprocess
+import sys
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -17,8 +19,9 @@ from urllib.request import urlopen
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import parse
-from published import copy_site, html_pages
+from conftest import REPO, parse
+from conftest import copy_site_to as copy_site
+from helpers import html_pages
 
 from digest.cli import main
 from digest.site import BuildOptions, build_site
@@ -155,3 +158,29 @@ def test_base_url_option_overrides_site_yaml_for_one_build(tmp_path: Path, capsy
     assert code == 2
     assert '--base-url: expected an absolute http(s) URL such as "https://example.org/", found "preview.example.net"' in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def chrome_links(out: Path) -> dict[str, list[str]]:
+    """The header and footer links of every page, by page."""
+    return {
+        path.relative_to(out).as_posix(): [str(a["href"]) for a in parse(path).select(".site-header a[href], .site-footer a[href]")] for path in html_pages(out)
+    }
+
+
+def test_a_base_url_build_after_a_plain_one_links_every_header_and_footer_under_it(tmp_path: Path) -> None:
+    """The regression that started the one-pipeline work: header and footer kept the previous build's base path."""
+    source = copy_site("minimal", tmp_path / "src")
+    plain = tmp_path / "plain"
+    build_site(BuildOptions(source=source, output=plain))
+    assert all(href.startswith("/") and not href.startswith("/news/") for links in chrome_links(plain).values() for href in links)
+    for out in (tmp_path / "other", plain):  # another folder, then the same folder (a cached update)
+        build_site(BuildOptions(source=source, output=out, base_url="https://example.org/news/"))
+        pages = chrome_links(out)
+        assert len(pages) > 10
+        wrong = {page: [href for href in links if not href.startswith("/news/")] for page, links in pages.items()}
+        assert {page: hrefs for page, hrefs in wrong.items() if hrefs} == {}, out.name
+        assert all(len(links) >= 10 for links in pages.values())
+    # The same again from the command line, in a new process with the on-disk cache, back to the plain URL.
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "-s", str(source), "-o", str(plain)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert all(not href.startswith("/news/") for links in chrome_links(plain).values() for href in links)

@@ -6,8 +6,8 @@ import io
 from pathlib import Path
 
 import pytest
+from conftest import copy_site_to as copy_site
 from PIL import Image, features
-from published import copy_site
 
 import digest.images
 from digest.errors import ContentError
