@@ -15,9 +15,24 @@ command -v npm >/dev/null || apt_packages+=(npm)
 [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf ] || apt_packages+=(fonts-noto-core)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || apt_packages+=(fonts-noto-cjk)
 python3 -c "from PIL import features; raise SystemExit(not features.check('raqm'))" || apt_packages+=(libraqm0)
+# Another install may hold a lock: wait up to 10 minutes rather than fail at once.
+# DPkg::Lock::Timeout makes install wait for dpkg's lock, but update does not wait
+# for the package lists' lock (apt 2.6), so update is retried while that is held.
+apt_update() {
+    local waited=0 output
+    until output=$(apt-get -o DPkg::Lock::Timeout=600 update -qq 2>&1); do
+        if [[ $output != *"Could not get lock"* || $waited -ge 600 ]]; then
+            echo "$output" >&2
+            return 1
+        fi
+        sleep 5
+        waited=$((waited + 5))
+    done
+    [ -z "$output" ] || echo "$output"
+}
 if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "installing ${apt_packages[*]}"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+    apt_update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
 # The Nu HTML Checker, pinned, into the repository's (git-ignored) node_modules/.
 VNU_VERSION=26.9.27
