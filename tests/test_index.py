@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import digest.index
-from digest.index import WINDOW, _near, rank_related
+from digest.index import rank_related
 from digest.schema import Article, Source
 
 
@@ -30,16 +30,17 @@ def test_rare_tags_outweigh_common_ones() -> None:
     b = make(101, ("rare",), topic="y", days=40, host="b.test")
     articles = newest_first([*common, a, b])
     related = rank_related(articles, 3)
-    assert related[a.path][0] is b
-    assert a not in related[a.path]
+    assert related[a.path][0] == b.path
+    assert a.path not in related[a.path]
 
 
 def test_same_story_ranks_high_and_self_is_never_related() -> None:
     articles = newest_first([make(1, ("x",), story="s", days=0), make(2, ("y",), story="s", days=60), make(3, ("x",), days=1)])
     related = rank_related(articles, 5)
     for article in articles:
-        assert article not in related[article.path]
-    assert related[articles[-1].path][0].story == "s"
+        assert article.path not in related[article.path]
+    story = {a.path: a.story for a in articles}
+    assert story[related[articles[-1].path][0]] == "s"
 
 
 def test_articles_sharing_nothing_still_get_recent_neighbours() -> None:
@@ -48,10 +49,7 @@ def test_articles_sharing_nothing_still_get_recent_neighbours() -> None:
     assert all(len(links) == 2 for links in related.values())
 
 
-def test_a_tag_on_every_article_scores_only_a_window_of_neighbours() -> None:
-    listed = list(range(10_000))
-    window = _near(listed, 5_000, WINDOW)
-    assert len(window) == 2 * WINDOW + 1 and 5_000 in window
+def test_a_tag_on_every_article_still_gives_every_article_its_related_stories() -> None:
     articles = newest_first([make(i, ("everywhere",), days=i % 700, host="same.test") for i in range(600)])
     related = rank_related(articles, 5)
     assert all(len(links) == 5 for links in related.values())
@@ -69,4 +67,4 @@ def test_ranking_in_workers_matches_one_process(monkeypatch: pytest.MonkeyPatch)
     alone = rank_related(articles, 5)
     split = rank_related(articles, 5, jobs=3)
     assert split == alone
-    assert [a.path for a in split[articles[0].path]] == [a.path for a in alone[articles[0].path]]
+    assert len(split[articles[0].path]) == 5
