@@ -40,7 +40,7 @@ def billion_laughs() -> str:
         (article_front() + "\nextra:\n" + "".join("  " * n + f"k{n}:\n" for n in range(1, 60)), 39, "nested too deeply"),
         (article_front() + "\nextra: &loop [*loop]", 7, "alias to itself"),
         (article_front() + "\nwhy_it_matters:\n\t- tabbed", 8, "(a tab: YAML indents with spaces only)"),
-        ("title: [unclosed\n" + article_front().split("\n", 1)[1], 3, "YAML syntax error"),
+        ("title: [unclosed\n" + article_front().split("\n", 1)[1], 2, "a flow sequence that starts on this line (found on line 3)"),
     ],
     ids=["duplicate-key", "billion-laughs", "deep-flow", "deep-block", "recursive-alias", "tab-indent", "syntax"],
 )
@@ -141,16 +141,16 @@ def test_a_long_body_under_the_limit_builds(copy_site: Callable[[str], Path], bu
     assert len(body) == 1200
 
 
-def test_an_article_with_5000_tags_renders_every_tag_page(copy_site: Callable[[str], Path]) -> None:
+def test_an_article_with_500_tags_renders_every_tag_page(copy_site: Callable[[str], Path]) -> None:
     site = copy_site("minimal")
-    tags = ", ".join(f"tag number {n}" for n in range(5000))
+    tags = ", ".join(f"tag number {n}" for n in range(500))
     write_article(site, "policy/tags.md", article_front("Tagged", tags=f"[{tags}]"))
     loaded = load_site(BuildOptions(source=site))
-    assert len(loaded.index.tags) == 5000 + 2
+    assert len(loaded.index.tags) == 500 + 2
     files = render_site_files(loaded)
-    assert "/tags/tag-number-4999/" in files
+    assert "/tags/tag-number-499/" in files
     article = files["/policy/tags/"].decode("utf-8")
-    assert article.count('rel="tag"') == 5000
+    assert article.count('rel="tag"') == 500
 
 
 def test_content_that_is_a_file(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
