@@ -327,14 +327,12 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     its bytes as soon as its part is done, so a large site is never all in
     memory at once.
     """
+    global _RENDERER
     wanted = set(urls)
     pages = [page for page in site.pages if page.url in wanted]
-    if site.relative:
-        for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
-            yield from relativize_pages(site.config, dict(part)).items()
-    else:
-        for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
-            yield from part
+    for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
+        yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
+    _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
     feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
     if feeds:
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, site.bodies, feeds).items() if url in wanted)
@@ -348,8 +346,15 @@ PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than 
 
 
 def _render_chunk(site: LoadedSite, pages: list[Page]) -> list[tuple[str, bytes]]:
-    renderer = PageRenderer(site.config, site.index)
+    """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
+    global _RENDERER
+    if _RENDERER is None or _RENDERER[0] is not site:
+        _RENDERER = (site, PageRenderer(site.config, site.index))
+    renderer = _RENDERER[1]
     return [(page.url, renderer.render(page)) for page in pages]
+
+
+_RENDERER: tuple[LoadedSite, PageRenderer] | None = None  # the renderer of the site this process renders now
 
 
 def render_site_files(site: LoadedSite) -> dict[str, bytes]:

@@ -8,7 +8,7 @@ sent only where its chunk starts and stops, and only results travel back.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -20,8 +20,8 @@ Part = TypeVar("Part")
 CHUNKS_PER_JOB = 8  # a worker that finishes early takes the next chunk, so the workers end together
 
 
-def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> list[Part]:
-    """``work(*common, chunk)`` for contiguous chunks of *items*, in order.
+def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> Iterator[Part]:
+    """``work(*common, chunk)`` for contiguous chunks of *items*, in order, each as soon as it is done.
 
     The chunks are handed out to *jobs* workers as they become free. Runs in
     this process when *jobs* is 1, when there are fewer than *minimum* items
@@ -35,10 +35,11 @@ def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[It
         _SHARED = (work, common, items)
         try:
             with fork_pool(min(jobs, len(bounds))) as pool:
-                return pool.starmap(_run_chunk, bounds, chunksize=1)
+                yield from pool.imap(_run_chunk_at, bounds, chunksize=1)
         finally:
             _SHARED = None
-    return [work(*common, items)]
+        return
+    yield work(*common, items)
 
 
 def can_fork() -> bool:
@@ -57,6 +58,6 @@ def fork_pool(jobs: int) -> Pool:
 _SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
 
 
-def _run_chunk(start: int, stop: int) -> Any:
+def _run_chunk_at(bounds: tuple[int, int]) -> Any:
     work, common, items = _SHARED
-    return work(*common, items[start:stop])
+    return work(*common, items[bounds[0] : bounds[1]])
