@@ -86,13 +86,9 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     return feeds
 
 
-def feed_inputs(config: SiteConfig, index: SiteIndex, feed: Feed) -> tuple[Any, ...]:
-    """Everything *feed* shows besides its articles' bodies: the feed, and each entry's topic and tags as linked."""
-    return (
-        feed,
-        tuple((index.ref(index.topic_of[a.topic]), tuple(index.ref(t) for t in index.tags_of[a.path])) for a in feed.articles),
-        config.feed_full_content,
-    )
+def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
+    """What a feed entry shows besides the article and its body: its topic and tags as linked."""
+    return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]))
 
 
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:

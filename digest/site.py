@@ -22,7 +22,7 @@ from pathlib import Path
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, check_input_file, parse_articles, publish_filter
 from .errors import ContentError, Problem, UsageError, error
-from .feeds import Feed, feed_inputs, plan_feeds, render_feeds
+from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
@@ -308,9 +308,12 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     """
     known = site.known
     hashes = {page.url: page_hash(page, site.site_hash, known) for page in site.pages}
+    entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
     for feed in site.feeds:
-        bodies = tuple(known[id(site.bodies[a.path])] for a in feed.articles)
-        made = hash_of(site.site_hash, hash_value(feed_inputs(site.config, site.index, feed), known), *bodies)
+        for article in feed.articles:
+            if article.path not in entries:
+                entries[article.path] = hash_of(known[id(site.bodies[article.path])], hash_value(entry_inputs(site.index, article), known))
+        made = hash_of(site.site_hash, hash_value(feed, known), *(entries[a.path] for a in feed.articles))
         hashes[feed.link.atom] = hash_of(made, "atom")
         hashes[feed.link.json] = hash_of(made, "json")
     for url, card in site.cards.items():
