@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,7 +53,6 @@ class SiteConfig:
     markdown_engine: str = "auto"
     topics: tuple[TopicInfo, ...] = ()
     path: str = "site.yaml"
-    topic_lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -64,11 +63,6 @@ class SiteConfig:
         """The URL path the site lives under: ``/`` or ``/digest/``."""
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
-
-    @property
-    def markdown(self) -> dict[str, str]:
-        """The ``markdown`` mapping of site.yaml, as settled."""
-        return {"engine": self.markdown_engine}
 
     def topic(self, slug: str) -> TopicInfo | None:
         for info in self.topics:
@@ -185,10 +179,9 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             continue
         value = entry.value
         if key == "topics":
-            topics, lines, more = _read_topics(value, shown, entry)
+            topics, more = _read_topics(value, shown, entry)
             problems.extend(more)
             values["topics"] = topics
-            values["topic_lines"] = lines
             continue
         if key == "markdown":
             engine, more = _read_markdown(value, shown, entry)
@@ -237,16 +230,16 @@ def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None,
     return str(engine), problems
 
 
-def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicInfo, ...], dict[str, int], list[Problem]]:
+def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
     from .slugs import make_slug
 
     line = entry.line
     if value is None:
-        return (), {}, []
+        return (), []
     if not isinstance(value, dict):
-        return (), {}, [error(shown, line, f"topics: expected a mapping of topic slug to {{name, description}}, found {describe(value)}")]
+        return (), [error(shown, line, f"topics: expected a mapping of topic slug to {{name, description}}, found {describe(value)}")]
     topics: list[TopicInfo] = []
-    lines: dict[str, int] = {}
+    lines: dict[str, int] = {}  # topic slug -> its line, for the message about a repeated slug
     problems: list[Problem] = []
     for index, (key, info) in enumerate(value.items()):
         where = entry.item_lines[index] if index < len(entry.item_lines) else line
@@ -276,7 +269,7 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
             continue
         topics.append(TopicInfo(slug=slug, name=name, description=description))
         lines[slug] = where
-    return tuple(topics), lines, problems
+    return tuple(topics), problems
 
 
 def options_table() -> str:

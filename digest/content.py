@@ -142,14 +142,8 @@ def article_order(article: Article) -> tuple[float, str]:
     return (-article.date.timestamp(), article.url)
 
 
-def find_article_files(root: Path) -> tuple[list[Path], list[Problem]]:
-    """All Markdown files under ``root/content``, sorted; hidden names skipped."""
-    found, problems = find_article_paths(root)
-    return [Path(p) for p in found], problems
-
-
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
-    """``find_article_files`` as strings (``root/content/...``): cheaper for a large site that is mostly cached."""
+    """Every Markdown file under ``root/content`` (``root/content/...``), sorted; hidden names and ``_`` names skipped."""
     content = root / "content"
     if not content.exists():
         return [], [error("content", 0, "expected a content/ folder with article files, found none")]

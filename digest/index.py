@@ -13,7 +13,6 @@ scored, so the cost grows with the number of articles, not with its square.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -458,14 +457,6 @@ def _nearest_in_time(stamps: list[float], position: int, count: int, exclude: se
                 found.append(lo)
             lo -= 1
     return found
-
-
-def _near(listed: list[int], position: int, window: int) -> list[int]:
-    """The postings nearest in time to *position* (postings are date-ordered)."""
-    if len(listed) <= 2 * window + 1:
-        return listed
-    at = bisect_left(listed, position)
-    return listed[max(0, at - window) : at + window + 1]
 
 
 def more_from_topic(topics: tuple[Topic, ...], count: int) -> dict[str, tuple[Article, ...]]:

@@ -141,12 +141,6 @@ def asset_name(config: SiteConfig, name: str) -> str:
     return hashed_name(name, found.read_bytes()) if found else name
 
 
-def render_pages(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
-    """Render *pages*; raises TemplateError naming the template and line."""
-    renderer = PageRenderer(config, index)
-    return {page.url: renderer.render(page) for page in pages}
-
-
 def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
     """The topics every page's navigation shows: names and links, never their articles."""
     return tuple(index.ref(t) for t in index.topics)
