@@ -55,7 +55,7 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "1800000000")
 import yaml  # noqa: E402
 
 from digest.content import find_article_paths, read_article, split_front_matter  # noqa: E402
-from digest.markdown import _RUST_RULES  # noqa: E402
+from digest.markdown import RUST_RULES  # noqa: E402
 from digest.options import BuildOptions  # noqa: E402
 from digest.output import SiteWriter  # noqa: E402
 from digest.render import PageRenderer  # noqa: E402
@@ -111,7 +111,7 @@ def main() -> int:
 
         import markdown_it_pyrs
 
-        md = markdown_it_pyrs.MarkdownIt("zero").enable_many(_RUST_RULES)
+        md = markdown_it_pyrs.MarkdownIt("zero").enable_many(RUST_RULES)
         figures["markdown"] = cpu_median(args.runs, lambda: [md.render(a.body) for a in loaded.articles])
 
         pages: list[tuple[str, bytes]] = []

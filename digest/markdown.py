@@ -184,7 +184,7 @@ def _rewrite_links(state: StateCore) -> None:
 
 
 # The rules of markdown-it-pyrs's "commonmark" preset less raw HTML, plus its own extensions.
-_RUST_RULES: list[Any] = [
+RUST_RULES: list[Any] = [
     "blockquote", "code", "fence", "heading", "hr", "lheading", "list", "paragraph", "reference",
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline",
     "table", "strikethrough", "footnote", "heading_anchors",
@@ -217,7 +217,7 @@ class RustEngine:
         assert markdown_it_pyrs is not None, "the rust engine needs markdown-it-pyrs"
         self.renderer = renderer
         self.allow_html = renderer.config.allow_html
-        rules = _RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
+        rules = RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
         self.md = markdown_it_pyrs.MarkdownIt("zero").enable_many(rules)
 
     def render(self, article: Article, problems: list[Problem], looked_up: set[str]) -> str | None:
