@@ -210,6 +210,17 @@ def test_content_error_leaves_the_previous_site(sample: tuple[Path, Path, dict[s
     assert leftovers(out) == []
 
 
+def test_a_first_build_that_fails_on_content_writes_nothing_at_all(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    """The error says "nothing was written": not the output, and not a cache in the site folder either."""
+    site = copy_site("minimal")
+    write_article(site, "policy/bad.md", article_front(confidence="many"))
+    before = snapshot(tmp_path)
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert "nothing was written" in str(caught.value)
+    assert sorted(set(snapshot(tmp_path)) - set(before)) == []
+
+
 def test_template_exception_leaves_the_previous_site(sample: tuple[Path, Path, dict[str, bytes]], build: Callable[..., BuildResult]) -> None:
     site, out, before = sample
     (site / "templates").mkdir()
