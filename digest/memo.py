@@ -191,12 +191,17 @@ class Memo:
     def enabled(self) -> bool:
         return self.folder is not None
 
-    def _open(self) -> sqlite3.Connection | None:
-        """The database, opened on first use; a file from another version or unreadable is started anew."""
+    def _open(self, create: bool = False) -> sqlite3.Connection | None:
+        """The database, opened on first use; a file from another version or unreadable is started anew.
+
+        Reading never creates it: a build that fails writes nothing, not even the memo.
+        """
         if self._opened or self.folder is None:
             return self.db
-        self._opened = True
         path = self.folder / DB_NAME
+        if not create and not path.is_file():
+            return None
+        self._opened = True
         for attempt in range(2):
             try:
                 self.folder.mkdir(exist_ok=True)
@@ -272,7 +277,7 @@ class Memo:
 
     def save(self) -> None:
         """Write what this build added and drop what it did not use; a failure only loses the memo."""
-        db = self._open()
+        db = self._open(create=True)
         if db is None:
             self.new.clear()
             return
