@@ -1,0 +1,75 @@
+"""A site's own templates/ and static/ files take the place of the bundled ones, and edits to them are seen on a cached rebuild."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import REPO, page_file, parse
+from helpers import html_pages
+
+from digest.memo import BUNDLED
+from digest.site import BuildResult
+
+
+def stylesheet(page: Path, out: Path) -> Path:
+    """The file the page's site.css link leads to."""
+    links = [str(link["href"]) for link in parse(page).select('link[rel="stylesheet"]') if "/site." in str(link["href"])]
+    assert len(links) == 1, links
+    return out / links[0].lstrip("/")
+
+
+def test_a_sites_own_footer_and_stylesheet_replace_the_bundled_ones(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "templates").mkdir()
+    footer = (BUNDLED / "templates/_footer.html").read_text(encoding="utf-8")
+    (site / "templates/_footer.html").write_text(footer.replace("</footer>", '<p class="marker">Our own footer</p>\n</footer>'), encoding="utf-8")
+    (site / "static/css").mkdir(parents=True)
+    css = b"body { color: #123456; }\n"
+    (site / "static/css/site.css").write_bytes(css)
+    out = build(site).output
+    pages = html_pages(out)
+    assert len(pages) > 10
+    for page in pages:
+        marker = parse(page).select_one(".site-footer .marker")
+        assert marker is not None and marker.get_text() == "Our own footer", page
+        linked = stylesheet(page, out)
+        assert linked.read_bytes() == css, page
+        assert hashlib.sha256(css).hexdigest()[:10] in linked.name
+    assert (out / "static/css/site.css").read_bytes() == css  # the plain name too, for hand-written links
+    assert (BUNDLED / "static/css/site.css").read_bytes() not in {p.read_bytes() for p in (out / "static/css").iterdir()}
+
+
+def test_template_and_stylesheet_edits_show_on_a_cached_rebuild(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    out = build(site).output
+    bundled_css = stylesheet(out / "index.html", out).read_bytes()
+    assert bundled_css == (BUNDLED / "static/css/site.css").read_bytes()
+    # Add an override: the next cached build (in this process) shows it on every page.
+    (site / "templates").mkdir()
+    header = (BUNDLED / "templates/_header.html").read_text(encoding="utf-8")
+    (site / "templates/_header.html").write_text(
+        header.replace('<nav class="site-nav"', '<p class="marker">v1</p>\n    <nav class="site-nav"'), encoding="utf-8"
+    )
+    assert build(site).mode == "update"
+    assert {parse(page).select_one(".site-header .marker").get_text() for page in html_pages(out)} == {"v1"}  # type: ignore[union-attr]
+    # Edit it and the stylesheet; build in a new process, with the cache on disk.
+    marker = site / "templates/_header.html"
+    marker.write_text(marker.read_text(encoding="utf-8").replace(">v1<", ">v2<"), encoding="utf-8")
+    (site / "static/css").mkdir(parents=True)
+    (site / "static/css/site.css").write_bytes(bundled_css + b"\n.marker { font-weight: bold; }\n")
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "-q", "-s", str(site), "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    for page in html_pages(out):
+        assert parse(page).select_one(".site-header .marker").get_text() == "v2", page  # type: ignore[union-attr]
+        assert stylesheet(page, out).read_bytes().endswith(b".marker { font-weight: bold; }\n"), page
+    # Removing the overrides brings the bundled ones back.
+    marker.unlink()
+    (site / "static/css/site.css").unlink()
+    build(site)
+    home = page_file(out, "/")
+    assert parse(home).select_one(".site-header .marker") is None
+    assert stylesheet(home, out).read_bytes() == bundled_css
