@@ -54,7 +54,7 @@ os.environ.setdefault("SOURCE_DATE_EPOCH", "1800000000")
 
 import yaml  # noqa: E402
 
-from digest.content import find_article_paths, read_article, split_front_matter  # noqa: E402
+from digest.content import find_article_paths, read_article, read_body, split_front_matter  # noqa: E402
 from digest.markdown import RUST_RULES  # noqa: E402
 from digest.options import BuildOptions  # noqa: E402
 from digest.output import SiteWriter  # noqa: E402
@@ -112,7 +112,8 @@ def main() -> int:
         import markdown_it_pyrs
 
         md = markdown_it_pyrs.MarkdownIt("zero").enable_many(RUST_RULES)
-        figures["markdown"] = cpu_median(args.runs, lambda: [md.render(a.body) for a in loaded.articles])
+        texts = [read_body(config, a) for a in loaded.articles]
+        figures["markdown"] = cpu_median(args.runs, lambda: [md.render(text) for text in texts])
 
         pages: list[tuple[str, bytes]] = []
 

@@ -39,33 +39,33 @@ def load_bodies(folder: Path, n: int, seed: int) -> list[Article]:
     """Write N synthetic articles under *folder* and read them back as Articles."""
     (folder / "site.yaml").write_text(site_yaml(), encoding="utf-8")
     config = SiteConfig(root=folder)
-    articles: list[Article] = []
+    articles: list[tuple[Article, str]] = []
     for index in range(n):
         rel, text = article_text(n, index, seed)
         path = folder / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        article, problems = read_article(config, path)
+        article, problems, body = read_article(config, path)
         assert article is not None, problems
-        articles.append(article)
+        articles.append((article, body))
     return articles
 
 
-def time_engine(config: SiteConfig, articles: list[Article], runs: int, cold: bool) -> float:
+def time_engine(config: SiteConfig, articles: list[tuple[Article, str]], runs: int, cold: bool) -> float:
     """Median ms per article; *cold* clears the highlight cache before each pass, as a fresh build starts."""
-    urls = {a.path: a.url for a in articles}
+    urls = {a.path: a.url for a, _ in articles}
     renderer = BodyRenderer(config, urls)
     timings: list[float] = []
     highlight_block.cache_clear()
     if not cold:
-        for article in articles:  # untimed: fills the cache
-            renderer.render(article)
+        for article, body in articles:  # untimed: fills the cache
+            renderer.render(article, body)
     for _ in range(runs):
         if cold:
             highlight_block.cache_clear()
         start = time.perf_counter()
-        for article in articles:
-            renderer.render(article)
+        for article, body in articles:
+            renderer.render(article, body)
         timings.append(time.perf_counter() - start)
     return statistics.median(timings) * 1000 / len(articles)
 

@@ -64,6 +64,11 @@ class SiteConfig:
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
+    @property
+    def markdown(self) -> dict[str, str]:
+        """The ``markdown`` mapping of site.yaml, as settled (shown in the README's table)."""
+        return {"engine": self.markdown_engine}
+
     def topic(self, slug: str) -> TopicInfo | None:
         for info in self.topics:
             if info.slug == slug:

@@ -33,7 +33,7 @@ def load_articles(
     URL collisions between published articles. A file whose bytes were parsed
     before with the same settings is taken from the *memo*.
     """
-    parsed, problems = parse_articles(config, memo, jobs)
+    parsed, problems, _ = parse_articles(config, memo, jobs)
     return publish_filter(parsed, now, include_drafts, include_future, problems)
 
 
@@ -66,11 +66,13 @@ def parse_settings(config: SiteConfig) -> bytes:
     return hash_of("article", config.timezone, config.language, config.permalink)
 
 
-def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> tuple[list[Article], list[Problem]]:
-    """Every article file parsed and validated (drafts and future ones too), in path order.
+def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> tuple[list[Article], list[Problem], dict[str, str]]:
+    """Every article file parsed and validated (drafts and future ones too), in path order, and the bodies of those parsed now.
 
     An unchanged file (same stamp as when its bytes were hashed) is not read
     again; a file whose bytes and settings hash as before is not parsed again.
+    The Markdown bodies of the files this call parsed come back by article
+    path; any other is read when needed (:func:`read_body`).
     """
     paths, problems = find_article_paths(config.root)
     settings = parse_settings(config)
@@ -107,11 +109,14 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> t
     todo = [path for path in todo if path in keys]
     global _RAWS
     _RAWS = raws
+    texts: dict[str, str] = {}
     try:
         for part in in_chunks(_parse_chunk, (config, keys), todo, jobs, PARALLEL_MIN):
-            for key, result in part:
+            for key, result, text in part:
                 memo.put("article", key, result)
                 found[key] = result
+                if result[0] is not None:
+                    texts[result[0].path] = text
     finally:
         _RAWS = {}
     articles: list[Article] = []
@@ -120,20 +125,20 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> t
         problems.extend(more)
         if article is not None:
             articles.append(article)
-    return articles, problems
+    return articles, problems, texts
 
 
 PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves
 _RAWS: dict[str, bytes] = {}  # the bytes of the files to parse, shared with forked workers
 
 
-def _parse_chunk(config: SiteConfig, keys: dict[str, bytes], paths: list[str]) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]]]]:
+def _parse_chunk(config: SiteConfig, keys: dict[str, bytes], paths: list[str]) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
     results = []
     for path in paths:
-        article, problems = parse_article(config, _relative(Path(path), config.root), _RAWS[path])
+        article, problems, body = parse_article(config, _relative(Path(path), config.root), _RAWS[path])
         if article is not None:
-            article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body="", body_line=0, hash=b"", meta_hash=b"")))
-        results.append((keys[path], (article, tuple(problems))))
+            article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body_line=0, hash=b"", meta_hash=b"")))
+        results.append((keys[path], (article, tuple(problems)), body))
     return results
 
 
@@ -224,32 +229,44 @@ def read_file(path: Path, root: Path) -> bytes | Problem:
         return error(shown, 0, f"cannot read the file ({exc.strerror})")
 
 
-def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem]]:
-    """Read and validate one article file."""
+def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[Problem], str]:
+    """Read and validate one article file: the article, its problems, its Markdown body."""
     raw = read_file(path, config.root)
     if isinstance(raw, Problem):
-        return None, [raw]
+        return None, [raw], ""
     return parse_article(config, _relative(path, config.root), raw)
 
 
-def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article | None, list[Problem]]:
-    """Validate the bytes of the article file *shown* (its path in the site folder)."""
+def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article | None, list[Problem], str]:
+    """Validate the bytes of the article file *shown* (its path in the site folder): the article, its problems, its Markdown body."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")]
+        return None, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")], ""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     parts = split_front_matter(text, shown)
     if isinstance(parts, Problem):
-        return None, [parts]
+        return None, [parts], ""
     front, front_line, body, body_line = parts
     entries, problems = load_mapping(front, shown, front_line)
     if entries is None:
-        return None, problems
+        return None, problems, body
     checker = FrontMatter(config, shown, entries, front_line)
-    article = checker.build(body, body_line)
-    return article, problems + checker.problems
+    article = checker.build(body_line)
+    return article, problems + checker.problems, body
+
+
+def read_body(config: SiteConfig, article: Article) -> str:
+    """The Markdown body of *article*, read from its file again ("" when the file cannot be read now)."""
+    raw = read_file(config.root / article.path, config.root)
+    if isinstance(raw, Problem):
+        return ""
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        return ""
+    return "\n".join(text.split("\n")[article.body_line - 1 :])
 
 
 def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:

@@ -192,7 +192,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
 
 def related_articles(articles: list[Article], count: int, jobs: int, memo: Memo) -> dict[str, tuple[Article, ...]]:
     """:func:`rank_related`, memoised, with the paths it gives turned back into articles."""
-    key = hash_of("related", str(count), *(a.meta_hash or hash_value(replace(a, body="")) for a in articles))
+    key = hash_of("related", str(count), *(a.meta_hash or hash_value(a) for a in articles))
     ranked: dict[str, tuple[str, ...]] | None = memo.get("related", key)
     if ranked is None:
         ranked = rank_related(articles, count, jobs)

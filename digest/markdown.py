@@ -28,6 +28,7 @@ import html
 import posixpath
 import re
 from bisect import bisect_right
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -97,7 +98,7 @@ def pick_engine(setting: str) -> str:
 class BodyRenderer:
     """Renders article bodies for one site: rewrites article and file links.
 
-    Reads of an article only its path, body, first body line and summary.
+    Reads of an article only its path, first body line and summary, besides the body text it is given.
     """
 
     def __init__(self, config: SiteConfig, article_urls: dict[str, str]) -> None:
@@ -114,17 +115,18 @@ class BodyRenderer:
             self._md = make_markdown(self.config.allow_html)
         return self._md
 
-    def render(self, article: Article) -> tuple[RenderedBody, list[Problem]]:
+    def render(self, article: Article, text: str) -> tuple[RenderedBody, list[Problem]]:
+        """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
         looked_up: set[str] = set()
         problems: list[Problem] = []
-        body_html = self.rust.render(article, problems, looked_up) if self.rust else None
+        body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
         if body_html is None:
             env: dict[str, Any] = {"renderer": self, "article": article, "problems": problems, "links": looked_up}
-            body_html = self.md.render(article.body, env)
+            body_html = self.md.render(text, env)
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
         summary = article.summary or first_paragraph(body_html)
-        minutes = max(1, round(len(article.body.split()) / WORDS_PER_MINUTE))
+        minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         return RenderedBody(html=body_html, summary=summary, minutes=minutes, links=tuple(sorted(looked_up))), problems
 
     def resolve(self, href: str, article: Article, line: int, problems: list[Problem], looked_up: set[str] | None = None) -> str | None:
@@ -220,9 +222,8 @@ class RustEngine:
         rules = RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
         self.md = markdown_it_pyrs.MarkdownIt("zero").enable_many(rules)
 
-    def render(self, article: Article, problems: list[Problem], looked_up: set[str]) -> str | None:
-        """The finished HTML of *article*'s body, or None for the python engine to render it."""
-        body = article.body
+    def render(self, article: Article, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
+        """The finished HTML of *article*'s *body*, or None for the python engine to render it."""
         try:
             if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
                 return None
@@ -232,14 +233,14 @@ class RustEngine:
                 raise
             return None
         if 'href="' in out or 'src="' in out:
-            out = self._rewrite_links(out, article, problems, looked_up)
+            out = self._rewrite_links(out, article, body, problems, looked_up)
         if '<pre><code class="' in out:
             out = _RUST_FENCE.sub(_highlight_fence, out)
         if 'class="anchor"' in out:
             out = _RUST_ANCHOR.sub(_permalink, out)
         return out
 
-    def _rewrite_links(self, out: str, article: Article, problems: list[Problem], looked_up: set[str]) -> str:
+    def _rewrite_links(self, out: str, article: Article, body: str, problems: list[Problem], looked_up: set[str]) -> str:
         broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
         seen: dict[str, int] = {}
 
@@ -255,7 +256,7 @@ class RustEngine:
 
         out = _RUST_LINK.sub(rewrite, out)
         if broken:
-            lines = _link_lines(self.md.tree(article.body), article.body.encode("utf-8"))
+            lines = _link_lines(self.md.tree(body), body.encode("utf-8"))
             for url, occurrence, problem in broken:
                 found_lines = lines.get(url, [])
                 line = found_lines[occurrence] if occurrence < len(found_lines) else 0
@@ -326,9 +327,9 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
 
 
 def render_bodies(
-    config: SiteConfig, articles: list[Article], jobs: int = 1, urls: dict[str, str] | None = None
+    config: SiteConfig, articles: list[Article], texts: Mapping[str, str], jobs: int = 1, urls: dict[str, str] | None = None
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
-    """Render every article's body; keyed by the article's file path.
+    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
 
     With ``jobs > 1`` on a large site the articles are split into contiguous
     chunks rendered by forked worker processes; results are merged in article
@@ -338,7 +339,7 @@ def render_bodies(
     """
     if urls is None:
         urls = {a.path: a.url for a in articles}
-    parts = in_chunks(_render_chunk, (config, urls), articles, jobs, PARALLEL_MIN)
+    parts = in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN)
     bodies: dict[str, RenderedBody] = {}
     problems: list[Problem] = []
     for chunk_bodies, chunk_problems in parts:
@@ -350,12 +351,12 @@ def render_bodies(
 PARALLEL_MIN = 200  # below this, starting workers costs more than it saves
 
 
-def _render_chunk(config: SiteConfig, urls: dict[str, str], articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
+def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
     renderer = BodyRenderer(config, urls)
     bodies: dict[str, RenderedBody] = {}
     problems: list[Problem] = []
     for article in articles:
-        body, more = renderer.render(article)
+        body, more = renderer.render(article, texts[article.path])
         bodies[article.path] = body
         problems.extend(more)
     return bodies, problems

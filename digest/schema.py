@@ -49,7 +49,7 @@ class Source(NamedTuple):
 
 @dataclass(frozen=True)
 class Article:
-    """One article as written, validated; the body is still Markdown."""
+    """One article's front matter, validated. Its Markdown body is not kept here: the markdown stage reads it (:func:`digest.content.read_body`)."""
 
     path: str  # relative to the site folder, with forward slashes
     slug: str
@@ -70,13 +70,12 @@ class Article:
     author: str
     lang: str
     draft: bool
-    body: str
     body_line: int  # file line on which the Markdown body starts
     image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
     expires: datetime | None = None  # after this moment the article leaves lists and feeds
     expired: bool = False  # set when loaded: expires is at or before the build's "now"
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
-    meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of every field but the body: what the index reads
+    meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
 
     @property
     def dir(self) -> str:
@@ -165,7 +164,7 @@ class FrontMatter:
             self.fail(bad.line or entry.line, f"{key}: {bad}")
             return default
 
-    def build(self, body: str, body_line: int) -> Article | None:
+    def build(self, body_line: int) -> Article | None:
         for key, entry in self.entries.items():
             if key not in KNOWN:
                 self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
@@ -223,7 +222,6 @@ class FrontMatter:
             author=author,
             lang=lang,
             draft=draft,
-            body=body,
             body_line=body_line,
             image=image,
             expires=expires,

@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .config import SiteConfig, check_base_url, load_config
-from .content import check_images, check_input_file, parse_articles, publish_filter
+from .content import check_images, check_input_file, parse_articles, publish_filter, read_body
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
@@ -72,12 +72,12 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     config = override_base_url(config, options.base_url)
     now = build_now()
     progress("reading articles")
-    parsed, more = parse_articles(config, memo, options.jobs)
+    parsed, more, texts = parse_articles(config, memo, options.jobs)
     problems += more
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, body_hashes, more = render_bodies_memo(config, articles, memo, options.jobs)
+    bodies, body_hashes, more = render_bodies_memo(config, articles, texts, memo, options.jobs)
     problems += more
     progress("indexing")
     index, more = build_index(config, articles, options.jobs, memo)
@@ -140,12 +140,15 @@ def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
     return replace(config, base_url=base_url)
 
 
-def render_bodies_memo(config: SiteConfig, articles: list[Article], memo: Memo, jobs: int) -> tuple[dict[str, RenderedBody], dict[str, bytes], list[Problem]]:
+def render_bodies_memo(
+    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int
+) -> tuple[dict[str, RenderedBody], dict[str, bytes], list[Problem]]:
     """Every article's rendered body, its hash, and the problems rendering found.
 
     A body is memoised by the hash of its article file, the Markdown settings
     and the site's base path; it is reused only while every relative link it
-    looked up leads where it led then.
+    looked up leads where it led then. *texts* holds the Markdown of the
+    articles parsed in this build; any other body to render is read again.
     """
     urls = {a.path: a.url for a in articles}
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
@@ -164,7 +167,8 @@ def render_bodies_memo(config: SiteConfig, articles: list[Article], memo: Memo, 
         else:
             todo.append(article)
     if todo:
-        made, more = render_bodies(config, todo, jobs, urls)
+        todo_texts = {a.path: texts[a.path] if a.path in texts else read_body(config, a) for a in todo}
+        made, more = render_bodies(config, todo, todo_texts, jobs, urls)
         problems.extend(more)
         by_path: dict[str, list[Problem]] = {}
         for problem in more:

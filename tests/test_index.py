@@ -16,7 +16,7 @@ def make(n: int, tags: tuple[str, ...], topic: str = "news", story: str = "", da
         path=f"content/{topic}/{n}.md", slug=str(n), topic=topic, url=f"/{topic}/{n}/", title=f"Story {n}",
         date=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=days), updated=None, tags=tags,
         sources=(Source(f"https://{host}/{n}", host, False, host),), confidence=50, confidence_label="Medium", review="unreviewed",
-        model="", summary="", why_it_matters=(), story=story, author="", lang="en", draft=False, body="", body_line=1,
+        model="", summary="", why_it_matters=(), story=story, author="", lang="en", draft=False, body_line=1,
     )  # fmt: skip
 
 

@@ -26,11 +26,11 @@ from digest.markdown import BodyRenderer, RenderedBody, first_paragraph, pick_en
 B_URLS = {"content/news/b.md": "/news/b/"}
 
 
-def article(body: str, path: str = "content/news/a.md") -> Article:
+def article(path: str = "content/news/a.md") -> Article:
     return Article(
         path=path, slug="a", topic="news", url="/news/a/", title="A", date=datetime(2026, 1, 1, tzinfo=UTC), updated=None,
         tags=("x",), sources=(), confidence=50, confidence_label="Medium", review="unreviewed", model="", summary="", why_it_matters=(),
-        story="", author="", lang="en", draft=False, body=body, body_line=8,
+        story="", author="", lang="en", draft=False, body_line=8,
     )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ def render_body(
     config = SiteConfig(root=root, allow_html=allow_html, markdown_engine=engine)
     renderer = BodyRenderer(config, urls or {})
     assert renderer.engine == engine
-    return renderer.render(article(body))
+    return renderer.render(article(), body)
 
 
 def render(body: str, engine: str, allow_html: bool = False) -> BeautifulSoup:
@@ -91,8 +91,8 @@ def test_raw_html_is_never_rewritten_when_allowed(engine: str) -> None:
 def test_allowed_html_leaves_bodies_without_raw_html_to_the_rust_engine() -> None:
     renderer = BodyRenderer(SiteConfig(root=Path("."), allow_html=True, markdown_engine="rust"), {})
     assert renderer.rust is not None
-    assert renderer.rust.render(article("## Title\n\n`a < b` <https://example.org>\n"), [], set()) is not None
-    assert renderer.rust.render(article("## Title\n\n<b>raw</b>\n"), [], set()) is None, "raw HTML: the python engine renders it"
+    assert renderer.rust.render(article(), "## Title\n\n`a < b` <https://example.org>\n", [], set()) is not None
+    assert renderer.rust.render(article(), "## Title\n\n<b>raw</b>\n", [], set()) is None, "raw HTML: the python engine renders it"
 
 
 # The only tags a body can hold with raw HTML off: the renderers' own.
@@ -235,7 +235,7 @@ def test_links_outside_content_are_reported_but_not_listed(engine: str) -> None:
 
 def test_links_get_the_sites_base_path(engine: str) -> None:
     config = SiteConfig(root=Path("."), markdown_engine=engine, base_url="https://example.org/sub/")
-    rendered, _ = BodyRenderer(config, B_URLS).render(article('[b](b.md "B & co")\n'))
+    rendered, _ = BodyRenderer(config, B_URLS).render(article(), '[b](b.md "B & co")\n')
     assert BeautifulSoup(rendered.html, "html.parser").find("a").attrs == {"href": "/sub/news/b/", "title": "B & co"}
 
 
@@ -263,7 +263,7 @@ from digest.config import SiteConfig
 from digest.markdown import BodyRenderer
 from test_markdown import article
 renderer = BodyRenderer(SiteConfig(root=Path("."), markdown_engine="rust"), {})
-body, problems = renderer.render(article("## A heading\\n\\nText with [a link](https://example.org/) and `code`.\\n"))
+body, problems = renderer.render(article(), "## A heading\\n\\nText with [a link](https://example.org/) and `code`.\\n")
 assert 'id="a-heading"' in body.html and not problems, body.html
 print(sorted(name for name in ("markdown_it", "mdit_py_plugins") if name in sys.modules))
 """
