@@ -174,8 +174,8 @@ class Memo:
     """Stage results by (stage, hash): an in-memory layer over an SQLite file.
 
     Values are written to the file by :meth:`save`, at the end of a build that
-    succeeded; rows no build has used since the last save are then dropped, so
-    the file holds one build's worth of results.
+    succeeded; once the file holds more than twice what that build used, the
+    rows it did not use are dropped.
     """
 
     def __init__(self, root: Path | None) -> None:
@@ -267,6 +267,11 @@ class Memo:
                     continue
         return found
 
+    def keep(self, stage: str, keys: Iterable[bytes]) -> None:
+        """Mark the values under *keys* as used by this build without reading them, so :meth:`save` keeps them."""
+        if self.folder is not None:
+            self.used.update((stage, key) for key in keys)
+
     def put(self, stage: str, key: bytes, value: Any) -> None:
         if self.folder is None:
             return
@@ -285,7 +290,7 @@ class Memo:
             db.execute("BEGIN")
             db.executemany("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", ((stage, key, pickle.dumps(value, 5)) for (stage, key), value in self.new.items()))
             total = db.execute("SELECT COUNT(*) FROM memo").fetchone()[0]
-            if total > len(self.used):
+            if total > 2 * len(self.used):  # pruned once the file holds twice what a build uses, not on every build
                 db.execute("CREATE TEMP TABLE IF NOT EXISTS used (stage TEXT, hash BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
                 db.execute("DELETE FROM used")
                 db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)

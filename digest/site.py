@@ -50,7 +50,7 @@ class LoadedSite:
 
     config: SiteConfig
     articles: list[Article]  # published, newest first
-    bodies: dict[str, RenderedBody]
+    bodies: dict[str, RenderedBody]  # the HTML of those named in unloaded is "" until load_html() fills it
     index: SiteIndex
     pages: list[Page]
     feeds: list[Feed]
@@ -58,6 +58,8 @@ class LoadedSite:
     copies: dict[str, Path]  # output URL -> file copied as-is
     site_hash: bytes  # what every page sees besides its context: settings, templates, static files, options
     known: dict[int, bytes]  # hashes of articles, bodies and index entities, by id()
+    memo: Memo  # where the bodies' HTML comes from
+    unloaded: dict[str, bytes]  # article path -> memo key of its body's HTML, for bodies taken from the memo
     warnings: list[Problem] = field(default_factory=list)
     relative: bool = False
     held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles not listed
@@ -77,7 +79,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, body_hashes, more = render_bodies_memo(config, articles, texts, memo, options.jobs)
+    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, texts, memo, options.jobs)
     problems += more
     progress("indexing")
     index, more = build_index(config, articles, options.jobs, memo)
@@ -107,6 +109,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         copies,
         site_settings_hash(config, options, index, copies),
         known,
+        memo,
+        unloaded,
         sorted(problems),
         options.relative,
         held_back(parsed, articles, now, options),
@@ -142,13 +146,15 @@ def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
 
 def render_bodies_memo(
     config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int
-) -> tuple[dict[str, RenderedBody], dict[str, bytes], list[Problem]]:
-    """Every article's rendered body, its hash, and the problems rendering found.
+) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
+    """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
 
     A body is memoised by the hash of its article file, the Markdown settings
     and the site's base path; it is reused only while every relative link it
-    looked up leads where it led then. *texts* holds the Markdown of the
-    articles parsed in this build; any other body to render is read again.
+    looked up leads where it led then. Its HTML is kept apart ("body-html"):
+    a build reads only the HTML of the pages and feeds it renders
+    (:func:`load_html`). *texts* holds the Markdown of the articles parsed in
+    this build; any other body to render is read again.
     """
     urls = {a.path: a.url for a in articles}
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
@@ -156,6 +162,7 @@ def render_bodies_memo(
     found = memo.get_many("body", keys.values())
     bodies: dict[str, RenderedBody] = {}
     hashes: dict[str, bytes] = {}
+    unloaded: dict[str, bytes] = {}
     problems: list[Problem] = []
     todo: list[Article] = []
     for article in articles:
@@ -164,6 +171,7 @@ def render_bodies_memo(
             bodies[article.path], more, targets = stored
             problems.extend(more)
             hashes[article.path] = hash_of(keys[article.path], repr(targets))
+            unloaded[article.path] = keys[article.path]
         else:
             todo.append(article)
     if todo:
@@ -176,9 +184,24 @@ def render_bodies_memo(
         for article in todo:
             body = bodies[article.path] = made[article.path]
             targets = link_targets(config, urls, body.links)
-            memo.put("body", keys[article.path], (body, tuple(by_path.get(article.path, ())), targets))
+            memo.put("body", keys[article.path], (replace(body, html=""), tuple(by_path.get(article.path, ())), targets))
+            memo.put("body-html", keys[article.path], body.html)
             hashes[article.path] = hash_of(keys[article.path], repr(targets))
-    return bodies, hashes, problems
+    memo.keep("body-html", unloaded.values())
+    return bodies, hashes, unloaded, problems
+
+
+def load_html(site: LoadedSite, paths: Iterable[str]) -> dict[str, RenderedBody]:
+    """The bodies of the articles at *paths* with their HTML, read from the memo where it was not loaded yet."""
+    wanted = [path for path in dict.fromkeys(paths) if path in site.unloaded]
+    found = site.memo.get_many("body-html", [site.unloaded[path] for path in wanted])
+    full = {path: site.bodies[path] for path in paths}
+    for path in wanted:
+        html = found.get(site.unloaded[path])
+        if html is None:
+            raise UsageError(f"the build cache lost the rendered body of {path}; build again with --no-cache")
+        full[path] = replace(site.bodies[path], html=html)
+    return full
 
 
 def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -337,12 +360,15 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     global _RENDERER
     wanted = set(urls)
     pages = [page for page in site.pages if page.url in wanted]
+    shown = [page.context["article"].path for page in pages if isinstance(page.context.get("body"), RenderedBody)]
+    feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
+    bodies = load_html(site, [*shown, *(a.path for feed in feeds for a in feed.articles)])
+    pages = [replace(page, context={**page.context, "body": bodies[page.context["article"].path]}) if "body" in page.context else page for page in pages]
     for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
         yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
-    feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
     if feeds:
-        yield from ((url, data) for url, data in render_feeds(site.config, site.index, site.bodies, feeds).items() if url in wanted)
+        yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds).items() if url in wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
         yield from render_share_images(site.config, cards, cached_images).items()
