@@ -18,7 +18,7 @@ def pids_and_items(offset: int, chunk: list[object]) -> tuple[int, list[object]]
 
 
 def test_results_come_back_in_order_from_more_chunks_than_workers() -> None:
-    parts = in_chunks(pids_and_items, (1000,), list(range(160)), 2, 10)
+    parts = list(in_chunks(pids_and_items, (1000,), list(range(160)), 2, 10))
     assert len(parts) == 2 * CHUNKS_PER_JOB
     assert [item for _, items in parts for item in items] == [1000 + i for i in range(160)]
     assert os.getpid() not in {pid for pid, _ in parts}
@@ -26,10 +26,10 @@ def test_results_come_back_in_order_from_more_chunks_than_workers() -> None:
 
 def test_items_reach_workers_without_pickling() -> None:
     lock = threading.Lock()  # cannot be pickled: only forking can hand it over
-    parts = in_chunks(pids_and_items, (0,), [lock] * 20, 2, 10)
+    parts = list(in_chunks(pids_and_items, (0,), [lock] * 20, 2, 10))
     assert [item for _, items in parts for item in items] == ["lock"] * 20
 
 
 def test_few_items_or_one_job_stay_in_this_process() -> None:
-    assert in_chunks(pids_and_items, (0,), [1, 2, 3], 2, 10) == [(os.getpid(), [1, 2, 3])]
-    assert in_chunks(pids_and_items, (0,), list(range(50)), 1, 10) == [(os.getpid(), list(range(50)))]
+    assert list(in_chunks(pids_and_items, (0,), [1, 2, 3], 2, 10)) == [(os.getpid(), [1, 2, 3])]
+    assert list(in_chunks(pids_and_items, (0,), list(range(50)), 1, 10)) == [(os.getpid(), list(range(50)))]
