@@ -7,19 +7,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from conftest import Built
 from markupsafe import Markup
 
 from digest.errors import TemplateError
-from digest.options import BuildOptions
 from digest.render import PageRenderer, make_environment, memoized_dates
-from digest.site import LoadedSite, load_site
-
-REPO = Path(__file__).resolve().parent.parent
+from digest.site import LoadedSite
 
 
-@pytest.fixture(scope="module")
-def sample() -> LoadedSite:
-    return load_site(BuildOptions(source=REPO))
+@pytest.fixture
+def sample(sample_site: Built) -> LoadedSite:
+    """The bundled sample as the session's shared build loaded it."""
+    return sample_site.site
 
 
 def test_templates_escape_output_as_before(sample: LoadedSite) -> None:
