@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -266,3 +267,20 @@ def test_check_strict_fails_on_placeholders_left_by_new(copy_site: Callable[[str
     assert code == 1
     assert "content/policy/half-written.md:7: error: sources: https://example.com/ is the placeholder written by `new`" in err
     assert "content/policy/half-written.md:14: error:" in err
+
+
+def test_the_summary_says_what_was_built_reused_and_held_back(copy_site: Callable[[str], Path], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    site = copy_site("authoring")
+    args = ["build", "--source", str(site), "--output", str(tmp_path / "out")]
+    held = "held back: 1 draft, 1 future, 1 expired"
+    code, out, _ = run_cli(args, capsys)
+    assert code == 0
+    assert re.fullmatch(rf"Built 4 articles into (\d+) pages \((\d+) files\); {held} in \d+\.\d\d s -> {re.escape(str(tmp_path / 'out'))}\n", out), out
+    code, again, _ = run_cli(args, capsys)
+    assert again.startswith("Nothing changed: 4 articles into ") and f"up to date; {held} in " in again, again
+    article = site / "content/policy/eu-rules.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    code, updated, _ = run_cli(args, capsys)
+    found = re.match(r"Built 4 articles into \d+ pages \((\d+) files, (\d+) rendered\); ", updated)
+    assert found is not None, updated
+    assert 0 < int(found.group(2)) < int(found.group(1))
