@@ -94,7 +94,7 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> t
             file_hash = hash_of(raw)
         if stamp and not recent(stamp):
             new_stamps[path] = (stamp, file_hash)
-        keys[path] = hash_of(settings, path, file_hash)
+        keys[path] = hash_of(settings, _relative(Path(path), config.root), file_hash)  # where the site folder is does not count
     memo.put("stamps", settings, new_stamps)
     found = memo.get_many("article", keys.values())
     todo = [path for path, key in keys.items() if key not in found]

@@ -20,14 +20,15 @@ import hashlib
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import SiteConfig
 from .errors import Problem, warning
 from .index import SiteIndex
-from .memo import BUNDLED, SYSTEM_FONT_DIRS, file_stamp
+from .memo import BUNDLED, SYSTEM_FONT_DIRS
 from .schema import Article
 
 if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
@@ -60,9 +61,9 @@ MUTED = (170, 182, 200)
 
 @dataclass(frozen=True)
 class FontChoice:
-    path: str  # "" when no font file was found: Pillow's built-in font is used
+    path: str = field(repr=False)  # "" when no font file was found: Pillow's built-in font is used; not in a card's key, which holds the next two
     index: int
-    stamp: str = ""  # the font file's stamp: a font replaced in place draws the cards again
+    content: str = ""  # a hash of the font file's bytes: another font, wherever it is installed, draws the cards again
 
 
 def share_image_url(config: SiteConfig, article: Article) -> str:
@@ -91,8 +92,14 @@ def find_font(config: SiteConfig, script: str, lang: str = "") -> FontChoice:
             if (folder / name).is_file():
                 if name.startswith("NotoSansCJK") and name.endswith(".ttc"):
                     index = CJK_FACE.get(lang.lower(), CJK_FACE.get(lang.split("-")[0].lower(), index))
-                return FontChoice(str(folder / name), index, file_stamp(folder / name))
+                return FontChoice(str(folder / name), index, font_hash(str(folder / name)))
     return FontChoice("", 0)
+
+
+@lru_cache(maxsize=64)
+def font_hash(path: str) -> str:
+    """A hash of a font file's bytes, read once per process (and only when a card is drawn or keyed)."""
+    return hashlib.blake2b(Path(path).read_bytes(), digest_size=16).hexdigest()
 
 
 def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:

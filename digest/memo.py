@@ -134,6 +134,28 @@ def file_stamp(path: Path | str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
+def content_hashes(memo: Memo, paths: Iterable[Path]) -> dict[Path, bytes]:
+    """A hash of the bytes of each file in *paths* (b"" for one that cannot be read), read only when its stamp changed since it was hashed."""
+    known: dict[str, tuple[str, bytes]] = memo.get("content-hashes", b"") or {}
+    now = time.time()
+    hashes: dict[Path, bytes] = {}
+    kept: dict[str, tuple[str, bytes]] = {}
+    for path in paths:
+        stamp = file_stamp(path)
+        found = known.get(str(path))
+        if found is not None and stamp and found[0] == stamp:
+            hashes[path] = found[1]
+        else:
+            try:
+                hashes[path] = hash_of(Path(path).read_bytes())
+            except OSError:
+                hashes[path] = b""
+        if stamp and not recent(stamp, now):
+            kept[str(path)] = (stamp, hashes[path])
+    memo.put("content-hashes", b"", kept)
+    return hashes
+
+
 def tree_stamps(folder: Path) -> Iterator[tuple[str, str]]:
     """(path relative to *folder*, stamp) of every file under it, in a fixed order; hidden names included."""
     stack = [(str(folder), "")]

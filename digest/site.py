@@ -26,7 +26,7 @@ from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody, render_bodies
-from .memo import BUNDLED, NO_MEMO, Memo, file_stamp, hash_of, hash_value, tree_stamps
+from .memo import BUNDLED, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, publish, up_to_date, url_to_relpath
 from .pages import Page, page_hash, plan_pages
@@ -56,6 +56,7 @@ class LoadedSite:
     feeds: list[Feed]
     cards: dict[str, ShareCard]  # share image URL -> what it shows
     copies: dict[str, Path]  # output URL -> file copied as-is
+    copy_hashes: dict[str, bytes]  # output URL -> hash of the copied file's bytes
     site_hash: bytes  # what every page sees besides its context: settings, templates, static files, options
     known: dict[int, bytes]  # hashes of articles, bodies and index entities, by id()
     memo: Memo  # where the bodies' HTML comes from
@@ -98,6 +99,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     for topic in index.topics:  # the navigation's refs, so entity_hashes knows them
         index.ref(topic)
     known = entity_hashes(articles, bodies, body_hashes, index)
+    by_path = content_hashes(memo, sorted(set(copies.values())))
+    copy_hashes = {url: by_path[path] for url, path in copies.items()}
     return LoadedSite(
         config,
         articles,
@@ -107,7 +110,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         feeds,
         cards,
         copies,
-        site_settings_hash(config, options, index, copies),
+        copy_hashes,
+        site_settings_hash(config, options, index, copy_hashes),
         known,
         memo,
         unloaded,
@@ -231,16 +235,20 @@ def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body
     return known
 
 
-def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteIndex, copies: dict[str, Path]) -> bytes:
-    """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names."""
+def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes]) -> bytes:
+    """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names.
+
+    Nothing in it depends on where the site folder is: a copy elsewhere hashes alike.
+    """
     from .memo import generator_version
 
-    parts: list[bytes | str] = [generator_version(), repr(config), repr((options.relative, options.include_drafts, options.include_future))]
+    settings = replace(config, root=Path("."))
+    parts: list[bytes | str] = [generator_version(), repr(settings), repr((options.relative, options.include_drafts, options.include_future))]
     for folder in template_dirs(config):
         for rel, _ in tree_stamps(folder):
             parts += [rel, (folder / rel).read_bytes()]
     parts.append(hash_value(nav_refs(index)))
-    parts += [f"{url}={path}:{file_stamp(path)}" for url, path in sorted(copies.items()) if url.startswith("/static/")]
+    parts += [f"{url}={made.hex()}" for url, made in sorted(copy_hashes.items()) if url.startswith("/static/")]
     return hash_of(*parts)
 
 
@@ -345,8 +353,8 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
         hashes[feed.link.json] = hash_of(made, "json")
     for url, card in site.cards.items():
         hashes[url] = hash_of("share image", card.cache_key())
-    for url, path in site.copies.items():
-        hashes[url] = hash_of("copy", str(path), file_stamp(path))
+    for url, made in site.copy_hashes.items():
+        hashes[url] = hash_of("copy", made)
     return hashes
 
 
