@@ -5,9 +5,10 @@ The build is the shared ``sample_site`` of conftest.py: a copy of the sample,
 site sets them. Every output file is compared byte for byte with its copy
 under tests/golden/sample/files/, except the PNG share images, which are
 compared by the SHA-256 listed in tests/golden/sample/png-sha256.txt (to keep
-the repository small), and ``.digest-manifest``, whose listed paths are
-compared (its hashes cover the stamps of the source files, so they differ
-between any two copies of a site; tests/test_reproducible.py covers its bytes).
+the repository small), and ``.digest-manifest``, of which only the listed
+paths are compared: its hashes include the generator's version, a hash of
+its code, so they change with every edit to digest/ (tests/test_reproducible.py
+and tests/test_cache_equivalence.py compare its bytes).
 
 When a change to the output is intended, regenerate the snapshot and review
 the diff in git:
