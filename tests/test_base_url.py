@@ -167,6 +167,14 @@ def chrome_links(out: Path) -> dict[str, list[str]]:
     }
 
 
+def assert_all_under_news(out: Path) -> None:
+    pages = chrome_links(out)
+    assert len(pages) > 10
+    wrong = {page: [href for href in links if not href.startswith("/news/")] for page, links in pages.items()}
+    assert {page: hrefs for page, hrefs in wrong.items() if hrefs} == {}, out.name
+    assert all(len(links) >= 10 for links in pages.values())
+
+
 def test_a_base_url_build_after_a_plain_one_links_every_header_and_footer_under_it(tmp_path: Path) -> None:
     """The regression that started the one-pipeline work: header and footer kept the previous build's base path."""
     source = copy_site("minimal", tmp_path / "src")
@@ -175,12 +183,12 @@ def test_a_base_url_build_after_a_plain_one_links_every_header_and_footer_under_
     assert all(href.startswith("/") and not href.startswith("/news/") for links in chrome_links(plain).values() for href in links)
     for out in (tmp_path / "other", plain):  # another folder, then the same folder (a cached update)
         build_site(BuildOptions(source=source, output=out, base_url="https://example.org/news/"))
-        pages = chrome_links(out)
-        assert len(pages) > 10
-        wrong = {page: [href for href in links if not href.startswith("/news/")] for page, links in pages.items()}
-        assert {page: hrefs for page, hrefs in wrong.items() if hrefs} == {}, out.name
-        assert all(len(links) >= 10 for links in pages.values())
-    # The same again from the command line, in a new process with the on-disk cache, back to the plain URL.
-    done = subprocess.run([sys.executable, str(REPO / "build.py"), "build", "-s", str(source), "-o", str(plain)], capture_output=True, text=True)
+        assert_all_under_news(out)
+    # The same again from the command line, in new processes with the cache on disk: back to the plain URL, then --base-url.
+    command = [sys.executable, str(REPO / "build.py"), "build", "-s", str(source), "-o", str(plain)]
+    done = subprocess.run(command, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert all(not href.startswith("/news/") for links in chrome_links(plain).values() for href in links)
+    done = subprocess.run([*command, "--base-url", "https://example.org/news/"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert_all_under_news(plain)
