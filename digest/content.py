@@ -15,9 +15,11 @@ import stat
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import SiteConfig
 from .errors import Problem, error, warning
+from .markdown import Unpublished
 from .memo import NO_MEMO, Memo, file_stamp, hash_of, hash_value, recent
 from .schema import FIELDS, MARKDOWN_SUFFIXES, MAX_ARTICLE_BYTES, Article, FrontMatter
 from .workers import in_chunks
@@ -33,8 +35,8 @@ def load_articles(
     URL collisions between published articles. A file whose bytes were parsed
     before with the same settings is taken from the *memo*.
     """
-    parsed, problems, _ = parse_articles(config, memo, jobs)
-    return publish_filter(parsed, now, include_drafts, include_future, problems)
+    parsed = parse_articles(config, memo, jobs)
+    return publish_filter(parsed.articles, now, include_drafts, include_future, parsed.problems)
 
 
 def publish_filter(
@@ -66,13 +68,20 @@ def parse_settings(config: SiteConfig) -> bytes:
     return hash_of("article", config.timezone, config.language, config.permalink)
 
 
-def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> tuple[list[Article], list[Problem], dict[str, str]]:
-    """Every article file parsed and validated (drafts and future ones too), in path order, and the bodies of those parsed now.
+class Parsed(NamedTuple):
+    """What :func:`parse_articles` found."""
+
+    articles: list[Article]  # every valid article, drafts and future ones too, in path order
+    problems: list[Problem]
+    texts: dict[str, str]  # the Markdown body of each article parsed by this call (others: read_body)
+    unpublished: list[tuple[Unpublished, str]]  # files whose front matter has errors, with their bodies, to check their links
+
+
+def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> Parsed:
+    """Every article file parsed and validated.
 
     An unchanged file (same stamp as when its bytes were hashed) is not read
     again; a file whose bytes and settings hash as before is not parsed again.
-    The Markdown bodies of the files this call parsed come back by article
-    path; any other is read when needed (:func:`read_body`).
     """
     paths, problems = find_article_paths(config.root)
     settings = parse_settings(config)
@@ -120,12 +129,35 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> t
     finally:
         _RAWS = {}
     articles: list[Article] = []
-    for key in keys.values():
+    unpublished: list[tuple[Unpublished, str]] = []
+    for path, key in keys.items():
         article, more = found[key]
         problems.extend(more)
         if article is not None:
             articles.append(article)
-    return articles, problems, texts
+        elif any(p.is_error for p in more):
+            failed = unpublished_body(config, Path(path), raws.get(path))
+            if failed is not None:
+                unpublished.append(failed)
+    return Parsed(articles, problems, texts, unpublished)
+
+
+def unpublished_body(config: SiteConfig, path: Path, raw: bytes | None) -> tuple[Unpublished, str] | None:
+    """The body of an article file whose front matter has errors, if it has front matter at all."""
+    if raw is None:
+        read = read_file(path, config.root)
+        if isinstance(read, Problem):
+            return None
+        raw = read
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        return None
+    shown = _relative(path, config.root)
+    parts = split_front_matter(text, shown)
+    if isinstance(parts, Problem):
+        return None
+    return Unpublished(shown, parts[3]), parts[2]
 
 
 PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves

@@ -30,7 +30,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -64,6 +64,26 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "style", "scope"},
 }
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub"}
+
+
+class BodySource(Protocol):
+    """What rendering reads of an article besides its text: an :class:`~digest.schema.Article`, or an :class:`Unpublished` file."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def body_line(self) -> int: ...
+    @property
+    def summary(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Unpublished:
+    """An article file whose front matter has errors: its body is still checked, so its broken links show in the same run."""
+
+    path: str
+    body_line: int
+    summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +135,7 @@ class BodyRenderer:
             self._md = make_markdown(self.config.allow_html)
         return self._md
 
-    def render(self, article: Article, text: str) -> tuple[RenderedBody, list[Problem]]:
+    def render(self, article: BodySource, text: str) -> tuple[RenderedBody, list[Problem]]:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
         looked_up: set[str] = set()
         problems: list[Problem] = []
@@ -129,7 +149,7 @@ class BodyRenderer:
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         return RenderedBody(html=body_html, summary=summary, minutes=minutes, links=tuple(sorted(looked_up))), problems
 
-    def resolve(self, href: str, article: Article, line: int, problems: list[Problem], looked_up: set[str] | None = None) -> str | None:
+    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str] | None = None) -> str | None:
         """The output URL for a relative link in *article*, or None to leave it.
 
         Each site-relative path looked up is added to *looked_up*, found or not.
@@ -167,7 +187,7 @@ def _rewrite_links(state: StateCore) -> None:
     renderer: BodyRenderer | None = state.env.get("renderer")
     if renderer is None:
         return
-    article: Article = state.env["article"]
+    article: BodySource = state.env["article"]
     problems: list[Problem] = state.env["problems"]
     looked_up: set[str] | None = state.env.get("links")
     for block in state.tokens:
@@ -222,7 +242,7 @@ class RustEngine:
         rules = RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
         self.md = markdown_it_pyrs.MarkdownIt("zero").enable_many(rules)
 
-    def render(self, article: Article, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
+    def render(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The finished HTML of *article*'s *body*, or None for the python engine to render it."""
         try:
             if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
@@ -240,7 +260,7 @@ class RustEngine:
             out = _RUST_ANCHOR.sub(_permalink, out)
         return out
 
-    def _rewrite_links(self, out: str, article: Article, body: str, problems: list[Problem], looked_up: set[str]) -> str:
+    def _rewrite_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
         broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
         seen: dict[str, int] = {}
 

@@ -25,7 +25,7 @@ from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
-from .markdown import RenderedBody, render_bodies
+from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
 from .memo import BUNDLED, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, publish, up_to_date, url_to_relpath
@@ -75,13 +75,15 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     config = override_base_url(config, options.base_url)
     now = build_now()
     progress("reading articles")
-    parsed, more, texts = parse_articles(config, memo, options.jobs)
-    problems += more
+    found = parse_articles(config, memo, options.jobs)
+    parsed = found.articles
+    problems += found.problems
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, texts, memo, options.jobs)
+    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs)
     problems += more
+    problems += check_unpublished_links(config, articles, found.unpublished)
     progress("indexing")
     index, more = build_index(config, articles, options.jobs, memo)
     problems += more
@@ -193,6 +195,14 @@ def render_bodies_memo(
             hashes[article.path] = hash_of(keys[article.path], repr(targets))
     memo.keep("body-html", unloaded.values())
     return bodies, hashes, unloaded, problems
+
+
+def check_unpublished_links(config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]]) -> list[Problem]:
+    """The link problems of files whose front matter has errors, so that one run reports both."""
+    if not unpublished:
+        return []
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles})
+    return [problem for source, text in unpublished for problem in renderer.render(source, text)[1]]
 
 
 def load_html(site: LoadedSite, paths: Iterable[str]) -> dict[str, RenderedBody]:

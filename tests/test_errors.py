@@ -51,6 +51,15 @@ def test_all_problems_are_reported_in_one_run(tmp_path: Path) -> None:
     assert {p.path for p in failure.value.problems if p.is_error} == {f"content/news/{name}" for name in EXPECTED}
 
 
+def test_a_broken_link_is_reported_with_the_front_matter_errors_of_its_own_file(tmp_path: Path) -> None:
+    text = "---\ntitle: Both\ndate: 2026-01-01\ntags: [a]\nsources: [https://example.test/a]\nconfidence: lots\n---\nSee [gone](gone.md).\n"
+    site = make_site(tmp_path / "site", {"both.md": text.encode(), "good.md": GOOD.encode()})
+    with pytest.raises(ContentError) as failure:
+        build_site(BuildOptions(source=site, output=tmp_path / "out"))
+    found = [(p.line, p.message.split(":")[0]) for p in failure.value.problems if p.is_error]
+    assert found == [(6, "confidence"), (8, 'link to "gone.md"')]
+
+
 def test_cli_lists_every_error_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {name: (INVALID / name).read_bytes() for name in ("bad-url.md", "bad-date.md")})
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "--source", str(site)], capture_output=True, text=True, check=False)
