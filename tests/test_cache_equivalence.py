@@ -260,6 +260,22 @@ def add_static_file(site: Site, in_process: bool) -> None:
     assert (site.out / "static" / name).read_text(encoding="utf-8") == f"notes {site.made}\n"
 
 
+def change_static_file(site: Site, in_process: bool) -> None:
+    """Rewrite a static file at once with other bytes of the same size, or delete it."""
+    files = sorted((site.root / "static").glob("notes-*.txt")) if (site.root / "static").is_dir() else []
+    if not files:
+        return add_static_file(site, in_process)
+    path = site.rng.choice(files)
+    if site.rng.random() < 0.5:
+        path.write_text(path.read_text(encoding="utf-8").upper(), encoding="utf-8")
+        run_build(site, in_process)
+        assert (site.out / "static" / path.name).read_bytes() == path.read_bytes()
+    else:
+        path.unlink()
+        run_build(site, in_process)
+        assert not (site.out / "static" / path.name).exists()
+
+
 EDITS: list[Callable[[Site, bool], None]] = [
     edit_body,
     edit_tags,
@@ -275,6 +291,7 @@ EDITS: list[Callable[[Site, bool], None]] = [
     edit_template,
     touch_template,
     add_static_file,
+    change_static_file,
 ]
 
 
@@ -359,3 +376,16 @@ def test_an_immediate_edit_of_the_same_size_is_seen(copy_site: Callable[[str], P
             body = parse(page_file(out, "/policy/second-story/")).select_one(".body").get_text()  # type: ignore[union-attr]
             assert f"Second body {word[::-1]}." in body, (word, in_process, body)
         article.write_text(article.read_text(encoding="utf-8").replace(f"Second body {word[::-1]}.", "Second body."), encoding="utf-8")
+
+
+def test_the_feed_of_an_empty_topic_follows_the_sites_newest_article(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the random test (seed 3): an empty feed's <updated> is the site's newest change, an input its hash must declare."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("minimal")  # the research topic is in site.yaml and has no article
+    build_site(BuildOptions(source=site, output=tmp_path / "out"))
+    write_article(site, "policy/newer.md", article_front("A newer story", date="2026-04-09"))
+    cached = build_site(BuildOptions(source=site, output=tmp_path / "out")).output
+    fresh = build_site(BuildOptions(source=site, output=tmp_path / "fresh", cache=False)).output
+    for name in ("topics/research/feed.xml", "topics/research/feed.json"):
+        assert (cached / name).read_text(encoding="utf-8") == (fresh / name).read_text(encoding="utf-8"), name
+    assert "<updated>2026-04-09T00:00:00+00:00</updated>" in (fresh / "topics/research/feed.xml").read_text(encoding="utf-8")
