@@ -226,13 +226,14 @@ def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...
 def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body_hashes: dict[str, bytes], index: SiteIndex) -> dict[int, bytes]:
     """The hash of every article, body and index entity, by ``id()``, for :func:`digest.pages.page_hash`.
 
-    An article stands for its file and settings (``Article.hash``) and whether
-    it has expired; a body for its memo key and link targets; an entity for its
-    own fields and its articles.
+    An article stands for its front matter (``Article.meta_hash``: a body edit
+    changes only the pages that show the body) and whether it has expired; a
+    body for its memo key and link targets; an entity for its own fields and
+    its articles.
     """
     known: dict[int, bytes] = {}
     for article in [*index.articles, *index.expired, *articles]:
-        known[id(article)] = hash_of(article.hash or hash_value(article), str(article.expired))
+        known[id(article)] = hash_of(article.meta_hash or hash_value(article), str(article.expired))
     for path, body in bodies.items():
         known[id(body)] = body_hashes[path]
     for months in (year.months for year in index.years):
@@ -358,7 +359,9 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
         for article in feed.articles:
             if article.path not in entries:
                 entries[article.path] = hash_of(known[id(site.bodies[article.path])], hash_value(entry_inputs(site.index, article), known))
-        made = hash_of(site.site_hash, hash_value(feed, known), *(entries[a.path] for a in feed.articles))
+        # An empty feed is dated by the site's newest article (feeds.iter_feeds).
+        newest = "" if feed.articles or not site.index.articles else site.index.articles[0].last_modified.isoformat()
+        made = hash_of(site.site_hash, hash_value(feed, known), newest, *(entries[a.path] for a in feed.articles))
         hashes[feed.link.atom] = hash_of(made, "atom")
         hashes[feed.link.json] = hash_of(made, "json")
     for url, card in site.cards.items():
