@@ -392,7 +392,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds).items() if url in wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
-        yield from render_share_images(site.config, cards, cached_images).items()
+        yield from render_share_images(site.config, cards, cached_images, jobs)
     yield from render_seo_files(site.config, site.index, site.pages).items()
 
 
