@@ -14,7 +14,9 @@ speed before and after (:func:`machine_speed`). Before every timed run of an
 incremental scenario, an untimed build brings the output and cache up to date;
 before a cold run, the last output and cache are moved aside (``--delete``:
 deleted; see :meth:`Runner.reset`). The generator's modules are byte-compiled
-first (``compileall``).
+first (``compileall``). The site has the settings a new user gets, share
+images included; ``cold-no-images`` is the same cold build with
+``share_images: false``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ sys.path.insert(0, str(HERE))
 
 from synth import article_text, make_site  # noqa: E402
 
-SCENARIOS = ("cold", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
+SCENARIOS = ("cold", "cold-no-images", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
 
 
 def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str]:
@@ -89,6 +91,12 @@ class Runner:
                 self.trash.mkdir(parents=True, exist_ok=True)
                 os.rename(self.site / name, self.trash / f"{name}-{len(list(self.trash.iterdir()))}")
 
+    def share_images(self, on: bool) -> None:
+        """Turn the site's share images on (the default a new user gets) or off."""
+        path = self.site / "site.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"(?m)^share_images: .*$", f"share_images: {str(on).lower()}", text), encoding="utf-8")
+
     def edit_body(self) -> None:
         self.counter += 1
         path = self.site / article_text(self.n, self.n // 2, self.seed)[0]
@@ -127,6 +135,13 @@ def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
         "add-article": runner.add_article,
         "edit-template": runner.edit_template,
     }
+    if scenario == "cold-no-images":  # the same cold build with share_images: false
+        runner.reset()
+        runner.share_images(False)
+        try:
+            return runner.build()
+        finally:
+            runner.share_images(True)
     if scenario == "cold":
         runner.reset()
     else:

@@ -174,20 +174,19 @@ def article_text(n: int, index: int, seed: int) -> tuple[str, str]:
     return f"content/{topic}/article-{index:06d}.md", text
 
 
-def site_yaml() -> str:
+def site_yaml(share_images: bool = True) -> str:
+    """The site's settings: the defaults a new user gets, share images included unless *share_images* is false."""
     topics = "\n".join(f"  {t}:\n    name: {t.replace('-', ' ').title()}\n    description: Stories about {t}." for t in TOPICS)
     return (
         f"title: Synthetic Digest\nbase_url: https://bench.example.org/\ntimezone: UTC\nper_page: {PER_PAGE}\nrelated_count: 5\n"
-        # HTML, feeds and sitemaps like the Hugo and Pelican figures; a 1200x630 PNG per
-        # article would be timed as image drawing, not as the generator.
-        "share_images: false\n"
+        f"share_images: {str(share_images).lower()}\n"
         f"topics:\n{topics}\n"
     )
 
 
-def make_site(folder: Path, n: int, seed: int = 1) -> None:
+def make_site(folder: Path, n: int, seed: int = 1, share_images: bool = True) -> None:
     """Write an *n*-article site into *folder* (which should be empty)."""
-    (folder / "site.yaml").write_text(site_yaml(), encoding="utf-8")
+    (folder / "site.yaml").write_text(site_yaml(share_images), encoding="utf-8")
     for index in range(n):
         rel, text = article_text(n, index, seed)
         path = folder / rel
