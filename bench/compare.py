@@ -47,6 +47,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=1000, help="articles in the synthetic site (default 1000)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per scenario and side; medians are printed (default 5)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-share-images", dest="share_images", action="store_false", help="generate the site with share_images: false")
     parser.add_argument("--scenario", action="append", choices=bench.SCENARIOS, help="run only these scenarios (repeatable)")
     parser.add_argument("--build-arg", action="append", default=[], metavar="ARG", help="extra argument passed to every build.py run (repeatable)")
     args = parser.parse_args()
@@ -58,7 +59,7 @@ def main() -> int:
             for checkout in (base, REPO):
                 bench.compile_generator(checkout)
             (root / "site-base").mkdir()
-            make_site(root / "site-base", args.n, args.seed)
+            make_site(root / "site-base", args.n, args.seed, args.share_images)
             shutil.copytree(root / "site-base", root / "site-ours")
             sides = [Side(base, root / "site-base", args.n, args.seed, args.build_arg), Side(REPO, root / "site-ours", args.n, args.seed, args.build_arg)]
             for scenario in args.scenario or bench.SCENARIOS:

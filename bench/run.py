@@ -194,6 +194,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per scenario; the median is printed (default 3)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic site (default 1)")
     parser.add_argument("--build-arg", action="append", default=[], metavar="ARG", help="extra argument passed to every build.py run (repeatable)")
+    parser.add_argument("--no-share-images", dest="share_images", action="store_false", help="generate the site with share_images: false")
     parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)")
     parser.add_argument("--keep", type=Path, default=None, help="generate the site here and keep it, instead of a temporary folder")
     parser.add_argument(
@@ -207,7 +208,7 @@ def main() -> int:
         if site.exists():
             shutil.rmtree(site)
         site.mkdir(parents=True)
-        make_site(site, args.n, args.seed)
+        make_site(site, args.n, args.seed, args.share_images)
         trash = site.parent / f".{site.name}-trash"  # beside the site: moving into it is a rename
         runner = Runner(site, args.n, args.seed, extra, None if args.delete else trash)
         print(f"  machine: a fixed loop took {machine_speed():.3f} s before the scenarios", file=sys.stderr, flush=True)
