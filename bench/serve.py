@@ -63,7 +63,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="digest-bench-serve-") as tmp:
         site = Path(tmp) / "site"
         site.mkdir()
-        make_site(site, args.n, args.seed)
+        make_site(site, args.n, args.seed, share_images=False)  # an edit redraws no image: keep the first build short
         rel, _ = article_text(args.n, args.n // 2, args.seed)
         path = site / rel
         slug = path.stem
