@@ -158,8 +158,8 @@ def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int
         seconds, peak, out = timed_run(runner, scenario)
         times.append(seconds)
         peaks.append(peak)
-    match = re.search(r"(\d+) pages", out)
-    pages = int(match.group(1)) if match else 0
+    match = re.search(r"([\d,]+) pages", out)
+    pages = int(match.group(1).replace(",", "")) if match else 0
     return statistics.median(times), max(peaks), pages
 
 
