@@ -445,18 +445,17 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
     reuse = up_to_date(output, hashes) if memo.enabled else set()
     check_output_dir(output, site.config.root, walk=not reuse)
     todo = hashes.keys() - reuse - site.copies.keys()
-    files = counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
-    seo: dict[str, bytes] = {}
+    files = Counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
 
-    def remember_seo(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+    def hash_unplanned(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+        """Sitemaps and robots.txt are made on every build: the manifest holds the hash of their bytes."""
         for url, data in items:
             if url not in hashes:
-                seo[url] = data
                 hashes[url] = hash_of(data)
             yield url, data
 
     progress("writing files")
-    published = publish(output, remember_seo(files), site.copies, hashes, reuse, source_date_epoch())
+    published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
     memo.save()
     result = BuildResult(
         len(site.articles),
@@ -474,7 +473,7 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
     return result
 
 
-class counted(Iterator[tuple[str, bytes]]):
+class Counted(Iterator[tuple[str, bytes]]):
     """An iterator that counts what it hands out."""
 
     def __init__(self, items: Iterator[tuple[str, bytes]]) -> None:
