@@ -291,6 +291,9 @@ class FrontMatter:
                 if not isinstance(name, str):
                     self.fail(line, f"sources: expected the name as text, found {describe(name)}")
                     continue
+                if _CONTROL.search(name):
+                    self.fail(line, f'sources: expected a name without control characters, found "{shown_text(name)}"')
+                    continue
                 if not isinstance(official, bool):
                     self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
                     continue
@@ -314,20 +317,39 @@ class _Invalid(ValueError):
         self.line = line
 
 
-_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f]")  # \s is exactly str.isspace()
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")  # \s is exactly str.isspace()
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and line breaks, and DEL
 
 
 def check_url(url: str) -> str | None:
     """Why *url* is not an acceptable http(s) source link, or None."""
     text = url.strip()
     if _SPACE_OR_CONTROL.search(text):
-        return f'expected a URL without spaces, found "{text[:80]}"'
-    parts = urlsplit(text)
+        return f'expected a URL without spaces or control characters, found "{shown_text(text)}"'
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. "https://[::1/x": Invalid IPv6 URL
+        return f'expected a well-formed URL, found "{shown_text(text)}" ({exc})'
     if parts.scheme.lower() not in ("http", "https"):
-        return f'expected an http:// or https:// URL, found "{text[:80]}"'
-    if not parts.hostname:
-        return f'expected a URL with a host name, found "{text[:80]}"'
+        return f'expected an http:// or https:// URL, found "{shown_text(text)}"'
+    if not host:
+        return f'expected a URL with a host name, found "{shown_text(text)}"'
     return None
+
+
+def shown_text(text: str, limit: int = 80) -> str:
+    """*text* cut to *limit* characters, with control characters shown as escapes, for a message."""
+    cut = text[:limit]
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", cut)
+
+
+def _no_control(text: str, line: int = 0) -> str:
+    """*text*, unless it holds a control character (other than tab and line breaks), which no headline or name needs."""
+    found = _CONTROL.search(text)
+    if found:
+        raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{shown_text(text)}"', line)
+    return text
 
 
 def _image(value: Any, entry: Entry) -> str:
@@ -352,7 +374,7 @@ def _image_path(image: str, shown: str) -> str:
 def _text(value: Any, entry: Entry) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"expected text, found {describe(value)}")
-    return " ".join(str(value).split())
+    return " ".join(_no_control(str(value)).split())
 
 
 def _text_required(value: Any, entry: Entry) -> str:
@@ -372,7 +394,7 @@ def _text_list(value: Any, entry: Entry) -> tuple[str, ...]:
         line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise _Invalid(f"expected text for each item, found {describe(item)}", line)
-        items.append(" ".join(str(item).split()))
+        items.append(" ".join(_no_control(str(item), line).split()))
     return tuple(item for item in items if item)
 
 

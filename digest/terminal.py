@@ -38,12 +38,20 @@ def format_problems(problems: Sequence[Problem], color: bool = False) -> list[st
         if lines:
             lines.append("")
         for problem in group:
-            text = str(problem)
+            text = escape_controls(str(problem))
             if color:
                 code = "31" if problem.is_error else "33"
                 text = text.replace(f": {problem.severity.value}:", f": \033[1;{code}m{problem.severity.value}\033[0m:", 1)
             lines.append(text)
     return lines
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """*text* with control characters written as escapes, so that no message from an article can drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def count_text(problems: Sequence[Problem]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import page_file, parse
+from conftest import REPO, page_file, parse
 from sitekit import MARKER_TAG, article_front, html_pages, snapshot, tree, unsafe_markup, write_article
 
 from digest.errors import ContentError
@@ -106,7 +106,7 @@ def test_allowed_html_is_sanitized(copy_site: Callable[[str], Path], build: Call
         ("story", '"../../../escaped"'),
         ("story", '"/tmp/escaped"'),
         ("story", '"."'),
-        ("tags", '["../../escaped", "/abs", "..", ".", "a\\0b", "aux", "\\\\\\\\server\\\\share"]'),
+        ("tags", '["../../escaped", "/abs", "..", ".", "aux", "\\\\\\\\server\\\\share"]'),  # a control character in a tag is an error (below)
     ],
 )
 def test_names_never_escape_the_output_folder(
@@ -218,3 +218,32 @@ def test_outlets_that_slug_alike_get_distinct_pages(copy_site: Callable[[str], P
     assert len(hrefs) == len(set(hrefs))
     for href in hrefs:
         assert page_file(tmp_path / "out", href).is_file()
+
+
+def test_a_malformed_url_is_a_located_error_not_an_internal_one(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    write_article(site, "policy/ipv6.md", article_front("Broken host", sources='["https://[::1/x"]', image='"https://[::1/card.png"'))
+    with pytest.raises(ContentError) as failure:
+        build(site)
+    found = [(p.path, p.line, p.message) for p in failure.value.problems if p.is_error]
+    assert ("content/policy/ipv6.md", 5, 'sources: expected a well-formed URL, found "https://[::1/x" (Invalid IPv6 URL)') in found
+    assert ("content/policy/ipv6.md", 7, 'image: expected a well-formed URL, found "https://[::1/card.png" (Invalid IPv6 URL)') in found
+
+
+def test_control_characters_in_front_matter_are_errors_and_never_reach_the_terminal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: T\n", encoding="utf-8")
+    # YAML escapes make a title that would retitle the terminal window and ring its bell, a tag with NUL and a source name with ESC.
+    front = article_front("A \\e]0;pwned\\a title", tags='["ok", "bad\\0tag"]', sources='[{url: "https://example.com/a", name: "Wire\\e[2J"}]')
+    write_article(site, "policy/controls.md", front)
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(tmp_path / "out")], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert "content/policy/controls.md:2: error: title: expected text without control characters, found \\x1b" in run.stderr
+    assert "content/policy/controls.md:4: error: tags: expected text without control characters, found \\x00" in run.stderr
+    assert "content/policy/controls.md:5: error: sources: expected a name without control characters" in run.stderr
+    assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in run.stderr), "a control character reached the terminal"
+    assert not (tmp_path / "out").exists()
