@@ -146,6 +146,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     def respond(self, send_body: bool) -> None:
         path = unquote(urlsplit(self.path).path)
+        if any(ord(ch) < 32 or ch == "\x7f" for ch in path):  # "%00" and the like: no file has such a name
+            self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain", send_body)
+            return
         if path == EVENTS_PATH and send_body:
             self.stream_events()
             return

@@ -155,6 +155,9 @@ def test_serves_the_site_under_its_base_path_with_the_reload_script(serve: Serve
     assert status == 200 and "EventSource" not in css
     status, _, missing = serve.get("/digest/no-such-page/")
     assert status == 404 and "/__digest__/reload.js" in missing
+    for odd in ("/digest/%00", "/digest/policy/%00x/", "/digest/a%1bb"):  # a bad request, not a traceback
+        status, _, _ = serve.get(odd)
+        assert status == 400, odd
     # The reload script exists only in served responses; the site folder gets no build output.
     assert not (serve.site / "_site").exists()
 
