@@ -19,7 +19,7 @@ import functools
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import UsageError
@@ -181,6 +181,31 @@ def find_foreign_files(output: Path) -> list[str]:
             if rel not in known:
                 foreign.append(rel)
     return foreign
+
+
+@contextlib.contextmanager
+def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold the lock of the output folder *output*: a second build into it waits for the first.
+
+    An advisory ``flock`` on a file in *folder* (the site's cache folder)
+    named after the output folder, released by the system when the process
+    ends, however it ends.
+    """
+    import fcntl
+    import hashlib
+
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.blake2b(str(output.resolve()).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+    with open(folder / f"output-{name}.lock", "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def publish(

@@ -13,6 +13,7 @@ the only thing ``--no-cache`` changes is the memo they are given.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -26,9 +27,9 @@ from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
-from .memo import BUNDLED, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
+from .memo import BUNDLED, CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import check_output_dir, publish, up_to_date, url_to_relpath
+from .output import check_output_dir, output_lock, publish, up_to_date, url_to_relpath
 from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
@@ -442,34 +443,38 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
     output = output_folder(options, site.config)
     progress("rendering pages")
     hashes = plan_outputs(site)
-    reuse = up_to_date(output, hashes) if memo.enabled else set()
-    check_output_dir(output, site.config.root, walk=not reuse)
-    todo = hashes.keys() - reuse - site.copies.keys()
-    files = Counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
+    check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
+    waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
+    with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
+        reuse = up_to_date(output, hashes) if memo.enabled else set()
+        if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
+            check_output_dir(output, site.config.root)
+        todo = hashes.keys() - reuse - site.copies.keys()
+        files = Counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
 
-    def hash_unplanned(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-        """Sitemaps and robots.txt are made on every build: the manifest holds the hash of their bytes."""
-        for url, data in items:
-            if url not in hashes:
-                hashes[url] = hash_of(data)
-            yield url, data
+        def hash_unplanned(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
+            """Sitemaps and robots.txt are made on every build: the manifest holds the hash of their bytes."""
+            for url, data in items:
+                if url not in hashes:
+                    hashes[url] = hash_of(data)
+                yield url, data
 
-    progress("writing files")
-    published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
-    memo.save()
-    result = BuildResult(
-        len(site.articles),
-        len(site.pages),
-        published,
-        time.perf_counter() - started,
-        output,
-        site.warnings,
-        files.count,
-        "fresh" if not reuse else "update",
-        held_back=site.held_back,
-    )
-    if state is not None and memo.enabled:
-        save_state(options, state, site.next_change, output, result)
+        progress("writing files")
+        published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
+        memo.save()
+        result = BuildResult(
+            len(site.articles),
+            len(site.pages),
+            published,
+            time.perf_counter() - started,
+            output,
+            site.warnings,
+            files.count,
+            "fresh" if not reuse else "update",
+            held_back=site.held_back,
+        )
+        if state is not None and memo.enabled:
+            save_state(options, state, site.next_change, output, result)
     return result
 
 

@@ -347,3 +347,26 @@ def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], 
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ")
     assert snapshot(tmp_path) == before
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    import time
+
+    from digest.memo import CACHE_DIR
+    from digest.output import output_lock
+
+    site = copy_site("minimal")
+    out = tmp_path / "out"
+    waited: list[bool] = []
+    # This test holds the output's lock as a first build would, while a second build runs in another process.
+    with output_lock(out, site / CACHE_DIR / "locks", lambda: waited.append(True)):
+        second = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(3)  # time enough to load the site and reach the lock
+        assert second.poll() is None, "the second build did not wait"
+        assert not out.exists(), "the second build wrote while the first held the folder"
+    _, stderr = second.communicate(timeout=60)
+    assert second.returncode == 0, stderr
+    assert f"Waiting for another build into {out.resolve()} to finish" in stderr
+    assert (out / "index.html").is_file() and not waited
