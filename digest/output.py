@@ -244,6 +244,9 @@ def publish(
             for url, data in files:
                 writer.write(url, data)
             writer.write("/" + MANIFEST, manifest_text(hashes))
+            if mtime is not None:  # folders too, so that an archive of the output is the same every time
+                for folder in sorted(writer.made, reverse=True):
+                    os.utime(staging / folder, (mtime, mtime))
             swap_in(staging, output)
         else:
             update_in_place(staging, output, files, {url: copies[url] for url in copies.keys() - reused}, hashes, mtime)
@@ -294,6 +297,14 @@ def update_in_place(
     if mtime is not None:
         os.utime(temporary, (mtime, mtime))
     os.replace(temporary, output / MANIFEST)
+    if mtime is not None:  # the folders whose entries changed, the output's own included
+        touched = {rel.rpartition("/")[0] for rel, _ in moves} | {rel.rpartition("/")[0] for rel in old.keys() - kept} | {""}
+        for folder in sorted(touched, reverse=True):
+            parts = folder.split("/") if folder else []
+            for depth in range(len(parts), -1, -1):
+                path = output.joinpath(*parts[:depth])
+                if path.is_dir():
+                    os.utime(path, (mtime, mtime))
 
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:

@@ -92,6 +92,13 @@ def test_source_date_epoch_stamps_every_output_file(
     (site / "content/policy/chart.png").write_bytes(b"\x89PNG")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1800000000")
     build(site)
-    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    out = tmp_path / "out"
+    files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) > 10
-    assert {int(p.stat().st_mtime) for p in files} == {1800000000}
+    assert {int(p.stat().st_mtime) for p in [out, *out.rglob("*")]} == {1800000000}, "every file and folder, for archives that are the same each time"
+    # An update (a new article, in a new folder, and a removed file) keeps every time at SOURCE_DATE_EPOCH too.
+    (site / "content/policy/chart.png").unlink()
+    write_article(site, "policy/later/new-story.md", article_front("A later story"))
+    result = build(site)
+    assert result.mode == "update"
+    assert {int(p.stat().st_mtime) for p in [out, *out.rglob("*")]} == {1800000000}
