@@ -43,6 +43,7 @@ class SiteConfig:
     output_dir: str = "_site"
     per_page: int = 20
     related_count: int = 5
+    max_tags: int = 100
     more_from_topic: int = 5
     home_topic_count: int = 3
     permalink: str = "/{topic}/{slug}/"
@@ -139,6 +140,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("output_dir", str, "Folder the site is written to, relative to the site folder.", _output_dir),
     Option("per_page", int, "Articles per list page (home, topic, tag, source, archive).", _positive),
     Option("related_count", int, "Related stories linked from each article.", _not_negative),
+    Option("max_tags", int, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _positive),
     Option("more_from_topic", int, "Links under 'More from this topic' on each article.", _not_negative),
     Option("home_topic_count", int, "Top stories shown per topic on the home page.", _not_negative),
     Option("permalink", str, "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink),

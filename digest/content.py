@@ -65,7 +65,7 @@ def publish_filter(
 
 def parse_settings(config: SiteConfig) -> bytes:
     """The hash of everything but a file's bytes that parsing it reads."""
-    return hash_of("article", config.timezone, config.language, config.permalink)
+    return hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))
 
 
 class Parsed(NamedTuple):

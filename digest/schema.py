@@ -172,6 +172,8 @@ class FrontMatter:
         published = self.get("date", self._date)
         updated = self.get("updated", self._date)
         tags = self.get("tags", _tags, ())
+        if len(tags) > self.config.max_tags:
+            self.fail(self.line("tags"), f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(tags)}")
         sources = self._sources()
         confidence = self.get("confidence", _confidence, (None, ""))
         review = self.get("review", _review, "unreviewed")

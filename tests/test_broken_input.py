@@ -141,8 +141,10 @@ def test_a_long_body_under_the_limit_builds(copy_site: Callable[[str], Path], bu
     assert len(body) == 1200
 
 
-def test_an_article_with_500_tags_renders_every_tag_page(copy_site: Callable[[str], Path]) -> None:
+def test_an_article_with_500_tags_renders_every_tag_page_when_the_site_allows_them(copy_site: Callable[[str], Path]) -> None:
     site = copy_site("minimal")
+    with (site / "site.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("max_tags: 500\n")
     tags = ", ".join(f"tag number {n}" for n in range(500))
     write_article(site, "policy/tags.md", article_front("Tagged", tags=f"[{tags}]"))
     loaded = load_site(BuildOptions(source=site))
@@ -151,6 +153,15 @@ def test_an_article_with_500_tags_renders_every_tag_page(copy_site: Callable[[st
     assert "/tags/tag-number-499/" in files
     article = files["/policy/tags/"].decode("utf-8")
     assert article.count('rel="tag"') == 500
+
+
+def test_more_tags_than_max_tags_is_an_error_at_the_tags_line(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    tags = ", ".join(f"tag {n}" for n in range(10_000))
+    write_article(site, "policy/tags.md", article_front("Tagged", tags=f"[{tags}]"))
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert errors_of(caught) == ["content/policy/tags.md:4: error: tags: expected at most 100 tags (max_tags in site.yaml), found 10000"]
 
 
 def test_content_that_is_a_file(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
