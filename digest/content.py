@@ -208,9 +208,11 @@ def check_input_file(path: Path, root: Path) -> str | None:
     """Why *path* cannot be read as a site input, or None.
 
     Refuses what is not a regular file (a FIFO would block the build forever, a
-    device could be endless) and symbolic links that lead outside the site
-    folder, so a contributed link cannot publish a file from elsewhere on the
-    machine.
+    device could be endless) and symbolic links that lead out of bounds, so a
+    contributed link cannot publish a file from elsewhere: a file under
+    ``content/`` (untrusted) may link only to a file under ``content/`` with no
+    hidden name on the way (not ``.git/config``, not ``.env``); any other
+    input, only to a file inside the site folder.
     """
     try:
         mode = path.stat().st_mode
@@ -218,8 +220,14 @@ def check_input_file(path: Path, root: Path) -> str | None:
         return f"cannot read the file ({exc.strerror})"
     if not stat.S_ISREG(mode):
         return "expected a regular file, found a special file (a pipe, socket or device)"
-    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-        return "expected a file inside the site folder, found a symbolic link to a file outside it"
+    if path.is_symlink():
+        target = path.resolve()
+        content = (root / "content").resolve()
+        if path.absolute().is_relative_to(root.absolute() / "content"):
+            if not target.is_relative_to(content) or any(part.startswith(".") for part in target.relative_to(content).parts):
+                return "expected a file inside content/ with no hidden name on its path, found a symbolic link to a file elsewhere (link only to files under content/)"
+        elif not target.is_relative_to(root.resolve()):
+            return "expected a file inside the site folder, found a symbolic link to a file outside it"
     if not os.access(path, os.R_OK):
         return "cannot read the file (permission denied)"
     return None

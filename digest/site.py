@@ -90,15 +90,23 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += more
     progress("planning pages")
     pages = plan_pages(config, index, bodies)
-    copies = find_copies(config)
+    copies, more = find_copies(config)
+    problems += more
     problems += check_copies(config, copies)
     copies |= hashed_static_copies(copies)
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
+    feeds = plan_feeds(config, index)
+    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | {"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"}
+    problems += [
+        error(
+            copies[url].relative_to(config.root).as_posix(), 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"
+        )
+        for url in sorted(generated & copies.keys())
+    ]
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    feeds = plan_feeds(config, index)
     for topic in index.topics:  # the navigation's refs, so entity_hashes knows them
         index.ref(topic)
     known = entity_hashes(articles, bodies, body_hashes, index)
@@ -264,16 +272,72 @@ def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteInd
     return hash_of(*parts)
 
 
-def find_copies(config: SiteConfig) -> dict[str, Path]:
-    """Static files (bundled, overlaid by the site's) and content assets."""
+# What content/ (untrusted) may publish as it is: media and documents a story links. Not markup
+# (HTML, SVG), scripts, styles or host settings (_headers, _redirects): those belong in static/.
+ASSET_SUFFIXES = frozenset(
+    [
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "webp",
+        "avif",
+        "ico",
+        "bmp",
+        "tif",
+        "tiff",
+        "pdf",
+        "mp3",
+        "m4a",
+        "ogg",
+        "oga",
+        "opus",
+        "wav",
+        "flac",
+        "mp4",
+        "m4v",
+        "webm",
+        "ogv",
+        "mov",
+        "txt",
+        "csv",
+        "tsv",
+        "json",
+        "geojson",
+        "xlsx",
+        "ods",
+        "zip",
+    ]
+)
+
+
+def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
+    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter.
+
+    A file under content/ is published only when its type is one a story
+    links (:data:`ASSET_SUFFIXES`) and its URL is not one of static/'s.
+    """
     copies: dict[str, Path] = {}
     for static in (BUNDLED / "static", config.root / "static"):
         for path in _files_under(static):
             copies["/static/" + path.relative_to(static).as_posix()] = path
+    problems: list[Problem] = []
     content = config.root / "content"
     for path in _files_under(content, skip=(".md", ".markdown")):
-        copies["/" + path.relative_to(content).as_posix()] = path
-    return copies
+        url = "/" + path.relative_to(content).as_posix()
+        shown = path.relative_to(config.root).as_posix()
+        if url.startswith("/static/"):
+            problems.append(
+                error(shown, 0, f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there")
+            )
+        elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
+            kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
+            problems.append(
+                error(shown, 0, f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/")
+            )
+        else:
+            copies[url] = path
+    return copies, problems
 
 
 def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:

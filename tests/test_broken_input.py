@@ -227,13 +227,19 @@ def test_symlinks_out_of_the_site_are_refused(copy_site: Callable[[str], Path], 
     write_article(tmp_path, "outside.md", article_front("Outside"))
     os.symlink(secret, site / "content/policy/leak.txt")
     os.symlink(tmp_path / "content/outside.md", site / "content/policy/outside.md")
-    os.symlink(site / "content/policy/first-story.md", site / "content/policy/inside.md")  # inside the site: fine
+    os.symlink(site / "content/policy/first-story.md", site / "content/policy/inside.md")  # inside content/: fine
+    (site / ".git").mkdir()
+    (site / ".git/config").write_text("[remote] token = secret", encoding="utf-8")
+    (site / ".env").write_text("TOKEN=secret", encoding="utf-8")
+    os.symlink("../../.git/config", site / "content/policy/config.txt")  # inside the site, but hidden
+    os.symlink("../../.env", site / "content/policy/env.txt")
+    os.symlink("../../site.yaml", site / "content/policy/settings.txt")  # inside the site, but not in content/
     with pytest.raises(ContentError) as caught:
         build(site)
-    assert errors_of(caught) == [
-        "content/policy/leak.txt: error: expected a file inside the site folder, found a symbolic link to a file outside it",
-        "content/policy/outside.md: error: expected a file inside the site folder, found a symbolic link to a file outside it",
-    ]
+    refused = (
+        "error: expected a file inside content/ with no hidden name on its path, found a symbolic link to a file elsewhere (link only to files under content/)"
+    )
+    assert errors_of(caught) == [f"content/policy/{name}: {refused}" for name in ("config.txt", "env.txt", "leak.txt", "outside.md", "settings.txt")]
     assert not (tmp_path / "out").exists()
 
 
@@ -270,7 +276,7 @@ def test_unreadable_files_for_real(copy_site: Callable[[str], Path], build: Call
     assert errors_of(caught) == ["content/policy/first-story.md: error: cannot read the file (permission denied)"]
 
 
-@pytest.mark.parametrize("name", ["a:b.png", "con.png", "NUL", "tab\there.txt"])
+@pytest.mark.parametrize("name", ["a:b.png", "con.png", "NUL.txt", "tab\there.txt"])
 def test_content_files_with_unsafe_names(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], name: str) -> None:
     site = copy_site("minimal")
     (site / "content/policy" / name).write_bytes(b"x")
@@ -278,6 +284,31 @@ def test_content_files_with_unsafe_names(copy_site: Callable[[str], Path], build
         build(site)
     errors = errors_of(caught)
     assert len(errors) == 1 and errors[0].startswith(f"content/policy/{name}: error: expected a file name usable in a URL")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"), [("page.html", "a .html file"), ("logo.svg", "a .svg file"), ("_headers", "a file without a type"), ("run.js", "a .js file")]
+)
+def test_content_publishes_media_and_documents_only(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], name: str, kind: str) -> None:
+    site = copy_site("minimal")
+    (site / "content" / name).write_text("<script>alert(1)</script>", encoding="utf-8")
+    (site / "content/policy/chart.png").write_bytes(b"\x89PNG")  # media: published
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert errors_of(caught) == [
+        f"content/{name}: error: expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"
+    ]
+
+
+def test_content_cannot_replace_the_sites_own_static_files(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "content/static/css").mkdir(parents=True)
+    (site / "content/static/css/site.css").write_text("body { display: none }", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert errors_of(caught) == [
+        "content/static/css/site.css: error: expected no file under content/static/, found one: /static/css/site.css belongs to static/ (the site's own files); move it there"
+    ]
 
 
 def test_cli_never_shows_a_traceback_for_broken_sites(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
