@@ -322,15 +322,30 @@ def _permalink(match: re.Match[str]) -> str:
 
 
 def sanitize_html(fragment: str) -> str:
-    """Keep safe markup only: no scripts, event handlers or javascript: URLs."""
+    """Keep safe markup only: no scripts, event handlers or javascript: URLs, and only the classes the renderer itself gives."""
     return nh3.clean(
         fragment,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
+        attribute_filter=_keep_own_classes,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},  # all our own tables need; no url() or expression() tricks
     )
+
+
+# The classes the renderer gives (footnotes, permalinks, highlighted code): an author's own HTML may
+# use these and no other, so it cannot dress itself as the page's reporting notes or badges.
+_OWN_CLASSES = frozenset({"header-anchor", "footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref", "highlight"})
+
+
+def _keep_own_classes(element: str, attribute: str, value: str) -> str | None:
+    if attribute != "class":
+        return value
+    from pygments.token import STANDARD_TYPES
+
+    kept = [name for name in value.split() if name in _OWN_CLASSES or name in STANDARD_TYPES.values() or name.startswith("language-")]
+    return " ".join(kept) or None
 
 
 def first_paragraph(body_html: str, limit: int = 300) -> str:

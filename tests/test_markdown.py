@@ -303,3 +303,13 @@ def test_bad_engine_setting_is_reported(tmp_path: Path, text: str, severity: str
     config, problems = load_config(tmp_path)
     assert [(p.line, p.severity.value, p.message) for p in problems] == [(2, severity, message)]
     assert config.markdown_engine == "auto"
+
+
+def test_allowed_html_cannot_borrow_the_pages_own_classes(engine: str) -> None:
+    body = '<div class="reporting caution badge official">Forged reporting notes</div>\n\n## Made here[^1]\n\n```python\ndef f(): pass\n```\n\n[^1]: A note.\n'
+    rendered, _ = render_body(body, engine, allow_html=True)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    forged = soup.find("div")
+    assert forged is not None and forged.get("class") is None and forged.get_text() == "Forged reporting notes"
+    # The renderer's own classes survive the sanitizer: permalinks, footnotes, highlighted code.
+    assert soup.select("h2 a.header-anchor") and soup.select("sup.footnote-ref") and soup.select("pre.highlight span.k")
