@@ -66,6 +66,24 @@ _ALLOWED_ATTRIBUTES = {
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub"}
 
 
+MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
+_NESTING = re.compile(r"[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?")
+
+
+def too_deep(text: str) -> int | None:
+    """The (0-based) line of *text* that opens more than MAX_NESTING quotes and list items, or None."""
+    for number, line in enumerate(text.split("\n")):
+        if len(line) <= MAX_NESTING:  # too short to open that many
+            continue
+        depth = position = 0
+        while (found := _NESTING.match(line, position)) is not None and found.end() > position:
+            depth += 1
+            position = found.end()
+            if depth > MAX_NESTING:
+                return number
+    return None
+
+
 class BodySource(Protocol):
     """What rendering reads of an article besides its text: an :class:`~digest.schema.Article`, or an :class:`Unpublished` file."""
 
@@ -139,6 +157,11 @@ class BodyRenderer:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
         looked_up: set[str] = set()
         problems: list[Problem] = []
+        deep = too_deep(text)
+        if deep is not None:  # markdown-it-pyrs would overflow its stack and take the process with it
+            message = f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
+            problems.append(error(article.path, article.body_line + deep, message))
+            return RenderedBody(html="", summary=article.summary, minutes=1), problems
         body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
         if body_html is None:
             env: dict[str, Any] = {"renderer": self, "article": article, "problems": problems, "links": looked_up}

@@ -244,3 +244,14 @@ def test_control_characters_in_front_matter_are_errors_and_never_reach_the_termi
     assert "content/policy/controls.md:5: error: sources: expected a name without control characters" in run.stderr
     assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in run.stderr), "a control character reached the terminal"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("marker", ["> ", "- ", "1. > "])
+def test_deep_nesting_is_a_located_error_not_a_crash(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], marker: str) -> None:
+    site = copy_site("minimal")
+    # 100,000 levels on one line overflowed markdown-it-pyrs's stack: the process died (exit 139) with no message.
+    write_article(site, "policy/deep.md", article_front("Deep"), "A first line.\n\n" + marker * 100_000 + "x\n")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    found = [(p.path, p.line, p.message) for p in caught.value.problems if p.is_error]
+    assert found == [("content/policy/deep.md", 10, "expected quotes and lists nested at most 100 levels deep on one line, found more; write it flatter")]
