@@ -134,6 +134,17 @@ class PreviewHandler(BaseHTTPRequestHandler):
 
     state: PreviewState  # set on the subclass made by make_server
     server_version = "digest-serve"
+    timeout = 30  # seconds a connection may sit without sending or taking anything: a half-sent request is dropped
+
+    def allowed_host(self) -> bool:
+        """On a loopback address, only requests naming it (or localhost): a page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) gets nothing."""
+        address = self.server.server_address
+        bound = str(address[0]) if isinstance(address, tuple) else ""
+        if bound not in ("127.0.0.1", "::1"):
+            return True  # served on purpose to a network: its names are not ours to know
+        host = self.headers.get("Host", "")
+        name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        return name in ("127.0.0.1", "localhost", "[::1]")
 
     def log_message(self, format: str, *args: object) -> None:  # quiet: the terminal is for build output
         pass
@@ -145,6 +156,9 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.respond(send_body=False)
 
     def respond(self, send_body: bool) -> None:
+        if not self.allowed_host():
+            self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain", send_body)
+            return
         path = unquote(urlsplit(self.path).path)
         if any(ord(ch) < 32 or ch == "\x7f" for ch in path):  # "%00" and the like: no file has such a name
             self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain", send_body)

@@ -158,6 +158,20 @@ def test_serves_the_site_under_its_base_path_with_the_reload_script(serve: Serve
     for odd in ("/digest/%00", "/digest/policy/%00x/", "/digest/a%1bb"):  # a bad request, not a traceback
         status, _, _ = serve.get(odd)
         assert status == 400, odd
+    # A page on another site whose name resolves to 127.0.0.1 (DNS rebinding) gets nothing.
+    conn = http.client.HTTPConnection(serve.host, serve.port, timeout=WAIT)
+    try:
+        conn.request("GET", "/digest/", headers={"Host": f"attacker.example:{serve.port}"})
+        assert conn.getresponse().status == 421
+    finally:
+        conn.close()
+    for host in (f"localhost:{serve.port}", f"127.0.0.1:{serve.port}"):
+        conn = http.client.HTTPConnection(serve.host, serve.port, timeout=WAIT)
+        try:
+            conn.request("GET", "/digest/", headers={"Host": host})
+            assert conn.getresponse().status == 200, host
+        finally:
+            conn.close()
     # The reload script exists only in served responses; the site folder gets no build output.
     assert not (serve.site / "_site").exists()
 
