@@ -136,6 +136,8 @@ def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached:
         yield from part
 
 
+MAX_TITLE = 400  # characters of a headline drawn on a card
+MAX_WORD = 60  # characters of one word drawn on a card
 PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
 _TOPS: dict[tuple[str, str, FontChoice, FontChoice], PIL.Image.Image] = {}  # each topic's card before its headline, per process
 _FONTS: dict[tuple[FontChoice, int], AnyFont] = {}  # the fonts this process has loaded, by choice and size
@@ -243,11 +245,13 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> 
     image = header.copy()
     draw = ImageDraw.Draw(image)
 
-    # The largest headline size whose wrapped lines fit above the badge.
+    # The largest headline size whose wrapped lines fit above the badge. Nine lines of 32 px hold at
+    # most a few hundred characters, so a longer title (or word) is cut first: drawing stays quick.
+    title = " ".join(token[:MAX_WORD] for token in re.findall(_TOKEN, card.title[:MAX_TITLE]))
     box_width, box_height = WIDTH - 2 * margin, 300
     for size in (72, 64, 56, 48, 42, 36, 32):
         title_font = font(card.title_font, size)
-        lines = wrap(draw, card.title, title_font, box_width, card.rtl)
+        lines = wrap(draw, title, title_font, box_width, card.rtl)
         line_height = int(size * 1.3)
         if len(lines) * line_height <= box_height:
             break

@@ -109,3 +109,20 @@ def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None
         "content/lab/own-image.md:7: error: image: expected an image file at content/lab/nope.png or a static file, found none"
     ]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("title", ["word " * 100_000, "x" * 1_000_000], ids=["500 KB of words", "a word of a million letters"])
+def test_a_huge_headline_is_drawn_quickly_as_a_valid_card(title: str) -> None:
+    import time
+
+    from digest.config import SiteConfig
+    from digest.images import ShareCard, draw_card
+
+    config = SiteConfig(root=Path("."))
+    font = find_font(config, "latin")
+    card = ShareCard("Site", "Topic", title.strip(), "High confidence", (22, 128, 72), "en", False, font, font, font)
+    started = time.perf_counter()
+    data = draw_card(card, {})
+    assert time.perf_counter() - started < 5, "a guard far above the expected 0.1 s, not a benchmark"
+    image = Image.open(io.BytesIO(data))
+    assert image.size == (1200, 630) and image.format == "PNG"
