@@ -31,7 +31,7 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import nh3
 
@@ -200,7 +200,7 @@ class BodyRenderer:
         if not (self.config.root / target).is_file():
             problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
             return None
-        return self.site_path(target.removeprefix("content")) + fragment
+        return quote(self.site_path(target.removeprefix("content"))) + fragment  # a file named "x%23y.png" is at x%2523y.png
 
     def site_path(self, url: str) -> str:
         return self.config.base_path.rstrip("/") + url

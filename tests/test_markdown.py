@@ -313,3 +313,13 @@ def test_allowed_html_cannot_borrow_the_pages_own_classes(engine: str) -> None:
     assert forged is not None and forged.get("class") is None and forged.get_text() == "Forged reporting notes"
     # The renderer's own classes survive the sanitizer: permalinks, footnotes, highlighted code.
     assert soup.select("h2 a.header-anchor") and soup.select("sup.footnote-ref") and soup.select("pre.highlight span.k")
+
+
+def test_links_to_files_with_odd_names_are_percent_encoded(engine: str, tmp_path: Path) -> None:
+    (tmp_path / "content" / "news").mkdir(parents=True)
+    (tmp_path / "content" / "news" / "x%23y.png").write_bytes(b"png")  # a "%23" in the name, not a "#"
+    (tmp_path / "content" / "news" / "my chart.png").write_bytes(b"png")
+    rendered, problems = render_body("![a](x%2523y.png) ![b](<my chart.png>)\n", engine, root=tmp_path)
+    assert problems == []
+    sources = [img["src"] for img in BeautifulSoup(rendered.html, "html.parser").find_all("img")]
+    assert sources == ["/news/x%2523y.png", "/news/my%20chart.png"]  # what a server maps back to the files' names
