@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
@@ -465,6 +465,16 @@ def _bool(value: Any, entry: Entry) -> bool:
 
 def to_datetime(value: Any, config: SiteConfig) -> datetime:
     """A YAML date, date-time or ISO text as an aware date-time (site zone by default)."""
+    moment = _to_datetime(value, config)
+    offset = moment.utcoffset()
+    if offset is not None and offset.seconds % 60:
+        # Before time zones, a zone's offset was local mean time (-07:52:58 in Los Angeles), which
+        # RFC 3339 (feeds, sitemaps) cannot write: the same moment in UTC can.
+        return moment.astimezone(UTC)
+    return moment
+
+
+def _to_datetime(value: Any, config: SiteConfig) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         try:

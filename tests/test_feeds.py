@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import feedparser
 import pytest
 from conftest import EPOCH, Built, copy_site_to, page_file, parse
 from helpers import html_pages, site_path
+from sitekit import article_front, write_article
 
 from digest.site import BuildOptions, LoadedSite, build_site
 
@@ -148,3 +150,16 @@ def test_topic_and_tag_pages_show_a_subscribe_link_to_their_own_feed(sample: tup
         soup = parse(page_file(out, listing.url))
         links = {a.get_text(): a["href"] for a in soup.select(".subscribe a")}
         assert links == {"Atom feed": listing.url + "feed.xml", "JSON Feed": listing.url + "feed.json"}, listing.url
+
+
+def test_dates_before_time_zones_are_written_in_rfc_3339(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: T\ntimezone: America/Los_Angeles\n", encoding="utf-8")
+    # Before 1883 Los Angeles kept local mean time, -07:52:58, which RFC 3339 cannot write.
+    write_article(site, "policy/old.md", article_front("An old story", date="1850-01-01"))
+    build_site(BuildOptions(source=site, output=tmp_path / "out"))
+    atom = (tmp_path / "out/feed.xml").read_text(encoding="utf-8")
+    stamps = re.findall(r"<(?:published|updated)>([^<]+)<", atom)
+    assert stamps and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d([+-]\d\d:\d\d|Z)", s) for s in stamps), stamps
+    assert "1850-01-01T07:52:58+00:00" in stamps
