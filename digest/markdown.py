@@ -70,9 +70,29 @@ MAX_NESTING = 100  # quotes and list items opened on one line; no story needs mo
 _NESTING = re.compile(r"[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?")
 
 
-def too_deep(text: str) -> int | None:
-    """The (0-based) line of *text* that opens more than MAX_NESTING quotes and list items, or None."""
+MAX_HEADINGS = 1_000  # both engines number duplicate heading anchors in quadratic time
+MAX_REFERENCES = 2_000  # markdown-it-pyrs resolves link reference definitions in quadratic time
+_HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
+_REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
+
+
+def beyond_limits(text: str) -> tuple[int, str] | None:
+    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None.
+
+    Lines that open more than MAX_NESTING quotes and list items (100,000
+    overflow markdown-it-pyrs's stack), more than MAX_HEADINGS headings, more
+    than MAX_REFERENCES link reference definitions. Linear in the text.
+    """
+    headings = references = 0
     for number, line in enumerate(text.split("\n")):
+        if _HEADING.match(line):
+            headings += 1
+            if headings > MAX_HEADINGS:
+                return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
+        elif _REFERENCE.match(line):
+            references += 1
+            if references > MAX_REFERENCES:
+                return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
         if len(line) <= MAX_NESTING:  # too short to open that many
             continue
         depth = position = 0
@@ -80,7 +100,7 @@ def too_deep(text: str) -> int | None:
             depth += 1
             position = found.end()
             if depth > MAX_NESTING:
-                return number
+                return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
     return None
 
 
@@ -157,10 +177,9 @@ class BodyRenderer:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
         looked_up: set[str] = set()
         problems: list[Problem] = []
-        deep = too_deep(text)
-        if deep is not None:  # markdown-it-pyrs would overflow its stack and take the process with it
-            message = f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
-            problems.append(error(article.path, article.body_line + deep, message))
+        beyond = beyond_limits(text)
+        if beyond is not None:  # rendering it would crash the engine or take minutes
+            problems.append(error(article.path, article.body_line + beyond[0], beyond[1]))
             return RenderedBody(html="", summary=article.summary, minutes=1), problems
         body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
         if body_html is None:

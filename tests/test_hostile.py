@@ -255,3 +255,29 @@ def test_deep_nesting_is_a_located_error_not_a_crash(copy_site: Callable[[str], 
         build(site)
     found = [(p.path, p.line, p.message) for p in caught.value.problems if p.is_error]
     assert found == [("content/policy/deep.md", 10, "expected quotes and lists nested at most 100 levels deep on one line, found more; write it flatter")]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("## a\n\n" * 20_000, 2008, "expected at most 1000 headings in one article, found more; split it"),
+        (
+            "".join(f"[r{n}]: https://example.com/{n}\n" for n in range(20_000)),
+            2008,
+            "expected at most 2000 link reference definitions in one article, found more; split it",
+        ),
+    ],
+    ids=["20,000 identical headings", "20,000 link reference definitions"],
+)
+def test_bodies_that_would_render_in_quadratic_time_are_located_errors(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], body: str, line: int, message: str
+) -> None:
+    import time
+
+    site = copy_site("minimal")
+    write_article(site, "policy/many.md", article_front("Many"), body)
+    started = time.perf_counter()
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert time.perf_counter() - started < 10, "a guard far above the expected time, not a benchmark (the engines took 24 to 71 s)"
+    assert [(p.path, p.line, p.message) for p in caught.value.problems if p.is_error] == [("content/policy/many.md", line, message)]
