@@ -194,9 +194,14 @@ def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iter
     import fcntl
     import hashlib
 
-    folder.mkdir(parents=True, exist_ok=True)
     name = hashlib.blake2b(str(output.resolve()).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
-    with open(folder / f"output-{name}.lock", "a+b") as handle:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / f"output-{name}.lock", "a+b")  # noqa: SIM115 (closed below)
+    except OSError:  # a read-only site folder: no lock to take, as there is no cache to share
+        yield
+        return
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -524,7 +524,11 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
                 yield url, data
 
         progress("writing files")
-        published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
+        try:
+            published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
+        except OSError as exc:  # a read-only or full disk: say where, not "internal error"
+            where = exc.filename or output
+            raise UsageError(f"cannot write {where} ({exc.strerror or exc}); the previous output was left as it was") from exc
         memo.save()
         result = BuildResult(
             len(site.articles),

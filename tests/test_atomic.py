@@ -370,3 +370,12 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Call
     assert second.returncode == 0, stderr
     assert f"Waiting for another build into {out.resolve()} to finish" in stderr
     assert (out / "index.html").is_file() and not waited
+
+
+def test_an_output_that_cannot_be_written_is_a_usage_error_not_an_internal_one(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(tmp_path / "a-file/out")], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr
+    assert "cannot write" in done.stderr and "the previous output was left as it was" in done.stderr
+    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
