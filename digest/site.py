@@ -12,7 +12,6 @@ the only thing ``--no-cache`` changes is the memo they are given.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -20,16 +19,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
-from .content import check_images, check_input_file, parse_articles, publish_filter, read_body
+from .content import check_images, parse_articles, publish_filter, read_body
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
-from .memo import BUNDLED, CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
+from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import check_output_dir, output_lock, publish, up_to_date, url_to_relpath
+from .output import check_output_dir, output_lock, publish, up_to_date
 from .pages import Page, page_hash, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
@@ -270,145 +270,6 @@ def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteInd
     parts.append(hash_value(nav_refs(index)))
     parts += [f"{url}={made.hex()}" for url, made in sorted(copy_hashes.items()) if url.startswith("/static/")]
     return hash_of(*parts)
-
-
-# What content/ (untrusted) may publish as it is: media and documents a story links. Not markup
-# (HTML, SVG), scripts, styles or host settings (_headers, _redirects): those belong in static/.
-ASSET_SUFFIXES = frozenset(
-    [
-        "png",
-        "jpg",
-        "jpeg",
-        "gif",
-        "webp",
-        "avif",
-        "ico",
-        "bmp",
-        "tif",
-        "tiff",
-        "pdf",
-        "mp3",
-        "m4a",
-        "ogg",
-        "oga",
-        "opus",
-        "wav",
-        "flac",
-        "mp4",
-        "m4v",
-        "webm",
-        "ogv",
-        "mov",
-        "txt",
-        "csv",
-        "tsv",
-        "json",
-        "geojson",
-        "xlsx",
-        "ods",
-        "zip",
-    ]
-)
-
-
-def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
-    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter.
-
-    A file under content/ is published only when its type is one a story
-    links (:data:`ASSET_SUFFIXES`) and its URL is not one of static/'s.
-    """
-    copies: dict[str, Path] = {}
-    for static in (BUNDLED / "static", config.root / "static"):
-        for path in _files_under(static):
-            copies["/static/" + path.relative_to(static).as_posix()] = path
-    problems: list[Problem] = []
-    content = config.root / "content"
-    for path in _files_under(content, skip=(".md", ".markdown")):
-        url = "/" + path.relative_to(content).as_posix()
-        shown = path.relative_to(config.root).as_posix()
-        if url.startswith("/static/"):
-            problems.append(
-                error(shown, 0, f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there")
-            )
-        elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
-            kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
-            problems.append(
-                error(shown, 0, f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/")
-            )
-        else:
-            copies[url] = path
-    return copies, problems
-
-
-def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
-    """Files that cannot be copied: unreadable, special, links out of the site, unsafe names."""
-    problems: list[Problem] = []
-    for url, path in sorted(copies.items()):
-        if not path.is_relative_to(config.root):
-            continue  # the generator's own static files
-        shown = path.relative_to(config.root).as_posix()
-        try:
-            url_to_relpath(url)
-        except ValueError:
-            problems.append(
-                error(
-                    shown,
-                    0,
-                    "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file",
-                )
-            )
-            continue
-        unusable = check_input_file(path, config.root)
-        if unusable:
-            problems.append(error(shown, 0, unusable))
-    return problems
-
-
-def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
-    """Every file under *folder* but hidden ones and names ending with *skip*, in a fixed order."""
-    if not folder.is_dir():
-        return []
-    found = []
-    for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not (skip and n.endswith(skip))]
-    return found
-
-
-def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
-    """Two outputs (pages or copied files) that would land on the same file.
-
-    The error names both sources and is reported at an article's file when one
-    of the two is an article, since that is where an editor can fix it.
-    """
-    rels: set[str] = set()
-    for url in copies:
-        try:
-            rels.add(url_to_relpath(url))
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
-    before = len(rels)
-    rels.update(url_to_relpath(page.url) for page in pages)
-    if len(rels) == before + len(pages):
-        return []  # the common case, told without a look at each page's context
-    owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
-    problems: list[Problem] = []
-    for url, path in sorted(copies.items()):
-        try:
-            owner[url_to_relpath(url)] = (path.as_posix(), path.as_posix())
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
-    for page in pages:
-        article = page.context.get("article")
-        blame, what = (article.path, article.path) if isinstance(article, Article) else ("", f"the {page.title!r} page")
-        rel = url_to_relpath(page.url)
-        if rel not in owner:
-            owner[rel] = (blame, what)
-            continue
-        other_blame, other_what = owner[rel]
-        where = blame or other_blame
-        problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
-    return problems
 
 
 def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
