@@ -144,20 +144,25 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
 
 def unpublished_body(config: SiteConfig, path: Path, raw: bytes | None) -> tuple[Unpublished, str] | None:
     """The body of an article file whose front matter has errors, if it has front matter at all."""
-    if raw is None:
-        read = read_file(path, config.root)
-        if isinstance(read, Problem):
-            return None
-        raw = read
+    shown = _relative(path, config.root)
+    found = body_of(raw if raw is not None else read_file(path, config.root), shown)
+    return None if found is None else (Unpublished(shown, found[1]), found[0])
+
+
+def file_text(raw: bytes) -> str:
+    """An article file's bytes as text with "\n" line breaks; UnicodeDecodeError when they are not UTF-8."""
+    return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def body_of(raw: bytes | Problem, shown: str) -> tuple[str, int] | None:
+    """The Markdown body in an article file's bytes and the file line it starts on, or None when it has none to give."""
+    if isinstance(raw, Problem):
+        return None
     try:
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+        parts = split_front_matter(file_text(raw), shown)
     except UnicodeDecodeError:
         return None
-    shown = _relative(path, config.root)
-    parts = split_front_matter(text, shown)
-    if isinstance(parts, Problem):
-        return None
-    return Unpublished(shown, parts[3]), parts[2]
+    return None if isinstance(parts, Problem) else (parts[2], parts[3])
 
 
 PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves
@@ -280,11 +285,10 @@ def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[P
 def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article | None, list[Problem], str]:
     """Validate the bytes of the article file *shown* (its path in the site folder): the article, its problems, its Markdown body."""
     try:
-        text = raw.decode("utf-8-sig")
+        text = file_text(raw)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")], ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
     parts = split_front_matter(text, shown)
     if isinstance(parts, Problem):
         return None, [parts], ""
@@ -299,14 +303,8 @@ def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article |
 
 def read_body(config: SiteConfig, article: Article) -> str:
     """The Markdown body of *article*, read from its file again ("" when the file cannot be read now)."""
-    raw = read_file(config.root / article.path, config.root)
-    if isinstance(raw, Problem):
-        return ""
-    try:
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    except UnicodeDecodeError:
-        return ""
-    return "\n".join(text.split("\n")[article.body_line - 1 :])
+    found = body_of(read_file(config.root / article.path, config.root), article.path)
+    return found[0] if found is not None else ""
 
 
 def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
