@@ -294,7 +294,7 @@ class FrontMatter:
                     self.fail(line, f"sources: expected the name as text, found {describe(name)}")
                     continue
                 if _CONTROL.search(name):
-                    self.fail(line, f'sources: expected a name without control characters, found "{shown_text(name)}"')
+                    self.fail(line, f'sources: expected a name without control characters, found "{name[:80]}"')
                     continue
                 if not isinstance(official, bool):
                     self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
@@ -327,30 +327,27 @@ def check_url(url: str) -> str | None:
     """Why *url* is not an acceptable http(s) source link, or None."""
     text = url.strip()
     if _SPACE_OR_CONTROL.search(text):
-        return f'expected a URL without spaces or control characters, found "{shown_text(text)}"'
+        return f'expected a URL without spaces or control characters, found "{text[:80]}"'
     try:
         parts = urlsplit(text)
         host = parts.hostname
     except ValueError as exc:  # e.g. "https://[::1/x": Invalid IPv6 URL
-        return f'expected a well-formed URL, found "{shown_text(text)}" ({exc})'
+        return f'expected a well-formed URL, found "{text[:80]}" ({exc})'
     if parts.scheme.lower() not in ("http", "https"):
-        return f'expected an http:// or https:// URL, found "{shown_text(text)}"'
+        return f'expected an http:// or https:// URL, found "{text[:80]}"'
     if not host:
-        return f'expected a URL with a host name, found "{shown_text(text)}"'
+        return f'expected a URL with a host name, found "{text[:80]}"'
     return None
 
 
-def shown_text(text: str, limit: int = 80) -> str:
-    """*text* cut to *limit* characters, with control characters shown as escapes, for a message."""
-    cut = text[:limit]
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", cut)
-
-
 def _no_control(text: str, line: int = 0) -> str:
-    """*text*, unless it holds a control character (other than tab and line breaks), which no headline or name needs."""
+    """*text*, unless it holds a control character (other than tab and line breaks), which no headline or name needs.
+
+    The message quotes the text as it is: the terminal shows its control characters as escapes (terminal.escape_controls).
+    """
     found = _CONTROL.search(text)
     if found:
-        raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{shown_text(text)}"', line)
+        raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
     return text
 
 
