@@ -20,7 +20,7 @@ from typing import NamedTuple
 from .config import SiteConfig
 from .errors import Problem, error, warning
 from .markdown import Unpublished
-from .memo import NO_MEMO, Memo, file_stamp, hash_of, hash_value, recent
+from .memo import NO_MEMO, Memo, content_hashes, hash_of, hash_value
 from .schema import FIELDS, MARKDOWN_SUFFIXES, MAX_ARTICLE_BYTES, Article, FrontMatter
 from .workers import in_chunks
 from .yamlmap import load_mapping
@@ -85,33 +85,23 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     """
     paths, problems = find_article_paths(config.root)
     settings = parse_settings(config)
-    stamps: dict[str, tuple[str, bytes]] = memo.get("stamps", settings) or {}
-    new_stamps: dict[str, tuple[str, bytes]] = {}
-    keys: dict[str, bytes] = {}
-    raws: dict[str, bytes] = {}
-    for path in paths:
-        stamp = file_stamp(path)
-        known = stamps.get(path)
-        if stamp and known is not None and known[0] == stamp:
-            file_hash = known[1]
-        else:
-            raw = read_file(Path(path), config.root)
-            if isinstance(raw, Problem):
-                problems.append(raw)
-                continue
-            raws[path] = raw
-            file_hash = hash_of(raw)
-        if stamp and not recent(stamp):
-            new_stamps[path] = (stamp, file_hash)
-        keys[path] = hash_of(settings, _relative(Path(path), config.root), file_hash)  # where the site folder is does not count
-    memo.put("stamps", settings, new_stamps)
+
+    def read(path: str) -> bytes | None:
+        raw = read_file(Path(path), config.root)
+        if isinstance(raw, Problem):
+            problems.append(raw)
+            return None
+        return raw
+
+    file_hashes, raws = content_hashes(memo, "article-files", paths, read)
+    # where the site folder is does not count
+    keys = {path: hash_of(settings, _relative(Path(path), config.root), made) for path, made in file_hashes.items()}
     found = memo.get_many("article", keys.values())
     todo = [path for path, key in keys.items() if key not in found]
     for path in todo:
         if path not in raws:  # stamped, yet parsed under other settings
-            raw = read_file(Path(path), config.root)
-            if isinstance(raw, Problem):
-                problems.append(raw)
+            raw = read(path)
+            if raw is None:
                 keys.pop(path)
                 continue
             raws[path] = raw

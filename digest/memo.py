@@ -31,7 +31,7 @@ import pickle
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -134,26 +134,34 @@ def file_stamp(path: Path | str) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
 
 
-def content_hashes(memo: Memo, paths: Iterable[Path]) -> dict[Path, bytes]:
-    """A hash of the bytes of each file in *paths* (b"" for one that cannot be read), read only when its stamp changed since it was hashed."""
-    known: dict[str, tuple[str, bytes]] = memo.get("content-hashes", b"") or {}
+def content_hashes(memo: Memo, table: str, paths: Iterable[str], read: Callable[[str], bytes | None]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """A hash of the bytes of each file in *paths*, and the bytes of those read now.
+
+    A file is read (``read(path)``; None leaves it out) only when its stamp
+    differs from the one its hash was taken with; the stamps and hashes are
+    kept in the memo under *table*, but never a stamp so recent that a second
+    write could keep it.
+    """
+    known: dict[str, tuple[str, bytes]] = memo.get(table, b"") or {}
     now = time.time()
-    hashes: dict[Path, bytes] = {}
+    hashes: dict[str, bytes] = {}
+    read_now: dict[str, bytes] = {}
     kept: dict[str, tuple[str, bytes]] = {}
     for path in paths:
         stamp = file_stamp(path)
-        found = known.get(str(path))
+        found = known.get(path)
         if found is not None and stamp and found[0] == stamp:
             hashes[path] = found[1]
         else:
-            try:
-                hashes[path] = hash_of(Path(path).read_bytes())
-            except OSError:
-                hashes[path] = b""
+            data = read(path)
+            if data is None:
+                continue
+            read_now[path] = data
+            hashes[path] = hash_of(data)
         if stamp and not recent(stamp, now):
-            kept[str(path)] = (stamp, hashes[path])
-    memo.put("content-hashes", b"", kept)
-    return hashes
+            kept[path] = (stamp, hashes[path])
+    memo.put(table, b"", kept)
+    return hashes, read_now
 
 
 def tree_stamps(folder: Path) -> Iterator[tuple[str, str]]:

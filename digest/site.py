@@ -110,8 +110,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     for topic in index.topics:  # the navigation's refs, so entity_hashes knows them
         index.ref(topic)
     known = entity_hashes(articles, bodies, body_hashes, index)
-    by_path = content_hashes(memo, sorted(set(copies.values())))
-    copy_hashes = {url: by_path[path] for url, path in copies.items()}
+    by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), read_or_none)
+    copy_hashes = {url: by_path.get(str(path), b"") for url, path in copies.items()}
     return LoadedSite(
         config,
         articles,
@@ -131,6 +131,14 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         held_back(parsed, articles, now, options),
         next_change(parsed, now),
     )
+
+
+def read_or_none(path: str) -> bytes | None:
+    """A copied file's bytes to hash; one that cannot be read now is reported when it is copied."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return None
 
 
 def held_back(parsed: list[Article], published: list[Article], now: datetime, options: BuildOptions) -> dict[str, int]:
