@@ -302,14 +302,14 @@ def update_in_place(
     if mtime is not None:
         os.utime(temporary, (mtime, mtime))
     os.replace(temporary, output / MANIFEST)
-    if mtime is not None:  # the folders whose entries changed, the output's own included
-        touched = {rel.rpartition("/")[0] for rel, _ in moves} | {rel.rpartition("/")[0] for rel in old.keys() - kept} | {""}
+    if mtime is not None:  # the folders whose entries changed, and each folder above them, once each
+        touched: set[str] = set()
+        for rel in [rel for rel, _ in moves] + sorted(old.keys() - kept):
+            parts = rel.split("/")[:-1]
+            touched.update("/".join(parts[:depth]) for depth in range(len(parts) + 1))
         for folder in sorted(touched, reverse=True):
-            parts = folder.split("/") if folder else []
-            for depth in range(len(parts), -1, -1):
-                path = output.joinpath(*parts[:depth])
-                if path.is_dir():
-                    os.utime(path, (mtime, mtime))
+            if (output / folder).is_dir():
+                os.utime(output / folder, (mtime, mtime))
 
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:

@@ -107,8 +107,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     ]
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    for topic in index.topics:  # the navigation's refs, so entity_hashes knows them
-        index.ref(topic)
+    nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     known = entity_hashes(articles, bodies, body_hashes, index)
     by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), read_or_none)
     copy_hashes = {url: by_path.get(str(path), b"") for url, path in copies.items()}
