@@ -98,7 +98,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
     feeds = plan_feeds(config, index)
-    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | {"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"}
+    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
     problems += [
         error(
             copies[url].relative_to(config.root).as_posix(), 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"
@@ -283,7 +283,6 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     """The hash of every output file by URL: pages, feeds, share images and copied files.
 
     Two builds that give a URL the same hash write the same bytes there.
-    Sitemaps and robots.txt are not listed: they are made on every build.
     """
     known = site.known
     hashes = {page.url: page_hash(page, site.site_hash, known) for page in site.pages}
@@ -301,11 +300,14 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
         hashes[url] = hash_of("share image", card.cache_key())
     for url, made in site.copy_hashes.items():
         hashes[url] = hash_of("copy", made)
+    # Sitemaps list every page with its articles' dates: the pages follow from the settings and the articles' front matter.
+    listed = hash_of(site.site_hash, *(known[id(a)] for a in [*site.index.articles, *site.index.expired]))
+    hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
     return hashes
 
 
 def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_images: bool = True) -> Iterator[tuple[str, bytes]]:
-    """The bytes of the pages, feeds and share images at *urls*, then the sitemaps and robots.txt.
+    """The bytes of the pages, feeds, share images, sitemaps and robots.txt at *urls*.
 
     Pages are filled by *jobs* forked workers when there are many; each yields
     its bytes as soon as its part is done, so a large site is never all in
@@ -326,9 +328,11 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
         yield from render_share_images(site.config, cards, cached_images, jobs)
-    yield from render_seo_files(site.config, site.index, site.pages).items()
+    if wanted & SEO_FILES:
+        yield from ((url, data) for url, data in render_seo_files(site.config, site.index, site.pages).items() if url in wanted)
 
 
+SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
 PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
 
 
@@ -382,18 +386,10 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
         todo = hashes.keys() - reuse - site.copies.keys()
-        files = Counted(render_outputs(site, sorted(todo), options.jobs, memo.enabled))
-
-        def hash_unplanned(items: Iterator[tuple[str, bytes]]) -> Iterator[tuple[str, bytes]]:
-            """Sitemaps and robots.txt are made on every build: the manifest holds the hash of their bytes."""
-            for url, data in items:
-                if url not in hashes:
-                    hashes[url] = hash_of(data)
-                yield url, data
-
+        files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
         progress("writing files")
         try:
-            published = publish(output, hash_unplanned(files), site.copies, hashes, reuse, source_date_epoch())
+            published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
         except OSError as exc:  # a read-only or full disk: say where, not "internal error"
             where = exc.filename or output
             raise UsageError(f"cannot write {where} ({exc.strerror or exc}); the previous output was left as it was") from exc
@@ -405,23 +401,10 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
             time.perf_counter() - started,
             output,
             site.warnings,
-            files.count,
+            len(todo),
             "fresh" if not reuse else "update",
             held_back=site.held_back,
         )
         if state is not None and memo.enabled:
             save_state(options, state, site.next_change, output, result)
     return result
-
-
-class Counted(Iterator[tuple[str, bytes]]):
-    """An iterator that counts what it hands out."""
-
-    def __init__(self, items: Iterator[tuple[str, bytes]]) -> None:
-        self.items = items
-        self.count = 0
-
-    def __next__(self) -> tuple[str, bytes]:
-        item = next(self.items)
-        self.count += 1
-        return item
