@@ -302,12 +302,14 @@ class Memo:
         if self.folder is not None:
             self.used.update((stage, key) for key in keys)
 
-    def put(self, stage: str, key: bytes, value: Any) -> None:
+    def put(self, stage: str, key: bytes, value: Any, persist: bool = True) -> None:
+        """Store *value* under (*stage*, *key*): on disk at :meth:`save` when *persist*, else for this process only."""
         if self.folder is None:
             return
         slot = (stage, key)
         self.memory[slot] = value
-        self.new[slot] = value
+        if persist:
+            self.new[slot] = value
         self.used.add(slot)
 
     def save(self) -> None:

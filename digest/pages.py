@@ -1,8 +1,9 @@
 """Stage 5, pages: plan every output page as (URL, template, context).
 
-In: ``SiteConfig``, ``SiteIndex`` and rendered bodies. Out: a list of
-:class:`Page` values, one per output file, in a deterministic order. No HTML is
-made here; the render stage fills the templates.
+In: ``SiteConfig`` and ``SiteIndex``. Out: a list of :class:`Page` values, one
+per output file, in a deterministic order. No HTML is made here, and no body:
+an article's page names its article, and the render stage gives it the
+rendered body (and the body's summary as its description).
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from typing import Any
 
 from .config import SiteConfig
 from .index import MONTH_NAMES, SiteIndex
-from .markdown import RenderedBody
-from .memo import hash_of, hash_value
+from .memo import hash_value
 from .schema import Article
 
 MONTHS = MONTH_NAMES
@@ -46,8 +46,8 @@ class Page:
     """One output file to render: where it goes, with which template and data.
 
     The context is all a page shows besides the site-wide values every page
-    sees (settings, navigation, templates, static files): a page is rendered
-    again exactly when :func:`page_hash` of these changes.
+    sees (settings, navigation, templates, static files) and its article's
+    body: a page is rendered again exactly when one of these changes.
     """
 
     url: str
@@ -58,13 +58,13 @@ class Page:
     crumbs: tuple[Crumb, ...] = ()
 
 
-def page_hash(page: Page, site_hash: bytes, known: dict[int, bytes]) -> bytes:
-    """The hash of everything *page* shows: the site-wide hash and the page's own fields and context.
+def page_shape(page: Page, known: dict[int, bytes]) -> bytes:
+    """The hash of what *page* shows besides its article's body and the site-wide values (see :func:`digest.site.plan_outputs`).
 
-    *known* holds the hashes of articles, bodies and index entities by ``id()``
+    *known* holds the hashes of articles and index entities by ``id()``
     (see :func:`digest.site.entity_hashes`).
     """
-    return hash_of(site_hash, hash_value((page.url, page.template, page.title, page.description, page.crumbs, page.context), known))
+    return hash_value((page.url, page.template, page.title, page.description, page.crumbs, page.context), known)
 
 
 def page_urls(base: str, total: int, per_page: int) -> tuple[str, ...]:
@@ -87,13 +87,13 @@ def paginate(
     return pages
 
 
-def plan_pages(config: SiteConfig, index: SiteIndex, bodies: dict[str, RenderedBody]) -> list[Page]:
+def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
     """Every page of the site, home first."""
     home = Crumb("Headlines", "/")
     per = config.per_page
     pages = paginate("/", "home.html", config.title, config.description, index.articles, per, **home_extras(config, index))
     for article in index.articles + index.expired:
-        pages.append(plan_article(article, index, bodies[article.path], home))
+        pages.append(plan_article(article, index, home))
 
     topics = Crumb("Topics", "/topics/")
     pages.append(Page("/topics/", "topics.html", "Topics", "Every topic the desk covers.", {"topics": index.topics}, (home,)))
@@ -178,12 +178,12 @@ def home_extras(config: SiteConfig, index: SiteIndex) -> dict[str, Any]:
     }
 
 
-def plan_article(article: Article, index: SiteIndex, body: RenderedBody, home: Crumb) -> Page:
+def plan_article(article: Article, index: SiteIndex, home: Crumb) -> Page:
     topic = index.topic_of[article.topic]
     story = index.story_of.get(article.story) if article.story else None
     context = {
         "article": article,
-        "body": body,
+        "body": None,  # filled when rendered (digest.site.render_outputs)
         "topic": index.ref(topic),
         "tags": tuple(index.ref(t) for t in index.tags_of[article.path]),
         "story": index.ref(story) if story else None,
@@ -193,4 +193,4 @@ def plan_article(article: Article, index: SiteIndex, body: RenderedBody, home: C
         "newer": index.newer.get(article.path),
         "outlets": {s.outlet: index.ref(index.outlet_of[s.outlet]) for s in article.sources},
     }
-    return Page(article.url, "article.html", article.title, body.summary, context, (home, Crumb(topic.name, topic.url)))
+    return Page(article.url, "article.html", article.title, "", context, (home, Crumb(topic.name, topic.url)))

@@ -30,7 +30,7 @@ from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, up_to_date
-from .pages import Page, page_hash, plan_pages
+from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
@@ -59,7 +59,9 @@ class LoadedSite:
     copies: dict[str, Path]  # output URL -> file copied as-is
     copy_hashes: dict[str, bytes]  # output URL -> hash of the copied file's bytes
     site_hash: bytes  # what every page sees besides its context: settings, templates, static files, options
-    known: dict[int, bytes]  # hashes of articles, bodies and index entities, by id()
+    known: dict[int, bytes]  # hashes of articles and index entities, by id()
+    shapes: dict[str, bytes]  # page or feed URL -> hash of what it shows besides bodies and site_hash (Plan.shapes)
+    body_hashes: dict[str, bytes]  # article path -> hash of its rendered body
     memo: Memo  # where the bodies' HTML comes from
     unloaded: dict[str, bytes]  # article path -> memo key of its body's HTML, for bodies taken from the memo
     warnings: list[Problem] = field(default_factory=list)
@@ -86,10 +88,10 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += more
     problems += check_unpublished_links(config, articles, found.unpublished)
     progress("indexing")
-    index, more = build_index(config, articles, options.jobs, memo)
-    problems += more
+    plan = plan_site(config, articles, options.jobs, memo)
+    index, pages, feeds = plan.index, plan.pages, plan.feeds
+    problems += plan.problems
     progress("planning pages")
-    pages = plan_pages(config, index, bodies)
     copies, more = find_copies(config)
     problems += more
     problems += check_copies(config, copies)
@@ -97,7 +99,6 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
-    feeds = plan_feeds(config, index)
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
     problems += [
         error(
@@ -107,8 +108,6 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     ]
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
-    known = entity_hashes(articles, bodies, body_hashes, index)
     by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), read_or_none)
     copy_hashes = {url: by_path.get(str(path), b"") for url, path in copies.items()}
     return LoadedSite(
@@ -122,7 +121,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         copies,
         copy_hashes,
         site_settings_hash(config, options, index, copy_hashes),
-        known,
+        plan.known,
+        plan.shapes,
+        body_hashes,
         memo,
         unloaded,
         sorted(problems),
@@ -239,19 +240,56 @@ def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...
     return tuple((target, urls.get(target, "") if target.endswith((".md", ".markdown")) else "file" * (config.root / target).is_file()) for target in links)
 
 
-def entity_hashes(articles: list[Article], bodies: dict[str, RenderedBody], body_hashes: dict[str, bytes], index: SiteIndex) -> dict[int, bytes]:
-    """The hash of every article, body and index entity, by ``id()``, for :func:`digest.pages.page_hash`.
+@dataclass(frozen=True)
+class Plan:
+    """What follows from the settings and the listed articles' front matter alone, never from a body.
+
+    A body edit leaves it as it was: the dev server keeps it in memory between rebuilds.
+    """
+
+    index: SiteIndex
+    pages: list[Page]
+    feeds: list[Feed]
+    problems: list[Problem]
+    known: dict[int, bytes]  # hashes of articles and index entities, by id()
+    shapes: dict[str, bytes]  # page URL -> page_shape; feed URL -> hash of the feed and its entries besides their bodies
+
+
+def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo) -> Plan:
+    """Index the articles and plan every page and feed; memoised in memory by the settings and the articles' front matter."""
+    key = hash_of("plan", repr(replace(config, root=Path("."))), *(hash_of(a.meta_hash or hash_value(a), str(a.expired)) for a in articles))
+    plan = memo.get("plan", key)
+    if isinstance(plan, Plan):
+        return plan
+    index, problems = build_index(config, articles, jobs, memo)
+    pages = plan_pages(config, index)
+    feeds = plan_feeds(config, index)
+    nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
+    known = entity_hashes(index)
+    shapes = {page.url: page_shape(page, known) for page in pages}
+    entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
+    for feed in feeds:
+        for article in feed.articles:
+            if article.path not in entries:
+                entries[article.path] = hash_value(entry_inputs(index, article), known)
+        # An empty feed is dated by the site's newest article (feeds.iter_feeds).
+        newest = "" if feed.articles or not index.articles else index.articles[0].last_modified.isoformat()
+        shapes[feed.link.atom] = hash_of(hash_value(feed, known), newest, *(entries[a.path] for a in feed.articles))
+    plan = Plan(index, pages, feeds, problems, known, shapes)
+    memo.put("plan", key, plan, persist=False)  # as large as the site: reading it from disk costs more than making it
+    return plan
+
+
+def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
+    """The hash of every article and index entity, by ``id()``, for :func:`digest.pages.page_shape`.
 
     An article stands for its front matter (``Article.meta_hash``: a body edit
-    changes only the pages that show the body) and whether it has expired; a
-    body for its memo key and link targets; an entity for its own fields and
-    its articles.
+    changes only the pages that show the body) and whether it has expired; an
+    entity for its own fields and its articles.
     """
     known: dict[int, bytes] = {}
-    for article in [*index.articles, *index.expired, *articles]:
+    for article in [*index.articles, *index.expired]:
         known[id(article)] = hash_of(article.meta_hash or hash_value(article), str(article.expired))
-    for path, body in bodies.items():
-        known[id(body)] = body_hashes[path]
     for months in (year.months for year in index.years):
         for month in months:
             known[id(month)] = hash_value(month, known)
@@ -280,20 +318,16 @@ def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteInd
 
 
 def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
-    """The hash of every output file by URL: pages, feeds, share images and copied files.
+    """The hash of every output file by URL: pages, feeds, share images, sitemaps and copied files.
 
     Two builds that give a URL the same hash write the same bytes there.
     """
-    known = site.known
-    hashes = {page.url: page_hash(page, site.site_hash, known) for page in site.pages}
-    entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
+    shapes, bodies = site.shapes, site.body_hashes
+    hashes = {
+        page.url: hash_of(site.site_hash, shapes[page.url], bodies[page.context["article"].path] if "body" in page.context else b"") for page in site.pages
+    }
     for feed in site.feeds:
-        for article in feed.articles:
-            if article.path not in entries:
-                entries[article.path] = hash_of(known[id(site.bodies[article.path])], hash_value(entry_inputs(site.index, article), known))
-        # An empty feed is dated by the site's newest article (feeds.iter_feeds).
-        newest = "" if feed.articles or not site.index.articles else site.index.articles[0].last_modified.isoformat()
-        made = hash_of(site.site_hash, hash_value(feed, known), newest, *(entries[a.path] for a in feed.articles))
+        made = hash_of(site.site_hash, shapes[feed.link.atom], *(bodies[a.path] for a in feed.articles))
         hashes[feed.link.atom] = hash_of(made, "atom")
         hashes[feed.link.json] = hash_of(made, "json")
     for url, card in site.cards.items():
@@ -301,7 +335,7 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     for url, made in site.copy_hashes.items():
         hashes[url] = hash_of("copy", made)
     # Sitemaps list every page with its articles' dates: the pages follow from the settings and the articles' front matter.
-    listed = hash_of(site.site_hash, *(known[id(a)] for a in [*site.index.articles, *site.index.expired]))
+    listed = hash_of(site.site_hash, *(site.known[id(a)] for a in [*site.index.articles, *site.index.expired]))
     hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
     return hashes
 
@@ -316,14 +350,13 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     global _RENDERER
     wanted = set(urls)
     pages = [page for page in site.pages if page.url in wanted]
-    shown = [page.context["article"].path for page in pages if isinstance(page.context.get("body"), RenderedBody)]
+    pages = with_bodies(site, pages)
     feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
-    bodies = load_html(site, [*shown, *(a.path for feed in feeds for a in feed.articles)])
-    pages = [replace(page, context={**page.context, "body": bodies[page.context["article"].path]}) if "body" in page.context else page for page in pages]
     for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
         yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
     if feeds:
+        bodies = load_html(site, [a.path for feed in feeds for a in feed.articles])
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds).items() if url in wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
@@ -333,6 +366,20 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
 
 
 SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
+
+
+def with_bodies(site: LoadedSite, pages: list[Page]) -> list[Page]:
+    """*pages* ready to render: each article's page with its rendered body, and described by the body's summary."""
+    bodies = load_html(site, [page.context["article"].path for page in pages if "body" in page.context])
+    ready = []
+    for page in pages:
+        if "body" in page.context:
+            body = bodies[page.context["article"].path]
+            page = replace(page, description=body.summary, context={**page.context, "body": body})
+        ready.append(page)
+    return ready
+
+
 PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
 
 
