@@ -16,6 +16,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from .config import SiteConfig
 from .errors import Problem, warning
@@ -30,21 +31,8 @@ SAME_TOPIC = 0.75
 SHARED_OUTLET = 0.25
 RECENCY = 1.0  # times exp(-days apart / RECENCY_DAYS)
 RECENCY_DAYS = 30.0
-WINDOW = 40
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)  # articles either side in time scored per posting list
+WINDOW = 40  # articles either side in time scored per posting list
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
 @dataclass(frozen=True)
@@ -162,13 +150,6 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
     stories = index_stories(articles)
     years = index_archive(articles)
     topics = add_expired_topics(topics, expired)
-    older: dict[str, Article] = {}
-    newer: dict[str, Article] = {}
-    for position, article in enumerate(articles):
-        if position + 1 < len(articles):
-            older[article.path] = articles[position + 1]
-        if position > 0:
-            newer[article.path] = articles[position - 1]
     index = SiteIndex(
         articles=tuple(articles),
         topics=topics,
@@ -178,8 +159,8 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
         years=years,
         related=related_articles(articles, config.related_count, jobs, memo),
         more_from_topic=more_from_topic(topics, config.more_from_topic),
-        older=older,
-        newer=newer,
+        older={newer.path: older for newer, older in pairwise(articles)},
+        newer={older.path: newer for newer, older in pairwise(articles)},
         tags_of=tags_of,
         outlet_of={o.host: o for o in outlets},
         topic_of={t.slug: t for t in topics},
@@ -250,10 +231,7 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
     # Most used tags claim their slug first, so a collision renames the rarer one.
     for key in sorted(by_key, key=lambda k: (-len(by_key[k]), k)):
         base = slug_or_hash(key, "tag")
-        slug, n = base, 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
+        slug = unused_slug(base, taken)
         if slug != base:
             first = min(by_key[key], key=lambda a: a.path)
             problems.append(warning(first.path, 1, f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/'))
@@ -269,6 +247,15 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
     return tuple(sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug))), tags_of
 
 
+def unused_slug(base: str, taken: dict[str, str]) -> str:
+    """*base*, or the first of ``base-2``, ``base-3``, ... that is not taken."""
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
 def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
     names: dict[str, Counter[str]] = defaultdict(Counter)
     by_host: dict[str, list[Article]] = defaultdict(list)
@@ -278,19 +265,15 @@ def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
             if not by_host[source.outlet] or by_host[source.outlet][-1] is not article:
                 by_host[source.outlet].append(article)
     outlets = []
-    taken: set[str] = set()
+    taken: dict[str, str] = {}
     # Hosts such as a-b.com and a.b.com slug alike: the most cited keeps the slug.
     for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
         listed = by_host[host]
         counts = names[host]
         # Prefer a given name over the bare host name when editors supplied one.
         name = min(counts.items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
-        base = slug = slug_or_hash(host, "source")
-        n = 1
-        while slug in taken:
-            n += 1
-            slug = f"{base}-{n}"
-        taken.add(slug)
+        slug = unused_slug(slug_or_hash(host, "source"), taken)
+        taken[slug] = host
         outlets.append(Outlet(host, slug, name, f"/sources/{slug}/", tuple(listed)))
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 

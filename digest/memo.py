@@ -44,11 +44,7 @@ RACY_SECONDS = 2.0
 HERE = Path(__file__).resolve().parent
 # The bundled templates/ and static/: beside the package in a checkout, inside it when installed (pyproject.toml).
 BUNDLED = HERE / "bundled" if (HERE / "bundled" / "templates").is_dir() else HERE.parent
-SYSTEM_FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/noto"),
-    Path("/usr/share/fonts/opentype/noto"),
-    Path("/usr/share/fonts/truetype/dejavu"),
-)
+SYSTEM_FONT_DIRS = tuple(Path("/usr/share/fonts", kind) for kind in ("truetype/noto", "opentype/noto", "truetype/dejavu"))
 LIBRARIES = {  # the distributions whose code shapes the output, as installed -> as imported
     "markdown-it-py": "markdown_it",
     "mdit-py-plugins": "mdit_py_plugins",
