@@ -59,7 +59,7 @@ class LoadedSite:
     copies: dict[str, Path]  # output URL -> file copied as-is
     copy_hashes: dict[str, bytes]  # output URL -> hash of the copied file's bytes
     site_hash: bytes  # what every page sees besides its context: settings, templates, static files, options
-    known: dict[int, bytes]  # hashes of articles and index entities, by id()
+    plan_key: bytes  # the hash of what the page plan follows from (plan_site)
     shapes: dict[str, bytes]  # page or feed URL -> hash of what it shows besides bodies and site_hash (Plan.shapes)
     body_hashes: dict[str, bytes]  # article path -> hash of its rendered body
     memo: Memo  # where the bodies' HTML comes from
@@ -121,7 +121,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         copies,
         copy_hashes,
         site_settings_hash(config, options, index, copy_hashes),
-        plan.known,
+        plan.key,
         plan.shapes,
         body_hashes,
         memo,
@@ -251,12 +251,16 @@ class Plan:
     pages: list[Page]
     feeds: list[Feed]
     problems: list[Problem]
-    known: dict[int, bytes]  # hashes of articles and index entities, by id()
+    key: bytes  # the hash of the settings and the articles' front matter
     shapes: dict[str, bytes]  # page URL -> page_shape; feed URL -> hash of the feed and its entries besides their bodies
 
 
 def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo) -> Plan:
-    """Index the articles and plan every page and feed; memoised in memory by the settings and the articles' front matter."""
+    """Index the articles and plan every page and feed, by the settings and the articles' front matter.
+
+    The plan is memoised in memory only (on disk it would be larger and slower
+    to read than to make), the hashes of its pages and feeds on disk too.
+    """
     key = hash_of("plan", repr(replace(config, root=Path("."))), *(hash_of(a.meta_hash or hash_value(a), str(a.expired)) for a in articles))
     plan = memo.get("plan", key)
     if isinstance(plan, Plan):
@@ -265,6 +269,17 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     pages = plan_pages(config, index)
     feeds = plan_feeds(config, index)
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
+    shapes = memo.get("plan-shapes", key)
+    if shapes is None:
+        shapes = plan_shapes(index, pages, feeds)
+        memo.put("plan-shapes", key, shapes)
+    plan = Plan(index, pages, feeds, problems, key, shapes)
+    memo.put("plan", key, plan, persist=False)
+    return plan
+
+
+def plan_shapes(index: SiteIndex, pages: list[Page], feeds: list[Feed]) -> dict[str, bytes]:
+    """The hash of what each page and feed shows besides bodies and site-wide values, by URL (a feed by its Atom URL)."""
     known = entity_hashes(index)
     shapes = {page.url: page_shape(page, known) for page in pages}
     entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
@@ -275,9 +290,7 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
         # An empty feed is dated by the site's newest article (feeds.iter_feeds).
         newest = "" if feed.articles or not index.articles else index.articles[0].last_modified.isoformat()
         shapes[feed.link.atom] = hash_of(hash_value(feed, known), newest, *(entries[a.path] for a in feed.articles))
-    plan = Plan(index, pages, feeds, problems, known, shapes)
-    memo.put("plan", key, plan, persist=False)  # as large as the site: reading it from disk costs more than making it
-    return plan
+    return shapes
 
 
 def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
@@ -335,7 +348,7 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     for url, made in site.copy_hashes.items():
         hashes[url] = hash_of("copy", made)
     # Sitemaps list every page with its articles' dates: the pages follow from the settings and the articles' front matter.
-    listed = hash_of(site.site_hash, *(site.known[id(a)] for a in [*site.index.articles, *site.index.expired]))
+    listed = hash_of(site.site_hash, site.plan_key)
     hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
     return hashes
 
