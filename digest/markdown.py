@@ -6,16 +6,13 @@ problems such as links to missing articles or files.
 
 CommonMark plus tables, strikethrough, footnotes and heading anchors (an id
 and a "#" permalink on h2-h4), with Pygments for fenced code. Raw HTML is
-escaped unless the site sets ``allow_html: true``; then it is passed through
-the nh3 sanitizer, which removes scripts, event handlers and ``javascript:``
-URLs. markdown-it never turns a ``javascript:`` target into a link in the
-first place.
+escaped unless the site sets ``allow_html: true``; then the nh3 sanitizer
+removes scripts, event handlers and ``javascript:`` URLs (which markdown-it
+never makes links of anyway).
 
-Two engines (``markdown: {engine: ...}`` in site.yaml), each through its
-library's own features: ``python`` is markdown-it-py with mdit-py-plugins'
-anchors and footnote plugins, Pygments as its ``highlight`` option and a
-core rule for links; ``rust`` is markdown-it-pyrs with its own plugins, three
-to five times faster (bench/markdown_engines.py), its HTML finished by
+Two engines (``markdown: {engine: ...}`` in site.yaml): ``python`` is
+markdown-it-py with mdit-py-plugins; ``rust`` is markdown-it-pyrs, three to
+five times faster (bench/markdown_engines.py), its HTML finished by
 :class:`RustEngine`. They give the same features, not the same bytes:
 heading slugs may differ for unusual titles, footnotes are numbered by first
 reference (python) or by definition (rust), and a broken link is located at
@@ -28,9 +25,10 @@ import html
 import posixpath
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
@@ -77,12 +75,7 @@ _REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
 
 
 def beyond_limits(text: str) -> tuple[int, str] | None:
-    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None.
-
-    Lines that open more than MAX_NESTING quotes and list items (100,000
-    overflow markdown-it-pyrs's stack), more than MAX_HEADINGS headings, more
-    than MAX_REFERENCES link reference definitions. Linear in the text.
-    """
+    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
     headings = references = 0
     for number, line in enumerate(text.split("\n")):
         if _HEADING.match(line):
@@ -104,17 +97,6 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
     return None
 
 
-class BodySource(Protocol):
-    """What rendering reads of an article besides its text: an :class:`~digest.schema.Article`, or an :class:`Unpublished` file."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def body_line(self) -> int: ...
-    @property
-    def summary(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class Unpublished:
     """An article file whose front matter has errors: its body is still checked, so its broken links show in the same run."""
@@ -122,6 +104,9 @@ class Unpublished:
     path: str
     body_line: int
     summary: str = ""
+
+
+BodySource = Article | Unpublished  # rendering reads of it only path, body_line and summary
 
 
 @dataclass(frozen=True)
@@ -132,20 +117,6 @@ class RenderedBody:
     links: tuple[str, ...] = ()  # site-relative targets its relative links looked up, found or not
 
 
-def make_markdown(allow_html: bool) -> MarkdownIt:
-    """The site's Markdown parser; one per build (it holds no per-article state)."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.anchors import anchors_plugin
-    from mdit_py_plugins.footnote import footnote_plugin
-
-    md = MarkdownIt("commonmark", {"html": allow_html, "xhtmlOut": False, "highlight": highlight_code})
-    md.enable(["table", "strikethrough"])
-    md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
-    md.core.ruler.push("digest_links", _rewrite_links)
-    return md
-
-
 def pick_engine(setting: str) -> str:
     """The engine that renders: "python" or "rust" (``auto`` takes rust when it imports)."""
     if setting == "auto":
@@ -154,24 +125,27 @@ def pick_engine(setting: str) -> str:
 
 
 class BodyRenderer:
-    """Renders article bodies for one site: rewrites article and file links.
-
-    Reads of an article only its path, first body line and summary, besides the body text it is given.
-    """
+    """Renders article bodies for one site: rewrites article and file links."""
 
     def __init__(self, config: SiteConfig, article_urls: dict[str, str]) -> None:
         self.config = config
         self.article_urls = article_urls  # "content/x/y.md" -> "/x/y/"
         self.engine = pick_engine(config.markdown_engine)
-        self._md: MarkdownIt | None = None
         self.rust = RustEngine(self) if self.engine == "rust" else None
 
-    @property
+    @cached_property
     def md(self) -> MarkdownIt:
         """The python engine: made on first use, as the rust engine hands it only a few bodies."""
-        if self._md is None:
-            self._md = make_markdown(self.config.allow_html)
-        return self._md
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.footnote import footnote_plugin
+
+        md = MarkdownIt("commonmark", {"html": self.config.allow_html, "xhtmlOut": False, "highlight": highlight_code})
+        md.enable(["table", "strikethrough"])
+        md.use(footnote_plugin)
+        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
+        md.core.ruler.push("digest_links", self._rewrite_links)
+        return md
 
     def render(self, article: BodySource, text: str) -> tuple[RenderedBody, list[Problem]]:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
@@ -183,7 +157,7 @@ class BodyRenderer:
             return RenderedBody(html="", summary=article.summary, minutes=1), problems
         body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
         if body_html is None:
-            env: dict[str, Any] = {"renderer": self, "article": article, "problems": problems, "links": looked_up}
+            env: dict[str, Any] = {"article": article, "problems": problems, "links": looked_up}
             body_html = self.md.render(text, env)
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
@@ -191,58 +165,41 @@ class BodyRenderer:
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         return RenderedBody(html=body_html, summary=summary, minutes=minutes, links=tuple(sorted(looked_up))), problems
 
-    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str] | None = None) -> str | None:
-        """The output URL for a relative link in *article*, or None to leave it.
-
-        Each site-relative path looked up is added to *looked_up*, found or not.
-        """
+    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str]) -> str | None:
+        """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to *looked_up*."""
         if href.startswith(_NOT_RELATIVE):
             return None  # the common case, decided without urlsplit
         parts = urlsplit(href)
-        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "#")):
+        if parts.scheme or parts.netloc or not parts.path:
             return None
         target = posixpath.normpath(posixpath.join(posixpath.dirname(article.path), unquote(parts.path)))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
+        base = self.config.base_path.rstrip("/")
         if target.endswith((".md", ".markdown")):
-            if looked_up is not None:
-                looked_up.add(target)
+            looked_up.add(target)
             url = self.article_urls.get(target)
             if url is None:
                 problems.append(error(article.path, line, f'link to "{href}": expected an article file, found no published article at {target}'))
                 return None
-            return self.site_path(url) + fragment
-        if not target.startswith("content/"):
-            problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
-            return None
-        if looked_up is not None:
+            return base + url + fragment
+        if target.startswith("content/"):
             looked_up.add(target)
-        if not (self.config.root / target).is_file():
+        if not target.startswith("content/") or not (self.config.root / target).is_file():
             problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
             return None
-        return quote(self.site_path(target.removeprefix("content"))) + fragment  # a file named "x%23y.png" is at x%2523y.png
+        return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
 
-    def site_path(self, url: str) -> str:
-        return self.config.base_path.rstrip("/") + url
-
-
-def _rewrite_links(state: StateCore) -> None:
-    renderer: BodyRenderer | None = state.env.get("renderer")
-    if renderer is None:
-        return
-    article: BodySource = state.env["article"]
-    problems: list[Problem] = state.env["problems"]
-    looked_up: set[str] | None = state.env.get("links")
-    for block in state.tokens:
-        if block.type != "inline" or not block.children:
-            continue
-        line = article.body_line + (block.map[0] if block.map else 0)
-        for token in block.children:
-            attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
-            if attr is None:
+    def _rewrite_links(self, state: StateCore) -> None:
+        """The python engine's core rule: resolve each relative link and image."""
+        article: BodySource = state.env["article"]
+        for block in state.tokens:
+            if block.type != "inline" or not block.children:
                 continue
-            value = token.attrGet(attr)
-            if isinstance(value, str):
-                new = renderer.resolve(value, article, line, problems, looked_up)
+            line = article.body_line + (block.map[0] if block.map else 0)
+            for token in block.children:
+                attr = "href" if token.type == "link_open" else "src"
+                value = token.attrGet(attr) if token.type in ("link_open", "image") else None
+                new = self.resolve(value, article, line, state.env["problems"], state.env["links"]) if isinstance(value, str) else None
                 if new is not None:
                     token.attrSet(attr, new)
 
@@ -308,8 +265,6 @@ class RustEngine:
 
         def rewrite(match: re.Match[str]) -> str:
             url = html.unescape(match[2])
-            if url.startswith(_NOT_RELATIVE):
-                return match[0]  # web links: the common case, kept cheap
             occurrence = seen[url] = seen.get(url, -1) + 1
             found: list[Problem] = []
             new = self.renderer.resolve(url, article, 0, found, looked_up)
@@ -326,28 +281,28 @@ class RustEngine:
         return out
 
 
-def _has_raw_html(tree: Any) -> bool:
+def _nodes(tree: Any, leaf: str) -> Iterator[Any]:
+    """The nodes of a markdown-it-pyrs tree in document order, but not those inside a *leaf* node."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if node.name in ("html_block", "html_inline"):
-            return True
-        if node.name != "heading_anchor":  # its icon is an html_inline node of the plugin's own
-            stack.extend(node.children)
-    return False
+        yield node
+        if node.name != leaf:
+            stack.extend(reversed(node.children))
+
+
+def _has_raw_html(tree: Any) -> bool:
+    # a heading_anchor's icon is an html_inline node of the plugin's own
+    return any(node.name in ("html_block", "html_inline") for node in _nodes(tree, "heading_anchor"))
 
 
 def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
     """The line (0-based) of each link and image in the body, by URL, in the order of the HTML."""
     starts = [found.end() for found in _LINE_BREAK.finditer(body)]  # where lines 1, 2, ... begin
     lines: dict[str, list[int]] = {}
-    stack = [tree]
-    while stack:
-        node = stack.pop()
+    for node in _nodes(tree, "image"):  # an image's alt text is plain text in the HTML, links in it included
         if node.name in ("link", "image"):
             lines.setdefault(node.meta.get("url", ""), []).append(bisect_right(starts, node.srcmap[0]) if node.srcmap else 0)
-        if node.name != "image":  # an image's alt text is plain text in the HTML, links in it included
-            stack.extend(reversed(node.children))
     return lines
 
 
@@ -408,35 +363,22 @@ def render_bodies(
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
     """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
 
-    With ``jobs > 1`` on a large site the articles are split into contiguous
-    chunks rendered by forked worker processes; results are merged in article
-    order, so the output is the same as with one process. *urls* maps every
-    published article's file to its URL, for links between articles (default:
-    the articles given).
+    *urls* maps every published article's file to its URL, for links between
+    articles (default: the articles given). Results come in article order
+    whatever *jobs* is.
     """
     if urls is None:
         urls = {a.path: a.url for a in articles}
-    parts = in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN)
-    bodies: dict[str, RenderedBody] = {}
-    problems: list[Problem] = []
-    for chunk_bodies, chunk_problems in parts:
-        bodies.update(chunk_bodies)
-        problems.extend(chunk_problems)
-    return bodies, problems
+    done = [result for part in in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN) for result in part]
+    return {path: body for path, body, _ in done}, [problem for _, _, problems in done for problem in problems]
 
 
 PARALLEL_MIN = 200  # below this, starting workers costs more than it saves
 
 
-def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
+def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> list[tuple[str, RenderedBody, list[Problem]]]:
     renderer = BodyRenderer(config, urls)
-    bodies: dict[str, RenderedBody] = {}
-    problems: list[Problem] = []
-    for article in articles:
-        body, more = renderer.render(article, texts[article.path])
-        bodies[article.path] = body
-        problems.extend(more)
-    return bodies, problems
+    return [(article.path, *renderer.render(article, texts[article.path])) for article in articles]
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:
