@@ -4,8 +4,7 @@ In: ``SiteConfig``. Out: a list of frozen :class:`~digest.schema.Article`
 values (bodies still Markdown) plus every problem found, each located as
 ``path:line``. The fields and their checks are declared in
 :mod:`digest.schema`; ``python -m digest.content`` prints the README's table
-of them. A file whose bytes were parsed before with the same settings is
-taken from the memo.
+of them.
 """
 
 from __future__ import annotations
@@ -29,12 +28,7 @@ from .yamlmap import load_mapping
 def load_articles(
     config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False, memo: Memo = NO_MEMO, jobs: int = 1
 ) -> tuple[list[Article], list[Problem]]:
-    """Read every article under ``content/`` and keep those to publish (:func:`publish_filter`).
-
-    Returns the published articles, newest first, and all problems, including
-    URL collisions between published articles. A file whose bytes were parsed
-    before with the same settings is taken from the *memo*.
-    """
+    """The articles under ``content/`` to publish (:func:`publish_filter`), newest first, and all problems."""
     parsed = parse_articles(config, memo, jobs)
     return publish_filter(parsed.articles, now, include_drafts, include_future, parsed.problems)
 
@@ -52,20 +46,10 @@ def publish_filter(
         if article.expires is not None and article.expires <= now:
             article = replace(article, expired=True)
         published.append(article)
-    collisions = find_url_collisions(published)
-    problems = problems + collisions
-    if collisions:  # keep one article per URL so later stages do not report it again
-        kept: dict[str, Article] = {}
-        for article in sorted(published, key=lambda a: a.path):
-            kept.setdefault(article.url, article)
-        published = list(kept.values())
-    published.sort(key=article_order)
-    return published, problems
-
-
-def parse_settings(config: SiteConfig) -> bytes:
-    """The hash of everything but a file's bytes that parsing it reads."""
-    return hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))
+    kept: dict[str, Article] = {}  # one article per URL, so later stages do not report a collision again
+    for article in sorted(published, key=lambda a: a.path):
+        kept.setdefault(article.url, article)
+    return sorted(kept.values(), key=article_order), problems + find_url_collisions(published)
 
 
 class Parsed(NamedTuple):
@@ -84,7 +68,7 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     again; a file whose bytes and settings hash as before is not parsed again.
     """
     paths, problems = find_article_paths(config.root)
-    settings = parse_settings(config)
+    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))  # all parsing reads but the bytes
 
     def read(path: str) -> bytes | None:
         raw = read_file(Path(path), config.root)
@@ -97,27 +81,20 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     # where the site folder is does not count
     keys = {path: hash_of(settings, _relative(Path(path), config.root), made) for path, made in file_hashes.items()}
     found = memo.get_many("article", keys.values())
-    todo = [path for path, key in keys.items() if key not in found]
-    for path in todo:
-        if path not in raws:  # stamped, yet parsed under other settings
-            raw = read(path)
-            if raw is None:
-                keys.pop(path)
-                continue
+    for path in [path for path, key in keys.items() if key not in found and path not in raws]:  # stamped, yet parsed under other settings
+        raw = read(path)
+        if raw is None:
+            del keys[path]
+        else:
             raws[path] = raw
-    todo = [path for path in todo if path in keys]
-    global _RAWS
-    _RAWS = raws
+    todo = [path for path, key in keys.items() if key not in found]
     texts: dict[str, str] = {}
-    try:
-        for part in in_chunks(_parse_chunk, (config, keys), todo, jobs, PARALLEL_MIN):
-            for key, result, text in part:
-                memo.put("article", key, result)
-                found[key] = result
-                if result[0] is not None:
-                    texts[result[0].path] = text
-    finally:
-        _RAWS = {}
+    for part in in_chunks(_parse_chunk, (config, keys, raws), todo, jobs, PARALLEL_MIN):  # forked workers share raws without a copy
+        for key, result, text in part:
+            memo.put("article", key, result)
+            found[key] = result
+            if result[0] is not None:
+                texts[result[0].path] = text
     articles: list[Article] = []
     unpublished: list[tuple[Unpublished, str]] = []
     for path, key in keys.items():
@@ -156,13 +133,14 @@ def body_of(raw: bytes | Problem, shown: str) -> tuple[str, int] | None:
 
 
 PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves
-_RAWS: dict[str, bytes] = {}  # the bytes of the files to parse, shared with forked workers
 
 
-def _parse_chunk(config: SiteConfig, keys: dict[str, bytes], paths: list[str]) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
+def _parse_chunk(
+    config: SiteConfig, keys: dict[str, bytes], raws: dict[str, bytes], paths: list[str]
+) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
     results = []
     for path in paths:
-        article, problems, body = parse_article(config, _relative(Path(path), config.root), _RAWS[path])
+        article, problems, body = parse_article(config, _relative(Path(path), config.root), raws[path])
         if article is not None:
             article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body_line=0, hash=b"", meta_hash=b"")))
         results.append((keys[path], (article, tuple(problems)), body))
@@ -310,13 +288,8 @@ def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
         if image.startswith("/static/"):
             found = found or find_static(config, image.removeprefix("/static/")) is not None
         if not found:
-            problems.append(
-                error(
-                    article.path,
-                    _key_line(config.root / article.path, "image"),
-                    f"image: expected an image file at content{image} or a static file, found none",
-                )
-            )
+            line = _key_line(config.root / article.path, "image")
+            problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
     return problems
 
 
@@ -326,10 +299,7 @@ def _key_line(path: Path, key: str) -> int:
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError):
         return 1
-    for number, line in enumerate(lines, start=1):
-        if line.startswith(key + ":"):
-            return number
-    return 1
+    return next((number for number, line in enumerate(lines, start=1) if line.startswith(key + ":")), 1)
 
 
 def find_url_collisions(articles: list[Article]) -> list[Problem]:
