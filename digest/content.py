@@ -37,15 +37,11 @@ def publish_filter(
     articles: list[Article], now: datetime, include_drafts: bool, include_future: bool, problems: list[Problem]
 ) -> tuple[list[Article], list[Problem]]:
     """The one publish filter: drop drafts and future articles, mark expired ones, drop URL collisions."""
-    published: list[Article] = []
-    for article in articles:
-        if article.draft and not include_drafts:
-            continue
-        if article.date > now and not include_future:
-            continue
-        if article.expires is not None and article.expires <= now:
-            article = replace(article, expired=True)
-        published.append(article)
+    published = [
+        replace(article, expired=True) if article.expires is not None and article.expires <= now else article
+        for article in articles
+        if (include_drafts or not article.draft) and (include_future or article.date <= now)
+    ]
     kept: dict[str, Article] = {}  # one article per URL, so later stages do not report a collision again
     for article in sorted(published, key=lambda a: a.path):
         kept.setdefault(article.url, article)
@@ -102,18 +98,12 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         problems.extend(more)
         if article is not None:
             articles.append(article)
-        elif any(p.is_error for p in more):
-            failed = unpublished_body(config, Path(path), raws.get(path))
-            if failed is not None:
-                unpublished.append(failed)
+        elif any(p.is_error for p in more):  # its links are still checked, if it has a body
+            shown = _relative(Path(path), config.root)
+            body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown)
+            if body is not None:
+                unpublished.append((Unpublished(shown, body[1]), body[0]))
     return Parsed(articles, problems, texts, unpublished)
-
-
-def unpublished_body(config: SiteConfig, path: Path, raw: bytes | None) -> tuple[Unpublished, str] | None:
-    """The body of an article file whose front matter has errors, if it has front matter at all."""
-    shown = _relative(path, config.root)
-    found = body_of(raw if raw is not None else read_file(path, config.root), shown)
-    return None if found is None else (Unpublished(shown, found[1]), found[0])
 
 
 def file_text(raw: bytes) -> str:

@@ -1,8 +1,8 @@
 """Fenced code in article bodies, highlighted with Pygments (part of the markdown stage).
 
 In: a fenced block's code and language. Out: Pygments' HTML for it, or '' when
-the language is unknown. Imported when the first fenced block is highlighted,
-so that a build whose bodies hold no code does not load Pygments.
+the language is unknown. Imported with the first fenced block, so a build
+without code does not load Pygments.
 """
 
 from __future__ import annotations
@@ -20,11 +20,7 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:
-    """Pygments markup for a fenced block, or '' to let markdown-it escape it.
-
-    *attrs* (the rest of the info string) is not used; the signature is
-    markdown-it-py's ``highlight`` option.
-    """
+    """Pygments markup for a fenced block, or '' to let markdown-it escape it; markdown-it-py's ``highlight`` option."""
     return highlight_block(lang, code) if lang else ""
 
 

@@ -17,7 +17,6 @@ import re
 from .config import SiteConfig
 
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
-KEEP_ABSOLUTE = ("/404.html",)
 
 
 def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -25,7 +24,7 @@ def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, b
     base = config.base_path
     result: dict[str, bytes] = {}
     for url, data in files.items():
-        if url in KEEP_ABSOLUTE or not url.endswith(("/", ".html")):
+        if url == "/404.html" or not url.endswith(("/", ".html")):
             result[url] = data
             continue
         page = base + url.lstrip("/")
@@ -35,17 +34,13 @@ def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, b
 
 
 def relativize_html(html: str, base: str, page_dir: str) -> str:
-    return _LINK.sub(lambda m: m.group(1) + relative_link(m.group(2), base, page_dir) + '"', html)
+    return _LINK.sub(lambda m: m[1] + relative_link(m[2], base, page_dir) + '"', html)
 
 
 def relative_link(value: str, base: str, page_dir: str) -> str:
     """*value* as seen from *page_dir*, if it points inside the site; else unchanged."""
     if not value.startswith(base) or value.startswith("//"):
         return value
-    path, mark, rest = value.partition("#")
-    path, query_mark, query = path.partition("?")
-    if path.endswith("/"):
-        path += "index.html"
-    relative = posixpath.relpath(path, page_dir.rstrip("/") or "/")
-    out = relative + (query_mark + query if query_mark else "")
-    return out + (mark + rest if mark else "")
+    path = re.split("[?#]", value, maxsplit=1)[0]
+    relative = posixpath.relpath(path + "index.html" if path.endswith("/") else path, page_dir.rstrip("/") or "/")
+    return relative + value[len(path) :]  # the query and fragment as they were

@@ -30,7 +30,4 @@ def make_slug(text: str) -> str:
 
 def slug_or_hash(text: str, prefix: str) -> str:
     """Slug for *text*; text with no sluggable letters (emoji, symbols) gets a stable hash."""
-    slug = make_slug(text)
-    if slug:
-        return slug
-    return f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return make_slug(text) or f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
