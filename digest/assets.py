@@ -10,6 +10,7 @@ documents a story links are published from it, never over the owner's files.
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from .config import SiteConfig
@@ -45,16 +46,14 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
         url = "/" + path.relative_to(content).as_posix()
         shown = path.relative_to(config.root).as_posix()
         if url.startswith("/static/"):
-            problems.append(
-                error(shown, 0, f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there")
-            )
+            message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
         elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
             kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
-            problems.append(
-                error(shown, 0, f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/")
-            )
+            message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"
         else:
             copies[url] = path
+            continue
+        problems.append(error(shown, 0, message))
     return copies, problems
 
 
@@ -68,18 +67,15 @@ def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
         try:
             url_to_relpath(url)
         except ValueError:
-            problems.append(
-                error(
-                    shown,
-                    0,
-                    "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file",
-                )
-            )
+            problems.append(error(shown, 0, _UNUSABLE_NAME))
             continue
         unusable = check_input_file(path, config.root)
         if unusable:
             problems.append(error(shown, 0, unusable))
     return problems
+
+
+_UNUSABLE_NAME = "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file"
 
 
 def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
@@ -99,31 +95,25 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
     The error names both sources and is reported at an article's file when one
     of the two is an article, since that is where an editor can fix it.
     """
-    rels: set[str] = set()
-    for url in copies:
-        try:
-            rels.add(url_to_relpath(url))
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
-    before = len(rels)
-    rels.update(url_to_relpath(page.url) for page in pages)
-    if len(rels) == before + len(pages):
-        return []  # the common case, told without a look at each page's context
-    owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
-    problems: list[Problem] = []
+    owner: dict[str, Page | Path] = {}  # relpath -> what is written there
     for url, path in sorted(copies.items()):
-        try:
-            owner[url_to_relpath(url)] = (path.as_posix(), path.as_posix())
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
+        with suppress(ValueError):  # an unusable file name; check_copies reports it
+            owner[url_to_relpath(url)] = path
+    problems: list[Problem] = []
     for page in pages:
-        article = page.context.get("article")
-        blame, what = (article.path, article.path) if isinstance(article, Article) else ("", f"the {page.title!r} page")
         rel = url_to_relpath(page.url)
         if rel not in owner:
-            owner[rel] = (blame, what)
+            owner[rel] = page
             continue
-        other_blame, other_what = owner[rel]
+        (blame, what), (other_blame, other_what) = _source(page), _source(owner[rel])
         where = blame or other_blame
         problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
     return problems
+
+
+def _source(output: Page | Path) -> tuple[str, str]:
+    """(the file to blame or "", what it is) for an output."""
+    if isinstance(output, Path):
+        return output.as_posix(), output.as_posix()
+    article = output.context.get("article")
+    return (article.path, article.path) if isinstance(article, Article) else ("", f"the {output.title!r} page")
