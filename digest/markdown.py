@@ -13,7 +13,7 @@ never makes links of anyway).
 Two engines (``markdown: {engine: ...}`` in site.yaml): ``python`` is
 markdown-it-py with mdit-py-plugins; ``rust`` is markdown-it-pyrs, three to
 five times faster (bench/markdown_engines.py), its HTML finished by
-:class:`RustEngine`. They give the same features, not the same bytes:
+:meth:`BodyRenderer.render_rust`. They give the same features, not the same bytes:
 heading slugs may differ for unusual titles, footnotes are numbered by first
 reference (python) or by definition (rust), and a broken link is located at
 its paragraph's first line (python) or at its own line (rust).
@@ -65,9 +65,8 @@ _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "det
 
 
 MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
-_NESTING = re.compile(r"[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?")
-
-
+_LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # atomic, so matching stays linear in the line
+_TOO_DEEP = re.compile(_LEVEL + "{" + str(MAX_NESTING + 1) + "}")
 MAX_HEADINGS = 1_000  # both engines number duplicate heading anchors in quadratic time
 MAX_REFERENCES = 2_000  # markdown-it-pyrs resolves link reference definitions in quadratic time
 _HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
@@ -86,14 +85,8 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
             references += 1
             if references > MAX_REFERENCES:
                 return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
-        if len(line) <= MAX_NESTING:  # too short to open that many
-            continue
-        depth = position = 0
-        while (found := _NESTING.match(line, position)) is not None and found.end() > position:
-            depth += 1
-            position = found.end()
-            if depth > MAX_NESTING:
-                return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
+        if len(line) > MAX_NESTING and _TOO_DEEP.match(line):  # a shorter line cannot open that many
+            return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
     return None
 
 
@@ -131,7 +124,12 @@ class BodyRenderer:
         self.config = config
         self.article_urls = article_urls  # "content/x/y.md" -> "/x/y/"
         self.engine = pick_engine(config.markdown_engine)
-        self.rust = RustEngine(self) if self.engine == "rust" else None
+
+    @cached_property
+    def rust(self) -> markdown_it_pyrs.MarkdownIt:
+        """The rust engine: markdown-it-pyrs with its own table, strikethrough, footnote and heading_anchors plugins."""
+        assert markdown_it_pyrs is not None, "the rust engine needs markdown-it-pyrs"
+        return markdown_it_pyrs.MarkdownIt("zero").enable_many(RUST_RULES + (["html_block", "html_inline"] if self.config.allow_html else []))
 
     @cached_property
     def md(self) -> MarkdownIt:
@@ -155,7 +153,7 @@ class BodyRenderer:
         if beyond is not None:  # rendering it would crash the engine or take minutes
             problems.append(error(article.path, article.body_line + beyond[0], beyond[1]))
             return RenderedBody(html="", summary=article.summary, minutes=1), problems
-        body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
+        body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
             env: dict[str, Any] = {"article": article, "problems": problems, "links": looked_up}
             body_html = self.md.render(text, env)
@@ -203,6 +201,56 @@ class BodyRenderer:
                 if new is not None:
                     token.attrSet(attr, new)
 
+    def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
+        """The rust engine's finished HTML of *article*'s *body*, or None for the python engine to render it.
+
+        markdown-it-pyrs takes no hooks written in Python, and its syntax tree
+        can be read but not rendered, so what the python engine does in hooks
+        is done on the HTML it writes: Pygments on fenced code, relative links
+        rewritten, and the heading_anchors plugin's permalink (an icon before
+        the text, on every level) put in the site's form (a "#" after the text,
+        on h2-h4, the id on the heading). The tree is read only for the line of
+        a broken link, and to hand bodies with raw HTML (``allow_html``) to the
+        python engine, so that the author's own markup is never rewritten; a
+        body that makes markdown-it-pyrs panic goes there too.
+        """
+        try:
+            if self.config.allow_html and "<" in body and _has_raw_html(self.rust.tree(body)):
+                return None
+            out = self.rust.render(body, xhtml=False)
+        except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
+            if type(exc).__name__ != "PanicException":
+                raise
+            return None
+        if 'href="' in out or 'src="' in out:
+            out = self._rewrite_rust_links(out, article, body, problems, looked_up)
+        if '<pre><code class="' in out:
+            out = _RUST_FENCE.sub(_highlight_fence, out)
+        if 'class="anchor"' in out:
+            out = _RUST_ANCHOR.sub(_permalink, out)
+        return out
+
+    def _rewrite_rust_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
+        broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
+        seen: dict[str, int] = {}
+
+        def rewrite(match: re.Match[str]) -> str:
+            url = html.unescape(match[2])
+            occurrence = seen[url] = seen.get(url, -1) + 1
+            found: list[Problem] = []
+            new = self.resolve(url, article, 0, found, looked_up)
+            broken.extend((url, occurrence, problem) for problem in found)
+            return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
+
+        out = _RUST_LINK.sub(rewrite, out)
+        if broken:
+            lines = _link_lines(self.rust.tree(body), body.encode("utf-8"))
+            for url, occurrence, problem in broken:
+                found_lines = lines.get(url, [])
+                line = found_lines[occurrence] if occurrence < len(found_lines) else 0
+                problems.append(replace(problem, line=article.body_line + line))
+        return out
+
 
 # The rules of markdown-it-pyrs's "commonmark" preset less raw HTML, plus its own extensions.
 RUST_RULES: list[Any] = [
@@ -218,67 +266,6 @@ _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon li
     r'<h([1-6])><a aria-hidden="true" class="anchor" id="([^"]*)" href="#[^"]*"><svg\b[^>]*>(?:<path\b[^>]*></path>)*</svg></a>(.*?)</h\1>', re.S
 )
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as markdown-it counts lines
-
-
-class RustEngine:
-    """The rust engine: markdown-it-pyrs with its own table, strikethrough, footnote and heading_anchors plugins.
-
-    It takes no hooks written in Python, and its syntax tree can be read but
-    not rendered, so what the python engine does in hooks is done on the HTML
-    it writes: Pygments on fenced code, relative links rewritten, and the
-    heading_anchors plugin's permalink (an icon before the text, on every
-    level) put in the site's form (a "#" after the text, on h2-h4, the id on
-    the heading). The tree is read only for the line of a broken link, and to
-    hand bodies with raw HTML (``allow_html``) to the python engine, so that
-    the author's own markup is never rewritten. A body that makes
-    markdown-it-pyrs panic goes to the python engine too.
-    """
-
-    def __init__(self, renderer: BodyRenderer) -> None:
-        assert markdown_it_pyrs is not None, "the rust engine needs markdown-it-pyrs"
-        self.renderer = renderer
-        self.allow_html = renderer.config.allow_html
-        rules = RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
-        self.md = markdown_it_pyrs.MarkdownIt("zero").enable_many(rules)
-
-    def render(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
-        """The finished HTML of *article*'s *body*, or None for the python engine to render it."""
-        try:
-            if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
-                return None
-            out = self.md.render(body, xhtml=False)
-        except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
-            if type(exc).__name__ != "PanicException":
-                raise
-            return None
-        if 'href="' in out or 'src="' in out:
-            out = self._rewrite_links(out, article, body, problems, looked_up)
-        if '<pre><code class="' in out:
-            out = _RUST_FENCE.sub(_highlight_fence, out)
-        if 'class="anchor"' in out:
-            out = _RUST_ANCHOR.sub(_permalink, out)
-        return out
-
-    def _rewrite_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
-        broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
-        seen: dict[str, int] = {}
-
-        def rewrite(match: re.Match[str]) -> str:
-            url = html.unescape(match[2])
-            occurrence = seen[url] = seen.get(url, -1) + 1
-            found: list[Problem] = []
-            new = self.renderer.resolve(url, article, 0, found, looked_up)
-            broken.extend((url, occurrence, problem) for problem in found)
-            return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
-
-        out = _RUST_LINK.sub(rewrite, out)
-        if broken:
-            lines = _link_lines(self.md.tree(body), body.encode("utf-8"))
-            for url, occurrence, problem in broken:
-                found_lines = lines.get(url, [])
-                line = found_lines[occurrence] if occurrence < len(found_lines) else 0
-                problems.append(replace(problem, line=article.body_line + line))
-        return out
 
 
 def _nodes(tree: Any, leaf: str) -> Iterator[Any]:
