@@ -197,10 +197,7 @@ def check_input_file(path: Path, root: Path) -> str | None:
 
 
 def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return path.relative_to(root).as_posix()  # every path read is under the site folder
 
 
 def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Problem:

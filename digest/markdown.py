@@ -338,11 +338,8 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
     if start < 0:
         return ""
     end = body_html.find("</p>", start)
-    text = html.unescape(_TAG.sub("", body_html[start + 3 : end if end > 0 else None]))
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + "…"
-    return text
+    text = " ".join(html.unescape(_TAG.sub("", body_html[start + 3 : end if end > 0 else None])).split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def render_bodies(
