@@ -42,9 +42,8 @@ def publish_filter(
         for article in articles
         if (include_drafts or not article.draft) and (include_future or article.date <= now)
     ]
-    kept: dict[str, Article] = {}  # one article per URL, so later stages do not report a collision again
-    for article in sorted(published, key=lambda a: a.path):
-        kept.setdefault(article.url, article)
+    # one article per URL (the first by path, as the last one written wins), so later stages do not report a collision again
+    kept = {article.url: article for article in sorted(published, key=lambda a: a.path, reverse=True)}
     return sorted(kept.values(), key=article_order), problems + find_url_collisions(published)
 
 
@@ -161,9 +160,7 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))
-        for name in sorted(names):
-            if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_")):
-                found.append(os.path.join(folder, name))
+        found += [os.path.join(folder, name) for name in sorted(names) if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_"))]
     return found, problems
 
 
@@ -272,9 +269,7 @@ def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
         if not image or "://" in image:
             continue
         found = (config.root / "content" / image.lstrip("/")).is_file()
-        if image.startswith("/static/"):
-            found = found or find_static(config, image.removeprefix("/static/")) is not None
-        if not found:
+        if not found and not (image.startswith("/static/") and find_static(config, image.removeprefix("/static/")) is not None):
             line = _key_line(config.root / article.path, "image")
             problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
     return problems

@@ -155,8 +155,7 @@ class BodyRenderer:
             return RenderedBody(html="", summary=article.summary, minutes=1), problems
         body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
-            env: dict[str, Any] = {"article": article, "problems": problems, "links": looked_up}
-            body_html = self.md.render(text, env)
+            body_html = self.md.render(text, {"article": article, "problems": problems, "links": looked_up})
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
         summary = article.summary or first_paragraph(body_html)
@@ -294,8 +293,7 @@ def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
 
 
 def _highlight_fence(match: re.Match[str]) -> str:
-    highlighted = highlight_code(html.unescape(match[2]), html.unescape(match[1]), "")
-    return highlighted or match[0]
+    return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
 
 
 def _permalink(match: re.Match[str]) -> str:
