@@ -1,10 +1,8 @@
 """The files a build copies as they are: the static files (bundled, overlaid by the site's) and the media of content/.
 
-Part of the planning stage: :func:`find_copies` gives each its output URL,
-:func:`check_copies` refuses what cannot be copied safely, and
-:func:`find_page_collisions` finds two outputs that would land on one file.
-``static/`` is the site owner's; ``content/`` is untrusted, so only media and
-documents a story links are published from it, never over the owner's files.
+Part of the planning stage: in ``SiteConfig`` and the page plan, out each copy's
+URL and the problems. ``content/`` is untrusted, so only media and documents a
+story links are published from it, never over the owner's files.
 """
 
 from __future__ import annotations
@@ -31,11 +29,7 @@ ASSET_SUFFIXES = frozenset({
 
 
 def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
-    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter.
-
-    A file under content/ is published only when its type is one a story
-    links (:data:`ASSET_SUFFIXES`) and its URL is not one of static/'s.
-    """
+    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter."""
     copies: dict[str, Path] = {}
     for static in (BUNDLED / "static", config.root / "static"):
         for path in _files_under(static):
@@ -90,11 +84,7 @@ def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
 
 
 def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
-    """Two outputs (pages or copied files) that would land on the same file.
-
-    The error names both sources and is reported at an article's file when one
-    of the two is an article, since that is where an editor can fix it.
-    """
+    """Two outputs (pages or copied files) that would land on the same file, reported at an article's file if one is (an editor fixes it there)."""
     owner: dict[str, Page | Path] = {}  # relpath -> what is written there
     for url, path in sorted(copies.items()):
         with suppress(ValueError):  # an unusable file name; check_copies reports it

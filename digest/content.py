@@ -1,10 +1,8 @@
 """Stage 2, content: find, read and validate every article file, and the one publish filter.
 
-In: ``SiteConfig``. Out: a list of frozen :class:`~digest.schema.Article`
-values (bodies still Markdown) plus every problem found, each located as
-``path:line``. The fields and their checks are declared in
-:mod:`digest.schema`; ``python -m digest.content`` prints the README's table
-of them.
+In: ``SiteConfig``. Out: frozen :class:`~digest.schema.Article` values (bodies
+still Markdown) plus every problem found, located as ``path:line``. Fields are
+declared in :mod:`digest.schema`; ``python -m digest.content`` prints their table.
 """
 
 from __future__ import annotations
@@ -57,11 +55,7 @@ class Parsed(NamedTuple):
 
 
 def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> Parsed:
-    """Every article file parsed and validated.
-
-    An unchanged file (same stamp as when its bytes were hashed) is not read
-    again; a file whose bytes and settings hash as before is not parsed again.
-    """
+    """Every article file parsed and validated; a file stamped as before is not read again, one hashed as before not parsed again."""
     paths, problems = find_article_paths(config.root)
     settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))  # all parsing reads but the bytes
 
@@ -167,12 +161,10 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
 def check_input_file(path: Path, root: Path) -> str | None:
     """Why *path* cannot be read as a site input, or None.
 
-    Refuses what is not a regular file (a FIFO would block the build forever, a
-    device could be endless) and symbolic links that lead out of bounds, so a
-    contributed link cannot publish a file from elsewhere: a file under
-    ``content/`` (untrusted) may link only to a file under ``content/`` with no
-    hidden name on the way (not ``.git/config``, not ``.env``); any other
-    input, only to a file inside the site folder.
+    Only regular files (a FIFO would block the build, a device could be
+    endless). A symbolic link under ``content/`` (untrusted) may lead only to a
+    file under ``content/`` with no hidden name on the way (not ``.git/config``
+    or ``.env``); any other, only to a file inside the site folder.
     """
     try:
         mode = path.stat().st_mode

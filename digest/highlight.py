@@ -1,8 +1,7 @@
 """Fenced code in article bodies, highlighted with Pygments (part of the markdown stage).
 
-In: a fenced block's code and language. Out: Pygments' HTML for it, or '' when
-the language is unknown. Imported with the first fenced block, so a build
-without code does not load Pygments.
+In: a fenced block's code and language. Out: Pygments' HTML, or '' for an unknown
+language. Imported with the first fenced block: a build without code skips Pygments.
 """
 
 from __future__ import annotations

@@ -1,22 +1,18 @@
 """Stage 3, markdown: render article bodies to HTML.
 
-In: ``Article`` values and the map of article files to URLs. Out: a
-:class:`RenderedBody` per article (HTML, plain-text summary, reading time) plus
-problems such as links to missing articles or files.
+In: ``Article`` values, their Markdown and the map of article files to URLs.
+Out: a :class:`RenderedBody` per article (HTML, plain-text summary, reading
+time) plus problems such as links to missing articles or files.
 
-CommonMark plus tables, strikethrough, footnotes and heading anchors (an id
-and a "#" permalink on h2-h4), with Pygments for fenced code. Raw HTML is
-escaped unless the site sets ``allow_html: true``; then the nh3 sanitizer
-removes scripts, event handlers and ``javascript:`` URLs (which markdown-it
-never makes links of anyway).
-
-Two engines (``markdown: {engine: ...}`` in site.yaml): ``python`` is
-markdown-it-py with mdit-py-plugins; ``rust`` is markdown-it-pyrs, three to
-five times faster (bench/markdown_engines.py), its HTML finished by
-:meth:`BodyRenderer.render_rust`. They give the same features, not the same bytes:
-heading slugs may differ for unusual titles, footnotes are numbered by first
-reference (python) or by definition (rust), and a broken link is located at
-its paragraph's first line (python) or at its own line (rust).
+CommonMark plus tables, strikethrough, footnotes and heading anchors, with
+Pygments for fenced code. Raw HTML is escaped unless the site sets
+``allow_html: true``; then the nh3 sanitizer cleans it. Two engines
+(``markdown: {engine: ...}``): ``python`` is markdown-it-py, ``rust`` is
+markdown-it-pyrs, three to five times faster (bench/markdown_engines.py). They
+give the same features, not the same bytes: heading slugs may differ for
+unusual titles, footnotes are numbered by first reference (python) or by
+definition (rust), and a broken link is located at its paragraph's first line
+(python) or at its own line (rust).
 """
 
 from __future__ import annotations
@@ -203,15 +199,11 @@ class BodyRenderer:
     def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The rust engine's finished HTML of *article*'s *body*, or None for the python engine to render it.
 
-        markdown-it-pyrs takes no hooks written in Python, and its syntax tree
-        can be read but not rendered, so what the python engine does in hooks
-        is done on the HTML it writes: Pygments on fenced code, relative links
-        rewritten, and the heading_anchors plugin's permalink (an icon before
-        the text, on every level) put in the site's form (a "#" after the text,
-        on h2-h4, the id on the heading). The tree is read only for the line of
-        a broken link, and to hand bodies with raw HTML (``allow_html``) to the
-        python engine, so that the author's own markup is never rewritten; a
-        body that makes markdown-it-pyrs panic goes there too.
+        markdown-it-pyrs takes no Python hooks, so what they do in the python
+        engine is done on its HTML: Pygments on fenced code, relative links,
+        the permalink in the site's form ("#" after the text, on h2-h4). Bodies
+        with raw HTML (never rewritten) and bodies that make it panic go to the
+        python engine.
         """
         try:
             if self.config.allow_html and "<" in body and _has_raw_html(self.rust.tree(body)):
@@ -345,9 +337,7 @@ def render_bodies(
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
     """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
 
-    *urls* maps every published article's file to its URL, for links between
-    articles (default: the articles given). Results come in article order
-    whatever *jobs* is.
+    *urls*: every published article's file and URL, for links (default: the articles given).
     """
     if urls is None:
         urls = {a.path: a.url for a in articles}

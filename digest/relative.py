@@ -1,12 +1,10 @@
 """Stage 6e, relative links (``--relative``): make a built site work opened from disk.
 
 In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files,
-with every internal ``href``/``src`` of each HTML page rewritten relative to
-that page (``/digest/tags/x/`` seen from ``/digest/business/y/`` becomes
-``../../tags/x/index.html``). Folder links get an explicit ``index.html``,
-because a browser reading files does not look for one. ``404.html`` keeps its
-root-relative links: a server shows it at any depth. Absolute URLs (canonical,
-OpenGraph, JSON-LD, feeds, sitemaps) are untouched.
+each HTML page's internal ``href``/``src`` relative to it (``/digest/tags/x/``
+from ``/digest/business/y/`` is ``../../tags/x/index.html``: a browser reading
+files looks for no index.html). ``404.html`` keeps root-relative links, as a
+server shows it at any depth. Absolute URLs (canonical, feeds...) are untouched.
 """
 
 from __future__ import annotations
