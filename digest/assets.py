@@ -63,8 +63,7 @@ def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
         except ValueError:
             problems.append(error(shown, 0, _UNUSABLE_NAME))
             continue
-        unusable = check_input_file(path, config.root)
-        if unusable:
+        if unusable := check_input_file(path, config.root):
             problems.append(error(shown, 0, unusable))
     return problems
 

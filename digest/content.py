@@ -42,7 +42,8 @@ def publish_filter(
     ]
     # one article per URL (the first by path, as the last one written wins), so later stages do not report a collision again
     kept = {article.url: article for article in sorted(published, key=lambda a: a.path, reverse=True)}
-    return sorted(kept.values(), key=article_order), problems + find_url_collisions(published)
+    newest_first = sorted(kept.values(), key=lambda a: (-a.date.timestamp(), a.url))  # a total order, so listings are deterministic
+    return newest_first, problems + find_url_collisions(published)
 
 
 class Parsed(NamedTuple):
@@ -70,12 +71,9 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     # where the site folder is does not count
     keys = {path: hash_of(settings, _relative(Path(path), config.root), made) for path, made in file_hashes.items()}
     found = memo.get_many("article", keys.values())
-    for path in [path for path, key in keys.items() if key not in found and path not in raws]:  # stamped, yet parsed under other settings
-        raw = read(path)
-        if raw is None:
-            del keys[path]
-        else:
-            raws[path] = raw
+    # read now what was stamped as before yet parsed under other settings; leave out what cannot be read
+    raws |= {path: raw for path, key in keys.items() if key not in found and path not in raws and (raw := read(path)) is not None}
+    keys = {path: key for path, key in keys.items() if key in found or path in raws}
     todo = [path for path, key in keys.items() if key not in found]
     texts: dict[str, str] = {}
     for part in in_chunks(_parse_chunk, (config, keys, raws), todo, jobs, PARALLEL_MIN):  # forked workers share raws without a copy
@@ -128,11 +126,6 @@ def _parse_chunk(
             article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body_line=0, hash=b"", meta_hash=b"")))
         results.append((keys[path], (article, tuple(problems)), body))
     return results
-
-
-def article_order(article: Article) -> tuple[float, str]:
-    """Newest first, then by URL: a total order, so listings are deterministic."""
-    return (-article.date.timestamp(), article.url)
 
 
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
@@ -206,8 +199,7 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
 def read_file(path: Path, root: Path) -> bytes | Problem:
     """The bytes of an article file, or the problem that keeps it from being read."""
     shown = _relative(path, root)
-    unusable = check_input_file(path, root)
-    if unusable:
+    if unusable := check_input_file(path, root):
         return error(shown, 0, unusable)
     try:
         size = path.stat().st_size

@@ -143,12 +143,11 @@ class BodyRenderer:
 
     def render(self, article: BodySource, text: str) -> tuple[RenderedBody, list[Problem]]:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
-        looked_up: set[str] = set()
-        problems: list[Problem] = []
         beyond = beyond_limits(text)
         if beyond is not None:  # rendering it would crash the engine or take minutes
-            problems.append(error(article.path, article.body_line + beyond[0], beyond[1]))
-            return RenderedBody(html="", summary=article.summary, minutes=1), problems
+            return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, article.body_line + beyond[0], beyond[1])]
+        looked_up: set[str] = set()
+        problems: list[Problem] = []
         body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
             body_html = self.md.render(text, {"article": article, "problems": problems, "links": looked_up})
@@ -206,7 +205,8 @@ class BodyRenderer:
         python engine.
         """
         try:
-            if self.config.allow_html and "<" in body and _has_raw_html(self.rust.tree(body)):
+            # a heading_anchor's icon is an html_inline node of the plugin's own
+            if self.config.allow_html and "<" in body and any(n.name in ("html_block", "html_inline") for n in _nodes(self.rust.tree(body), "heading_anchor")):
                 return None
             out = self.rust.render(body, xhtml=False)
         except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
@@ -267,11 +267,6 @@ def _nodes(tree: Any, leaf: str) -> Iterator[Any]:
         yield node
         if node.name != leaf:
             stack.extend(reversed(node.children))
-
-
-def _has_raw_html(tree: Any) -> bool:
-    # a heading_anchor's icon is an html_inline node of the plugin's own
-    return any(node.name in ("html_block", "html_inline") for node in _nodes(tree, "heading_anchor"))
 
 
 def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
