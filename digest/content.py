@@ -154,10 +154,8 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
 def check_input_file(path: Path, root: Path) -> str | None:
     """Why *path* cannot be read as a site input, or None.
 
-    Only regular files (a FIFO would block the build, a device could be
-    endless). A symbolic link under ``content/`` (untrusted) may lead only to a
-    file under ``content/`` with no hidden name on the way (not ``.git/config``
-    or ``.env``); any other, only to a file inside the site folder.
+    Only regular files: a FIFO would block the build. A symbolic link under ``content/`` (untrusted) may lead only to
+    a file under ``content/`` with no hidden name on the way (not ``.git/config``); any other, only into the site folder.
     """
     try:
         mode = path.stat().st_mode

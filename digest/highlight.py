@@ -27,10 +27,7 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
 def highlight_block(lang: str, code: str) -> str:
     """:func:`highlight_code`, memoised: a block repeated across articles (a shared snippet) is highlighted once."""
     lexer = find_lexer(lang)
-    if lexer is None:
-        return ""
-    spans = highlight(code, lexer, _FORMATTER)
-    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{spans}</code></pre>\n'
+    return "" if lexer is None else f'<pre class="highlight"><code class="language-{html.escape(lang)}">{highlight(code, lexer, _FORMATTER)}</code></pre>\n'
 
 
 @lru_cache(maxsize=256)

@@ -4,15 +4,13 @@ In: ``Article`` values, their Markdown and the map of article files to URLs.
 Out: a :class:`RenderedBody` per article (HTML, plain-text summary, reading
 time) plus problems such as links to missing articles or files.
 
-CommonMark plus tables, strikethrough, footnotes and heading anchors, with
-Pygments for fenced code. Raw HTML is escaped unless the site sets
-``allow_html: true``; then the nh3 sanitizer cleans it. Two engines
-(``markdown: {engine: ...}``): ``python`` is markdown-it-py, ``rust`` is
-markdown-it-pyrs, three to five times faster (bench/markdown_engines.py). They
-give the same features, not the same bytes: heading slugs may differ for
-unusual titles, footnotes are numbered by first reference (python) or by
-definition (rust), and a broken link is located at its paragraph's first line
-(python) or at its own line (rust).
+CommonMark plus tables, strikethrough, footnotes and heading anchors, Pygments
+for fenced code; raw HTML escaped, or with ``allow_html: true`` sanitized by nh3.
+Two engines, ``python`` (markdown-it-py) and ``rust`` (markdown-it-pyrs, three to
+five times faster), give the same features, not the same bytes: heading slugs
+may differ for unusual titles, footnotes are numbered by first reference
+(python) or by definition (rust), a broken link is located at its paragraph's
+first line (python) or at its own line (rust).
 """
 
 from __future__ import annotations
@@ -47,8 +45,7 @@ WORDS_PER_MINUTE = 230
 _NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are
 _TAG = re.compile(r"<[^>]+>")
 
-# What the sanitizer keeps when raw HTML is allowed: ordinary prose markup and
-# the attributes our own renderer emits (anchors, footnotes, highlighting).
+# What the sanitizer keeps of raw HTML: prose markup and the attributes our own renderer emits.
 _ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
     "*": {"class", "id", "title", "lang", "dir"},
@@ -58,7 +55,6 @@ _ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "style", "scope"},
 }
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub"}
-
 
 MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
 _LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # atomic, so matching stays linear in the line
@@ -73,14 +69,12 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
     """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
     headings = references = 0
     for number, line in enumerate(text.split("\n")):
-        if _HEADING.match(line):
-            headings += 1
-            if headings > MAX_HEADINGS:
-                return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
-        elif _REFERENCE.match(line):
-            references += 1
-            if references > MAX_REFERENCES:
-                return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
+        headings += _HEADING.match(line) is not None
+        references += _REFERENCE.match(line) is not None
+        if headings > MAX_HEADINGS:
+            return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
+        if references > MAX_REFERENCES:
+            return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
         if len(line) > MAX_NESTING and _TOO_DEEP.match(line):  # a shorter line cannot open that many
             return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
     return None
@@ -198,11 +192,8 @@ class BodyRenderer:
     def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The rust engine's finished HTML of *article*'s *body*, or None for the python engine to render it.
 
-        markdown-it-pyrs takes no Python hooks, so what they do in the python
-        engine is done on its HTML: Pygments on fenced code, relative links,
-        the permalink in the site's form ("#" after the text, on h2-h4). Bodies
-        with raw HTML (never rewritten) and bodies that make it panic go to the
-        python engine.
+        markdown-it-pyrs takes no Python hooks, so their work is done on its HTML: Pygments, relative
+        links, permalinks in the site's form. Raw HTML (never rewritten) and panics go to the python engine.
         """
         try:
             # a heading_anchor's icon is an html_inline node of the plugin's own
@@ -249,8 +240,7 @@ RUST_RULES: list[Any] = [
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline",
     "table", "strikethrough", "footnote", "heading_anchors",
 ]  # fmt: skip
-# What markdown-it-pyrs writes for the markup we finish. With raw HTML off the
-# author's own "<" always arrives as "&lt;", so these only match the renderer's.
+# What markdown-it-pyrs writes for the markup we finish; with raw HTML off an author's "<" is "&lt;".
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
 _RUST_LINK = re.compile(r'<(a href|img src)="(?!#|/|https?://)([^"]*)"')  # not those resolve leaves: _NOT_RELATIVE
 _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon link before the heading's text
@@ -303,8 +293,7 @@ def sanitize_html(fragment: str) -> str:
     )
 
 
-# The classes the renderer gives (footnotes, permalinks, highlighted code): an author's own HTML may
-# use these and no other, so it cannot dress itself as the page's reporting notes or badges.
+# The renderer's classes: an author's HTML may use no other, so it cannot dress itself as the page's notes or badges.
 _OWN_CLASSES = frozenset({"header-anchor", "footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref", "highlight"})
 
 
@@ -330,10 +319,7 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
 def render_bodies(
     config: SiteConfig, articles: list[Article], texts: Mapping[str, str], jobs: int = 1, urls: dict[str, str] | None = None
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
-    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
-
-    *urls*: every published article's file and URL, for links (default: the articles given).
-    """
+    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path."""
     if urls is None:
         urls = {a.path: a.url for a in articles}
     done = [result for part in in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN) for result in part]
