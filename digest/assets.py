@@ -19,8 +19,7 @@ from .output import url_to_relpath
 from .pages import Page
 from .schema import Article
 
-# What content/ (untrusted) may publish as it is: media and documents a story links. Not markup
-# (HTML, SVG), scripts, styles or host settings (_headers, _redirects): those belong in static/.
+# What content/ (untrusted) may publish: media and documents; markup, scripts, styles, _headers... belong in static/.
 ASSET_SUFFIXES = frozenset({
     "png", "jpg", "jpeg", "gif", "webp", "avif", "ico", "bmp", "tif", "tiff", "pdf",
     "mp3", "m4a", "ogg", "oga", "opus", "wav", "flac", "mp4", "m4v", "webm", "ogv", "mov",

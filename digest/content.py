@@ -1,8 +1,7 @@
 """Stage 2, content: find, read and validate every article file, and the one publish filter.
 
-In: ``SiteConfig``. Out: frozen :class:`~digest.schema.Article` values (bodies
-still Markdown) plus every problem found, located as ``path:line``. Fields are
-declared in :mod:`digest.schema`; ``python -m digest.content`` prints their table.
+In: ``SiteConfig``. Out: :class:`~digest.schema.Article` values (bodies still Markdown) and every problem,
+located as ``path:line``. Fields are declared in :mod:`digest.schema`; ``python -m digest.content`` lists them.
 """
 
 from __future__ import annotations
@@ -186,8 +185,7 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
     if not text.strip():
         return error(shown, 1, "expected front matter starting with '---' on line 1, found an empty file")
     if lines[0].rstrip() != "---":
-        found = lines[0].strip()[:40]
-        return error(shown, 1, f"expected front matter starting with '---' on line 1, found \"{found}\"")
+        return error(shown, 1, f"expected front matter starting with '---' on line 1, found \"{lines[0].strip()[:40]}\"")
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2

@@ -102,9 +102,7 @@ class RenderedBody:
 
 def pick_engine(setting: str) -> str:
     """The engine that renders: "python" or "rust" (``auto`` takes rust when it imports)."""
-    if setting == "auto":
-        return "python" if markdown_it_pyrs is None else "rust"
-    return setting
+    return ("python" if markdown_it_pyrs is None else "rust") if setting == "auto" else setting
 
 
 class BodyRenderer:
@@ -147,9 +145,8 @@ class BodyRenderer:
             body_html = self.md.render(text, {"article": article, "problems": problems, "links": looked_up})
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
-        summary = article.summary or first_paragraph(body_html)
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
-        return RenderedBody(html=body_html, summary=summary, minutes=minutes, links=tuple(sorted(looked_up))), problems
+        return RenderedBody(html=body_html, summary=article.summary or first_paragraph(body_html), minutes=minutes, links=tuple(sorted(looked_up))), problems
 
     def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to *looked_up*."""

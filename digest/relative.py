@@ -1,10 +1,9 @@
 """Stage 6e, relative links (``--relative``): make a built site work opened from disk.
 
-In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files,
-each HTML page's internal ``href``/``src`` relative to it (``/digest/tags/x/``
-from ``/digest/business/y/`` is ``../../tags/x/index.html``: a browser reading
-files looks for no index.html). ``404.html`` keeps root-relative links, as a
-server shows it at any depth. Absolute URLs (canonical, feeds...) are untouched.
+In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files, each HTML page's internal
+``href``/``src`` relative to it (``/digest/tags/x/`` from ``/digest/business/y/`` is ``../../tags/x/index.html``:
+a browser reading files looks for no index.html). ``404.html`` keeps root-relative links, as a server shows it at
+any depth. Absolute URLs (canonical, feeds...) are untouched.
 """
 
 from __future__ import annotations
