@@ -1,15 +1,14 @@
 """The files a build copies as they are: the static files (bundled, overlaid by the site's) and the media of content/.
 
-Part of the planning stage: :func:`find_copies` gives each its output URL,
-:func:`check_copies` refuses what cannot be copied safely, and
-:func:`find_page_collisions` finds two outputs that would land on one file.
-``static/`` is the site owner's; ``content/`` is untrusted, so only media and
-documents a story links are published from it, never over the owner's files.
+Part of the planning stage: in ``SiteConfig`` and the page plan, out each copy's
+URL and the problems. ``content/`` is untrusted, so only media and documents a
+story links are published from it, never over the owner's files.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from .config import SiteConfig
@@ -20,8 +19,7 @@ from .output import url_to_relpath
 from .pages import Page
 from .schema import Article
 
-# What content/ (untrusted) may publish as it is: media and documents a story links. Not markup
-# (HTML, SVG), scripts, styles or host settings (_headers, _redirects): those belong in static/.
+# What content/ (untrusted) may publish: media and documents; markup, scripts, styles, _headers... belong in static/.
 ASSET_SUFFIXES = frozenset({
     "png", "jpg", "jpeg", "gif", "webp", "avif", "ico", "bmp", "tif", "tiff", "pdf",
     "mp3", "m4a", "ogg", "oga", "opus", "wav", "flac", "mp4", "m4v", "webm", "ogv", "mov",
@@ -30,11 +28,7 @@ ASSET_SUFFIXES = frozenset({
 
 
 def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
-    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter.
-
-    A file under content/ is published only when its type is one a story
-    links (:data:`ASSET_SUFFIXES`) and its URL is not one of static/'s.
-    """
+    """Static files (bundled, overlaid by the site's) and the media files of content/, with the problems of the latter."""
     copies: dict[str, Path] = {}
     for static in (BUNDLED / "static", config.root / "static"):
         for path in _files_under(static):
@@ -45,16 +39,14 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
         url = "/" + path.relative_to(content).as_posix()
         shown = path.relative_to(config.root).as_posix()
         if url.startswith("/static/"):
-            problems.append(
-                error(shown, 0, f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there")
-            )
+            message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
         elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
             kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
-            problems.append(
-                error(shown, 0, f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/")
-            )
+            message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"
         else:
             copies[url] = path
+            continue
+        problems.append(error(shown, 0, message))
     return copies, problems
 
 
@@ -68,18 +60,14 @@ def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
         try:
             url_to_relpath(url)
         except ValueError:
-            problems.append(
-                error(
-                    shown,
-                    0,
-                    "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file",
-                )
-            )
+            problems.append(error(shown, 0, _UNUSABLE_NAME))
             continue
-        unusable = check_input_file(path, config.root)
-        if unusable:
+        if unusable := check_input_file(path, config.root):
             problems.append(error(shown, 0, unusable))
     return problems
+
+
+_UNUSABLE_NAME = "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file"
 
 
 def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
@@ -94,36 +82,26 @@ def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
 
 
 def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:
-    """Two outputs (pages or copied files) that would land on the same file.
-
-    The error names both sources and is reported at an article's file when one
-    of the two is an article, since that is where an editor can fix it.
-    """
-    rels: set[str] = set()
-    for url in copies:
-        try:
-            rels.add(url_to_relpath(url))
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
-    before = len(rels)
-    rels.update(url_to_relpath(page.url) for page in pages)
-    if len(rels) == before + len(pages):
-        return []  # the common case, told without a look at each page's context
-    owner: dict[str, tuple[str, str]] = {}  # relpath -> (file to blame, what it is)
-    problems: list[Problem] = []
+    """Two outputs (pages or copied files) that would land on the same file, reported at an article's file if one is (an editor fixes it there)."""
+    owner: dict[str, Page | Path] = {}  # relpath -> what is written there
     for url, path in sorted(copies.items()):
-        try:
-            owner[url_to_relpath(url)] = (path.as_posix(), path.as_posix())
-        except ValueError:
-            continue  # an unusable file name; check_copies reports it
+        with suppress(ValueError):  # an unusable file name; check_copies reports it
+            owner[url_to_relpath(url)] = path
+    problems: list[Problem] = []
     for page in pages:
-        article = page.context.get("article")
-        blame, what = (article.path, article.path) if isinstance(article, Article) else ("", f"the {page.title!r} page")
         rel = url_to_relpath(page.url)
         if rel not in owner:
-            owner[rel] = (blame, what)
+            owner[rel] = page
             continue
-        other_blame, other_what = owner[rel]
+        (blame, what), (other_blame, other_what) = _source(page), _source(owner[rel])
         where = blame or other_blame
         problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
     return problems
+
+
+def _source(output: Page | Path) -> tuple[str, str]:
+    """(the file to blame or "", what it is) for an output."""
+    if isinstance(output, Path):
+        return output.as_posix(), output.as_posix()
+    article = output.context.get("article")
+    return (article.path, article.path) if isinstance(article, Article) else ("", f"the {output.title!r} page")

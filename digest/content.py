@@ -1,11 +1,7 @@
 """Stage 2, content: find, read and validate every article file, and the one publish filter.
 
-In: ``SiteConfig``. Out: a list of frozen :class:`~digest.schema.Article`
-values (bodies still Markdown) plus every problem found, each located as
-``path:line``. The fields and their checks are declared in
-:mod:`digest.schema`; ``python -m digest.content`` prints the README's table
-of them. A file whose bytes were parsed before with the same settings is
-taken from the memo.
+In: ``SiteConfig``. Out: :class:`~digest.schema.Article` values (bodies still Markdown) and every problem,
+located as ``path:line``. Fields are declared in :mod:`digest.schema`; ``python -m digest.content`` lists them.
 """
 
 from __future__ import annotations
@@ -29,12 +25,7 @@ from .yamlmap import load_mapping
 def load_articles(
     config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False, memo: Memo = NO_MEMO, jobs: int = 1
 ) -> tuple[list[Article], list[Problem]]:
-    """Read every article under ``content/`` and keep those to publish (:func:`publish_filter`).
-
-    Returns the published articles, newest first, and all problems, including
-    URL collisions between published articles. A file whose bytes were parsed
-    before with the same settings is taken from the *memo*.
-    """
+    """The articles under ``content/`` to publish (:func:`publish_filter`), newest first, and all problems."""
     parsed = parse_articles(config, memo, jobs)
     return publish_filter(parsed.articles, now, include_drafts, include_future, parsed.problems)
 
@@ -43,29 +34,15 @@ def publish_filter(
     articles: list[Article], now: datetime, include_drafts: bool, include_future: bool, problems: list[Problem]
 ) -> tuple[list[Article], list[Problem]]:
     """The one publish filter: drop drafts and future articles, mark expired ones, drop URL collisions."""
-    published: list[Article] = []
-    for article in articles:
-        if article.draft and not include_drafts:
-            continue
-        if article.date > now and not include_future:
-            continue
-        if article.expires is not None and article.expires <= now:
-            article = replace(article, expired=True)
-        published.append(article)
-    collisions = find_url_collisions(published)
-    problems = problems + collisions
-    if collisions:  # keep one article per URL so later stages do not report it again
-        kept: dict[str, Article] = {}
-        for article in sorted(published, key=lambda a: a.path):
-            kept.setdefault(article.url, article)
-        published = list(kept.values())
-    published.sort(key=article_order)
-    return published, problems
-
-
-def parse_settings(config: SiteConfig) -> bytes:
-    """The hash of everything but a file's bytes that parsing it reads."""
-    return hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))
+    published = [
+        replace(article, expired=True) if article.expires is not None and article.expires <= now else article
+        for article in articles
+        if (include_drafts or not article.draft) and (include_future or article.date <= now)
+    ]
+    # one article per URL (the first by path, as the last one written wins), so later stages do not report a collision again
+    kept = {article.url: article for article in sorted(published, key=lambda a: a.path, reverse=True)}
+    newest_first = sorted(kept.values(), key=lambda a: (-a.date.timestamp(), a.url))  # a total order, so listings are deterministic
+    return newest_first, problems + find_url_collisions(published)
 
 
 class Parsed(NamedTuple):
@@ -78,13 +55,9 @@ class Parsed(NamedTuple):
 
 
 def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> Parsed:
-    """Every article file parsed and validated.
-
-    An unchanged file (same stamp as when its bytes were hashed) is not read
-    again; a file whose bytes and settings hash as before is not parsed again.
-    """
+    """Every article file parsed and validated; a file stamped as before is not read again, one hashed as before not parsed again."""
     paths, problems = find_article_paths(config.root)
-    settings = parse_settings(config)
+    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))  # all parsing reads but the bytes
 
     def read(path: str) -> bytes | None:
         raw = read_file(Path(path), config.root)
@@ -97,27 +70,17 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     # where the site folder is does not count
     keys = {path: hash_of(settings, _relative(Path(path), config.root), made) for path, made in file_hashes.items()}
     found = memo.get_many("article", keys.values())
+    # read now what was stamped as before yet parsed under other settings; leave out what cannot be read
+    raws |= {path: raw for path, key in keys.items() if key not in found and path not in raws and (raw := read(path)) is not None}
+    keys = {path: key for path, key in keys.items() if key in found or path in raws}
     todo = [path for path, key in keys.items() if key not in found]
-    for path in todo:
-        if path not in raws:  # stamped, yet parsed under other settings
-            raw = read(path)
-            if raw is None:
-                keys.pop(path)
-                continue
-            raws[path] = raw
-    todo = [path for path in todo if path in keys]
-    global _RAWS
-    _RAWS = raws
     texts: dict[str, str] = {}
-    try:
-        for part in in_chunks(_parse_chunk, (config, keys), todo, jobs, PARALLEL_MIN):
-            for key, result, text in part:
-                memo.put("article", key, result)
-                found[key] = result
-                if result[0] is not None:
-                    texts[result[0].path] = text
-    finally:
-        _RAWS = {}
+    for part in in_chunks(_parse_chunk, (config, keys, raws), todo, jobs, PARALLEL_MIN):  # forked workers share raws without a copy
+        for key, result, text in part:
+            memo.put("article", key, result)
+            found[key] = result
+            if result[0] is not None:
+                texts[result[0].path] = text
     articles: list[Article] = []
     unpublished: list[tuple[Unpublished, str]] = []
     for path, key in keys.items():
@@ -125,18 +88,12 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         problems.extend(more)
         if article is not None:
             articles.append(article)
-        elif any(p.is_error for p in more):
-            failed = unpublished_body(config, Path(path), raws.get(path))
-            if failed is not None:
-                unpublished.append(failed)
+        elif any(p.is_error for p in more):  # its links are still checked, if it has a body
+            shown = _relative(Path(path), config.root)
+            body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown)
+            if body is not None:
+                unpublished.append((Unpublished(shown, body[1]), body[0]))
     return Parsed(articles, problems, texts, unpublished)
-
-
-def unpublished_body(config: SiteConfig, path: Path, raw: bytes | None) -> tuple[Unpublished, str] | None:
-    """The body of an article file whose front matter has errors, if it has front matter at all."""
-    shown = _relative(path, config.root)
-    found = body_of(raw if raw is not None else read_file(path, config.root), shown)
-    return None if found is None else (Unpublished(shown, found[1]), found[0])
 
 
 def file_text(raw: bytes) -> str:
@@ -156,22 +113,18 @@ def body_of(raw: bytes | Problem, shown: str) -> tuple[str, int] | None:
 
 
 PARALLEL_MIN = 200  # below this many files to parse, starting workers costs more than it saves
-_RAWS: dict[str, bytes] = {}  # the bytes of the files to parse, shared with forked workers
 
 
-def _parse_chunk(config: SiteConfig, keys: dict[str, bytes], paths: list[str]) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
+def _parse_chunk(
+    config: SiteConfig, keys: dict[str, bytes], raws: dict[str, bytes], paths: list[str]
+) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
     results = []
     for path in paths:
-        article, problems, body = parse_article(config, _relative(Path(path), config.root), _RAWS[path])
+        article, problems, body = parse_article(config, _relative(Path(path), config.root), raws[path])
         if article is not None:
             article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body_line=0, hash=b"", meta_hash=b"")))
         results.append((keys[path], (article, tuple(problems)), body))
     return results
-
-
-def article_order(article: Article) -> tuple[float, str]:
-    """Newest first, then by URL: a total order, so listings are deterministic."""
-    return (-article.date.timestamp(), article.url)
 
 
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
@@ -193,21 +146,15 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))
-        for name in sorted(names):
-            if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_")):
-                found.append(os.path.join(folder, name))
+        found += [os.path.join(folder, name) for name in sorted(names) if name.endswith(MARKDOWN_SUFFIXES) and not name.startswith((".", "_"))]
     return found, problems
 
 
 def check_input_file(path: Path, root: Path) -> str | None:
     """Why *path* cannot be read as a site input, or None.
 
-    Refuses what is not a regular file (a FIFO would block the build forever, a
-    device could be endless) and symbolic links that lead out of bounds, so a
-    contributed link cannot publish a file from elsewhere: a file under
-    ``content/`` (untrusted) may link only to a file under ``content/`` with no
-    hidden name on the way (not ``.git/config``, not ``.env``); any other
-    input, only to a file inside the site folder.
+    Only regular files: a FIFO would block the build. A symbolic link under ``content/`` (untrusted) may lead only to
+    a file under ``content/`` with no hidden name on the way (not ``.git/config``); any other, only into the site folder.
     """
     try:
         mode = path.stat().st_mode
@@ -229,10 +176,7 @@ def check_input_file(path: Path, root: Path) -> str | None:
 
 
 def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return path.relative_to(root).as_posix()  # every path read is under the site folder
 
 
 def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Problem:
@@ -241,8 +185,7 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
     if not text.strip():
         return error(shown, 1, "expected front matter starting with '---' on line 1, found an empty file")
     if lines[0].rstrip() != "---":
-        found = lines[0].strip()[:40]
-        return error(shown, 1, f"expected front matter starting with '---' on line 1, found \"{found}\"")
+        return error(shown, 1, f"expected front matter starting with '---' on line 1, found \"{lines[0].strip()[:40]}\"")
     for index in range(1, len(lines)):
         if lines[index].rstrip() in ("---", "..."):
             return "\n".join(lines[1:index]), 2, "\n".join(lines[index + 1 :]), index + 2
@@ -252,8 +195,7 @@ def split_front_matter(text: str, shown: str) -> tuple[str, int, str, int] | Pro
 def read_file(path: Path, root: Path) -> bytes | Problem:
     """The bytes of an article file, or the problem that keeps it from being read."""
     shown = _relative(path, root)
-    unusable = check_input_file(path, root)
-    if unusable:
+    if unusable := check_input_file(path, root):
         return error(shown, 0, unusable)
     try:
         size = path.stat().st_size
@@ -307,16 +249,9 @@ def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
         if not image or "://" in image:
             continue
         found = (config.root / "content" / image.lstrip("/")).is_file()
-        if image.startswith("/static/"):
-            found = found or find_static(config, image.removeprefix("/static/")) is not None
-        if not found:
-            problems.append(
-                error(
-                    article.path,
-                    _key_line(config.root / article.path, "image"),
-                    f"image: expected an image file at content{image} or a static file, found none",
-                )
-            )
+        if not found and not (image.startswith("/static/") and find_static(config, image.removeprefix("/static/")) is not None):
+            line = _key_line(config.root / article.path, "image")
+            problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
     return problems
 
 
@@ -326,10 +261,7 @@ def _key_line(path: Path, key: str) -> int:
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except (OSError, UnicodeDecodeError):
         return 1
-    for number, line in enumerate(lines, start=1):
-        if line.startswith(key + ":"):
-            return number
-    return 1
+    return next((number for number, line in enumerate(lines, start=1) if line.startswith(key + ":")), 1)
 
 
 def find_url_collisions(articles: list[Article]) -> list[Problem]:

@@ -1,8 +1,7 @@
 """Fenced code in article bodies, highlighted with Pygments (part of the markdown stage).
 
-In: a fenced block's code and language. Out: Pygments' HTML for it, or '' when
-the language is unknown. Imported when the first fenced block is highlighted,
-so that a build whose bodies hold no code does not load Pygments.
+In: a fenced block's code and language. Out: Pygments' HTML, or '' for an unknown
+language. Imported with the first fenced block: a build without code skips Pygments.
 """
 
 from __future__ import annotations
@@ -20,11 +19,7 @@ _FORMATTER = HtmlFormatter(nowrap=True)
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:
-    """Pygments markup for a fenced block, or '' to let markdown-it escape it.
-
-    *attrs* (the rest of the info string) is not used; the signature is
-    markdown-it-py's ``highlight`` option.
-    """
+    """Pygments markup for a fenced block, or '' to let markdown-it escape it; markdown-it-py's ``highlight`` option."""
     return highlight_block(lang, code) if lang else ""
 
 
@@ -32,10 +27,7 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
 def highlight_block(lang: str, code: str) -> str:
     """:func:`highlight_code`, memoised: a block repeated across articles (a shared snippet) is highlighted once."""
     lexer = find_lexer(lang)
-    if lexer is None:
-        return ""
-    spans = highlight(code, lexer, _FORMATTER)
-    return f'<pre class="highlight"><code class="language-{html.escape(lang)}">{spans}</code></pre>\n'
+    return "" if lexer is None else f'<pre class="highlight"><code class="language-{html.escape(lang)}">{highlight(code, lexer, _FORMATTER)}</code></pre>\n'
 
 
 @lru_cache(maxsize=256)

@@ -1,25 +1,16 @@
 """Stage 3, markdown: render article bodies to HTML.
 
-In: ``Article`` values and the map of article files to URLs. Out: a
-:class:`RenderedBody` per article (HTML, plain-text summary, reading time) plus
-problems such as links to missing articles or files.
+In: ``Article`` values, their Markdown and the map of article files to URLs.
+Out: a :class:`RenderedBody` per article (HTML, plain-text summary, reading
+time) plus problems such as links to missing articles or files.
 
-CommonMark plus tables, strikethrough, footnotes and heading anchors (an id
-and a "#" permalink on h2-h4), with Pygments for fenced code. Raw HTML is
-escaped unless the site sets ``allow_html: true``; then it is passed through
-the nh3 sanitizer, which removes scripts, event handlers and ``javascript:``
-URLs. markdown-it never turns a ``javascript:`` target into a link in the
-first place.
-
-Two engines (``markdown: {engine: ...}`` in site.yaml), each through its
-library's own features: ``python`` is markdown-it-py with mdit-py-plugins'
-anchors and footnote plugins, Pygments as its ``highlight`` option and a
-core rule for links; ``rust`` is markdown-it-pyrs with its own plugins, three
-to five times faster (bench/markdown_engines.py), its HTML finished by
-:class:`RustEngine`. They give the same features, not the same bytes:
-heading slugs may differ for unusual titles, footnotes are numbered by first
-reference (python) or by definition (rust), and a broken link is located at
-its paragraph's first line (python) or at its own line (rust).
+CommonMark plus tables, strikethrough, footnotes and heading anchors, Pygments
+for fenced code; raw HTML escaped, or with ``allow_html: true`` sanitized by nh3.
+Two engines, ``python`` (markdown-it-py) and ``rust`` (markdown-it-pyrs, three to
+five times faster), give the same features, not the same bytes: heading slugs
+may differ for unusual titles, footnotes are numbered by first reference
+(python) or by definition (rust), a broken link is located at its paragraph's
+first line (python) or at its own line (rust).
 """
 
 from __future__ import annotations
@@ -28,9 +19,10 @@ import html
 import posixpath
 import re
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
@@ -53,8 +45,7 @@ WORDS_PER_MINUTE = 230
 _NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are
 _TAG = re.compile(r"<[^>]+>")
 
-# What the sanitizer keeps when raw HTML is allowed: ordinary prose markup and
-# the attributes our own renderer emits (anchors, footnotes, highlighting).
+# What the sanitizer keeps of raw HTML: prose markup and the attributes our own renderer emits.
 _ALLOWED_ATTRIBUTES = {
     **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
     "*": {"class", "id", "title", "lang", "dir"},
@@ -65,11 +56,9 @@ _ALLOWED_ATTRIBUTES = {
 }
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub"}
 
-
 MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
-_NESTING = re.compile(r"[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?")
-
-
+_LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # atomic, so matching stays linear in the line
+_TOO_DEEP = re.compile(_LEVEL + "{" + str(MAX_NESTING + 1) + "}")
 MAX_HEADINGS = 1_000  # both engines number duplicate heading anchors in quadratic time
 MAX_REFERENCES = 2_000  # markdown-it-pyrs resolves link reference definitions in quadratic time
 _HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
@@ -77,42 +66,18 @@ _REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
 
 
 def beyond_limits(text: str) -> tuple[int, str] | None:
-    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None.
-
-    Lines that open more than MAX_NESTING quotes and list items (100,000
-    overflow markdown-it-pyrs's stack), more than MAX_HEADINGS headings, more
-    than MAX_REFERENCES link reference definitions. Linear in the text.
-    """
+    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
     headings = references = 0
     for number, line in enumerate(text.split("\n")):
-        if _HEADING.match(line):
-            headings += 1
-            if headings > MAX_HEADINGS:
-                return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
-        elif _REFERENCE.match(line):
-            references += 1
-            if references > MAX_REFERENCES:
-                return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
-        if len(line) <= MAX_NESTING:  # too short to open that many
-            continue
-        depth = position = 0
-        while (found := _NESTING.match(line, position)) is not None and found.end() > position:
-            depth += 1
-            position = found.end()
-            if depth > MAX_NESTING:
-                return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
+        headings += _HEADING.match(line) is not None
+        references += _REFERENCE.match(line) is not None
+        if headings > MAX_HEADINGS:
+            return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
+        if references > MAX_REFERENCES:
+            return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
+        if len(line) > MAX_NESTING and _TOO_DEEP.match(line):  # a shorter line cannot open that many
+            return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
     return None
-
-
-class BodySource(Protocol):
-    """What rendering reads of an article besides its text: an :class:`~digest.schema.Article`, or an :class:`Unpublished` file."""
-
-    @property
-    def path(self) -> str: ...
-    @property
-    def body_line(self) -> int: ...
-    @property
-    def summary(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -124,6 +89,9 @@ class Unpublished:
     summary: str = ""
 
 
+BodySource = Article | Unpublished  # rendering reads of it only path, body_line and summary
+
+
 @dataclass(frozen=True)
 class RenderedBody:
     html: str
@@ -132,119 +100,135 @@ class RenderedBody:
     links: tuple[str, ...] = ()  # site-relative targets its relative links looked up, found or not
 
 
-def make_markdown(allow_html: bool) -> MarkdownIt:
-    """The site's Markdown parser; one per build (it holds no per-article state)."""
-    from markdown_it import MarkdownIt
-    from mdit_py_plugins.anchors import anchors_plugin
-    from mdit_py_plugins.footnote import footnote_plugin
-
-    md = MarkdownIt("commonmark", {"html": allow_html, "xhtmlOut": False, "highlight": highlight_code})
-    md.enable(["table", "strikethrough"])
-    md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
-    md.core.ruler.push("digest_links", _rewrite_links)
-    return md
-
-
 def pick_engine(setting: str) -> str:
     """The engine that renders: "python" or "rust" (``auto`` takes rust when it imports)."""
-    if setting == "auto":
-        return "python" if markdown_it_pyrs is None else "rust"
-    return setting
+    return ("python" if markdown_it_pyrs is None else "rust") if setting == "auto" else setting
 
 
 class BodyRenderer:
-    """Renders article bodies for one site: rewrites article and file links.
-
-    Reads of an article only its path, first body line and summary, besides the body text it is given.
-    """
+    """Renders article bodies for one site: rewrites article and file links."""
 
     def __init__(self, config: SiteConfig, article_urls: dict[str, str]) -> None:
         self.config = config
         self.article_urls = article_urls  # "content/x/y.md" -> "/x/y/"
         self.engine = pick_engine(config.markdown_engine)
-        self._md: MarkdownIt | None = None
-        self.rust = RustEngine(self) if self.engine == "rust" else None
 
-    @property
+    @cached_property
+    def rust(self) -> markdown_it_pyrs.MarkdownIt:
+        """The rust engine: markdown-it-pyrs with its own table, strikethrough, footnote and heading_anchors plugins."""
+        assert markdown_it_pyrs is not None, "the rust engine needs markdown-it-pyrs"
+        return markdown_it_pyrs.MarkdownIt("zero").enable_many(RUST_RULES + (["html_block", "html_inline"] if self.config.allow_html else []))
+
+    @cached_property
     def md(self) -> MarkdownIt:
         """The python engine: made on first use, as the rust engine hands it only a few bodies."""
-        if self._md is None:
-            self._md = make_markdown(self.config.allow_html)
-        return self._md
+        from markdown_it import MarkdownIt
+        from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.footnote import footnote_plugin
+
+        md = MarkdownIt("commonmark", {"html": self.config.allow_html, "xhtmlOut": False, "highlight": highlight_code})
+        md.enable(["table", "strikethrough"])
+        md.use(footnote_plugin)
+        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
+        md.core.ruler.push("digest_links", self._rewrite_links)
+        return md
 
     def render(self, article: BodySource, text: str) -> tuple[RenderedBody, list[Problem]]:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
-        looked_up: set[str] = set()
-        problems: list[Problem] = []
         beyond = beyond_limits(text)
         if beyond is not None:  # rendering it would crash the engine or take minutes
-            problems.append(error(article.path, article.body_line + beyond[0], beyond[1]))
-            return RenderedBody(html="", summary=article.summary, minutes=1), problems
-        body_html = self.rust.render(article, text, problems, looked_up) if self.rust else None
+            return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, article.body_line + beyond[0], beyond[1])]
+        looked_up: set[str] = set()
+        problems: list[Problem] = []
+        body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
-            env: dict[str, Any] = {"renderer": self, "article": article, "problems": problems, "links": looked_up}
-            body_html = self.md.render(text, env)
+            body_html = self.md.render(text, {"article": article, "problems": problems, "links": looked_up})
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
-        summary = article.summary or first_paragraph(body_html)
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
-        return RenderedBody(html=body_html, summary=summary, minutes=minutes, links=tuple(sorted(looked_up))), problems
+        return RenderedBody(html=body_html, summary=article.summary or first_paragraph(body_html), minutes=minutes, links=tuple(sorted(looked_up))), problems
 
-    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str] | None = None) -> str | None:
-        """The output URL for a relative link in *article*, or None to leave it.
-
-        Each site-relative path looked up is added to *looked_up*, found or not.
-        """
+    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str]) -> str | None:
+        """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to *looked_up*."""
         if href.startswith(_NOT_RELATIVE):
             return None  # the common case, decided without urlsplit
         parts = urlsplit(href)
-        if parts.scheme or parts.netloc or not parts.path or href.startswith(("/", "#")):
+        if parts.scheme or parts.netloc or not parts.path:
             return None
         target = posixpath.normpath(posixpath.join(posixpath.dirname(article.path), unquote(parts.path)))
         fragment = f"#{parts.fragment}" if parts.fragment else ""
+        base = self.config.base_path.rstrip("/")
         if target.endswith((".md", ".markdown")):
-            if looked_up is not None:
-                looked_up.add(target)
+            looked_up.add(target)
             url = self.article_urls.get(target)
             if url is None:
                 problems.append(error(article.path, line, f'link to "{href}": expected an article file, found no published article at {target}'))
                 return None
-            return self.site_path(url) + fragment
-        if not target.startswith("content/"):
-            problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
-            return None
-        if looked_up is not None:
+            return base + url + fragment
+        if target.startswith("content/"):
             looked_up.add(target)
-        if not (self.config.root / target).is_file():
+        if not target.startswith("content/") or not (self.config.root / target).is_file():
             problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
             return None
-        return quote(self.site_path(target.removeprefix("content"))) + fragment  # a file named "x%23y.png" is at x%2523y.png
+        return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
 
-    def site_path(self, url: str) -> str:
-        return self.config.base_path.rstrip("/") + url
-
-
-def _rewrite_links(state: StateCore) -> None:
-    renderer: BodyRenderer | None = state.env.get("renderer")
-    if renderer is None:
-        return
-    article: BodySource = state.env["article"]
-    problems: list[Problem] = state.env["problems"]
-    looked_up: set[str] | None = state.env.get("links")
-    for block in state.tokens:
-        if block.type != "inline" or not block.children:
-            continue
-        line = article.body_line + (block.map[0] if block.map else 0)
-        for token in block.children:
-            attr = "href" if token.type == "link_open" else "src" if token.type == "image" else None
-            if attr is None:
+    def _rewrite_links(self, state: StateCore) -> None:
+        """The python engine's core rule: resolve each relative link and image."""
+        article: BodySource = state.env["article"]
+        for block in state.tokens:
+            if block.type != "inline" or not block.children:
                 continue
-            value = token.attrGet(attr)
-            if isinstance(value, str):
-                new = renderer.resolve(value, article, line, problems, looked_up)
+            line = article.body_line + (block.map[0] if block.map else 0)
+            for token in block.children:
+                attr = "href" if token.type == "link_open" else "src"
+                value = token.attrGet(attr) if token.type in ("link_open", "image") else None
+                new = self.resolve(value, article, line, state.env["problems"], state.env["links"]) if isinstance(value, str) else None
                 if new is not None:
                     token.attrSet(attr, new)
+
+    def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
+        """The rust engine's finished HTML of *article*'s *body*, or None for the python engine to render it.
+
+        markdown-it-pyrs takes no Python hooks, so their work is done on its HTML: Pygments, relative
+        links, permalinks in the site's form. Raw HTML (never rewritten) and panics go to the python engine.
+        """
+        try:
+            # a heading_anchor's icon is an html_inline node of the plugin's own
+            if self.config.allow_html and "<" in body and any(n.name in ("html_block", "html_inline") for n in _nodes(self.rust.tree(body), "heading_anchor")):
+                return None
+            out = self.rust.render(body, xhtml=False)
+        except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
+            if type(exc).__name__ != "PanicException":
+                raise
+            return None
+        if 'href="' in out or 'src="' in out:
+            out = self._rewrite_rust_links(out, article, body, problems, looked_up)
+        if '<pre><code class="' in out:
+            out = _RUST_FENCE.sub(_highlight_fence, out)
+        if 'class="anchor"' in out:
+            out = _RUST_ANCHOR.sub(_permalink, out)
+        return out
+
+    def _rewrite_rust_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
+        broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
+        seen: dict[str, int] = {}
+
+        def rewrite(match: re.Match[str]) -> str:
+            url = html.unescape(match[2])
+            occurrence = seen[url] = seen.get(url, -1) + 1
+            found: list[Problem] = []
+            new = self.resolve(url, article, 0, found, looked_up)
+            broken.extend((url, occurrence, problem) for problem in found)
+            return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
+
+        out = _RUST_LINK.sub(rewrite, out)
+        if broken:
+            lines = _link_lines(self.rust.tree(body), body.encode("utf-8"))
+            for url, occurrence, problem in broken:
+                found_lines = lines.get(url, [])
+                line = found_lines[occurrence] if occurrence < len(found_lines) else 0
+                problems.append(replace(problem, line=article.body_line + line))
+        return out
 
 
 # The rules of markdown-it-pyrs's "commonmark" preset less raw HTML, plus its own extensions.
@@ -253,8 +237,7 @@ RUST_RULES: list[Any] = [
     "autolink", "backticks", "emphasis", "entity", "escape", "image", "link", "newline",
     "table", "strikethrough", "footnote", "heading_anchors",
 ]  # fmt: skip
-# What markdown-it-pyrs writes for the markup we finish. With raw HTML off the
-# author's own "<" always arrives as "&lt;", so these only match the renderer's.
+# What markdown-it-pyrs writes for the markup we finish; with raw HTML off an author's "<" is "&lt;".
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
 _RUST_LINK = re.compile(r'<(a href|img src)="(?!#|/|https?://)([^"]*)"')  # not those resolve leaves: _NOT_RELATIVE
 _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon link before the heading's text
@@ -263,97 +246,28 @@ _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon li
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as markdown-it counts lines
 
 
-class RustEngine:
-    """The rust engine: markdown-it-pyrs with its own table, strikethrough, footnote and heading_anchors plugins.
-
-    It takes no hooks written in Python, and its syntax tree can be read but
-    not rendered, so what the python engine does in hooks is done on the HTML
-    it writes: Pygments on fenced code, relative links rewritten, and the
-    heading_anchors plugin's permalink (an icon before the text, on every
-    level) put in the site's form (a "#" after the text, on h2-h4, the id on
-    the heading). The tree is read only for the line of a broken link, and to
-    hand bodies with raw HTML (``allow_html``) to the python engine, so that
-    the author's own markup is never rewritten. A body that makes
-    markdown-it-pyrs panic goes to the python engine too.
-    """
-
-    def __init__(self, renderer: BodyRenderer) -> None:
-        assert markdown_it_pyrs is not None, "the rust engine needs markdown-it-pyrs"
-        self.renderer = renderer
-        self.allow_html = renderer.config.allow_html
-        rules = RUST_RULES + (["html_block", "html_inline"] if self.allow_html else [])
-        self.md = markdown_it_pyrs.MarkdownIt("zero").enable_many(rules)
-
-    def render(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
-        """The finished HTML of *article*'s *body*, or None for the python engine to render it."""
-        try:
-            if self.allow_html and "<" in body and _has_raw_html(self.md.tree(body)):
-                return None
-            out = self.md.render(body, xhtml=False)
-        except BaseException as exc:  # markdown-it-pyrs 0.4.0 panics on a few inputs, e.g. "^[\xa0]"
-            if type(exc).__name__ != "PanicException":
-                raise
-            return None
-        if 'href="' in out or 'src="' in out:
-            out = self._rewrite_links(out, article, body, problems, looked_up)
-        if '<pre><code class="' in out:
-            out = _RUST_FENCE.sub(_highlight_fence, out)
-        if 'class="anchor"' in out:
-            out = _RUST_ANCHOR.sub(_permalink, out)
-        return out
-
-    def _rewrite_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
-        broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
-        seen: dict[str, int] = {}
-
-        def rewrite(match: re.Match[str]) -> str:
-            url = html.unescape(match[2])
-            if url.startswith(_NOT_RELATIVE):
-                return match[0]  # web links: the common case, kept cheap
-            occurrence = seen[url] = seen.get(url, -1) + 1
-            found: list[Problem] = []
-            new = self.renderer.resolve(url, article, 0, found, looked_up)
-            broken.extend((url, occurrence, problem) for problem in found)
-            return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
-
-        out = _RUST_LINK.sub(rewrite, out)
-        if broken:
-            lines = _link_lines(self.md.tree(body), body.encode("utf-8"))
-            for url, occurrence, problem in broken:
-                found_lines = lines.get(url, [])
-                line = found_lines[occurrence] if occurrence < len(found_lines) else 0
-                problems.append(replace(problem, line=article.body_line + line))
-        return out
-
-
-def _has_raw_html(tree: Any) -> bool:
+def _nodes(tree: Any, leaf: str) -> Iterator[Any]:
+    """The nodes of a markdown-it-pyrs tree in document order, but not those inside a *leaf* node."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if node.name in ("html_block", "html_inline"):
-            return True
-        if node.name != "heading_anchor":  # its icon is an html_inline node of the plugin's own
-            stack.extend(node.children)
-    return False
+        yield node
+        if node.name != leaf:
+            stack.extend(reversed(node.children))
 
 
 def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
     """The line (0-based) of each link and image in the body, by URL, in the order of the HTML."""
     starts = [found.end() for found in _LINE_BREAK.finditer(body)]  # where lines 1, 2, ... begin
     lines: dict[str, list[int]] = {}
-    stack = [tree]
-    while stack:
-        node = stack.pop()
+    for node in _nodes(tree, "image"):  # an image's alt text is plain text in the HTML, links in it included
         if node.name in ("link", "image"):
             lines.setdefault(node.meta.get("url", ""), []).append(bisect_right(starts, node.srcmap[0]) if node.srcmap else 0)
-        if node.name != "image":  # an image's alt text is plain text in the HTML, links in it included
-            stack.extend(reversed(node.children))
     return lines
 
 
 def _highlight_fence(match: re.Match[str]) -> str:
-    highlighted = highlight_code(html.unescape(match[2]), html.unescape(match[1]), "")
-    return highlighted or match[0]
+    return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
 
 
 def _permalink(match: re.Match[str]) -> str:
@@ -376,8 +290,7 @@ def sanitize_html(fragment: str) -> str:
     )
 
 
-# The classes the renderer gives (footnotes, permalinks, highlighted code): an author's own HTML may
-# use these and no other, so it cannot dress itself as the page's reporting notes or badges.
+# The renderer's classes: an author's HTML may use no other, so it cannot dress itself as the page's notes or badges.
 _OWN_CLASSES = frozenset({"header-anchor", "footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref", "highlight"})
 
 
@@ -396,47 +309,26 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
     if start < 0:
         return ""
     end = body_html.find("</p>", start)
-    text = html.unescape(_TAG.sub("", body_html[start + 3 : end if end > 0 else None]))
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + "…"
-    return text
+    text = " ".join(html.unescape(_TAG.sub("", body_html[start + 3 : end if end > 0 else None])).split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
 
 
 def render_bodies(
     config: SiteConfig, articles: list[Article], texts: Mapping[str, str], jobs: int = 1, urls: dict[str, str] | None = None
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
-    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
-
-    With ``jobs > 1`` on a large site the articles are split into contiguous
-    chunks rendered by forked worker processes; results are merged in article
-    order, so the output is the same as with one process. *urls* maps every
-    published article's file to its URL, for links between articles (default:
-    the articles given).
-    """
+    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path."""
     if urls is None:
         urls = {a.path: a.url for a in articles}
-    parts = in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN)
-    bodies: dict[str, RenderedBody] = {}
-    problems: list[Problem] = []
-    for chunk_bodies, chunk_problems in parts:
-        bodies.update(chunk_bodies)
-        problems.extend(chunk_problems)
-    return bodies, problems
+    done = [result for part in in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN) for result in part]
+    return {path: body for path, body, _ in done}, [problem for _, _, problems in done for problem in problems]
 
 
 PARALLEL_MIN = 200  # below this, starting workers costs more than it saves
 
 
-def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> tuple[dict[str, RenderedBody], list[Problem]]:
+def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> list[tuple[str, RenderedBody, list[Problem]]]:
     renderer = BodyRenderer(config, urls)
-    bodies: dict[str, RenderedBody] = {}
-    problems: list[Problem] = []
-    for article in articles:
-        body, more = renderer.render(article, texts[article.path])
-        bodies[article.path] = body
-        problems.extend(more)
-    return bodies, problems
+    return [(article.path, *renderer.render(article, texts[article.path])) for article in articles]
 
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:

@@ -1,12 +1,9 @@
 """Stage 6e, relative links (``--relative``): make a built site work opened from disk.
 
-In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files,
-with every internal ``href``/``src`` of each HTML page rewritten relative to
-that page (``/digest/tags/x/`` seen from ``/digest/business/y/`` becomes
-``../../tags/x/index.html``). Folder links get an explicit ``index.html``,
-because a browser reading files does not look for one. ``404.html`` keeps its
-root-relative links: a server shows it at any depth. Absolute URLs (canonical,
-OpenGraph, JSON-LD, feeds, sitemaps) are untouched.
+In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files, each HTML page's internal
+``href``/``src`` relative to it (``/digest/tags/x/`` from ``/digest/business/y/`` is ``../../tags/x/index.html``:
+a browser reading files looks for no index.html). ``404.html`` keeps root-relative links, as a server shows it at
+any depth. Absolute URLs (canonical, feeds...) are untouched.
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ import re
 from .config import SiteConfig
 
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
-KEEP_ABSOLUTE = ("/404.html",)
 
 
 def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -25,7 +21,7 @@ def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, b
     base = config.base_path
     result: dict[str, bytes] = {}
     for url, data in files.items():
-        if url in KEEP_ABSOLUTE or not url.endswith(("/", ".html")):
+        if url == "/404.html" or not url.endswith(("/", ".html")):
             result[url] = data
             continue
         page = base + url.lstrip("/")
@@ -35,17 +31,13 @@ def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, b
 
 
 def relativize_html(html: str, base: str, page_dir: str) -> str:
-    return _LINK.sub(lambda m: m.group(1) + relative_link(m.group(2), base, page_dir) + '"', html)
+    return _LINK.sub(lambda m: m[1] + relative_link(m[2], base, page_dir) + '"', html)
 
 
 def relative_link(value: str, base: str, page_dir: str) -> str:
     """*value* as seen from *page_dir*, if it points inside the site; else unchanged."""
     if not value.startswith(base) or value.startswith("//"):
         return value
-    path, mark, rest = value.partition("#")
-    path, query_mark, query = path.partition("?")
-    if path.endswith("/"):
-        path += "index.html"
-    relative = posixpath.relpath(path, page_dir.rstrip("/") or "/")
-    out = relative + (query_mark + query if query_mark else "")
-    return out + (mark + rest if mark else "")
+    path = re.split("[?#]", value, maxsplit=1)[0]
+    relative = posixpath.relpath(path + "index.html" if path.endswith("/") else path, page_dir.rstrip("/") or "/")
+    return relative + value[len(path) :]  # the query and fragment as they were

@@ -1,9 +1,8 @@
 """URL-safe names for topics, tags, sources and stories.
 
 Shared by the config, content and index stages. A slug is lower-case ASCII
-letters, digits and hyphens (non-Latin text is transliterated), never empty,
-never ``.``/``..``, never a Windows-reserved device name, so it is always one
-safe path component.
+letters, digits and hyphens (non-Latin text transliterated), never a Windows
+device name: always one safe path component (or '', see :func:`slug_or_hash`).
 """
 
 from __future__ import annotations
@@ -30,7 +29,4 @@ def make_slug(text: str) -> str:
 
 def slug_or_hash(text: str, prefix: str) -> str:
     """Slug for *text*; text with no sluggable letters (emoji, symbols) gets a stable hash."""
-    slug = make_slug(text)
-    if slug:
-        return slug
-    return f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"
+    return make_slug(text) or f"{prefix}-{hashlib.sha256(text.encode('utf-8')).hexdigest()[:8]}"

@@ -90,9 +90,8 @@ def test_raw_html_is_never_rewritten_when_allowed(engine: str) -> None:
 
 def test_allowed_html_leaves_bodies_without_raw_html_to_the_rust_engine() -> None:
     renderer = BodyRenderer(SiteConfig(root=Path("."), allow_html=True, markdown_engine="rust"), {})
-    assert renderer.rust is not None
-    assert renderer.rust.render(article(), "## Title\n\n`a < b` <https://example.org>\n", [], set()) is not None
-    assert renderer.rust.render(article(), "## Title\n\n<b>raw</b>\n", [], set()) is None, "raw HTML: the python engine renders it"
+    assert renderer.render_rust(article(), "## Title\n\n`a < b` <https://example.org>\n", [], set()) is not None
+    assert renderer.render_rust(article(), "## Title\n\n<b>raw</b>\n", [], set()) is None, "raw HTML: the python engine renders it"
 
 
 # The only tags a body can hold with raw HTML off: the renderers' own.
