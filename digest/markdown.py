@@ -65,6 +65,10 @@ _HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
 _REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
 
 
+PYTHON_NESTING = 100  # markdown-it-py's maxNesting: about 50 lists in lists, or 100 quotes
+TOO_DEEP = f"expected lists nested at most {PYTHON_NESTING // 2 - 2} levels deep, or quotes {PYTHON_NESTING - 2} (the python engine's limit), found more; write it flatter"
+
+
 def beyond_limits(text: str) -> tuple[int, str] | None:
     """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
     headings = references = 0
@@ -126,7 +130,8 @@ class BodyRenderer:
         from mdit_py_plugins.anchors import anchors_plugin
         from mdit_py_plugins.footnote import footnote_plugin
 
-        md = MarkdownIt("commonmark", {"html": self.config.allow_html, "xhtmlOut": False, "highlight": highlight_code})
+        options = {"html": self.config.allow_html, "xhtmlOut": False, "highlight": highlight_code, "maxNesting": PYTHON_NESTING}
+        md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin)
         md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
@@ -142,7 +147,13 @@ class BodyRenderer:
         problems: list[Problem] = []
         body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
-            body_html = self.md.render(text, {"article": article, "problems": problems, "links": looked_up})
+            env = {"article": article, "problems": problems, "links": looked_up}
+            tokens = self.md.parse(text, env)
+            deepest = max(tokens, key=lambda token: token.level, default=None)
+            if deepest is not None and deepest.level >= PYTHON_NESTING - 1:  # where markdown-it-py stops, and drops the rest unsaid
+                line = article.body_line + (deepest.map[0] if deepest.map else 0)
+                return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, line, TOO_DEEP)]
+            body_html = self.md.renderer.render(tokens, self.md.options, env)
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
@@ -283,18 +294,22 @@ def sanitize_html(fragment: str) -> str:
         fragment,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        attribute_filter=_keep_own_classes,
+        attribute_filter=_keep_own_names,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},  # all our own tables need; no url() or expression() tricks
     )
 
 
-# The renderer's classes: an author's HTML may use no other, so it cannot dress itself as the page's notes or badges.
+# The renderer's classes and ids: an author's HTML may use no others, so it cannot dress itself as the page's
+# notes or badges, nor take an id the page's own links lead to.
+_OWN_IDS = re.compile(r"fn\d+|fnref\d+(?::\d+)?")
 _OWN_CLASSES = frozenset({"header-anchor", "footnote-ref", "footnotes-sep", "footnotes", "footnotes-list", "footnote-item", "footnote-backref", "highlight"})
 
 
-def _keep_own_classes(element: str, attribute: str, value: str) -> str | None:
+def _keep_own_names(element: str, attribute: str, value: str) -> str | None:
+    if attribute == "id":
+        return value if element in ("h2", "h3", "h4") or _OWN_IDS.fullmatch(value) else None
     if attribute != "class":
         return value
     from pygments.token import STANDARD_TYPES

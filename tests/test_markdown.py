@@ -322,3 +322,23 @@ def test_links_to_files_with_odd_names_are_percent_encoded(engine: str, tmp_path
     assert problems == []
     sources = [img["src"] for img in BeautifulSoup(rendered.html, "html.parser").find_all("img")]
     assert sources == ["/news/x%2523y.png", "/news/my%20chart.png"]  # what a server maps back to the files' names
+
+
+def test_allowed_html_keeps_only_the_ids_the_renderer_gives(engine: str) -> None:
+    body = '<div id="main"><p id="reporting-heading">forged</p></div>\n\n## Real heading\n\nA note[^1].\n\n[^1]: The note.\n'
+    soup = render(body, engine, allow_html=True)
+    ids = sorted(str(tag["id"]) for tag in soup.find_all(id=True))
+    assert ids == ["fn1", "fnref1", "real-heading"], "an author's HTML takes no id the page's own links lead to"
+    assert soup.find("p").get_text() == "forged"
+
+
+def test_the_python_engine_refuses_what_it_would_cut_short() -> None:
+    ladder = "".join(f"{'  ' * level}- item {level}\n" for level in range(60))
+    rendered, problems = render_body("Intro.\n\n" + ladder + "\n## After the list\n", "python")
+    assert rendered.html == ""
+    assert [(p.line, p.message) for p in problems] == [
+        (8 + 2 + 48, "expected lists nested at most 48 levels deep, or quotes 98 (the python engine's limit), found more; write it flatter")
+    ]
+    rendered, problems = render_body("Intro.\n\n" + ladder[: ladder.index("- item 40")] + "\n## After the list\n", "python")
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert problems == [] and len(soup.find_all("li")) == 40 and soup.find("h2").get_text().startswith("After the list")
