@@ -65,16 +65,6 @@ class SiteConfig:
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
-    @property
-    def markdown(self) -> dict[str, str]:
-        """The ``markdown`` mapping of site.yaml, as settled (shown in the README's table)."""
-        return {"engine": self.markdown_engine}
-
-    def topic(self, slug: str) -> TopicInfo | None:
-        for info in self.topics:
-            if info.slug == slug:
-                return info
-        return None
 
 
 @dataclass(frozen=True)
@@ -85,12 +75,8 @@ class Option:
     check: Callable[[Any], str | None] | None = None
 
 
-def _positive(value: Any) -> str | None:
-    return None if value >= 1 else f"a whole number of at least 1, found {value}"
-
-
-def _not_negative(value: Any) -> str | None:
-    return None if value >= 0 else f"a whole number of at least 0, found {value}"
+def _at_least(low: int) -> Callable[[Any], str | None]:
+    return lambda value: None if value >= low else f"a whole number of at least {low}, found {value}"
 
 
 def check_base_url(value: Any) -> str | None:
@@ -138,14 +124,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("language", str, "Default language tag of articles (e.g. en).", _language),
     Option("timezone", str, "IANA time zone for dates written without one (e.g. America/New_York).", _timezone),
     Option("output_dir", str, "Folder the site is written to, relative to the site folder.", _output_dir),
-    Option("per_page", int, "Articles per list page (home, topic, tag, source, archive).", _positive),
-    Option("related_count", int, "Related stories linked from each article.", _not_negative),
-    Option("max_tags", int, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _positive),
-    Option("more_from_topic", int, "Links under 'More from this topic' on each article.", _not_negative),
-    Option("home_topic_count", int, "Top stories shown per topic on the home page.", _not_negative),
+    Option("per_page", int, "Articles per list page (home, topic, tag, source, archive).", _at_least(1)),
+    Option("related_count", int, "Related stories linked from each article.", _at_least(0)),
+    Option("max_tags", int, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _at_least(1)),
+    Option("more_from_topic", int, "Links under 'More from this topic' on each article.", _at_least(0)),
+    Option("home_topic_count", int, "Top stories shown per topic on the home page.", _at_least(0)),
     Option("permalink", str, "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink),
     Option("allow_html", bool, "Pass raw HTML in article bodies through a sanitizer instead of escaping it."),
-    Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _positive),
+    Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _at_least(1)),
     Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
     Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
     Option("markdown", dict, "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
@@ -284,9 +270,7 @@ def options_table() -> str:
     defaults = SiteConfig(root=Path("."))
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for opt in OPTIONS:
-        default = getattr(defaults, opt.name)
-        if isinstance(default, dict):
-            default = "{" + ", ".join(f"{key}: {value}" for key, value in default.items()) + "}"
+        default = f"{{engine: {defaults.markdown_engine}}}" if opt.name == "markdown" else getattr(defaults, opt.name)
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         rows.append(f"| `{opt.name}` | {shown} | {opt.doc} |")
     return "\n".join(rows)

@@ -1,21 +1,11 @@
-"""Load one YAML mapping (site.yaml or a front-matter block) with key lines.
+"""Load one YAML mapping (site.yaml or a front-matter block) with key lines, for the config and content stages.
 
-Used by the config and content stages: text flows in, ``{key: Entry}`` and a
-list of problems flow out. One reader, on PyYAML's public API with libyaml
-(``CSafeLoader``) where it is installed: compose the node graph, check it,
-then construct the values.
-
-The check refuses, before anything is built, what PyYAML would accept
-silently or too slowly: duplicate keys (PyYAML keeps the last), values nested
-more than MAX_DEPTH collections deep, and graphs that expand through aliases
-to more than MAX_NODES values or MAX_CHARS characters of text (a "billion
-laughs" document, or one long string aliased thousands of times).
-
-PyYAML's marks are 0-based and relative to the text it was given; every line
-returned here is a 1-based line of the *file* (``first_line`` is the file line
-of the text's first line), so messages can say ``path:line``. A syntax error
-is reported on the line an editor would have to change: the line that opens
-an unclosed quote or bracket, not the later line where libyaml gave up.
+In: text. Out: ``{key: Entry}`` and problems, every line a 1-based line of the
+*file* (PyYAML's marks are 0-based and relative to the text). The node graph
+is composed (libyaml where installed) and checked before any value is built:
+duplicate keys, nesting deeper than MAX_DEPTH, and alias expansion past
+MAX_NODES values or MAX_CHARS characters ("billion laughs") are refused. A
+syntax error is reported on the line an editor has to change.
 """
 
 from __future__ import annotations
@@ -36,13 +26,9 @@ MAX_CHARS = 1_000_000  # characters of text once every alias is expanded; text w
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# libyaml composes nested collections by recursion, which overflows the C stack
-# somewhere past ten thousand levels (a segfault, not an exception), and the
-# pure-Python composer raises RecursionError much sooner. Every collection and
-# every entry of one needs one of these characters (its bracket, or the "-",
-# "?", ":" or "," that introduces it), so text with few of them can neither nest
-# deep nor hold many values. Text with more is walked as parser events first
-# (nothing built, no recursion) to apply the same limits before it is composed.
+# Composing recurses (libyaml segfaults past ~10,000 levels). Every collection and
+# entry needs one of these characters, so text with few of them can neither nest
+# deep nor hold many values; text with more is first walked as parser events.
 _INDICATORS = "-?:[{,"
 _COMPOSE_AT_ONCE = 250  # indicators; far below what either composer can recurse
 
@@ -52,7 +38,6 @@ class _Mark(Protocol):
 
     index: int
     line: int
-    column: int
 
 
 @dataclass(frozen=True)
@@ -84,11 +69,7 @@ def describe(value: object) -> str:
 
 
 def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry] | None, list[Problem]]:
-    """Parse *text* as one YAML mapping whose first line is file line *first_line*.
-
-    Returns ``(entries, problems)``; ``entries`` is None when the text could not
-    be read as a mapping at all.
-    """
+    """Parse *text*, whose first line is file line *first_line*; entries are None when it is not a mapping."""
     lines = _FileLines(text, first_line)
     try:
         loader = _Loader(text)  # PyYAML's own reader checks every character here, libyaml's as it reads
@@ -152,9 +133,8 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
 class _FileLines:
     """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
 
-    Files are numbered by "\\n" alone, as content.py splits them; libyaml also
-    starts a new line at NEL, LS, PS and a lone CR, so in text holding one of
-    those a mark's line is not the file's and its character index is used.
+    Files are numbered by "\\n" alone; libyaml also breaks lines at NEL, LS, PS
+    and a lone CR, so in text holding one of those the mark's index is used.
     """
 
     _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
@@ -178,13 +158,9 @@ class _FileLines:
 
 
 def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
-    """Apply the depth and size limits to the parser's events, before composing.
+    """Apply the depth and size limits (aliases aside) to the parser's events, which neither build nor recurse.
 
-    Nothing is built and nothing recurses, so this is safe on any text; it
-    reports what _GraphCheck would (aliases aside, which it leaves to that check).
-    A syntax error is left to the composer, which meets it again at the same
-    place (no deeper than seen here) or meets an earlier error first, such as an
-    undefined alias, as it would without this walk.
+    A syntax error is left to the composer, which meets it again or an earlier one.
     """
     depth = 0
     count = 0
@@ -209,20 +185,14 @@ _TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 
 class _Refused(Exception):
-    """A limit was passed; the graph is not looked at any further."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
+    """A limit was passed (its Problem is the one argument); the graph is not looked at any further."""
 
 
 class _GraphCheck:
     """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
 
-    An alias is the same node object again, so the graph stays small while its
-    expansion can be huge. Each distinct collection is measured once (values,
-    characters and height with aliases expanded) and the result kept by node, so
-    the check costs the size of the graph, not of its expansion. Collections are
-    visited in document order, so a limit is reported where it is first passed.
+    An alias is the same node again: each collection is measured once and kept by
+    node, so the check costs the size of the graph, not of its expansion.
     """
 
     def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
@@ -238,7 +208,7 @@ class _GraphCheck:
         try:
             self.measure(root, 1)
         except _Refused as refused:
-            return [refused.problem]
+            return [refused.args[0]]
         return sorted(self.problems, key=lambda problem: problem.line)
 
     def measure(self, node: yaml.Node, depth: int) -> tuple[int, int, int]:
@@ -308,10 +278,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-# What libyaml (and PyYAML) say while reading something that opens on one line
-# and must be finished later: the editor's mistake is on the opening line (the
-# context mark), not where the parser gave up (the problem mark), often many
-# lines and keys later.
+# Contexts that open on one line and must be finished later: the mistake is on the
+# opening line (context mark), not where the parser gave up (problem mark).
 _OPENED = {
     "while scanning a quoted scalar": "is a closing {char} missing?",
     "while scanning a double-quoted scalar": 'is a closing " missing?',
@@ -371,10 +339,8 @@ def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
 def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
     """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before.
 
-    A line that reads as a key at or left of the previous line's key cannot
-    continue that line's value, so the previous line is the broken one (most
-    often "key:value", without the space); a line indented further is itself
-    the broken one.
+    A key at or left of the previous line's key cannot continue its value, so the
+    previous line is broken (often "key:value"); one indented further is itself.
     """
     found = lines.at(mark.index)
     start = text.rfind("\n", 0, mark.index) + 1
@@ -404,15 +370,8 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, li
 
 
 def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
-    if isinstance(node, yaml.SequenceNode):
-        marks = [child.start_mark for child in node.value]
-    elif isinstance(node, yaml.MappingNode):
-        marks = [key.start_mark for key, _ in node.value]
-    else:
-        return ()
-    if lines.marks_agree:
-        return tuple(mark.line + lines.first_line for mark in marks)
-    return tuple(lines.at(mark.index) for mark in marks)
+    items = [key for key, _ in node.value] if isinstance(node, yaml.MappingNode) else _children(node)
+    return tuple(lines.of(item.start_mark) for item in items)
 
 
 def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
