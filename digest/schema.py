@@ -124,18 +124,19 @@ def check_url(url: str) -> str | None:
     return None
 
 
-def _no_control(text: str, line: int = 0) -> str:
-    """*text*, unless it holds a control character (other than tab and line breaks), which no headline or name needs."""
+def _one_text(value: Any, expected: str, line: int = 0) -> str:
+    """*value* as text with its spaces collapsed; no headline or name needs a control character (tab and line breaks aside)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Invalid(f"expected {expected}, found {describe(value)}", line)
+    text = str(value)
     found = _CONTROL.search(text)
     if found:
         raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
-    return text
+    return " ".join(text.split())
 
 
 def _text(value: Any, entry: Entry, checker: FrontMatter) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _Invalid(f"expected text, found {describe(value)}")
-    return " ".join(_no_control(str(value)).split())
+    return _one_text(value, "text")
 
 
 def _text_required(value: Any, entry: Entry, checker: FrontMatter) -> str:
@@ -150,12 +151,8 @@ def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...
         value = [value]
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of text items, found {describe(value)}")
-    items = []
-    for index, item in enumerate(value):
-        line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            raise _Invalid(f"expected text for each item, found {describe(item)}", line)
-        items.append(" ".join(_no_control(str(item), line).split()))
+    lines = entry.item_lines or (entry.line,) * len(value)
+    items = [_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True)]
     return tuple(item for item in items if item)
 
 

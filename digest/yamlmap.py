@@ -76,9 +76,11 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     except yaml.reader.ReaderError as exc:
         return None, [_unreadable_character(exc, text, path, lines)]
     try:
-        root = _compose(loader, text, path, lines)
-        if isinstance(root, Problem):
-            return None, [root]
+        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
+            refused = _check_events(text, path, lines)
+            if refused is not None:
+                return None, [refused]
+        root = loader.get_single_node()
         if root is None:
             return {}, []
         if not isinstance(root, yaml.MappingNode):
@@ -87,27 +89,16 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
         if problems:
             return None, problems
         return _construct(loader, root, path, lines)
+    except yaml.MarkedYAMLError as exc:  # only composing raises: _construct catches what building a value raises
+        return None, [_syntax_error(exc, text, path, lines)]
+    except yaml.reader.ReaderError as exc:
+        return None, [_unreadable_character(exc, text, path, lines)]
+    except yaml.YAMLError as exc:
+        return None, [error(path, lines.first_line, f"YAML syntax error: {_short(exc)}")]
+    except RecursionError:  # the pure-Python composer, on text that slipped past the indicator count
+        return None, [error(path, lines.first_line, _TOO_DEEP)]
     finally:
         loader.dispose()
-
-
-def _compose(loader: Any, text: str, path: str, lines: _FileLines) -> yaml.Node | Problem | None:
-    """The text's node graph (None when it holds no value), or the problem that stopped PyYAML."""
-    try:
-        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
-            refused = _check_events(text, path, lines)
-            if refused is not None:
-                return refused
-        node: yaml.Node | None = loader.get_single_node()
-        return node
-    except yaml.MarkedYAMLError as exc:
-        return _syntax_error(exc, text, path, lines)
-    except yaml.reader.ReaderError as exc:
-        return _unreadable_character(exc, text, path, lines)
-    except yaml.YAMLError as exc:
-        return error(path, lines.first_line, f"YAML syntax error: {_short(exc)}")
-    except RecursionError:  # the pure-Python composer, on text that slipped past the indicator count
-        return error(path, lines.first_line, _TOO_DEEP)
 
 
 def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines) -> tuple[dict[str, Entry], list[Problem]]:
