@@ -1,9 +1,10 @@
 """Stage 1, config: read and validate ``site.yaml`` into a frozen :class:`SiteConfig`.
 
 In: the site folder. Out: ``SiteConfig`` plus problems. Every key is declared
-once in :data:`OPTIONS` (type, default, one-line doc); the same declaration
-drives validation, the "did you mean" hint for unknown keys and the README
-table (``python -m digest.config`` prints it).
+once, as a field of ``SiteConfig`` made by :func:`option` (type, default,
+one-line doc, check) and listed in :data:`OPTIONS`; the same declaration drives
+validation, the "did you mean" hint for unknown keys and the README table
+(``python -m digest.config`` prints it).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -28,51 +29,6 @@ class TopicInfo:
     slug: str
     name: str
     description: str
-
-
-@dataclass(frozen=True)
-class SiteConfig:
-    """Validated site settings; plain values only, so a cache can key on them."""
-
-    root: Path
-    title: str = "AI News Digest"
-    description: str = ""
-    base_url: str = "http://localhost:8000/"
-    language: str = "en"
-    timezone: str = "UTC"
-    output_dir: str = "_site"
-    per_page: int = 20
-    related_count: int = 5
-    max_tags: int = 100
-    more_from_topic: int = 5
-    home_topic_count: int = 3
-    permalink: str = "/{topic}/{slug}/"
-    allow_html: bool = False
-    feed_items: int = 20
-    feed_full_content: bool = True
-    share_images: bool = True
-    markdown_engine: str = "auto"
-    topics: tuple[TopicInfo, ...] = ()
-    path: str = "site.yaml"
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def base_path(self) -> str:
-        """The URL path the site lives under: ``/`` or ``/digest/``."""
-        path = urlsplit(self.base_url).path or "/"
-        return path if path.endswith("/") else path + "/"
-
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    kind: type
-    doc: str
-    check: Callable[[Any], str | None] | None = None
 
 
 def _at_least(low: int) -> Callable[[Any], str | None]:
@@ -117,26 +73,58 @@ def _language(value: Any) -> str | None:
     return None if ok else f'a language tag such as "en" or "pt-BR", found "{value}"'
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("title", str, "Site name, shown in the header, titles and feeds."),
-    Option("description", str, "One sentence about the site, for the home page and meta tags."),
-    Option("base_url", str, "Absolute URL the site is published at, e.g. https://example.org/digest/.", check_base_url),
-    Option("language", str, "Default language tag of articles (e.g. en).", _language),
-    Option("timezone", str, "IANA time zone for dates written without one (e.g. America/New_York).", _timezone),
-    Option("output_dir", str, "Folder the site is written to, relative to the site folder.", _output_dir),
-    Option("per_page", int, "Articles per list page (home, topic, tag, source, archive).", _at_least(1)),
-    Option("related_count", int, "Related stories linked from each article.", _at_least(0)),
-    Option("max_tags", int, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _at_least(1)),
-    Option("more_from_topic", int, "Links under 'More from this topic' on each article.", _at_least(0)),
-    Option("home_topic_count", int, "Top stories shown per topic on the home page.", _at_least(0)),
-    Option("permalink", str, "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink),
-    Option("allow_html", bool, "Pass raw HTML in article bodies through a sanitizer instead of escaping it."),
-    Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _at_least(1)),
-    Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
-    Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
-    Option("markdown", dict, "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
-    Option("topics", dict, "Mapping of topic slug to {name, description}; its order is the display order."),
-)
+def option(default: Any, doc: str, check: Callable[[Any], str | None] | None = None, key: str = "") -> Any:
+    """A setting of site.yaml: its default (whose type it must have), one-line doc, check, and key when not the field's name."""
+    return field(default=default, metadata={"doc": doc, "check": check, "key": key})
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Validated site settings; plain values only, so a cache can key on them."""
+
+    root: Path
+    title: str = option("AI News Digest", "Site name, shown in the header, titles and feeds.")
+    description: str = option("", "One sentence about the site, for the home page and meta tags.")
+    base_url: str = option("http://localhost:8000/", "Absolute URL the site is published at, e.g. https://example.org/digest/.", check_base_url)
+    language: str = option("en", "Default language tag of articles (e.g. en).", _language)
+    timezone: str = option("UTC", "IANA time zone for dates written without one (e.g. America/New_York).", _timezone)
+    output_dir: str = option("_site", "Folder the site is written to, relative to the site folder.", _output_dir)
+    per_page: int = option(20, "Articles per list page (home, topic, tag, source, archive).", _at_least(1))
+    related_count: int = option(5, "Related stories linked from each article.", _at_least(0))
+    max_tags: int = option(100, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _at_least(1))
+    more_from_topic: int = option(5, "Links under 'More from this topic' on each article.", _at_least(0))
+    home_topic_count: int = option(3, "Top stories shown per topic on the home page.", _at_least(0))
+    permalink: str = option("/{topic}/{slug}/", "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink)
+    allow_html: bool = option(False, "Pass raw HTML in article bodies through a sanitizer instead of escaping it.")
+    feed_items: int = option(20, "Newest entries in each feed (site, topic, tag).", _at_least(1))
+    feed_full_content: bool = option(True, "Put each article's full body in feeds; false sends only the summary.")
+    share_images: bool = option(True, "Draw a 1200x630 share image for each article that names no image.")
+    markdown_engine: str = option(
+        "auto", "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed).", key="markdown"
+    )
+    topics: tuple[TopicInfo, ...] = option((), "Mapping of topic slug to {name, description}; its order is the display order.")
+    path: str = "site.yaml"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: ``/`` or ``/digest/``."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+
+class Option(NamedTuple):
+    name: str  # the key in site.yaml
+    field: str  # of SiteConfig
+    default: Any
+    doc: str
+    check: Callable[[Any], str | None] | None
+
+
+OPTIONS = tuple(Option(f.metadata["key"] or f.name, f.name, f.default, f.metadata["doc"], f.metadata["check"]) for f in fields(SiteConfig) if f.metadata)
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
@@ -171,36 +159,32 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(known))}; it is ignored'))
             continue
         value = entry.value
-        if key == "topics":
-            topics, more = _read_topics(value, shown, entry)
+        read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
+        if read is not None:
+            value, more = read(entry, shown)
             problems.extend(more)
-            values["topics"] = topics
+            if value is not None:
+                values[opt.field] = value
             continue
-        if key == "markdown":
-            engine, more = _read_markdown(value, shown, entry)
-            problems.extend(more)
-            if engine is not None:
-                values["markdown_engine"] = engine
-            continue
-        if (isinstance(value, bool) and opt.kind is not bool) or not isinstance(value, opt.kind):
-            expected = {str: "text", int: "a whole number", bool: "true or false"}.get(opt.kind, "a mapping")
+        kind = type(opt.default)
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
             problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
             continue
-        if opt.check is not None:
-            bad = opt.check(value)
-            if bad:
-                problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
-                continue
-        values[key] = value
+        bad = opt.check(value) if opt.check else None
+        if bad:
+            problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
+        else:
+            values[key] = value
     return values, problems
 
 
 MARKDOWN_ENGINES = ("auto", "python", "rust")
 
 
-def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None, list[Problem]]:
+def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]:
     """The engine named by ``markdown: {engine: ...}``, or None to keep the default."""
-    line = entry.line
+    value, line = entry.value, entry.line
     if value is None:
         return None, []
     if not isinstance(value, dict):
@@ -223,12 +207,13 @@ def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None,
     return str(engine), problems
 
 
-def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
+def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None, list[Problem]]:
+    """The topics of ``topics: {slug: {name, description}}``, or None to keep the default."""
     from .slugs import make_slug
 
-    line = entry.line
+    value, line = entry.value, entry.line
     if value is None:
-        return (), []
+        return None, []
     if not isinstance(value, dict):
         return (), [error(shown, line, f"topics: expected a mapping of topic slug to {{name, description}}, found {describe(value)}")]
     topics: list[TopicInfo] = []
@@ -267,10 +252,9 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
 
 def options_table() -> str:
     """The README's table of site.yaml settings, from :data:`OPTIONS`."""
-    defaults = SiteConfig(root=Path("."))
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for opt in OPTIONS:
-        default = f"{{engine: {defaults.markdown_engine}}}" if opt.name == "markdown" else getattr(defaults, opt.name)
+        default = f"{{engine: {opt.default}}}" if opt.name == "markdown" else opt.default
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         rows.append(f"| `{opt.name}` | {shown} | {opt.doc} |")
     return "\n".join(rows)
