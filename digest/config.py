@@ -193,18 +193,16 @@ def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]
     for sub in value:
         if sub != "engine":
             problems.append(warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored'))
-    engine = value.get("engine")
-    if engine is None:
-        return None, problems
-    if engine not in MARKDOWN_ENGINES:
+    engine: str | None = value.get("engine")
+    if engine is not None and engine not in MARKDOWN_ENGINES:
         problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
-        return None, problems
+        engine = None
     if engine == "rust" and importlib.util.find_spec("markdown_it_pyrs") is None:
         problems.append(
             error(shown, line, "markdown.engine: rust needs the markdown-it-pyrs package (pip install -r requirements.txt), found it not installed")
         )
-        return None, problems
-    return str(engine), problems
+        engine = None
+    return engine, problems
 
 
 def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None, list[Problem]]:
@@ -230,10 +228,8 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None
                 error(shown, where, f'topics: "{key}" makes the same topic slug "{slug}" as the topic on line {lines[slug]}; give each topic its own slug')
             )
             continue
-        if info is None:
-            info = {}
-        if isinstance(info, str):
-            info = {"name": info}
+        if info is None or isinstance(info, str):
+            info = {} if info is None else {"name": info}
         if not isinstance(info, dict):
             problems.append(error(shown, where, f"topics.{key}: expected {{name, description}}, found {describe(info)}"))
             continue

@@ -289,15 +289,15 @@ KNOWN = [f.name for f in FIELDS]
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
+@dataclass
 class FrontMatter:
     """Validates one article's entries, collecting every problem."""
 
-    def __init__(self, config: SiteConfig, shown: str, entries: dict[str, Entry], front_line: int) -> None:
-        self.config = config
-        self.shown = shown
-        self.entries = entries
-        self.front_line = front_line
-        self.problems: list[Problem] = []
+    config: SiteConfig
+    shown: str
+    entries: dict[str, Entry]
+    front_line: int
+    problems: list[Problem] = field(default_factory=list)
 
     def fail(self, line: int, message: str) -> None:
         self.problems.append(error(self.shown, line, message))
@@ -330,22 +330,17 @@ class FrontMatter:
         sources = self._sources()
         topic = self._topic()
         values["lang"] = values["lang"] or self.config.language
-        slug = values.pop("slug") or make_slug(PurePosixPath(self.shown).stem)
+        file = PurePosixPath(self.shown)
+        slug = values.pop("slug") or make_slug(file.stem)
         if not slug:
-            self.fail(
-                self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{PurePosixPath(self.shown).name}"; set "slug:"'
-            )
+            self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]
-        if updated is not None and published is not None and updated < published:
-            self.fail(
-                self.line("updated"),
-                f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}",
-            )
-        if expires is not None and published is not None and expires <= published:
-            self.fail(
-                self.line("expires"),
-                f"expires: expected a date after the publication date {published.date().isoformat()}, found {expires.date().isoformat()}",
-            )
+        if published is not None:
+            day = published.date().isoformat()
+            if updated is not None and updated < published:
+                self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {day}, found {updated.date().isoformat()}")
+            if expires is not None and expires <= published:
+                self.fail(self.line("expires"), f"expires: expected a date after the publication date {day}, found {expires.date().isoformat()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")
@@ -360,14 +355,12 @@ class FrontMatter:
             slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
             if not slug:
                 self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
-                return None
-            return slug
+            return slug or None
         parts = self.shown.split("/")
-        slug = make_slug(parts[1]) if len(parts) >= 3 else ""
-        if slug:  # content/<topic>/.../file.md
-            return slug
-        self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
-        return None
+        slug = make_slug(parts[1]) if len(parts) >= 3 else ""  # content/<topic>/.../file.md
+        if not slug:
+            self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
+        return slug or None
 
     def _sources(self) -> tuple[Source, ...]:
         many = self.entries.get("sources")
@@ -395,7 +388,7 @@ class FrontMatter:
     def _source_list(self, items: list[Any], lines: tuple[int, ...]) -> tuple[Source, ...]:
         sources: list[Source] = []
         for item, line in zip(items, lines, strict=True):
-            name, official = "", False
+            url, name, official = item, "", False
             if isinstance(item, dict):
                 for key in item:
                     if key not in ("url", "name", "official"):
@@ -414,8 +407,6 @@ class FrontMatter:
                 if not isinstance(official, bool):
                     self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
                     continue
-            else:
-                url = item
             if not isinstance(url, str):
                 self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
                 continue

@@ -11,6 +11,7 @@ syntax error is reported on the line an editor has to change.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -153,9 +154,8 @@ def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
 
     A syntax error is left to the composer, which meets it again or an earlier one.
     """
-    depth = 0
-    count = 0
-    try:
+    depth = count = 0
+    with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
@@ -167,8 +167,6 @@ def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
                 count += 1
                 if count > MAX_NODES:
                     return error(path, lines.first_line, f"YAML has more than {MAX_NODES} values")
-    except yaml.YAMLError:
-        return None
     return None
 
 
