@@ -217,8 +217,7 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None
     topics: list[TopicInfo] = []
     lines: dict[str, int] = {}  # topic slug -> its line, for the message about a repeated slug
     problems: list[Problem] = []
-    for index, (key, info) in enumerate(value.items()):
-        where = entry.item_lines[index] if index < len(entry.item_lines) else line
+    for (key, info), where in zip(value.items(), entry.item_lines, strict=False):  # a mapping has a line for each key
         slug = make_slug(str(key))
         if not slug:
             problems.append(error(shown, where, f'topics: expected a topic slug of letters or digits, found "{key}"'))

@@ -316,13 +316,12 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
 def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
     """The last scalar the parser read before the syntax error it raises on *text*."""
     last = None
-    try:
+    with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.ScalarEvent):
                 last = event
-    except yaml.YAMLError:
-        return last
-    return None
+        return None
+    return last
 
 
 def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
@@ -332,8 +331,7 @@ def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _Fi
     previous line is broken (often "key:value"); one indented further is itself.
     """
     found = lines.at(mark.index)
-    start = text.rfind("\n", 0, mark.index) + 1
-    before = text[start : mark.index]
+    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
     if ": " in before or before.rstrip().endswith(":"):
         return error(path, found, message + ' (a value that holds ": " must be in quotes)')
     text_lines = text.split("\n")
