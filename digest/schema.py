@@ -206,6 +206,14 @@ def _bool(value: Any, entry: Entry, checker: FrontMatter) -> bool:
     return value
 
 
+def _sources(value: Any, entry: Entry, checker: FrontMatter) -> tuple[Source, ...]:
+    if isinstance(value, (str, dict)):
+        return checker.read_sources([value], (entry.line,))
+    if not isinstance(value, list) or not value:
+        raise _Invalid(f"expected a list of one or more URLs or {{url, name, official}} mappings, found {describe(value)}")
+    return checker.read_sources(value, entry.item_lines)
+
+
 def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
     """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
     text = _text(value, entry, checker)
@@ -357,29 +365,19 @@ class FrontMatter:
         return slug or None
 
     def _sources(self) -> tuple[Source, ...]:
-        many = self.entries.get("sources")
         one = self.entries.get("source")
-        if many is not None and one is not None:
+        if one is None:
+            sources: tuple[Source, ...] = self.get("sources", _sources, ())
+            return sources
+        if "sources" in self.entries:
             self.fail(one.line, 'source: expected either "source" or "sources", found both')
             return ()
-        if one is not None:
-            if not isinstance(one.value, str):
-                self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
-                return ()
-            return self._source_list([one.value], (one.line,))
-        if many is not None and many.broken:
+        if not isinstance(one.value, str):
+            self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
             return ()
-        if many is None or many.value is None:
-            self.fail(self.front_line - 1, 'missing required field "sources"')
-            return ()
-        if isinstance(many.value, (str, dict)):
-            return self._source_list([many.value], (many.line,))
-        if not isinstance(many.value, list) or not many.value:
-            self.fail(many.line, f"sources: expected a list of one or more URLs or {{url, name, official}} mappings, found {describe(many.value)}")
-            return ()
-        return self._source_list(many.value, many.item_lines)
+        return self.read_sources([one.value], (one.line,))
 
-    def _source_list(self, items: list[Any], lines: tuple[int, ...]) -> tuple[Source, ...]:
+    def read_sources(self, items: list[Any], lines: tuple[int, ...]) -> tuple[Source, ...]:
         sources: list[Source] = []
         for item, line in zip(items, lines, strict=True):
             url, name, official = item, "", False

@@ -217,14 +217,12 @@ class _GraphCheck:
             self.find_duplicate_keys(node)
         values, chars, height = 1, 0, 0
         for index, child in enumerate(_children(node)):
+            if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
+                self.key = str(child.value) if isinstance(child, yaml.ScalarNode) else ""
             if isinstance(child, yaml.ScalarNode):
                 values += 1
                 chars += len(child.value)
-                if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
-                    self.key = str(child.value)
                 continue
-            if depth == 1 and not index % 2:
-                self.key = ""
             more, text, tall = self.measure(child, depth + 1)
             values += more
             chars += text
