@@ -14,7 +14,6 @@ import bisect
 import contextlib
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Protocol
 
 import yaml
@@ -38,7 +37,6 @@ class _Mark(Protocol):
     """A position in the text, as both PyYAML and libyaml give it (0-based)."""
 
     index: int
-    line: int
 
 
 @dataclass(frozen=True)
@@ -125,28 +123,19 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
 class _FileLines:
     """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
 
-    Files are numbered by "\\n" alone; libyaml also breaks lines at NEL, LS, PS
-    and a lone CR, so in text holding one of those the mark's index is used.
+    Lines are counted by "\\n" alone, as the file is split, never taken from the
+    mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
     """
 
-    _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
-
     def __init__(self, text: str, first_line: int) -> None:
-        self.text = text
         self.first_line = first_line
-        self.marks_agree = not self._OTHER_BREAKS.search(text)
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def of(self, mark: _Mark | None) -> int:
-        if mark is None:
-            return self.first_line
-        return mark.line + self.first_line if self.marks_agree else self.at(mark.index)
+        return self.first_line if mark is None else self.at(mark.index)
 
     def at(self, index: int) -> int:
         return bisect.bisect_left(self.newlines, index) + self.first_line
-
-    @cached_property
-    def newlines(self) -> list[int]:
-        return [m.start() for m in re.finditer("\n", self.text)]
 
 
 def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
