@@ -1,10 +1,8 @@
 """Stage 1, config: read and validate ``site.yaml`` into a frozen :class:`SiteConfig`.
 
-In: the site folder. Out: ``SiteConfig`` plus problems. Every key is declared
-once, as a field of ``SiteConfig`` made by :func:`option` (type, default,
-one-line doc, check) and listed in :data:`OPTIONS`; the same declaration drives
-validation, the "did you mean" hint for unknown keys and the README table
-(``python -m digest.config`` prints it).
+In: the site folder. Out: ``SiteConfig`` plus problems. Every key is declared once, as a
+``SiteConfig`` field made by :func:`option` (type, default, doc, check), listed in :data:`OPTIONS`;
+that drives validation, the "did you mean" hint and the README table (``python -m digest.config``).
 """
 
 from __future__ import annotations

@@ -111,20 +111,17 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
             continue
         key = str(key_node.value)
         try:
-            value = loader.construct_object(value_node, deep=True)
+            entries[key] = Entry(loader.construct_object(value_node, deep=True), line, _item_lines(value_node, lines))
         except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
             problems.append(error(path, line, f"{key}: could not read value ({_why_unreadable(value_node, exc)})"))
             entries[key] = Entry(None, line, broken=True)
-            continue
-        entries[key] = Entry(value, line, _item_lines(value_node, lines))
     return entries, problems
 
 
 class _FileLines:
     """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
 
-    Lines are counted by "\\n" alone, as the file is split, never taken from the
-    mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
+    Counted by "\\n" alone, as the file is split, never from the mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
     """
 
     def __init__(self, text: str, first_line: int) -> None:
@@ -139,10 +136,7 @@ class _FileLines:
 
 
 def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
-    """Apply the depth and size limits (aliases aside) to the parser's events, which neither build nor recurse.
-
-    A syntax error is left to the composer, which meets it again or an earlier one.
-    """
+    """Apply the depth and size limits (aliases aside) to the parser's events, which neither build nor recurse; syntax errors are the composer's."""
     depth = count = 0
     with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
@@ -169,8 +163,7 @@ class _Refused(Exception):
 class _GraphCheck:
     """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
 
-    An alias is the same node again: each collection is measured once and kept by
-    node, so the check costs the size of the graph, not of its expansion.
+    An alias is the same node again: each collection is measured once, so this costs the size of the graph, not of its expansion.
     """
 
     def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
@@ -274,11 +267,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     found = lines.of(mark)
-    text_lines = text.split("\n")
     if exc.context_mark is not None and context in _OPENED and not problem.startswith(("found unknown escape", "expected escape")):
         opened = lines.of(exc.context_mark)
         hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
-        if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text_lines[opened - lines.first_line]):
+        if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text.split("\n")[opened - lines.first_line]):
             hint = 'is a space missing after ":"?'
         where = f" that starts on this line (found on line {found})" if found != opened else ""
         return error(path, opened, f"YAML syntax error: {problem} {context}{where}; {hint}")
