@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -114,15 +114,7 @@ class SiteConfig:
         return path if path.endswith("/") else path + "/"
 
 
-class Option(NamedTuple):
-    name: str  # the key in site.yaml
-    field: str  # of SiteConfig
-    default: Any
-    doc: str
-    check: Callable[[Any], str | None] | None
-
-
-OPTIONS = tuple(Option(f.metadata["key"] or f.name, f.name, f.default, f.metadata["doc"], f.metadata["check"]) for f in fields(SiteConfig) if f.metadata)
+OPTIONS = {f.metadata["key"] or f.name: f for f in fields(SiteConfig) if f.metadata}  # site.yaml key -> its SiteConfig field
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
@@ -143,18 +135,17 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     if entries is None:
         return SiteConfig(root=root), problems
     values, more = validate_config(entries, shown)
-    return SiteConfig(root=root, path=shown, **values), problems + more
+    return SiteConfig(root=root, **values), problems + more
 
 
 def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, Any], list[Problem]]:
     """Check each key against :data:`OPTIONS`; return constructor arguments."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    known = {opt.name: opt for opt in OPTIONS}
     for key, entry in entries.items():
-        opt = known.get(key)
+        opt = OPTIONS.get(key)
         if opt is None:
-            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(known))}; it is ignored'))
+            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(OPTIONS))}; it is ignored'))
             continue
         value = entry.value
         read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
@@ -162,14 +153,15 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             value, more = read(entry, shown)
             problems.extend(more)
             if value is not None:
-                values[opt.field] = value
+                values[opt.name] = value
             continue
         kind = type(opt.default)
         if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
             problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
             continue
-        bad = opt.check(value) if opt.check else None
+        check = opt.metadata["check"]
+        bad = check(value) if check else None
         if bad:
             problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
         else:
@@ -246,10 +238,10 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None
 def options_table() -> str:
     """The README's table of site.yaml settings, from :data:`OPTIONS`."""
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
-    for opt in OPTIONS:
-        default = f"{{engine: {opt.default}}}" if opt.name == "markdown" else opt.default
+    for key, opt in OPTIONS.items():
+        default = f"{{engine: {opt.default}}}" if key == "markdown" else opt.default
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
-        rows.append(f"| `{opt.name}` | {shown} | {opt.doc} |")
+        rows.append(f"| `{key}` | {shown} | {opt.metadata['doc']} |")
     return "\n".join(rows)
 
 
