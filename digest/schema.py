@@ -387,9 +387,7 @@ class FrontMatter:
                         self.problems.append(
                             warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
                         )
-                url = item.get("url")
-                name = item.get("name") or ""
-                official = item.get("official", False)
+                url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
                 if not isinstance(name, str):
                     self.fail(line, f"sources: expected the name as text, found {describe(name)}")
                     continue
