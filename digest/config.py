@@ -1,9 +1,8 @@
 """Stage 1, config: read and validate ``site.yaml`` into a frozen :class:`SiteConfig`.
 
-In: the site folder. Out: ``SiteConfig`` plus problems. Every key is declared
-once in :data:`OPTIONS` (type, default, one-line doc); the same declaration
-drives validation, the "did you mean" hint for unknown keys and the README
-table (``python -m digest.config`` prints it).
+In: the site folder. Out: ``SiteConfig`` plus problems. Every key is declared once, as a
+``SiteConfig`` field made by :func:`option` (type, default, doc, check), listed in :data:`OPTIONS`;
+that drives validation, the "did you mean" hint and the README table (``python -m digest.config``).
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import importlib.util
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,67 +29,8 @@ class TopicInfo:
     description: str
 
 
-@dataclass(frozen=True)
-class SiteConfig:
-    """Validated site settings; plain values only, so a cache can key on them."""
-
-    root: Path
-    title: str = "AI News Digest"
-    description: str = ""
-    base_url: str = "http://localhost:8000/"
-    language: str = "en"
-    timezone: str = "UTC"
-    output_dir: str = "_site"
-    per_page: int = 20
-    related_count: int = 5
-    max_tags: int = 100
-    more_from_topic: int = 5
-    home_topic_count: int = 3
-    permalink: str = "/{topic}/{slug}/"
-    allow_html: bool = False
-    feed_items: int = 20
-    feed_full_content: bool = True
-    share_images: bool = True
-    markdown_engine: str = "auto"
-    topics: tuple[TopicInfo, ...] = ()
-    path: str = "site.yaml"
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def base_path(self) -> str:
-        """The URL path the site lives under: ``/`` or ``/digest/``."""
-        path = urlsplit(self.base_url).path or "/"
-        return path if path.endswith("/") else path + "/"
-
-    @property
-    def markdown(self) -> dict[str, str]:
-        """The ``markdown`` mapping of site.yaml, as settled (shown in the README's table)."""
-        return {"engine": self.markdown_engine}
-
-    def topic(self, slug: str) -> TopicInfo | None:
-        for info in self.topics:
-            if info.slug == slug:
-                return info
-        return None
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    kind: type
-    doc: str
-    check: Callable[[Any], str | None] | None = None
-
-
-def _positive(value: Any) -> str | None:
-    return None if value >= 1 else f"a whole number of at least 1, found {value}"
-
-
-def _not_negative(value: Any) -> str | None:
-    return None if value >= 0 else f"a whole number of at least 0, found {value}"
+def _at_least(low: int) -> Callable[[Any], str | None]:
+    return lambda value: None if value >= low else f"a whole number of at least {low}, found {value}"
 
 
 def check_base_url(value: Any) -> str | None:
@@ -131,26 +71,50 @@ def _language(value: Any) -> str | None:
     return None if ok else f'a language tag such as "en" or "pt-BR", found "{value}"'
 
 
-OPTIONS: tuple[Option, ...] = (
-    Option("title", str, "Site name, shown in the header, titles and feeds."),
-    Option("description", str, "One sentence about the site, for the home page and meta tags."),
-    Option("base_url", str, "Absolute URL the site is published at, e.g. https://example.org/digest/.", check_base_url),
-    Option("language", str, "Default language tag of articles (e.g. en).", _language),
-    Option("timezone", str, "IANA time zone for dates written without one (e.g. America/New_York).", _timezone),
-    Option("output_dir", str, "Folder the site is written to, relative to the site folder.", _output_dir),
-    Option("per_page", int, "Articles per list page (home, topic, tag, source, archive).", _positive),
-    Option("related_count", int, "Related stories linked from each article.", _not_negative),
-    Option("max_tags", int, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _positive),
-    Option("more_from_topic", int, "Links under 'More from this topic' on each article.", _not_negative),
-    Option("home_topic_count", int, "Top stories shown per topic on the home page.", _not_negative),
-    Option("permalink", str, "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink),
-    Option("allow_html", bool, "Pass raw HTML in article bodies through a sanitizer instead of escaping it."),
-    Option("feed_items", int, "Newest entries in each feed (site, topic, tag).", _positive),
-    Option("feed_full_content", bool, "Put each article's full body in feeds; false sends only the summary."),
-    Option("share_images", bool, "Draw a 1200x630 share image for each article that names no image."),
-    Option("markdown", dict, "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed)."),
-    Option("topics", dict, "Mapping of topic slug to {name, description}; its order is the display order."),
-)
+def option(default: Any, doc: str, check: Callable[[Any], str | None] | None = None, key: str = "") -> Any:
+    """A setting of site.yaml: its default (whose type it must have), one-line doc, check, and key when not the field's name."""
+    return field(default=default, metadata={"doc": doc, "check": check, "key": key})
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """Validated site settings; plain values only, so a cache can key on them."""
+
+    root: Path
+    title: str = option("AI News Digest", "Site name, shown in the header, titles and feeds.")
+    description: str = option("", "One sentence about the site, for the home page and meta tags.")
+    base_url: str = option("http://localhost:8000/", "Absolute URL the site is published at, e.g. https://example.org/digest/.", check_base_url)
+    language: str = option("en", "Default language tag of articles (e.g. en).", _language)
+    timezone: str = option("UTC", "IANA time zone for dates written without one (e.g. America/New_York).", _timezone)
+    output_dir: str = option("_site", "Folder the site is written to, relative to the site folder.", _output_dir)
+    per_page: int = option(20, "Articles per list page (home, topic, tag, source, archive).", _at_least(1))
+    related_count: int = option(5, "Related stories linked from each article.", _at_least(0))
+    max_tags: int = option(100, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _at_least(1))
+    more_from_topic: int = option(5, "Links under 'More from this topic' on each article.", _at_least(0))
+    home_topic_count: int = option(3, "Top stories shown per topic on the home page.", _at_least(0))
+    permalink: str = option("/{topic}/{slug}/", "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink)
+    allow_html: bool = option(False, "Pass raw HTML in article bodies through a sanitizer instead of escaping it.")
+    feed_items: int = option(20, "Newest entries in each feed (site, topic, tag).", _at_least(1))
+    feed_full_content: bool = option(True, "Put each article's full body in feeds; false sends only the summary.")
+    share_images: bool = option(True, "Draw a 1200x630 share image for each article that names no image.")
+    markdown_engine: str = option(
+        "auto", "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed).", key="markdown"
+    )
+    topics: tuple[TopicInfo, ...] = option((), "Mapping of topic slug to {name, description}; its order is the display order.")
+    path: str = "site.yaml"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_path(self) -> str:
+        """The URL path the site lives under: ``/`` or ``/digest/``."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+
+OPTIONS = {f.metadata["key"] or f.name: f for f in fields(SiteConfig) if f.metadata}  # site.yaml key -> its SiteConfig field
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
@@ -171,50 +135,46 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     if entries is None:
         return SiteConfig(root=root), problems
     values, more = validate_config(entries, shown)
-    return SiteConfig(root=root, path=shown, **values), problems + more
+    return SiteConfig(root=root, **values), problems + more
 
 
 def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, Any], list[Problem]]:
     """Check each key against :data:`OPTIONS`; return constructor arguments."""
     problems: list[Problem] = []
     values: dict[str, Any] = {}
-    known = {opt.name: opt for opt in OPTIONS}
     for key, entry in entries.items():
-        opt = known.get(key)
+        opt = OPTIONS.get(key)
         if opt is None:
-            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(known))}; it is ignored'))
+            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(OPTIONS))}; it is ignored'))
             continue
         value = entry.value
-        if key == "topics":
-            topics, more = _read_topics(value, shown, entry)
+        read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
+        if read is not None:
+            value, more = read(entry, shown)
             problems.extend(more)
-            values["topics"] = topics
+            if value is not None:
+                values[opt.name] = value
             continue
-        if key == "markdown":
-            engine, more = _read_markdown(value, shown, entry)
-            problems.extend(more)
-            if engine is not None:
-                values["markdown_engine"] = engine
-            continue
-        if (isinstance(value, bool) and opt.kind is not bool) or not isinstance(value, opt.kind):
-            expected = {str: "text", int: "a whole number", bool: "true or false"}.get(opt.kind, "a mapping")
+        kind = type(opt.default)
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
+            expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
             problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
             continue
-        if opt.check is not None:
-            bad = opt.check(value)
-            if bad:
-                problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
-                continue
-        values[key] = value
+        check = opt.metadata["check"]
+        bad = check(value) if check else None
+        if bad:
+            problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
+        else:
+            values[key] = value
     return values, problems
 
 
 MARKDOWN_ENGINES = ("auto", "python", "rust")
 
 
-def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None, list[Problem]]:
+def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]:
     """The engine named by ``markdown: {engine: ...}``, or None to keep the default."""
-    line = entry.line
+    value, line = entry.value, entry.line
     if value is None:
         return None, []
     if not isinstance(value, dict):
@@ -223,33 +183,31 @@ def _read_markdown(value: object, shown: str, entry: Entry) -> tuple[str | None,
     for sub in value:
         if sub != "engine":
             problems.append(warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored'))
-    engine = value.get("engine")
-    if engine is None:
-        return None, problems
-    if engine not in MARKDOWN_ENGINES:
+    engine: str | None = value.get("engine")
+    if engine is not None and engine not in MARKDOWN_ENGINES:
         problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
-        return None, problems
+        engine = None
     if engine == "rust" and importlib.util.find_spec("markdown_it_pyrs") is None:
         problems.append(
             error(shown, line, "markdown.engine: rust needs the markdown-it-pyrs package (pip install -r requirements.txt), found it not installed")
         )
-        return None, problems
-    return str(engine), problems
+        engine = None
+    return engine, problems
 
 
-def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
+def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None, list[Problem]]:
+    """The topics of ``topics: {slug: {name, description}}``, or None to keep the default."""
     from .slugs import make_slug
 
-    line = entry.line
+    value, line = entry.value, entry.line
     if value is None:
-        return (), []
+        return None, []
     if not isinstance(value, dict):
         return (), [error(shown, line, f"topics: expected a mapping of topic slug to {{name, description}}, found {describe(value)}")]
     topics: list[TopicInfo] = []
     lines: dict[str, int] = {}  # topic slug -> its line, for the message about a repeated slug
     problems: list[Problem] = []
-    for index, (key, info) in enumerate(value.items()):
-        where = entry.item_lines[index] if index < len(entry.item_lines) else line
+    for (key, info), where in zip(value.items(), entry.item_lines, strict=False):  # a mapping has a line for each key
         slug = make_slug(str(key))
         if not slug:
             problems.append(error(shown, where, f'topics: expected a topic slug of letters or digits, found "{key}"'))
@@ -259,10 +217,8 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
                 error(shown, where, f'topics: "{key}" makes the same topic slug "{slug}" as the topic on line {lines[slug]}; give each topic its own slug')
             )
             continue
-        if info is None:
-            info = {}
-        if isinstance(info, str):
-            info = {"name": info}
+        if info is None or isinstance(info, str):
+            info = {} if info is None else {"name": info}
         if not isinstance(info, dict):
             problems.append(error(shown, where, f"topics.{key}: expected {{name, description}}, found {describe(info)}"))
             continue
@@ -281,14 +237,11 @@ def _read_topics(value: object, shown: str, entry: Entry) -> tuple[tuple[TopicIn
 
 def options_table() -> str:
     """The README's table of site.yaml settings, from :data:`OPTIONS`."""
-    defaults = SiteConfig(root=Path("."))
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
-    for opt in OPTIONS:
-        default = getattr(defaults, opt.name)
-        if isinstance(default, dict):
-            default = "{" + ", ".join(f"{key}: {value}" for key, value in default.items()) + "}"
+    for key, opt in OPTIONS.items():
+        default = f"{{engine: {opt.default}}}" if key == "markdown" else opt.default
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
-        rows.append(f"| `{opt.name}` | {shown} | {opt.doc} |")
+        rows.append(f"| `{key}` | {shown} | {opt.metadata['doc']} |")
     return "\n".join(rows)
 
 

@@ -34,12 +34,7 @@ RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "
 
 
 class Source(NamedTuple):
-    """One source an article rests on; ``outlet`` keys the outlet (its host).
-
-    A named tuple rather than a frozen dataclass: it reads and writes the same
-    (its repr too, so article tokens are unchanged), and an index of 10,000
-    articles with 25,000 sources unpickles a fifth faster.
-    """
+    """One source an article rests on; ``outlet`` keys the outlet (its host). A named tuple: it unpickles faster than a dataclass."""
 
     url: str
     name: str
@@ -99,220 +94,6 @@ class Article:
         return self.updated or self.date
 
 
-@dataclass(frozen=True)
-class Field:
-    name: str
-    doc: str
-    required: bool = False
-
-
-FIELDS: tuple[Field, ...] = (
-    Field("title", "Headline of the story.", True),
-    Field("date", "Publication date (`2026-04-30`) or date-time (`2026-04-30T18:20:00-07:00`); the site time zone applies when none is given.", True),
-    Field("updated", "Date or date-time of the last substantive update; shown beside the date."),
-    Field("topic", "Topic slug; defaults to the folder the file is in (`content/<topic>/`)."),
-    Field("tags", "List of tags (`[OpenAI, agents]`). Case and spacing do not matter: `OpenAI` and `openai` are one tag.", True),
-    Field("sources", "List of sources: URL strings or `{url, name, official}` mappings. `official: true` marks a primary source (filing, company post).", True),
-    Field("source", "A single source URL; shorthand for a one-item `sources` list."),
-    Field("confidence", "How sure the desk is: a score 0-100, or `high`, `medium`, `low`.", True),
-    Field("review", "Review status: `human-reviewed`, `ai-assisted`, `ai-generated` or `unreviewed` (default)."),
-    Field("model", "The AI model that drafted or analysed the story, if any."),
-    Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph."),
-    Field("why_it_matters", "List of short points shown in a 'Why it matters' box."),
-    Field("story", "Story id grouping several reports of the same event on one full-coverage page."),
-    Field("author", "Byline."),
-    Field("slug", "URL name of the article; defaults to the file name."),
-    Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`."),
-    Field("draft", "`true` keeps the article out of the published site."),
-    Field(
-        "image", "Share image for social cards and feeds: an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card."
-    ),
-    Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired."),
-)
-KNOWN = [f.name for f in FIELDS]
-REQUIRED = frozenset(f.name for f in FIELDS if f.required)
-
-
-class FrontMatter:
-    """Validates one article's entries, collecting every problem."""
-
-    def __init__(self, config: SiteConfig, shown: str, entries: dict[str, Entry], front_line: int) -> None:
-        self.config = config
-        self.shown = shown
-        self.entries = entries
-        self.front_line = front_line
-        self.problems: list[Problem] = []
-
-    def fail(self, line: int, message: str) -> None:
-        self.problems.append(error(self.shown, line, message))
-
-    def line(self, key: str) -> int:
-        entry = self.entries.get(key)
-        return entry.line if entry else self.front_line - 1
-
-    def get(self, key: str, read: Callable[[Any, Entry], Any], default: Any = None) -> Any:
-        entry = self.entries.get(key)
-        if entry is not None and entry.broken:
-            return default
-        if entry is None or entry.value is None:
-            if key in REQUIRED:
-                self.fail(self.front_line - 1, f'missing required field "{key}"')
-            return default
-        try:
-            return read(entry.value, entry)
-        except _Invalid as bad:
-            self.fail(bad.line or entry.line, f"{key}: {bad}")
-            return default
-
-    def build(self, body_line: int) -> Article | None:
-        for key, entry in self.entries.items():
-            if key not in KNOWN:
-                self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
-        title = self.get("title", _text_required)
-        published = self.get("date", self._date)
-        updated = self.get("updated", self._date)
-        tags = self.get("tags", _tags, ())
-        if len(tags) > self.config.max_tags:
-            self.fail(self.line("tags"), f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(tags)}")
-        sources = self._sources()
-        confidence = self.get("confidence", _confidence, (None, ""))
-        review = self.get("review", _review, "unreviewed")
-        model = self.get("model", _text, "")
-        summary = self.get("summary", _text, "")
-        why = self.get("why_it_matters", _text_list, ())
-        story = self.get("story", _slug_value, "")
-        author = self.get("author", _text, "")
-        lang = self.get("lang", _lang, self.config.language)
-        draft = self.get("draft", _bool, False)
-        image = self.get("image", self._image, "")
-        expires = self.get("expires", self._date)
-        slug = self.get("slug", _slug_value, "") or make_slug(PurePosixPath(self.shown).stem)
-        topic = self._topic()
-        if not slug:
-            self.fail(
-                self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{PurePosixPath(self.shown).name}"; set "slug:"'
-            )
-        if updated is not None and published is not None and updated < published:
-            self.fail(
-                self.line("updated"),
-                f"updated: expected a date on or after the publication date {published.date().isoformat()}, found {updated.date().isoformat()}",
-            )
-        if expires is not None and published is not None and expires <= published:
-            self.fail(
-                self.line("expires"),
-                f"expires: expected a date after the publication date {published.date().isoformat()}, found {expires.date().isoformat()}",
-            )
-        if any(p.is_error for p in self.problems) or title is None or published is None or topic is None:
-            return None
-        return Article(
-            path=self.shown,
-            slug=slug,
-            topic=topic,
-            url=article_url(self.config.permalink, topic, slug, published),
-            title=title,
-            date=published,
-            updated=updated,
-            tags=tags,
-            sources=sources,
-            confidence=confidence[0],
-            confidence_label=confidence[1],
-            review=review,
-            model=model,
-            summary=summary,
-            why_it_matters=why,
-            story=story,
-            author=author,
-            lang=lang,
-            draft=draft,
-            body_line=body_line,
-            image=image,
-            expires=expires,
-        )
-
-    def _image(self, value: Any, entry: Entry) -> str:
-        """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
-        return _image_path(_image(value, entry), self.shown)
-
-    def _date(self, value: Any, entry: Entry) -> datetime:
-        return to_datetime(value, self.config)
-
-    def _topic(self) -> str | None:
-        entry = self.entries.get("topic")
-        if entry is not None and entry.value is not None:
-            slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
-            if not slug:
-                self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
-                return None
-            return slug
-        parts = self.shown.split("/")
-        slug = make_slug(parts[1]) if len(parts) >= 3 else ""
-        if slug:  # content/<topic>/.../file.md
-            return slug
-        self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
-        return None
-
-    def _sources(self) -> tuple[Source, ...]:
-        many = self.entries.get("sources")
-        one = self.entries.get("source")
-        if many is not None and one is not None:
-            self.fail(one.line, 'source: expected either "source" or "sources", found both')
-            return ()
-        if one is not None:
-            if not isinstance(one.value, str):
-                self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
-                return ()
-            return self._source_list([one.value], Entry([one.value], one.line, (one.line,)))
-        if (many is not None and many.broken) or (one is not None and one.broken):
-            return ()
-        if many is None or many.value is None:
-            self.fail(self.front_line - 1, 'missing required field "sources"')
-            return ()
-        value = many.value
-        if isinstance(value, (str, dict)):
-            value = [value]
-            many = Entry(value, many.line, (many.line,))
-        if not isinstance(value, list) or not value:
-            self.fail(many.line, f"sources: expected a list of one or more URLs or {{url, name, official}} mappings, found {describe(many.value)}")
-            return ()
-        return self._source_list(value, many)
-
-    def _source_list(self, items: list[Any], entry: Entry) -> tuple[Source, ...]:
-        sources: list[Source] = []
-        for index, item in enumerate(items):
-            line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
-            name, official = "", False
-            if isinstance(item, dict):
-                for key in item:
-                    if key not in ("url", "name", "official"):
-                        self.problems.append(
-                            warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
-                        )
-                url = item.get("url")
-                name = item.get("name") or ""
-                official = item.get("official", False)
-                if not isinstance(name, str):
-                    self.fail(line, f"sources: expected the name as text, found {describe(name)}")
-                    continue
-                if _CONTROL.search(name):
-                    self.fail(line, f'sources: expected a name without control characters, found "{name[:80]}"')
-                    continue
-                if not isinstance(official, bool):
-                    self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
-                    continue
-            else:
-                url = item
-            if not isinstance(url, str):
-                self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
-                continue
-            problem = check_url(url)
-            if problem:
-                self.fail(line, f"sources: {problem}")
-                continue
-            host = (urlsplit(url).hostname or "").removeprefix("www.")
-            sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
-        return tuple(sources)
-
-
 class _Invalid(ValueError):
     def __init__(self, message: str, line: int = 0) -> None:
         super().__init__(message)
@@ -340,67 +121,40 @@ def check_url(url: str) -> str | None:
     return None
 
 
-def _no_control(text: str, line: int = 0) -> str:
-    """*text*, unless it holds a control character (other than tab and line breaks), which no headline or name needs.
-
-    The message quotes the text as it is: the terminal shows its control characters as escapes (terminal.escape_controls).
-    """
+def _one_text(value: Any, expected: str, line: int = 0) -> str:
+    """*value* as text with its spaces collapsed; no headline or name needs a control character (tab and line breaks aside)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _Invalid(f"expected {expected}, found {describe(value)}", line)
+    text = str(value)
     found = _CONTROL.search(text)
     if found:
         raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
-    return text
+    return " ".join(text.split())
 
 
-def _image(value: Any, entry: Entry) -> str:
-    text = _text(value, entry)
-    if "://" in text:
-        bad = check_url(text)
-        if bad:
-            raise _Invalid(bad)
-    elif not text or any(ch.isspace() for ch in text) or ".." in text.split("/"):
-        raise _Invalid(f'expected an http(s) URL or a path such as "/img/card.png", found "{text[:80]}"')
-    return text
+def _text(value: Any, entry: Entry, checker: FrontMatter) -> str:
+    return _one_text(value, "text")
 
 
-def _image_path(image: str, shown: str) -> str:
-    """A relative image path names a file beside the article (content assets keep their folders)."""
-    if not image or "://" in image or image.startswith("/"):
-        return image
-    folder = shown.split("/", 1)[1].rsplit("/", 1)[0] if shown.count("/") > 1 else ""
-    return "/" + "/".join(p for p in (folder, image) if p)
-
-
-def _text(value: Any, entry: Entry) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise _Invalid(f"expected text, found {describe(value)}")
-    return " ".join(_no_control(str(value)).split())
-
-
-def _text_required(value: Any, entry: Entry) -> str:
-    text = _text(value, entry)
+def _text_required(value: Any, entry: Entry, checker: FrontMatter) -> str:
+    text = _text(value, entry, checker)
     if not text:
         raise _Invalid("expected text, found an empty value")
     return text
 
 
-def _text_list(value: Any, entry: Entry) -> tuple[str, ...]:
+def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of text items, found {describe(value)}")
-    items = []
-    for index, item in enumerate(value):
-        line = entry.item_lines[index] if index < len(entry.item_lines) else entry.line
-        if isinstance(item, bool) or not isinstance(item, (str, int, float)):
-            raise _Invalid(f"expected text for each item, found {describe(item)}", line)
-        items.append(" ".join(_no_control(str(item), line).split()))
+    lines = entry.item_lines or (entry.line,) * len(value)
+    items = [_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True)]
     return tuple(item for item in items if item)
 
 
-def _tags(value: Any, entry: Entry) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [part for part in value.split(",")]
-    tags = _text_list(value, entry)
+def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
+    tags = _text_list(value.split(",") if isinstance(value, str) else value, entry, checker)
     if not tags:
         raise _Invalid("expected at least one tag, found an empty list")
     unique: dict[str, str] = {}
@@ -415,76 +169,244 @@ def tag_key(tag: str) -> str:
     return " ".join(tag.split()).casefold()
 
 
-def _confidence(value: Any, entry: Entry) -> tuple[int | None, str]:
+def _confidence(value: Any, entry: Entry, checker: FrontMatter) -> tuple[int | None, str]:
     if isinstance(value, str) and value.strip().lower() in CONFIDENCE_LABELS:
         return None, CONFIDENCE_LABELS[value.strip().lower()]
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
+    if (isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value)) or (isinstance(value, float) and value.is_integer()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _Invalid(f"expected a score from 0 to 100 or one of high, medium, low, found {describe(value)}")
     if not 0 <= value <= 100:
         raise _Invalid(f"expected a score from 0 to 100, found {value}")
-    return value, confidence_label(value)
+    return value, "High" if value >= 75 else "Medium" if value >= 50 else "Low"
 
 
-def confidence_label(score: int) -> str:
-    return "High" if score >= 75 else "Medium" if score >= 50 else "Low"
-
-
-def _review(value: Any, entry: Entry) -> str:
-    text = str(value).strip().lower() if isinstance(value, str) else ""
+def _review(value: Any, entry: Entry, checker: FrontMatter) -> str:
+    text = value.strip().lower() if isinstance(value, str) else ""
     if text not in REVIEW_STATUSES:
-        options = ", ".join(REVIEW_STATUSES)
-        raise _Invalid(f"expected one of {options}, found {describe(value)}{did_you_mean(text, list(REVIEW_STATUSES))}")
+        raise _Invalid(f"expected one of {', '.join(REVIEW_STATUSES)}, found {describe(value)}{did_you_mean(text, list(REVIEW_STATUSES))}")
     return text
 
 
-def _slug_value(value: Any, entry: Entry) -> str:
+def _slug_value(value: Any, entry: Entry, checker: FrontMatter) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _Invalid(f"expected a short name of letters, digits and hyphens, found {describe(value)}")
-    slug = slug_or_hash(str(value), "id")
-    return slug
+    return slug_or_hash(str(value), "id")
 
 
-def _lang(value: Any, entry: Entry) -> str:
+def _lang(value: Any, entry: Entry, checker: FrontMatter) -> str:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value.strip()):
         raise _Invalid(f'expected a language tag such as "en", "ar" or "zh-Hans", found {describe(value)}')
     return value.strip()
 
 
-def _bool(value: Any, entry: Entry) -> bool:
+def _bool(value: Any, entry: Entry, checker: FrontMatter) -> bool:
     if not isinstance(value, bool):
         raise _Invalid(f"expected true or false, found {describe(value)}")
     return value
 
 
-def to_datetime(value: Any, config: SiteConfig) -> datetime:
+def _sources(value: Any, entry: Entry, checker: FrontMatter) -> tuple[Source, ...]:
+    if isinstance(value, (str, dict)):
+        return checker.read_sources([value], (entry.line,))
+    if not isinstance(value, list) or not value:
+        raise _Invalid(f"expected a list of one or more URLs or {{url, name, official}} mappings, found {describe(value)}")
+    return checker.read_sources(value, entry.item_lines)
+
+
+def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
+    """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
+    text = _text(value, entry, checker)
+    if "://" in text:
+        bad = check_url(text)
+        if bad:
+            raise _Invalid(bad)
+        return text
+    if not text or any(ch.isspace() for ch in text) or ".." in text.split("/"):
+        raise _Invalid(f'expected an http(s) URL or a path such as "/img/card.png", found "{text[:80]}"')
+    if text.startswith("/"):
+        return text
+    # a relative path names a file beside the article (content assets keep their folders)
+    shown = checker.shown
+    folder = shown.split("/", 1)[1].rsplit("/", 1)[0] if shown.count("/") > 1 else ""
+    return "/" + "/".join(p for p in (folder, text) if p)
+
+
+def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
     """A YAML date, date-time or ISO text as an aware date-time (site zone by default)."""
-    moment = _to_datetime(value, config)
-    offset = moment.utcoffset()
-    if offset is not None and offset.seconds % 60:
-        # Before time zones, a zone's offset was local mean time (-07:52:58 in Los Angeles), which
-        # RFC 3339 (feeds, sitemaps) cannot write: the same moment in UTC can.
-        return moment.astimezone(UTC)
-    return moment
-
-
-def _to_datetime(value: Any, config: SiteConfig) -> datetime:
     if isinstance(value, str):
         text = value.strip()
         try:
             value = datetime.fromisoformat(text.replace("Z", "+00:00")) if "T" in text or " " in text or ":" in text else date.fromisoformat(text)
         except ValueError:
             raise _Invalid(f'expected a date such as 2026-04-30 or 2026-04-30T18:20:00-07:00, found "{text[:60]}"') from None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:  # written without an offset: the site's zone
-            return value.replace(tzinfo=config.tz)
-        return value
-    if isinstance(value, date):
-        return datetime.combine(value, time(0, 0), tzinfo=config.tz)
-    raise _Invalid(f"expected a date such as 2026-04-30, found {describe(value)}")
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time(0, 0))
+    if not isinstance(value, datetime):
+        raise _Invalid(f"expected a date such as 2026-04-30, found {describe(value)}")
+    moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=checker.config.tz)  # no offset written: the site's zone
+    offset = moment.utcoffset()
+    # Before time zones, a zone's offset was local mean time (-07:52:58 in Los Angeles), which
+    # RFC 3339 (feeds, sitemaps) cannot write: the same moment in UTC can.
+    return moment.astimezone(UTC) if offset is not None and offset.seconds % 60 else moment
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    doc: str
+    required: bool = False
+    read: Callable[[Any, Entry, FrontMatter], Any] | None = None  # None: read by FrontMatter itself
+    default: Any = None
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("title", "Headline of the story.", True, _text_required),
+    Field("date", "Publication date (`2026-04-30`) or date-time (`2026-04-30T18:20:00-07:00`); the site time zone applies when none is given.", True, _date),
+    Field("updated", "Date or date-time of the last substantive update; shown beside the date.", False, _date),
+    Field("topic", "Topic slug; defaults to the folder the file is in (`content/<topic>/`)."),
+    Field("tags", "List of tags (`[OpenAI, agents]`). Case and spacing do not matter: `OpenAI` and `openai` are one tag.", True, _tags, ()),
+    Field("sources", "List of sources: URL strings or `{url, name, official}` mappings. `official: true` marks a primary source (filing, company post).", True),
+    Field("source", "A single source URL; shorthand for a one-item `sources` list."),
+    Field("confidence", "How sure the desk is: a score 0-100, or `high`, `medium`, `low`.", True, _confidence, (None, "")),
+    Field("review", "Review status: `human-reviewed`, `ai-assisted`, `ai-generated` or `unreviewed` (default).", False, _review, "unreviewed"),
+    Field("model", "The AI model that drafted or analysed the story, if any.", False, _text, ""),
+    Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph.", False, _text, ""),
+    Field("why_it_matters", "List of short points shown in a 'Why it matters' box.", False, _text_list, ()),
+    Field("story", "Story id grouping several reports of the same event on one full-coverage page.", False, _slug_value, ""),
+    Field("author", "Byline.", False, _text, ""),
+    Field("slug", "URL name of the article; defaults to the file name.", False, _slug_value, ""),
+    Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
+    Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
+    Field(
+        "image",
+        "Share image for social cards and feeds: an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card.",
+        False,
+        _image,
+        "",
+    ),
+    Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
+)
+KNOWN = [f.name for f in FIELDS]
+REQUIRED = frozenset(f.name for f in FIELDS if f.required)
+
+
+@dataclass
+class FrontMatter:
+    """Validates one article's entries, collecting every problem."""
+
+    config: SiteConfig
+    shown: str
+    entries: dict[str, Entry]
+    front_line: int
+    problems: list[Problem] = field(default_factory=list)
+
+    def fail(self, line: int, message: str) -> None:
+        self.problems.append(error(self.shown, line, message))
+
+    def line(self, key: str) -> int:
+        entry = self.entries.get(key)
+        return entry.line if entry else self.front_line - 1
+
+    def get(self, key: str, read: Callable[[Any, Entry, FrontMatter], Any], default: Any = None) -> Any:
+        entry = self.entries.get(key)
+        if entry is not None and entry.broken:
+            return default
+        if entry is None or entry.value is None:
+            if key in REQUIRED:
+                self.fail(self.front_line - 1, f'missing required field "{key}"')
+            return default
+        try:
+            return read(entry.value, entry, self)
+        except _Invalid as bad:
+            self.fail(bad.line or entry.line, f"{key}: {bad}")
+            return default
+
+    def build(self, body_line: int) -> Article | None:
+        for key, entry in self.entries.items():
+            if key not in KNOWN:
+                self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
+        values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
+        if len(values["tags"]) > self.config.max_tags:
+            self.fail(self.line("tags"), f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
+        sources = self._sources()
+        topic = self._topic()
+        values["lang"] = values["lang"] or self.config.language
+        file = PurePosixPath(self.shown)
+        slug = values.pop("slug") or make_slug(file.stem)
+        if not slug:
+            self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
+        published, updated, expires = values["date"], values["updated"], values["expires"]
+        if published is not None:
+            day = published.date().isoformat()
+            if updated is not None and updated < published:
+                self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {day}, found {updated.date().isoformat()}")
+            if expires is not None and expires <= published:
+                self.fail(self.line("expires"), f"expires: expected a date after the publication date {day}, found {expires.date().isoformat()}")
+        if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
+            return None
+        score, label = values.pop("confidence")
+        url = article_url(self.config.permalink, topic, slug, published)
+        return Article(
+            path=self.shown, slug=slug, topic=topic, url=url, sources=sources, confidence=score, confidence_label=label, body_line=body_line, **values
+        )
+
+    def _topic(self) -> str | None:
+        entry = self.entries.get("topic")
+        if entry is not None and entry.value is not None:
+            slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
+            if not slug:
+                self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
+            return slug or None
+        parts = self.shown.split("/")
+        slug = make_slug(parts[1]) if len(parts) >= 3 else ""  # content/<topic>/.../file.md
+        if not slug:
+            self.fail(self.front_line - 1, 'missing "topic": expected the file in a content/<topic>/ folder or a "topic:" field')
+        return slug or None
+
+    def _sources(self) -> tuple[Source, ...]:
+        one = self.entries.get("source")
+        if one is None:
+            sources: tuple[Source, ...] = self.get("sources", _sources, ())
+            return sources
+        if "sources" in self.entries:
+            self.fail(one.line, 'source: expected either "source" or "sources", found both')
+            return ()
+        if not isinstance(one.value, str):
+            self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
+            return ()
+        return self.read_sources([one.value], (one.line,))
+
+    def read_sources(self, items: list[Any], lines: tuple[int, ...]) -> tuple[Source, ...]:
+        sources: list[Source] = []
+        for item, line in zip(items, lines, strict=True):
+            url, name, official = item, "", False
+            if isinstance(item, dict):
+                for key in item:
+                    if key not in ("url", "name", "official"):
+                        self.problems.append(
+                            warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
+                        )
+                url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
+                if not isinstance(name, str):
+                    self.fail(line, f"sources: expected the name as text, found {describe(name)}")
+                    continue
+                if _CONTROL.search(name):
+                    self.fail(line, f'sources: expected a name without control characters, found "{name[:80]}"')
+                    continue
+                if not isinstance(official, bool):
+                    self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
+                    continue
+            if not isinstance(url, str):
+                self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
+                continue
+            problem = check_url(url)
+            if problem:
+                self.fail(line, f"sources: {problem}")
+                continue
+            host = (urlsplit(url).hostname or "").removeprefix("www.")
+            sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
+        return tuple(sources)
 
 
 def article_url(pattern: str, topic: str, slug: str, published: datetime) -> str:

@@ -1,29 +1,19 @@
-"""Load one YAML mapping (site.yaml or a front-matter block) with key lines.
+"""Load one YAML mapping (site.yaml or a front-matter block) with key lines, for the config and content stages.
 
-Used by the config and content stages: text flows in, ``{key: Entry}`` and a
-list of problems flow out. One reader, on PyYAML's public API with libyaml
-(``CSafeLoader``) where it is installed: compose the node graph, check it,
-then construct the values.
-
-The check refuses, before anything is built, what PyYAML would accept
-silently or too slowly: duplicate keys (PyYAML keeps the last), values nested
-more than MAX_DEPTH collections deep, and graphs that expand through aliases
-to more than MAX_NODES values or MAX_CHARS characters of text (a "billion
-laughs" document, or one long string aliased thousands of times).
-
-PyYAML's marks are 0-based and relative to the text it was given; every line
-returned here is a 1-based line of the *file* (``first_line`` is the file line
-of the text's first line), so messages can say ``path:line``. A syntax error
-is reported on the line an editor would have to change: the line that opens
-an unclosed quote or bracket, not the later line where libyaml gave up.
+In: text. Out: ``{key: Entry}`` and problems, every line a 1-based line of the
+*file* (PyYAML's marks are 0-based and relative to the text). The node graph
+is composed (libyaml where installed) and checked before any value is built:
+duplicate keys, nesting deeper than MAX_DEPTH, and alias expansion past
+MAX_NODES values or MAX_CHARS characters ("billion laughs") are refused. A
+syntax error is reported on the line an editor has to change.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Protocol
 
 import yaml
@@ -36,13 +26,9 @@ MAX_CHARS = 1_000_000  # characters of text once every alias is expanded; text w
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# libyaml composes nested collections by recursion, which overflows the C stack
-# somewhere past ten thousand levels (a segfault, not an exception), and the
-# pure-Python composer raises RecursionError much sooner. Every collection and
-# every entry of one needs one of these characters (its bracket, or the "-",
-# "?", ":" or "," that introduces it), so text with few of them can neither nest
-# deep nor hold many values. Text with more is walked as parser events first
-# (nothing built, no recursion) to apply the same limits before it is composed.
+# Composing recurses (libyaml segfaults past ~10,000 levels). Every collection and
+# entry needs one of these characters, so text with few of them can neither nest
+# deep nor hold many values; text with more is first walked as parser events.
 _INDICATORS = "-?:[{,"
 _COMPOSE_AT_ONCE = 250  # indicators; far below what either composer can recurse
 
@@ -51,8 +37,6 @@ class _Mark(Protocol):
     """A position in the text, as both PyYAML and libyaml give it (0-based)."""
 
     index: int
-    line: int
-    column: int
 
 
 @dataclass(frozen=True)
@@ -84,20 +68,18 @@ def describe(value: object) -> str:
 
 
 def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry] | None, list[Problem]]:
-    """Parse *text* as one YAML mapping whose first line is file line *first_line*.
-
-    Returns ``(entries, problems)``; ``entries`` is None when the text could not
-    be read as a mapping at all.
-    """
+    """Parse *text*, whose first line is file line *first_line*; entries are None when it is not a mapping."""
     lines = _FileLines(text, first_line)
     try:
         loader = _Loader(text)  # PyYAML's own reader checks every character here, libyaml's as it reads
     except yaml.reader.ReaderError as exc:
         return None, [_unreadable_character(exc, text, path, lines)]
     try:
-        root = _compose(loader, text, path, lines)
-        if isinstance(root, Problem):
-            return None, [root]
+        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
+            refused = _check_events(text, path, lines)
+            if refused is not None:
+                return None, [refused]
+        root = loader.get_single_node()
         if root is None:
             return {}, []
         if not isinstance(root, yaml.MappingNode):
@@ -106,27 +88,16 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
         if problems:
             return None, problems
         return _construct(loader, root, path, lines)
+    except yaml.MarkedYAMLError as exc:  # only composing raises: _construct catches what building a value raises
+        return None, [_syntax_error(exc, text, path, lines)]
+    except yaml.reader.ReaderError as exc:
+        return None, [_unreadable_character(exc, text, path, lines)]
+    except yaml.YAMLError as exc:
+        return None, [error(path, lines.first_line, f"YAML syntax error: {_short(exc)}")]
+    except RecursionError:  # the pure-Python composer, on text that slipped past the indicator count
+        return None, [error(path, lines.first_line, _TOO_DEEP)]
     finally:
         loader.dispose()
-
-
-def _compose(loader: Any, text: str, path: str, lines: _FileLines) -> yaml.Node | Problem | None:
-    """The text's node graph (None when it holds no value), or the problem that stopped PyYAML."""
-    try:
-        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
-            refused = _check_events(text, path, lines)
-            if refused is not None:
-                return refused
-        node: yaml.Node | None = loader.get_single_node()
-        return node
-    except yaml.MarkedYAMLError as exc:
-        return _syntax_error(exc, text, path, lines)
-    except yaml.reader.ReaderError as exc:
-        return _unreadable_character(exc, text, path, lines)
-    except yaml.YAMLError as exc:
-        return error(path, lines.first_line, f"YAML syntax error: {_short(exc)}")
-    except RecursionError:  # the pure-Python composer, on text that slipped past the indicator count
-        return error(path, lines.first_line, _TOO_DEEP)
 
 
 def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines) -> tuple[dict[str, Entry], list[Problem]]:
@@ -140,55 +111,34 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
             continue
         key = str(key_node.value)
         try:
-            value = loader.construct_object(value_node, deep=True)
+            entries[key] = Entry(loader.construct_object(value_node, deep=True), line, _item_lines(value_node, lines))
         except Exception as exc:  # constructors run on untrusted text; e.g. a bad "!!timestamp" raises AttributeError inside PyYAML
             problems.append(error(path, line, f"{key}: could not read value ({_why_unreadable(value_node, exc)})"))
             entries[key] = Entry(None, line, broken=True)
-            continue
-        entries[key] = Entry(value, line, _item_lines(value_node, lines))
     return entries, problems
 
 
 class _FileLines:
     """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
 
-    Files are numbered by "\\n" alone, as content.py splits them; libyaml also
-    starts a new line at NEL, LS, PS and a lone CR, so in text holding one of
-    those a mark's line is not the file's and its character index is used.
+    Counted by "\\n" alone, as the file is split, never from the mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
     """
 
-    _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
-
     def __init__(self, text: str, first_line: int) -> None:
-        self.text = text
         self.first_line = first_line
-        self.marks_agree = not self._OTHER_BREAKS.search(text)
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def of(self, mark: _Mark | None) -> int:
-        if mark is None:
-            return self.first_line
-        return mark.line + self.first_line if self.marks_agree else self.at(mark.index)
+        return self.first_line if mark is None else self.at(mark.index)
 
     def at(self, index: int) -> int:
         return bisect.bisect_left(self.newlines, index) + self.first_line
 
-    @cached_property
-    def newlines(self) -> list[int]:
-        return [m.start() for m in re.finditer("\n", self.text)]
-
 
 def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
-    """Apply the depth and size limits to the parser's events, before composing.
-
-    Nothing is built and nothing recurses, so this is safe on any text; it
-    reports what _GraphCheck would (aliases aside, which it leaves to that check).
-    A syntax error is left to the composer, which meets it again at the same
-    place (no deeper than seen here) or meets an earlier error first, such as an
-    undefined alias, as it would without this walk.
-    """
-    depth = 0
-    count = 0
-    try:
+    """Apply the depth and size limits (aliases aside) to the parser's events, which neither build nor recurse; syntax errors are the composer's."""
+    depth = count = 0
+    with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
@@ -200,8 +150,6 @@ def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
                 count += 1
                 if count > MAX_NODES:
                     return error(path, lines.first_line, f"YAML has more than {MAX_NODES} values")
-    except yaml.YAMLError:
-        return None
     return None
 
 
@@ -209,20 +157,13 @@ _TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 
 class _Refused(Exception):
-    """A limit was passed; the graph is not looked at any further."""
-
-    def __init__(self, problem: Problem) -> None:
-        self.problem = problem
+    """A limit was passed (its Problem is the one argument); the graph is not looked at any further."""
 
 
 class _GraphCheck:
     """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
 
-    An alias is the same node object again, so the graph stays small while its
-    expansion can be huge. Each distinct collection is measured once (values,
-    characters and height with aliases expanded) and the result kept by node, so
-    the check costs the size of the graph, not of its expansion. Collections are
-    visited in document order, so a limit is reported where it is first passed.
+    An alias is the same node again: each collection is measured once, so this costs the size of the graph, not of its expansion.
     """
 
     def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
@@ -238,7 +179,7 @@ class _GraphCheck:
         try:
             self.measure(root, 1)
         except _Refused as refused:
-            return [refused.problem]
+            return [refused.args[0]]
         return sorted(self.problems, key=lambda problem: problem.line)
 
     def measure(self, node: yaml.Node, depth: int) -> tuple[int, int, int]:
@@ -258,14 +199,12 @@ class _GraphCheck:
             self.find_duplicate_keys(node)
         values, chars, height = 1, 0, 0
         for index, child in enumerate(_children(node)):
+            if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
+                self.key = str(child.value) if isinstance(child, yaml.ScalarNode) else ""
             if isinstance(child, yaml.ScalarNode):
                 values += 1
                 chars += len(child.value)
-                if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
-                    self.key = str(child.value)
                 continue
-            if depth == 1 and not index % 2:
-                self.key = ""
             more, text, tall = self.measure(child, depth + 1)
             values += more
             chars += text
@@ -308,10 +247,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-# What libyaml (and PyYAML) say while reading something that opens on one line
-# and must be finished later: the editor's mistake is on the opening line (the
-# context mark), not where the parser gave up (the problem mark), often many
-# lines and keys later.
+# Contexts that open on one line and must be finished later: the mistake is on the
+# opening line (context mark), not where the parser gave up (problem mark).
 _OPENED = {
     "while scanning a quoted scalar": "is a closing {char} missing?",
     "while scanning a double-quoted scalar": 'is a closing " missing?',
@@ -330,11 +267,10 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     found = lines.of(mark)
-    text_lines = text.split("\n")
     if exc.context_mark is not None and context in _OPENED and not problem.startswith(("found unknown escape", "expected escape")):
         opened = lines.of(exc.context_mark)
         hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
-        if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text_lines[opened - lines.first_line]):
+        if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text.split("\n")[opened - lines.first_line]):
             hint = 'is a space missing after ":"?'
         where = f" that starts on this line (found on line {found})" if found != opened else ""
         return error(path, opened, f"YAML syntax error: {problem} {context}{where}; {hint}")
@@ -359,26 +295,22 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
 def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
     """The last scalar the parser read before the syntax error it raises on *text*."""
     last = None
-    try:
+    with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
             if isinstance(event, yaml.ScalarEvent):
                 last = event
-    except yaml.YAMLError:
-        return last
-    return None
+        return None
+    return last
 
 
 def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
     """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before.
 
-    A line that reads as a key at or left of the previous line's key cannot
-    continue that line's value, so the previous line is the broken one (most
-    often "key:value", without the space); a line indented further is itself
-    the broken one.
+    A key at or left of the previous line's key cannot continue its value, so the
+    previous line is broken (often "key:value"); one indented further is itself.
     """
     found = lines.at(mark.index)
-    start = text.rfind("\n", 0, mark.index) + 1
-    before = text[start : mark.index]
+    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
     if ": " in before or before.rstrip().endswith(":"):
         return error(path, found, message + ' (a value that holds ": " must be in quotes)')
     text_lines = text.split("\n")
@@ -404,15 +336,8 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, li
 
 
 def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
-    if isinstance(node, yaml.SequenceNode):
-        marks = [child.start_mark for child in node.value]
-    elif isinstance(node, yaml.MappingNode):
-        marks = [key.start_mark for key, _ in node.value]
-    else:
-        return ()
-    if lines.marks_agree:
-        return tuple(mark.line + lines.first_line for mark in marks)
-    return tuple(lines.at(mark.index) for mark in marks)
+    items = [key for key, _ in node.value] if isinstance(node, yaml.MappingNode) else _children(node)
+    return tuple(lines.of(item.start_mark) for item in items)
 
 
 def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
