@@ -63,6 +63,11 @@ def count_text(problems: Sequence[Problem]) -> str:
     return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}" if problems else "no errors, no warnings"
 
 
+def some_of(names: list[str]) -> str:
+    """The first five of *names*, and how many more, for a message."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 def located_problem(text: str) -> Problem:
     """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
     match = _LOCATED.match(text)
