@@ -254,11 +254,11 @@ def update_in_place(
     for rel in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)
-        folder = (output / rel).parent
+        empty = (output / rel).parent
         with contextlib.suppress(OSError):  # rmdir stops at the first folder that is not empty
-            while folder != output:
-                folder.rmdir()
-                folder = folder.parent
+            while empty != output:
+                empty.rmdir()
+                empty = empty.parent
     temporary = staging / "manifest"
     temporary.write_bytes(manifest_text(hashes))
     stamp(temporary, mtime)

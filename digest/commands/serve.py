@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        from ..preview import print_announcement, run_preview
+        from ..preview import run_preview
 
-        run_preview(options_from(args), args.host, args.port, reporter_from(args), print_announcement)
+        run_preview(options_from(args), args.host, args.port, reporter_from(args), lambda text: print(text, flush=True))
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     except OSError as exc:
