@@ -54,11 +54,7 @@ class Snapshot:
     generation: int  # bumped by every build, good or bad
     folder: Path | None  # the last good build, if any
     base_path: str  # "/" or "/digest/"
-    problems: tuple[Problem, ...] = ()  # errors of the last build: serve the error page
-
-    @property
-    def failed(self) -> bool:
-        return any(p.is_error for p in self.problems)
+    problems: tuple[Problem, ...] = ()  # of a failed build (a ContentError has an error): serve the error page
 
 
 class PreviewState:
@@ -172,7 +168,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html", send_body)
             return
         rel = path[len(base) :]
-        if snap.failed and (rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]):
+        if snap.problems and (rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]):
             self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html", send_body)
             return
         target = self.find_file(snap, rel)
