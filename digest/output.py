@@ -36,15 +36,11 @@ def url_to_relpath(url: str) -> str:
     """``/a/b/`` -> ``a/b/index.html``; refuses anything that could leave the folder."""
     if not url.startswith("/"):
         raise ValueError(f"output URL must start with '/': {url!r}")
-    if _UNSAFE_CHARACTERS.search(url):
+    rel = url[1:] + ("index.html" if url.endswith("/") else "")
+    # CON, NUL, COM1... cannot be files on Windows
+    if _UNSAFE_CHARACTERS.search(url) or any(part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES for part in rel.split("/")):
         raise ValueError(f"unsafe output URL {url!r}")
-    parts = url[1:].split("/")
-    if parts[-1] == "":
-        parts[-1] = "index.html"
-    for part in parts:
-        if part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
-            raise ValueError(f"unsafe output URL {url!r}")
-    return "/".join(parts)
+    return rel
 
 
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
@@ -101,9 +97,7 @@ def stamp(path: str | Path, mtime: int | None) -> None:
 def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     """Refuse an output folder whose replacement would destroy something else.
 
-    With *walk* False only the top level is searched for files no build wrote
-    (where hand-placed files such as CNAME usually are), and the whole folder
-    only when something turns up there.
+    With *walk* False, the whole folder is searched for files no build wrote only when its top level (where hand-placed files such as CNAME usually are) holds one.
     """
     out = output.resolve()
     src = source.resolve()
@@ -156,8 +150,7 @@ def foreign_at_top(output: Path) -> bool:
 def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
     """Hold the lock of the output folder *output*: a second build into it waits for the first.
 
-    An advisory ``flock`` on a file in *folder* (the site's cache folder),
-    released by the system when the process ends, however it ends.
+    An advisory ``flock`` on a file in *folder*, which the system releases when the process ends, however it ends.
     """
     import fcntl
     import hashlib
@@ -191,12 +184,8 @@ def publish(
 ) -> int:
     """Publish the site; returns the files in it.
 
-    *files* are rendered outputs, *copies* files copied as they are, *reuse*
-    the URLs whose file in the current output is up to date (see
-    :func:`up_to_date`), *hashes* every output's hash for the manifest and
-    *mtime* (SOURCE_DATE_EPOCH) the modification time of every new file.
-    With nothing to reuse the whole site is written to a staging folder that
-    replaces the output in one rename; otherwise see :func:`update_in_place`.
+    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`).
+    With nothing to reuse the whole site is written to a staging folder that replaces the output in one rename.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -232,9 +221,8 @@ def update_in_place(
 ) -> None:
     """Write *files* and *copies* into the existing *output*.
 
-    All of them are written to *staging* first, then each is moved into place,
-    then the files no longer made are removed and the manifest is written
-    last: an error before the moves leaves the output as it was.
+    All are written to *staging*, then each is moved into place, then the files no longer made are removed and the
+    manifest is written last: an error before the moves leaves the output as it was.
     """
     writer = SiteWriter(staging, mtime)  # flat: the n-th new file is staging/n
     moves: list[str] = []  # the n-th new file's path in output
