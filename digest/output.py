@@ -175,12 +175,7 @@ def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iter
 
 
 def publish(
-    output: Path,
-    files: Iterable[tuple[str, bytes]],
-    copies: dict[str, Path],
-    hashes: dict[str, bytes],
-    reuse: Iterable[str] = (),
-    mtime: int | None = None,
+    output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], reuse: Iterable[str] = (), mtime: int | None = None
 ) -> int:
     """Publish the site; returns the files in it.
 

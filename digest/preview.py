@@ -24,7 +24,6 @@ import shutil
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -268,7 +267,7 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     return snapshot
 
 
-def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, announce: Callable[[str], None]) -> None:
+def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
     """Serve until Ctrl-C (KeyboardInterrupt) ends the watch loop; then clean up."""
     work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
     memo = Memo(options.source) if options.cache else NO_MEMO
@@ -289,7 +288,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, a
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        announce(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)")
+        print(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)", flush=True)
         for changes in itertools.chain([pending], batches):
             if changes:
                 report.info("Changed: " + some_of(changed_names(changes, root)))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from types import FrameType
 
 from ..cli import add_site_options
 from .build import options_from, reporter_from
@@ -25,21 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         print("note: serve builds into a temporary folder; --output is ignored", file=sys.stderr)
     # Both stop the server cleanly; SIGINT is set too because a shell may start
     # a background job with it ignored.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from ..preview import run_preview
 
-        run_preview(options_from(args), args.host, args.port, reporter_from(args), lambda text: print(text, flush=True))
+        run_preview(options_from(args), args.host, args.port, reporter_from(args))
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     except OSError as exc:
