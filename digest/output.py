@@ -190,14 +190,14 @@ def publish(
     staging.mkdir()
     reused = set(reuse)
     try:
+        writer = SiteWriter(staging, mtime)
+        for url in sorted(copies.keys() - reused):
+            writer.copy(url, copies[url])
+        for url, data in files:
+            writer.write(url, data)
         if reused:
-            update_in_place(staging, output, files, {url: copies[url] for url in copies.keys() - reused}, hashes, mtime)
+            update_in_place(staging, output, sorted(writer.written), hashes, mtime)
         else:
-            writer = SiteWriter(staging, mtime)
-            for url in sorted(copies):
-                writer.copy(url, copies[url])
-            for url, data in files:
-                writer.write(url, data)
             writer.write("/" + MANIFEST, manifest_text(hashes))
             for folder in writer.made:  # folders too, so that an archive of the output is the same every time
                 stamp(staging / folder, mtime)
@@ -211,28 +211,15 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
     return "".join(sorted(f"{made.hex()}\t{url_to_relpath(url)}\n" for url, made in hashes.items())).encode("utf-8")
 
 
-def update_in_place(
-    staging: Path, output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], mtime: int | None
-) -> None:
-    """Write *files* and *copies* into the existing *output*.
+def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
+    """Move the files at *moves* in *staging* into the existing *output*, remove those no longer made, write the manifest.
 
-    All are written to *staging*, then each is moved into place, then the files no longer made are removed and the
-    manifest is written last: an error before the moves leaves the output as it was.
+    The manifest is written last, and an error before the moves leaves the output as it was.
     """
-    writer = SiteWriter(staging, mtime)  # flat: the n-th new file is staging/n
-    moves: list[str] = []  # the n-th new file's path in output
-    for url, source in sorted(copies.items()):
-        writer.copy(f"/{len(moves)}", source)
-        moves.append(url_to_relpath(url))
-    for url, data in files:
-        writer.write(f"/{len(moves)}", data)
-        moves.append(url_to_relpath(url))
-    if len(set(moves)) != len(moves):
-        raise ValueError("an output would be written twice")
     old = read_manifest(output) or {}
-    for number, rel in enumerate(moves):
+    for rel in moves:
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(f"{staging}/{number}", output / rel)
+        os.replace(staging / rel, output / rel)
     gone = sorted(old.keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
     for rel in gone:
         with contextlib.suppress(FileNotFoundError):
@@ -242,7 +229,7 @@ def update_in_place(
             while empty != output:
                 empty.rmdir()
                 empty = empty.parent
-    temporary = staging / "manifest"
+    temporary = staging / MANIFEST  # free: every staged file has been moved out
     temporary.write_bytes(manifest_text(hashes))
     stamp(temporary, mtime)
     os.replace(temporary, output / MANIFEST)
