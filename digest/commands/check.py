@@ -66,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
     count, problems = find_problems(args)
     if args.strict:
         problems = [replace(p, severity=Severity.ERROR) for p in problems]
-    problems.sort()
     failed = any(p.is_error for p in problems)
     if args.format == "json":
         print(problems_json(problems))
