@@ -307,11 +307,5 @@ def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> li
     """The changed files to mention, leaving out an editor's short-lived temporary files."""
     added = {p for kind, p in changes if kind is watchfiles.Change.added}
     deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
-    return sorted({_shown(Path(p), root) for _, p in changes if not (p in added and p in deleted)})
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
+    paths = {Path(p) for _, p in changes if not (p in added and p in deleted)}
+    return sorted({p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else p.as_posix() for p in paths})
