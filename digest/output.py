@@ -4,12 +4,11 @@ In: ``(url_path, bytes)`` from the render stage, ``{url_path: source file}``
 for static files and content assets, and the hash of every output. Out: the
 site folder, with a manifest of every file and the hash it was made from.
 
-Everything is written into a fresh staging folder beside the output folder and
-swapped in only when every file is written, so a failed or interrupted build
-leaves the previous site exactly as it was. A file whose hash is the one the
-manifest gives for the current output is kept as it is instead of written
-again. Every path is made from URL components, checked to stay inside
-the staging folder, and written once.
+Files are staged beside the output folder and swapped or moved in only when
+all are written, so a failed or interrupted build leaves the previous site as
+it was; a file whose hash is the one in the manifest is left as it is. Every
+path is made from URL components, checked to stay inside the folder, and
+written once.
 """
 
 from __future__ import annotations

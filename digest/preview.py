@@ -1,16 +1,13 @@
 """The dev server behind ``serve``: build, serve, watch, rebuild, reload the browser.
 
-In: ``BuildOptions``. Out: HTTP on a local port. The site is built through
-:func:`digest.site.build_site` into a private temporary folder and served from
-there under the site's ``base_url`` path, so a sub-path site previews as it is
-deployed. One :class:`~digest.memo.Memo` lives as long as the server, so a
-rebuild renders only the pages whose inputs changed. Each batch of edits that
-``watchfiles`` reports in ``content/``, ``templates/``, ``static/`` and
-``site.yaml`` triggers a rebuild. Open pages hold a server-sent-events
-connection and reload when a build finishes; the reload script is added to HTML
-responses as they are served, never to the built files. A failed build keeps
-the server up: HTML requests get an error page listing ``path:line: message``
-until a save fixes it.
+In: ``BuildOptions``. Out: HTTP on a local port, under the site's ``base_url``
+path, so a sub-path site previews as it is deployed. The site is built into a
+private temporary folder with one :class:`~digest.memo.Memo` for the server's
+life, so a rebuild after a save in ``content/``, ``templates/``, ``static/`` or
+``site.yaml`` renders only the pages whose inputs changed. Open pages hold a
+server-sent-events connection and reload when a build finishes (the script is
+added to HTML as it is served, never to the built files). A failed build keeps
+the server up: HTML requests get a page listing ``path:line: message``.
 """
 
 from __future__ import annotations
