@@ -149,7 +149,7 @@ def foreign_at_top(output: Path) -> bool:
 def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
     """Hold the lock of the output folder *output*: a second build into it waits for the first.
 
-    An advisory ``flock`` on a file in *folder*, which the system releases when the process ends, however it ends.
+    An advisory ``flock`` on a file in *folder*: the system releases it when the process ends, however it ends.
     """
     import fcntl
     import hashlib
@@ -211,9 +211,9 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
 
 
 def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
-    """Move the files at *moves* in *staging* into the existing *output*, remove those no longer made, write the manifest.
+    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest.
 
-    The manifest is written last, and an error before the moves leaves the output as it was.
+    An error before the moves leaves the output as it was.
     """
     old = read_manifest(output) or {}
     for rel in moves:
@@ -247,11 +247,8 @@ def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove staging folders of earlier builds that were killed part-way.
-
-    A build killed between the two renames of the fallback swap leaves the
-    previous site only as a retired folder: put it back first.
-    """
+    """Remove the folders of earlier builds that were killed part-way."""
+    # One killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
     retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
     if retired and not output.exists():
         os.rename(retired[0], output)

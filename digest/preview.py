@@ -87,11 +87,8 @@ RELOAD_JS = (
 
 
 def inject_reload(page: bytes, generation: int) -> bytes:
-    """*page* with the script that reloads it when a build newer than *generation* finishes.
-
-    An external script from the server's own origin, so a page whose CSP allows
-    only 'self' scripts still reloads.
-    """
+    """*page* with the script that reloads it when a build newer than *generation* finishes."""
+    # An external script from the server's own origin, so a page whose CSP allows only 'self' scripts still reloads.
     script = f'<script src="{SCRIPT_PATH}" data-generation="{generation}"></script>'.encode()
     at = page.rfind(b"</body>")
     return page + script if at < 0 else page[:at] + script + page[at:]
@@ -164,7 +161,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html", send_body)
             return
         rel = path[len(base) :]
-        if snap.problems and (rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]):
+        if snap.problems and (rel.endswith(".html") or "." not in rel.rsplit("/", 1)[-1]):  # a page, not a file it uses
             self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html", send_body)
             return
         target = self.find_file(snap, rel)
