@@ -1,9 +1,4 @@
-"""``check``: validate the whole site, templates included, without writing anything.
-
-Runs every stage a build runs, rendering pages in memory only. ``--strict``
-makes warnings errors (for CI); ``--format json`` prints the problems as JSON
-objects (path, line, severity, message) for editors and CI annotations.
-"""
+"""``check``: run every stage a build runs, rendering pages in memory only, and report every problem; nothing is written."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""``new``: start an article: ``content/<topic>/<slug>.md`` with valid front matter.
-
-The file is a draft dated today in the site's time zone; it is never written
-over an existing file. Its path is printed so an editor can open it.
-"""
+"""``new``: start a draft ``content/<topic>/<slug>.md`` dated today in the site's time zone, never over an existing file."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""``serve``: build, serve on a local port, rebuild on every save, reload open pages.
-
-The machinery lives in :mod:`digest.preview`; this module only reads the
-command line. Ctrl-C (or SIGTERM) stops the server and removes its temporary
-build folder.
-"""
+"""``serve``: read the command line and run :mod:`digest.preview`; Ctrl-C or SIGTERM stops it and removes its temporary folder."""
 
 from __future__ import annotations
 
