@@ -135,22 +135,19 @@ class PreviewHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:  # quiet: the terminal is for build output
         pass
 
-    def do_HEAD(self) -> None:
-        self.do_GET(send_body=False)
-
-    def do_GET(self, send_body: bool = True) -> None:
+    def do_GET(self) -> None:
         if not self.allowed_host():
-            self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain", send_body)
+            self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain")
             return
         path = unquote(urlsplit(self.path).path)
         if any(ord(ch) < 32 or ch == "\x7f" for ch in path):  # "%00" and the like: no file has such a name
-            self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain", send_body)
+            self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain")
             return
-        if path == EVENTS_PATH and send_body:
+        if path == EVENTS_PATH and self.command == "GET":
             self.stream_events()
             return
         if path == SCRIPT_PATH:
-            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript", send_body)
+            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript")
             return
         snap = self.state.snapshot
         base = snap.base_path
@@ -158,15 +155,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
             if base.startswith(path):  # "/", or the base path without its last "/": go to the site
                 self.redirect(base)
             else:
-                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html", send_body)
+                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html")
             return
         rel = path[len(base) :]
         if snap.problems and (rel.endswith(".html") or "." not in rel.rsplit("/", 1)[-1]):  # a page, not a file it uses
-            self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html", send_body)
+            self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html")
             return
         target = self.find_file(snap, rel)
         if target is None:
-            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html", send_body)
+            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html")
         elif target.is_dir():
             self.redirect(path + "/")
         else:
@@ -174,11 +171,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
             try:
                 data = target.read_bytes()
             except OSError:  # swapped away by a rebuild mid-request
-                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain", send_body)
+                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain")
                 return
             if kind == "text/html":
                 data = inject_reload(data, snap.generation)
-            self.send_page(HTTPStatus.OK, data, kind, send_body)
+            self.send_page(HTTPStatus.OK, data, kind)
+
+    do_HEAD = do_GET  # send_page leaves out the body
 
     def find_file(self, snap: Snapshot, rel: str) -> Path | None:
         if snap.folder is None:
@@ -204,14 +203,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def send_page(self, status: HTTPStatus, data: bytes, kind: str, send_body: bool) -> None:
+    def send_page(self, status: HTTPStatus, data: bytes, kind: str) -> None:
         self.send_response(status)
         charset = "; charset=utf-8" if kind.startswith("text/") or kind in ("application/json", "application/xml") else ""
         self.send_header("Content-Type", kind + charset)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        if send_body:
+        if self.command != "HEAD":
             self.wfile.write(data)
 
     def stream_events(self) -> None:
