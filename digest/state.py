@@ -6,6 +6,7 @@ Kept apart from the pipeline's imports, so that a rebuild with nothing to do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import time
@@ -62,10 +63,8 @@ def save_state(options: BuildOptions, state: bytes, next_change: float, output: 
     """Remember *state* and *result* for :func:`unchanged_build`, until *next_change* (when the publish filter answers otherwise)."""
     stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
     folder = options.source / CACHE_DIR
-    try:
+    with contextlib.suppress(OSError):  # the next build only takes longer
         folder.mkdir(exist_ok=True)
         temporary = folder / f"{STATE_FILE}.{os.getpid()}"
         temporary.write_bytes(pickle.dumps(stored))
         os.replace(temporary, folder / STATE_FILE)
-    except OSError:
-        pass  # the next build only takes longer
