@@ -14,10 +14,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import ContentError, DigestError, Problem
-from .terminal import format_problems, use_color
-
-VERBS = ("build", "check", "clean", "serve", "new")
+from .errors import ContentError, DigestError
+from .terminal import Reporter
 
 
 def add_site_options(parser: argparse.ArgumentParser) -> None:
@@ -36,38 +34,29 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
         help="worker processes for reading articles and rendering Markdown and pages (default: the number of cores)",
     )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
-    add_output_options(parser)
-
-
-def add_output_options(parser: argparse.ArgumentParser) -> None:
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     loudness.add_argument("--verbose", "-v", action="store_true", help="also print how long each stage took")
 
 
-def make_parser() -> argparse.ArgumentParser:
+def main(argv: Sequence[str] | None = None) -> int:
     from .commands import build, check, clean, new, serve
 
     parser = argparse.ArgumentParser(description="Build an AI news digest site from Markdown articles.")
-    verbs = parser.add_subparsers(dest="verb", metavar="{" + ",".join(VERBS) + "}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{build,check,clean,serve,new}")
     for module in (build, check, clean, serve, new):
         sub = verbs.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in VERBS and args_list[0] not in ("-h", "--help")):
+    if not args_list or (args_list[0] not in verbs.choices and args_list[0] not in ("-h", "--help")):
         args_list.insert(0, "build")
-    parser = make_parser()
     args = parser.parse_args(args_list)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
         return run(args)
     except ContentError as exc:
-        print_problems(exc.problems)
+        Reporter().problems(exc.problems)
         print(f"Build failed: {exc}", file=sys.stderr)
         return exc.exit_code
     except DigestError as exc:
@@ -80,16 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that flushing stdout at exit does not raise again
         return 0
-    except Exception:
-        if getattr(args, "debug", False):
+    except Exception as exc:
+        if args.debug:
             traceback.print_exc()
         else:
-            kind, value, _ = sys.exc_info()
-            print(f"internal error: {kind.__name__ if kind else 'error'}: {value} (run with --debug for a traceback)", file=sys.stderr)
+            print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)", file=sys.stderr)
         return 1
-
-
-def print_problems(problems: Sequence[Problem]) -> None:
-    """Problems on stderr, grouped by file; colored only on a terminal without NO_COLOR."""
-    for line in format_problems(problems, use_color(sys.stderr)):
-        print(line, file=sys.stderr)

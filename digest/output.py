@@ -4,12 +4,11 @@ In: ``(url_path, bytes)`` from the render stage, ``{url_path: source file}``
 for static files and content assets, and the hash of every output. Out: the
 site folder, with a manifest of every file and the hash it was made from.
 
-Everything is written into a fresh staging folder beside the output folder and
-swapped in only when every file is written, so a failed or interrupted build
-leaves the previous site exactly as it was. A file whose hash is the one the
-manifest gives for the current output is hard-linked from there instead of
-rendered again. Every path is made from URL components, checked to stay inside
-the staging folder, and written once.
+Files are staged beside the output folder and swapped or moved in only when
+all are written, so a failed or interrupted build leaves the previous site as
+it was; a file whose hash is the one in the manifest is left as it is. Every
+path is made from URL components, checked to stay inside the folder, and
+written once.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
 from .slugs import RESERVED_NAMES
+from .terminal import some_of
 
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
@@ -35,15 +35,11 @@ def url_to_relpath(url: str) -> str:
     """``/a/b/`` -> ``a/b/index.html``; refuses anything that could leave the folder."""
     if not url.startswith("/"):
         raise ValueError(f"output URL must start with '/': {url!r}")
-    if _UNSAFE_CHARACTERS.search(url):
+    rel = url[1:] + ("index.html" if url.endswith("/") else "")
+    # CON, NUL, COM1... cannot be files on Windows
+    if _UNSAFE_CHARACTERS.search(url) or any(part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES for part in rel.split("/")):
         raise ValueError(f"unsafe output URL {url!r}")
-    parts = url[1:].split("/")
-    if parts[-1] == "":
-        parts[-1] = "index.html"
-    for part in parts:
-        if part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES:  # CON, NUL, COM1... cannot be files on Windows
-            raise ValueError(f"unsafe output URL {url!r}")
-    return "/".join(parts)
+    return rel
 
 
 _UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
@@ -54,7 +50,6 @@ class SiteWriter:
 
     def __init__(self, root: Path, mtime: int | None = None) -> None:
         self.root = root.resolve()
-        self._root = str(self.root)
         self.written: set[str] = set()
         self.made: set[str] = {""}  # folders known to exist ("": the root)
         self.mtime = mtime  # every file's modification time, for reproducible archives
@@ -64,32 +59,24 @@ class SiteWriter:
         if rel in self.written:
             raise ValueError(f"{url} would be written twice")
         self.written.add(rel)
-        folder, _, _ = rel.rpartition("/")
-        if folder not in self.made:
-            self._make(folder)
-        return f"{self._root}/{rel}"  # a str: a Path for each of 13,000 files costs more than its mkdir's Python side
+        self._make(rel.rpartition("/")[0])
+        return f"{self.root}/{rel}"  # a str: a Path for each of 13,000 files costs more than its mkdir's Python side
 
     def _make(self, folder: str) -> None:
         """Make *folder* and those above it; those made before are known, so none is looked up first (as ``os.makedirs`` would)."""
-        parent = folder.rpartition("/")[0]
-        if parent and parent not in self.made:
-            self._make(parent)
+        if folder in self.made:
+            return
+        self._make(folder.rpartition("/")[0])
         # The root is a fresh staging folder: nothing in it can be a link leading out.
         with contextlib.suppress(FileExistsError):
-            os.mkdir(f"{self._root}/{folder}")
+            os.mkdir(f"{self.root}/{folder}")
         self.made.add(folder)
 
     def write(self, url: str, data: bytes) -> None:
         target = self._target(url)
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            if self.mtime is not None:
-                os.utime(fd, (self.mtime, self.mtime))
-        finally:
-            os.close(fd)
+        with open(target, "wb") as handle:
+            handle.write(data)
+        stamp(target, self.mtime)
 
     def copy(self, url: str, source: Path) -> None:
         target = self._target(url)
@@ -97,24 +84,23 @@ class SiteWriter:
             shutil.copyfile(source, target)
         except OSError as exc:
             raise UsageError(f"cannot copy {source} ({exc.strerror or exc}); the previous output was left as it was") from exc
-        self._stamp(target)
+        stamp(target, self.mtime)
 
-    def _stamp(self, target: str) -> None:
-        if self.mtime is not None:
-            os.utime(target, (self.mtime, self.mtime))
+
+def stamp(path: str | Path, mtime: int | None) -> None:
+    """Give *path* the modification time *mtime* (SOURCE_DATE_EPOCH), if set."""
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
 
 
 def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     """Refuse an output folder whose replacement would destroy something else.
 
-    With *walk* False only the folder's top level is searched for files the
-    builds did not write (where hand-placed files such as CNAME usually are);
-    the whole folder is searched when something turns up there.
+    With *walk* False, the whole folder is searched for files no build wrote only when its top level (where hand-placed files such as CNAME usually are) holds one.
     """
     out = output.resolve()
     src = source.resolve()
-    home = Path.home().resolve()
-    if out == Path(out.anchor) or out == home:
+    if out == Path(out.anchor) or out == Path.home().resolve():
         raise UsageError(f"refusing to use {out} as the output folder: the build replaces the whole folder")
     if out == src or src.is_relative_to(out):
         raise UsageError(f"refusing to use {out} as the output folder: it contains the site's own files ({src})")
@@ -125,11 +111,15 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         raise UsageError(f"the output path {out} exists and is not a folder")
     if not walk and not foreign_at_top(out):
         return  # an update: it deletes only its own files and checks each new one before writing it
-    foreign = find_foreign_files(out)
+    known = set(read_manifest(out) or ()) | {MANIFEST}
+    foreign: list[str] = []
+    for parent, dirs, names in os.walk(out):
+        dirs.sort()
+        rels = (Path(parent, name).relative_to(out).as_posix() for name in sorted(names))
+        foreign += [rel for rel in rels if rel not in known]
     if foreign:
-        shown = some_of(foreign)
         raise UsageError(
-            f"refusing to replace {out}: it holds files the previous build did not write ({shown}); "
+            f"refusing to replace {out}: it holds files the previous build did not write ({some_of(foreign)}); "
             "the build replaces the whole folder, so put such files in content/ instead (copied to the same path on every build) or delete them"
         )
 
@@ -140,12 +130,7 @@ def read_manifest(output: Path) -> dict[str, str] | None:
         text = (output / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    found: dict[str, str] = {}
-    for line in text.split("\n"):
-        if line:
-            made, _, rel = line.rpartition("\t")
-            found[rel] = made
-    return found
+    return {rel: made for made, _, rel in (line.rpartition("\t") for line in text.split("\n") if line)}
 
 
 def foreign_at_top(output: Path) -> bool:
@@ -156,40 +141,15 @@ def foreign_at_top(output: Path) -> bool:
     if known is None:
         return True
     folders = {rel.split("/", 1)[0] for rel in known if "/" in rel}
-    for entry in os.scandir(output):
-        if entry.name == MANIFEST:
-            continue
-        if entry.is_dir(follow_symlinks=False) and not entry.is_symlink():
-            if entry.name not in folders:
-                return True
-        elif entry.name not in known:
-            return True
-    return False
-
-
-def find_foreign_files(output: Path) -> list[str]:
-    """Files in *output* that no build wrote (the whole folder if it has no manifest), sorted."""
-    if not output.is_dir():
-        return []
-    known = set(read_manifest(output) or ())
-    known.add(MANIFEST)
-    foreign: list[str] = []
-    for parent, dirs, names in os.walk(output):
-        dirs.sort()
-        for name in sorted(names):
-            rel = (Path(parent) / name).relative_to(output).as_posix()
-            if rel not in known:
-                foreign.append(rel)
-    return foreign
+    with os.scandir(output) as entries:
+        return any(entry.name not in (folders if entry.is_dir(follow_symlinks=False) else known) for entry in entries if entry.name != MANIFEST)
 
 
 @contextlib.contextmanager
 def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
     """Hold the lock of the output folder *output*: a second build into it waits for the first.
 
-    An advisory ``flock`` on a file in *folder* (the site's cache folder)
-    named after the output folder, released by the system when the process
-    ends, however it ends.
+    An advisory ``flock`` on a file in *folder*: the system releases it when the process ends, however it ends.
     """
     import fcntl
     import hashlib
@@ -214,25 +174,12 @@ def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iter
 
 
 def publish(
-    output: Path,
-    files: Iterable[tuple[str, bytes]],
-    copies: dict[str, Path],
-    hashes: dict[str, bytes],
-    reuse: Iterable[str] = (),
-    mtime: int | None = None,
+    output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], reuse: Iterable[str] = (), mtime: int | None = None
 ) -> int:
     """Publish the site; returns the files in it.
 
-    *files* are rendered outputs, *copies* files copied as they are, *reuse*
-    the URLs whose file in the current output is up to date (see
-    :func:`up_to_date`). *hashes* gives every output's hash for the manifest.
-    With *mtime* (SOURCE_DATE_EPOCH) every new file gets that modification time.
-
-    With nothing to reuse the whole site is written to a staging folder that
-    replaces the output in one rename. Otherwise only the new files are
-    written, first all of them to a staging folder, then each moved into
-    place, then the files no longer made are removed and the manifest is
-    written last: an error before the moves leaves the output as it was.
+    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`).
+    With nothing to reuse the whole site is written to a staging folder that replaces the output in one rename.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -242,19 +189,18 @@ def publish(
     staging.mkdir()
     reused = set(reuse)
     try:
-        if not reused:
-            writer = SiteWriter(staging, mtime)
-            for url in sorted(copies):
-                writer.copy(url, copies[url])
-            for url, data in files:
-                writer.write(url, data)
-            writer.write("/" + MANIFEST, manifest_text(hashes))
-            if mtime is not None:  # folders too, so that an archive of the output is the same every time
-                for folder in sorted(writer.made, reverse=True):
-                    os.utime(staging / folder, (mtime, mtime))
-            swap_in(staging, output)
+        writer = SiteWriter(staging, mtime)
+        for url in sorted(copies.keys() - reused):
+            writer.copy(url, copies[url])
+        for url, data in files:
+            writer.write(url, data)
+        if reused:
+            update_in_place(staging, output, sorted(writer.written), hashes, mtime)
         else:
-            update_in_place(staging, output, files, {url: copies[url] for url in copies.keys() - reused}, hashes, mtime)
+            writer.write("/" + MANIFEST, manifest_text(hashes))
+            for folder in writer.made:  # folders too, so that an archive of the output is the same every time
+                stamp(staging / folder, mtime)
+            swap_in(staging, output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return len(hashes)
@@ -264,52 +210,32 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
     return "".join(sorted(f"{made.hex()}\t{url_to_relpath(url)}\n" for url, made in hashes.items())).encode("utf-8")
 
 
-def update_in_place(
-    staging: Path, output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], mtime: int | None
-) -> None:
-    """Write *files* and *copies* into the existing *output* (see :func:`publish`)."""
-    writer = SiteWriter(staging, mtime)  # flat: the n-th new file is staging/n
-    moves: list[tuple[str, str]] = []  # (relative path in output, staged file)
-    for url, source in sorted(copies.items()):
-        moves.append((url_to_relpath(url), f"/{len(moves)}"))
-        writer.copy(moves[-1][1], source)
-    for url, data in files:
-        moves.append((url_to_relpath(url), f"/{len(moves)}"))
-        writer.write(moves[-1][1], data)
-    if len({rel for rel, _ in moves}) != len(moves):
-        raise ValueError("an output would be written twice")
+def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
+    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest.
+
+    An error before the moves leaves the output as it was.
+    """
     old = read_manifest(output) or {}
-    made: set[str] = set()
-    for rel, staged in moves:
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in made:
-            os.makedirs(output / folder, exist_ok=True)
-            made.add(folder)
-        os.replace(f"{staging}{staged}", output / rel)
-    kept = {url_to_relpath(url) for url in hashes}
-    for rel in sorted(old.keys() - kept - {MANIFEST}):
+    for rel in moves:
+        (output / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, output / rel)
+    gone = sorted(old.keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
+    for rel in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)
         empty = (output / rel).parent
-        while empty != output:
-            try:
-                empty.rmdir()  # only when empty
-            except OSError:
-                break
-            empty = empty.parent
-    temporary = staging / "manifest"
+        with contextlib.suppress(OSError):  # rmdir stops at the first folder that is not empty
+            while empty != output:
+                empty.rmdir()
+                empty = empty.parent
+    temporary = staging / MANIFEST  # free: every staged file has been moved out
     temporary.write_bytes(manifest_text(hashes))
-    if mtime is not None:
-        os.utime(temporary, (mtime, mtime))
+    stamp(temporary, mtime)
     os.replace(temporary, output / MANIFEST)
-    if mtime is not None:  # the folders whose entries changed, and each folder above them, once each
-        touched: set[str] = set()
-        for rel in [rel for rel, _ in moves] + sorted(old.keys() - kept):
-            parts = rel.split("/")[:-1]
-            touched.update("/".join(parts[:depth]) for depth in range(len(parts) + 1))
-        for folder in sorted(touched, reverse=True):
+    if mtime is not None:  # the folders whose entries changed, and each folder above them
+        for folder in sorted({str(above) for rel in moves + gone for above in PurePosixPath(rel).parents}):
             if (output / folder).is_dir():
-                os.utime(output / folder, (mtime, mtime))
+                stamp(output / folder, mtime)
 
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
@@ -317,20 +243,12 @@ def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
     known = read_manifest(output)
     if not known:
         return set()
-    found = set()
-    for url, made in hashes.items():
-        rel = url_to_relpath(url)
-        if known.get(rel) == made.hex() and os.path.isfile(output / rel):
-            found.add(url)
-    return found
+    return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(output / rel)}
 
 
 def remove_leftovers(output: Path) -> None:
-    """Remove staging folders of earlier builds that were killed part-way.
-
-    A build killed between the two renames of the fallback swap leaves the
-    previous site only as a retired folder: put it back first.
-    """
+    """Remove the folders of earlier builds that were killed part-way."""
+    # One killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
     retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
     if retired and not output.exists():
         os.rename(retired[0], output)
@@ -341,11 +259,6 @@ def remove_leftovers(output: Path) -> None:
 def leftover_folders(output: Path) -> list[Path]:
     """The staging and retired folders that earlier builds left beside *output*."""
     return [found for prefix in (STAGING_PREFIX, RETIRED_PREFIX) for found in output.parent.glob(f"{prefix}{output.name}-*")]
-
-
-def some_of(names: list[str]) -> str:
-    """The first five of *names*, and how many more, for an error message."""
-    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def swap_in(staging: Path, output: Path) -> None:
@@ -369,19 +282,13 @@ def swap_in(staging: Path, output: Path) -> None:
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two folders with Linux's renameat2; False if unsupported."""
     import ctypes  # here: only a fresh build swaps folders
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
     at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return bool(result == 0)
+    return bool(renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0)
 
 
 def remove_output(output: Path) -> bool:

@@ -1,29 +1,26 @@
 """The dev server behind ``serve``: build, serve, watch, rebuild, reload the browser.
 
-In: ``BuildOptions``. Out: HTTP on a local port. The site is built through
-:func:`digest.site.build_site` into a private temporary folder and served from
-there under the site's ``base_url`` path, so a sub-path site previews as it is
-deployed. One :class:`~digest.memo.Memo` lives as long as the server, so a
-rebuild finds every parsed article, rendered body and ranking in memory and
-renders only the pages whose inputs changed. ``watchfiles`` reports edits to ``content/``, ``templates/``,
-``static/`` and ``site.yaml``; each batch triggers a rebuild. Open pages hold a
-server-sent-events connection and reload when a build finishes. The small
-reload script is added to HTML responses as they are served, never to the
-built files. A failed build keeps the server up: HTML requests get an error
-page listing ``path:line: message`` until a save fixes it.
+In: ``BuildOptions``. Out: HTTP on a local port, under the site's ``base_url``
+path, so a sub-path site previews as it is deployed. The site is built into a
+private temporary folder with one :class:`~digest.memo.Memo` for the server's
+life, so a rebuild after a save in ``content/``, ``templates/``, ``static/`` or
+``site.yaml`` renders only the pages whose inputs changed. Open pages hold a
+server-sent-events connection and reload when a build finishes (the script is
+added to HTML as it is served, never to the built files). A failed build keeps
+the server up: HTML requests get a page listing ``path:line: message``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import itertools
 import mimetypes
 import shutil
-import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,7 +34,7 @@ from .errors import ContentError, DigestError, Problem, error
 from .memo import NO_MEMO, Memo
 from .options import BuildOptions
 from .site import build_site
-from .terminal import Reporter, count_text, located_problem, summary
+from .terminal import Reporter, count_text, located_problem, some_of, summary
 
 EVENTS_PATH = "/__digest__/events"
 SCRIPT_PATH = "/__digest__/reload.js"
@@ -53,11 +50,7 @@ class Snapshot:
     generation: int  # bumped by every build, good or bad
     folder: Path | None  # the last good build, if any
     base_path: str  # "/" or "/digest/"
-    problems: tuple[Problem, ...] = ()  # errors of the last build: serve the error page
-
-    @property
-    def failed(self) -> bool:
-        return any(p.is_error for p in self.problems)
+    problems: tuple[Problem, ...] = ()  # of a failed build (a ContentError has an error): serve the error page
 
 
 class PreviewState:
@@ -93,17 +86,10 @@ RELOAD_JS = (
 ).encode("utf-8")
 
 
-def reload_tag(generation: int) -> str:
-    """The script tag that reloads the page when a build newer than *generation* finishes.
-
-    An external script from the server's own origin, so a page whose CSP allows
-    only 'self' scripts still reloads.
-    """
-    return f'<script src="{SCRIPT_PATH}" data-generation="{generation}"></script>'
-
-
 def inject_reload(page: bytes, generation: int) -> bytes:
-    script = reload_tag(generation).encode("utf-8")
+    """*page* with the script that reloads it when a build newer than *generation* finishes."""
+    # An external script from the server's own origin, so a page whose CSP allows only 'self' scripts still reloads.
+    script = f'<script src="{SCRIPT_PATH}" data-generation="{generation}"></script>'.encode()
     at = page.rfind(b"</body>")
     return page + script if at < 0 else page[:at] + script + page[at:]
 
@@ -132,7 +118,7 @@ def error_page(problems: tuple[Problem, ...], generation: int) -> bytes:
 class PreviewHandler(BaseHTTPRequestHandler):
     """Serves the last good build under its base path, the error page, and reload events."""
 
-    state: PreviewState  # set on the subclass made by make_server
+    state: PreviewState  # set on the subclass made by run_preview
     server_version = "digest-serve"
     timeout = 30  # seconds a connection may sit without sending or taking anything: a half-sent request is dropped
 
@@ -150,43 +136,34 @@ class PreviewHandler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self.respond(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self.respond(send_body=False)
-
-    def respond(self, send_body: bool) -> None:
         if not self.allowed_host():
-            self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain", send_body)
+            self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain")
             return
         path = unquote(urlsplit(self.path).path)
         if any(ord(ch) < 32 or ch == "\x7f" for ch in path):  # "%00" and the like: no file has such a name
-            self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain", send_body)
+            self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain")
             return
-        if path == EVENTS_PATH and send_body:
+        if path == EVENTS_PATH and self.command == "GET":
             self.stream_events()
             return
         if path == SCRIPT_PATH:
-            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript", send_body)
+            self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript")
             return
         snap = self.state.snapshot
         base = snap.base_path
-        if not (path + "/").startswith(base):
-            if base.startswith(path):  # "/" or a prefix of the base path: go to the site
+        if not path.startswith(base):
+            if base.startswith(path):  # "/", or the base path without its last "/": go to the site
                 self.redirect(base)
             else:
-                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html", send_body)
-            return
-        if path + "/" == base:
-            self.redirect(base)
+                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html")
             return
         rel = path[len(base) :]
-        if snap.failed and (rel == "" or rel.endswith(("/", ".html")) or "." not in rel.rsplit("/", 1)[-1]):
-            self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html", send_body)
+        if snap.problems and (rel.endswith(".html") or "." not in rel.rsplit("/", 1)[-1]):  # a page, not a file it uses
+            self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html")
             return
         target = self.find_file(snap, rel)
         if target is None:
-            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html", send_body)
+            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html")
         elif target.is_dir():
             self.redirect(path + "/")
         else:
@@ -194,11 +171,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
             try:
                 data = target.read_bytes()
             except OSError:  # swapped away by a rebuild mid-request
-                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain", send_body)
+                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain")
                 return
             if kind == "text/html":
                 data = inject_reload(data, snap.generation)
-            self.send_page(HTTPStatus.OK, data, kind, send_body)
+            self.send_page(HTTPStatus.OK, data, kind)
+
+    do_HEAD = do_GET  # send_page leaves out the body
 
     def find_file(self, snap: Snapshot, rel: str) -> Path | None:
         if snap.folder is None:
@@ -224,14 +203,14 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def send_page(self, status: HTTPStatus, data: bytes, kind: str, send_body: bool) -> None:
+    def send_page(self, status: HTTPStatus, data: bytes, kind: str) -> None:
         self.send_response(status)
         charset = "; charset=utf-8" if kind.startswith("text/") or kind in ("application/json", "application/xml") else ""
         self.send_header("Content-Type", kind + charset)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        if send_body:
+        if self.command != "HEAD":
             self.wfile.write(data)
 
     def stream_events(self) -> None:
@@ -240,132 +219,86 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        snap = self.state.snapshot
-        try:
-            self.send_event(snap.generation)
+        generation = self.state.snapshot.generation
+        message = f"event: reload\ndata: {generation}\n\n"
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the page went away
             while not self.state.stopping:
-                newer = self.state.wait_for(snap.generation, KEEPALIVE_SECONDS)
-                if self.state.stopping:
-                    break
-                if newer.generation != snap.generation:
-                    snap = newer
-                    self.send_event(snap.generation)
-                else:
-                    self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the page went away
+                self.wfile.write(message.encode())
+                self.wfile.flush()
+                previous, generation = generation, self.state.wait_for(generation, KEEPALIVE_SECONDS).generation
+                message = f"event: reload\ndata: {generation}\n\n" if generation != previous else ": keep-alive\n\n"
         self.close_connection = True
 
-    def send_event(self, generation: int) -> None:
-        self.wfile.write(f"event: reload\ndata: {generation}\n\n".encode())
-        self.wfile.flush()
+
+def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> Snapshot:
+    """Build once; on failure keep the last good folder and show the problems."""
+    previous = state.snapshot
+    config, config_problems = load_config(options.source)
+    base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
+    report.begin()
+    problems: list[Problem] = []
+    folder = previous.folder
+    try:
+        result = build_site(options, report.progress, memo)
+        folder = result.output
+        report.finish()
+        report.problems(result.warnings)
+        report.info(summary(result))
+    except ContentError as exc:
+        problems = list(exc.problems)
+    except DigestError as exc:  # a template error or an unusable folder
+        problems = [located_problem(str(exc))]
+    except Exception as exc:  # a bug: keep serving, say so, show where with --debug
+        problems = [error("build", 0, f"internal error: {type(exc).__name__}: {exc}")]
+        traceback.print_exc(file=report.err)
+    report.finish()
+    if problems:
+        report.problems(problems)
+        print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=report.err, flush=True)
+    snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
+    state.publish(snapshot)
+    return snapshot
 
 
-def make_server(host: str, port: int, state: PreviewState) -> ThreadingHTTPServer:
-    handler = type("BoundPreviewHandler", (PreviewHandler,), {"state": state})
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
-
-
-class Preview:
-    """Builds into a temporary folder and keeps the shared state up to date."""
-
-    def __init__(self, options: BuildOptions, report: Reporter) -> None:
-        self.work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
-        self.options = replace(options, output=self.work / "site")
-        self.memo = Memo(options.source) if options.cache else NO_MEMO
-        self.report = report
-        self.state = PreviewState()
-
-    def rebuild(self) -> Snapshot:
-        """Build once; on failure keep the last good folder and show the problems."""
-        previous = self.state.snapshot
-        config, config_problems = load_config(self.options.source)
-        base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
-        self.report.begin()
-        problems: list[Problem] = []
-        folder = previous.folder
-        try:
-            result = build_site(self.options, self.report.progress, self.memo)
-            folder = result.output
-            self.report.finish()
-            self.report.problems(result.warnings)
-            self.report.info(summary(result))
-        except ContentError as exc:
-            problems = list(exc.problems)
-        except DigestError as exc:  # a template error or an unusable folder
-            problems = [located_problem(str(exc))]
-        except Exception as exc:  # a bug: keep serving, say so, show where with --debug
-            problems = [error("build", 0, f"internal error: {type(exc).__name__}: {exc}")]
-            traceback.print_exc(file=self.report.err)
-        self.report.finish()
-        if problems:
-            self.report.problems(problems)
-            print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=self.report.err, flush=True)
-        snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
-        self.state.publish(snapshot)
-        return snapshot
-
-    def watch(self, stop: threading.Event) -> Iterator[set[tuple[watchfiles.Change, str]]]:
-        """Batches of changes; an empty batch every WAKE_MS, the first once the watch is set up."""
-        root = self.options.source
-        paths = [root / name for name in WATCHED if (root / name).exists()]
-        return watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
-
-    def close(self) -> None:
-        self.state.stop()
-        self.memo.close()
-        shutil.rmtree(self.work, ignore_errors=True)
-
-
-def run_preview(options: BuildOptions, host: str, port: int, report: Reporter, announce: Callable[[str], None]) -> None:
+def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
     """Serve until Ctrl-C (KeyboardInterrupt) ends the watch loop; then clean up."""
-    preview = Preview(options, report)
+    work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
+    memo = Memo(options.source) if options.cache else NO_MEMO
+    state = PreviewState()
+    build = functools.partial(rebuild, replace(options, output=work / "site"), memo, report, state)
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:
         # Watch before the first build, so no save between the build and the
         # first request is missed; the first (usually empty) batch means ready.
-        batches = preview.watch(stop)
+        root = options.source.resolve()
+        paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
+        batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
         pending = next(batches)
-        snapshot = preview.rebuild()
-        server = make_server(host, port, preview.state)
-        thread = threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True)
-        thread.start()
+        snapshot = build()
+        server = ThreadingHTTPServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        announce(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)")
-        root = options.source.resolve()
+        print(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)", flush=True)
         for changes in itertools.chain([pending], batches):
-            if not changes:
-                continue
-            names = changed_names(changes, root)
-            report.info("Changed: " + ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else ""))
-            preview.rebuild()
+            if changes:
+                report.info("Changed: " + some_of(changed_names(changes, root)))
+                build()
     finally:
         stop.set()
-        preview.state.stop()  # ends the event streams
+        state.stop()  # ends the event streams
         if server is not None:
             server.shutdown()
             server.server_close()
-        preview.close()
+        memo.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
     """The changed files to mention, leaving out an editor's short-lived temporary files."""
     added = {p for kind, p in changes if kind is watchfiles.Change.added}
     deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
-    return sorted({_shown(Path(p), root) for _, p in changes if not (p in added and p in deleted)})
-
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def print_announcement(text: str) -> None:
-    print(text, file=sys.stdout, flush=True)
+    paths = {Path(p) for _, p in changes if not (p in added and p in deleted)}
+    return sorted({p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else p.as_posix() for p in paths})

@@ -6,6 +6,7 @@ Kept apart from the pipeline's imports, so that a rebuild with nothing to do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import time
@@ -15,7 +16,7 @@ from typing import Any
 
 from .memo import BUNDLED, CACHE_DIR, HERE, LIBRARIES, SYSTEM_FONT_DIRS, file_stamp, hash_of, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import leftover_folders
+from .output import MANIFEST, foreign_at_top, leftover_folders
 
 STATE_FILE = "state.pickle"
 
@@ -25,8 +26,7 @@ def inputs_state(options: BuildOptions) -> bytes:
     from importlib.util import find_spec
 
     root = options.source
-    parts: list[str] = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative))]
-    parts.append(repr(source_date_epoch() is not None))
+    parts = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative, source_date_epoch() is not None))]
     for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE):
         parts.append(f"[{folder}]")
         for rel, stamp in tree_stamps(folder):
@@ -36,18 +36,15 @@ def inputs_state(options: BuildOptions) -> bytes:
         parts += [str(folder), file_stamp(folder)]
     for module in LIBRARIES.values():
         try:
-            spec = find_spec(module)
+            origin = getattr(find_spec(module), "origin", None)  # None when not installed
         except (ImportError, ValueError):
-            spec = None
-        origin = spec.origin if spec is not None else None
-        parts += [module, file_stamp(origin) if origin else ""]
+            origin = None
+        parts += [module, file_stamp(origin or "")]  # "" when missing
     return hash_of(*parts)
 
 
 def unchanged_build(options: BuildOptions, state: bytes, started: float) -> BuildResult | None:
     """The result of the last build when nothing it read has changed since, and its output is as it left it; else None."""
-    from .output import MANIFEST, foreign_at_top
-
     try:
         with open(options.source / CACHE_DIR / STATE_FILE, "rb") as handle:
             stored = pickle.load(handle)
@@ -63,14 +60,11 @@ def unchanged_build(options: BuildOptions, state: bytes, started: float) -> Buil
 
 
 def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
-    from .output import MANIFEST
-
+    """Remember *state* and *result* for :func:`unchanged_build`, until *next_change* (when the publish filter answers otherwise)."""
     stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
     folder = options.source / CACHE_DIR
-    try:
+    with contextlib.suppress(OSError):  # the next build only takes longer
         folder.mkdir(exist_ok=True)
         temporary = folder / f"{STATE_FILE}.{os.getpid()}"
         temporary.write_bytes(pickle.dumps(stored))
         os.replace(temporary, folder / STATE_FILE)
-    except OSError:
-        pass  # the next build only takes longer

@@ -26,11 +26,6 @@ PROGRESS_AFTER = 1.0  # seconds before any progress is shown
 _LOCATED = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
 
 
-def use_color(stream: object) -> bool:
-    """Colors only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
-
-
 def format_problems(problems: Sequence[Problem], color: bool = False) -> list[str]:
     """``path:line: severity: message`` lines, grouped by file, a blank line between files."""
     lines: list[str] = []
@@ -63,6 +58,11 @@ def count_text(problems: Sequence[Problem]) -> str:
     return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}" if problems else "no errors, no warnings"
 
 
+def some_of(names: list[str]) -> str:
+    """The first five of *names*, and how many more, for a message."""
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+
+
 def located_problem(text: str) -> Problem:
     """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
     match = _LOCATED.match(text)
@@ -85,12 +85,10 @@ class Reporter:
         self.verbose = verbose and not quiet
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
-        self.color = use_color(self.err)
         self.tty = bool(getattr(self.err, "isatty", lambda: False)())
-        self.started = time.perf_counter()
-        self.stage_started = self.started
-        self.stage = ""
+        self.color = self.tty and "NO_COLOR" not in os.environ  # https://no-color.org
         self.bar_shown = False
+        self.begin()
 
     def begin(self) -> None:
         """Start timing a new build (the dev server builds many times)."""
@@ -118,16 +116,14 @@ class Reporter:
         self.stage, self.stage_started = stage, now
         if self.quiet or self.verbose or now - self.started < PROGRESS_AFTER:
             return
-        done = STAGES.index(stage) if stage in STAGES else 0
-        if self.tty:
-            width = 24
-            filled = width * done // len(STAGES)
-            bar = "#" * filled + "-" * (width - filled)
-            self.err.write(f"\r\033[K[{bar}] {done}/{len(STAGES)} {stage}…")
-            self.err.flush()
-            self.bar_shown = True
-        else:
+        if not self.tty:
             print(f"{stage}…", file=self.err, flush=True)
+            return
+        done = STAGES.index(stage) if stage in STAGES else 0
+        filled = 24 * done // len(STAGES)  # of a bar 24 wide
+        self.err.write(f"\r\033[K[{'#' * filled}{'-' * (24 - filled)}] {done}/{len(STAGES)} {stage}…")
+        self.err.flush()
+        self.bar_shown = True
 
     def finish(self) -> None:
         """End the progress display (clear the bar) and report the last stage's time."""

@@ -9,53 +9,38 @@ sent only where its chunk starts and stops, and only results travel back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
-
-if TYPE_CHECKING:
-    from multiprocessing.pool import Pool
+from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 Part = TypeVar("Part")
 
 CHUNKS_PER_JOB = 8  # a worker that finishes early takes the next chunk, so the workers end together
+_SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
 
 
 def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> Iterator[Part]:
     """``work(*common, chunk)`` for contiguous chunks of *items*, in order, each as soon as it is done.
 
-    The chunks are handed out to *jobs* workers as they become free. Runs in
-    this process when *jobs* is 1, when there are fewer than *minimum* items
+    The chunks go to *jobs* forked workers as they become free. Runs in this
+    process when *jobs* is 1, when there are fewer than *minimum* items
     (starting workers would cost more than they save) or when the platform
     cannot fork.
     """
-    if jobs > 1 and len(items) >= minimum and can_fork():
-        size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
-        bounds = [(start, min(start + size, len(items))) for start in range(0, len(items), size)]
-        global _SHARED
-        _SHARED = (work, common, items)
-        try:
-            with fork_pool(min(jobs, len(bounds))) as pool:
-                yield from pool.imap(_run_chunk_at, bounds, chunksize=1)
-        finally:
-            _SHARED = None
-        return
+    if jobs > 1 and len(items) >= minimum:
+        import multiprocessing  # here, not at the top: a small rebuild never starts a worker
+
+        if "fork" in multiprocessing.get_all_start_methods():
+            global _SHARED
+            size = -(-len(items) // (jobs * CHUNKS_PER_JOB))
+            bounds = [(start, start + size) for start in range(0, len(items), size)]
+            _SHARED = (work, common, items)
+            try:
+                with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds))) as pool:
+                    yield from pool.imap(_run_chunk_at, bounds, chunksize=1)
+            finally:
+                _SHARED = None
+            return
     yield work(*common, items)
-
-
-def can_fork() -> bool:
-    import multiprocessing  # here, not at the top: a small rebuild never starts a worker
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def fork_pool(jobs: int) -> Pool:
-    """A pool of *jobs* forked workers (see :func:`can_fork`)."""
-    import multiprocessing
-
-    return multiprocessing.get_context("fork").Pool(jobs)
-
-
-_SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
 
 
 def _run_chunk_at(bounds: tuple[int, int]) -> Any:

@@ -1,9 +1,4 @@
-"""``check``: validate the whole site, templates included, without writing anything.
-
-Runs every stage a build runs, rendering pages in memory only. ``--strict``
-makes warnings errors (for CI); ``--format json`` prints the problems as JSON
-objects (path, line, severity, message) for editors and CI annotations.
-"""
+"""``check``: run every stage a build runs, rendering pages in memory only, and report every problem; nothing is written."""
 
 from __future__ import annotations
 
@@ -66,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
     count, problems = find_problems(args)
     if args.strict:
         problems = [replace(p, severity=Severity.ERROR) for p in problems]
-    problems.sort()
     failed = any(p.is_error for p in problems)
     if args.format == "json":
         print(problems_json(problems))

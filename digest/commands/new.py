@@ -1,8 +1,4 @@
-"""``new``: start an article: ``content/<topic>/<slug>.md`` with valid front matter.
-
-The file is a draft dated today in the site's time zone; it is never written
-over an existing file. Its path is printed so an editor can open it.
-"""
+"""``new``: start a draft ``content/<topic>/<slug>.md`` dated today in the site's time zone, never over an existing file."""
 
 from __future__ import annotations
 
@@ -37,9 +33,8 @@ def yaml_text(text: str) -> str:
 
 
 def front_matter(title: str, day: str, topic: str, tags: list[str], sources: list[str]) -> str:
-    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}"]
-    lines.append("tags: [" + ", ".join(yaml_text(t) for t in tags) + "]")
-    lines.append("sources:")
+    tag_list = ", ".join(yaml_text(t) for t in tags)
+    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{tag_list}]", "sources:"]
     for url in sources or [PLACEHOLDER_SOURCE]:
         lines += [f"  - url: {yaml_text(url)}", "    official: false"]
     lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", PLACEHOLDER_BODY, ""]

@@ -1,16 +1,10 @@
-"""``serve``: build, serve on a local port, rebuild on every save, reload open pages.
-
-The machinery lives in :mod:`digest.preview`; this module only reads the
-command line. Ctrl-C (or SIGTERM) stops the server and removes its temporary
-build folder.
-"""
+"""``serve``: read the command line and run :mod:`digest.preview`; Ctrl-C or SIGTERM stops it and removes its temporary folder."""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import sys
-from types import FrameType
 
 from ..cli import add_site_options
 from .build import options_from, reporter_from
@@ -25,21 +19,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
-
-
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         print("note: serve builds into a temporary folder; --output is ignored", file=sys.stderr)
     # Both stop the server cleanly; SIGINT is set too because a shell may start
     # a background job with it ignored.
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        from ..preview import print_announcement, run_preview
+        from ..preview import run_preview
 
-        run_preview(options_from(args), args.host, args.port, reporter_from(args), print_announcement)
+        run_preview(options_from(args), args.host, args.port, reporter_from(args))
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     except OSError as exc:
