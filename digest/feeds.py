@@ -13,9 +13,10 @@ import json
 import mimetypes
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,32 +58,20 @@ class Feed:
     articles: tuple[Article, ...]  # newest first, already cut to feed_items
 
 
-def site_feed_link(config: SiteConfig) -> FeedLink:
-    return FeedLink(config.title, "/")
-
-
 def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
     """The feeds a page advertises: the site's, plus its topic's or tag's."""
-    links = [site_feed_link(config)]
-    topic = page.context.get("topic")
-    tag = page.context.get("tag")
     kind = page.context.get("kind")
-    if tag is not None and kind == "tag":
-        links.append(FeedLink(f"{config.title}: {tag.name}", tag.url))
-    elif topic is not None and kind in ("topic", None):
-        links.append(FeedLink(f"{config.title}: {topic.name}", topic.url))
-    return tuple(links)
+    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
+    site = FeedLink(config.title, "/")
+    return (site,) if shown is None else (site, FeedLink(f"{config.title}: {shown.name}", shown.url))
 
 
 def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     """One feed for the whole site, one per topic and one per tag."""
     count = config.feed_items
-    feeds = [Feed(site_feed_link(config), config.description, "/", index.articles[:count])]
-    for topic in index.topics:
-        description = topic.description or f"Stories about {topic.name}."
-        feeds.append(Feed(FeedLink(f"{config.title}: {topic.name}", topic.url), description, topic.url, topic.articles[:count]))
-    for tag in index.tags:
-        feeds.append(Feed(FeedLink(f"{config.title}: {tag.name}", tag.url), f"Stories tagged {tag.name}.", tag.url, tag.articles[:count]))
+    feeds = [Feed(FeedLink(config.title, "/"), config.description, "/", index.articles[:count])]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.url, t.articles[:count]) for t in index.topics]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.url, t.articles[:count]) for t in index.tags]
     return feeds
 
 
@@ -93,38 +82,19 @@ def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
 
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:
     """Every feed of the site (or just *feeds*) as ``{url: bytes}``."""
-    return dict(iter_feeds(config, index, bodies, feeds))
-
-
-def iter_feeds(
-    config: SiteConfig,
-    index: SiteIndex,
-    bodies: Mapping[str, RenderedBody],
-    feeds: list[Feed] | None = None,
-    made: dict[str, tuple[str, str]] | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """``render_feeds`` one file at a time, so a large site's feeds need not all be in memory at once.
-
-    *made* holds the entries serialized so far (by article path), for a caller
-    that renders the feeds in several calls: pass the same dict to each.
-    """
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
-    # An article appears in several feeds: build and serialize its entry once.
-    if made is None:
-        made = {}
+    made: dict[str, tuple[str, str]] = {}  # an article appears in several feeds: its entry is built and serialized once
+    files = {}
     for feed in plan_feeds(config, index) if feeds is None else feeds:
-        atom_entries, json_items = [], []
         for article in feed.articles:
             if article.path not in made:
                 entry = FeedEntry.make(config, index, urls, article, bodies[article.path])
                 made[article.path] = (atom_entry(entry), json_item(entry))
-            atom_text, json_text = made[article.path]
-            atom_entries.append(atom_text)
-            json_items.append(json_text)
         updated = max((a.last_modified for a in feed.articles), default=newest)
-        yield feed.link.atom, atom_feed(config, urls, feed, atom_entries, updated)
-        yield feed.link.json, json_feed(config, urls, feed, json_items)
+        files[feed.link.atom] = atom_feed(config, urls, feed, [made[a.path][0] for a in feed.articles], updated)
+        files[feed.link.json] = json_feed(config, urls, feed, [made[a.path][1] for a in feed.articles])
+    return files
 
 
 @dataclass(frozen=True)
@@ -138,7 +108,7 @@ class FeedEntry:
     updated: str
     author: str
     summary: str
-    content_html: str  # "" when the site sends only summaries
+    content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     sources: tuple[tuple[str, str, bool], ...]  # (url, name, official)
     language: str
@@ -158,7 +128,7 @@ class FeedEntry:
             updated=rfc3339(article.last_modified),
             author=article.author or config.title,
             summary=body.summary,
-            content_html=absolute_links(urls, body.html) if config.feed_full_content else "",
+            content_html=absolute_links(urls, body.html) + sources_html(article) if config.feed_full_content else "",
             categories=tuple(categories),
             sources=tuple((s.url, s.name, s.official) for s in article.sources),
             language=article.lang,
@@ -196,8 +166,7 @@ def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str]
     _text(author, "uri", urls.absolute("/"))
     _text(root, "generator", GENERATOR)
     ET.indent(root)
-    head: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
-    head = head.removesuffix("</feed>")
+    head = ET.tostring(root, encoding="unicode").removesuffix("</feed>")  # into a str: much faster than an encoding writer
     body = "".join(f"  {entry}\n" for entry in entries)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + head + body + "</feed>\n").encode("utf-8")
 
@@ -210,7 +179,7 @@ def atom_entry(entry: FeedEntry) -> str:
     ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
     _text(item, "published", entry.published)
     _text(item, "updated", entry.updated)
-    _text(_sub(item, "author"), "name", entry.author)
+    _text(ET.SubElement(item, "author"), "name", entry.author)
     for term, label, scheme in entry.categories:
         ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
     for url, name, _official in entry.sources:
@@ -221,17 +190,14 @@ def atom_entry(entry: FeedEntry) -> str:
     if entry.summary:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
-        _text(item, "content", entry.content_html + sources_html(entry), {"type": "html"})
+        _text(item, "content", entry.content_html, {"type": "html"})
     ET.indent(item, level=1)
-    text: str = ET.tostring(item, encoding="unicode")
-    return text
+    return ET.tostring(item, encoding="unicode")
 
 
-def sources_html(entry: FeedEntry) -> str:
+def sources_html(article: Article) -> str:
     """The sources as a list under the body, for readers that ignore rel=related links."""
-    from html import escape
-
-    items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a>{" (official)" if official else ""}</li>' for url, name, official in entry.sources)
+    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
     return f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else ""
 
 
@@ -239,7 +205,7 @@ def json_item(entry: FeedEntry) -> str:
     """One JSON Feed item as text, indented to sit in the document's ``items`` list."""
     item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
     if entry.content_html:
-        item["content_html"] = entry.content_html + sources_html(entry)
+        item["content_html"] = entry.content_html
     else:
         item["content_text"] = entry.summary or entry.title
     if entry.summary:
@@ -274,11 +240,5 @@ def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, items: list[str]) 
     return (text + "\n").encode("utf-8")
 
 
-def _sub(parent: ET.Element, tag: str) -> ET.Element:
-    return ET.SubElement(parent, tag)
-
-
-def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs or {})
-    element.text = text
-    return element
+def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> None:
+    ET.SubElement(parent, tag, attrs or {}).text = text
