@@ -12,10 +12,10 @@ reused on every list page it appears on.
 from __future__ import annotations
 
 import hashlib
-import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -59,10 +59,7 @@ class SiteUrls:
 
 def find_static(config: SiteConfig, name: str) -> Path | None:
     """The file ``static/<name>`` is copied from: the site's own, else the bundled one."""
-    for folder in (config.root / "static", BUNDLED / "static"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    return next((folder / name for folder in (config.root / "static", BUNDLED / "static") if (folder / name).is_file()), None)
 
 
 def hashed_name(name: str, data: bytes) -> str:
@@ -74,11 +71,7 @@ def hashed_name(name: str, data: bytes) -> str:
 
 def hashed_static_copies(copies: dict[str, Path]) -> dict[str, Path]:
     """A content-hashed twin of every static file, so hosts may cache them for a year."""
-    twins = {}
-    for url, path in copies.items():
-        if url.startswith("/static/"):
-            twins["/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes())] = path
-    return twins
+    return {"/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes()): path for url, path in copies.items() if url.startswith("/static/")}
 
 
 def format_date(moment: datetime) -> str:
@@ -97,10 +90,9 @@ def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], st
         if type(moment) is not datetime:
             return format(moment)
         key = (moment, moment.tzinfo, moment.fold)
-        text = made.get(key)
-        if text is None:
-            text = made[key] = format(moment)
-        return text
+        if key not in made:
+            made[key] = format(moment)
+        return made[key]
 
     return memo
 
@@ -123,14 +115,9 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
-    hashed: dict[str, str] = {}  # read and hash each static file once per build
+    from .seo import script_json  # here: seo imports this module
 
-    def asset(name: str) -> str:
-        if name not in hashed:
-            hashed[name] = urls.path("/static/" + asset_name(config, name))
-        return hashed[name]
-
-    env.globals["asset"] = asset
+    env.globals["asset"] = cache(lambda name: urls.path("/static/" + asset_name(config, name)))  # read and hash each static file once per build
     env.filters["jsonld"] = script_json
     return env
 
@@ -158,50 +145,42 @@ class PageRenderer:
     """
 
     def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+        from .seo import page_meta  # here: seo imports this module
+
         self.env = env = make_environment(config)
         topics = nav_refs(index)
         env.globals["nav_topics"] = topics
         env.globals["topic_of"] = {t.slug: t for t in topics}
         urls = SiteUrls(config)
-        last: list[Any] = [None, None]  # the page last described, and its PageMeta
+        last: list[tuple[Page, PageMeta]] = []  # the page last described, and its PageMeta
 
-        def page_meta(page: Page) -> PageMeta:
-            if last[0] is not page:  # _meta.html and list.html both ask
-                last[:] = page, describe_page(config, page, urls)
-            meta: PageMeta = last[1]
-            return meta
+        def describe(page: Page) -> PageMeta:
+            if not last or last[0][0] is not page:  # _meta.html and list.html both ask
+                last[:] = [(page, page_meta(config, urls, page))]
+            return last[0][1]
 
-        env.globals["page_meta"] = page_meta
+        env.globals["page_meta"] = describe
         articles = {a.path: a for a in index.articles + index.expired}
         env.globals["cards"] = Rendered(env, articles, "_card.html")
         env.globals["links"] = Rendered(env, articles, "_link.html")
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
-        template = _template(self.env, page.template)
-        return _call(template.render, page.template, page=page, **page.context).encode("utf-8")
+        return _render(self.env, page.template, page=page, **page.context).encode("utf-8")
 
 
-class Rendered(Mapping[str, Markup]):
+class Rendered(dict[str, Markup]):
     """Each article's list entry (``cards``) or one-line link (``links``), rendered once and reused on every page that shows it."""
 
     def __init__(self, env: jinja2.Environment, articles: dict[str, Article], template: str) -> None:
+        super().__init__()
         self.env = env
         self.articles = articles
         self.template = template
-        self.made: dict[str, Markup] = {}
 
-    def __getitem__(self, path: str) -> Markup:
-        made = self.made.get(path)
-        if made is None:
-            made = self.made[path] = Markup(_call(_template(self.env, self.template).render, self.template, article=self.articles[path]))
+    def __missing__(self, path: str) -> Markup:
+        made = self[path] = Markup(_render(self.env, self.template, article=self.articles[path]))
         return made
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.articles)
-
-    def __len__(self) -> int:
-        return len(self.articles)
 
 
 class Fragments:
@@ -221,52 +200,39 @@ class Fragments:
             key = (name, tuple(sorted(args.items())))
             made = self.made.get(key)
         except TypeError:  # an argument that cannot be a key: render it every time
-            return Markup(_call(_template(self.env, name).render, name, **args))
+            return Markup(_render(self.env, name, **args))
         if made is None:
-            made = self.made[key] = Markup(_call(_template(self.env, name).render, name, **args))
+            made = self.made[key] = Markup(_render(self.env, name, **args))
         return made
 
 
-def describe_page(config: SiteConfig, page: Page, urls: SiteUrls | None = None) -> PageMeta:
-    from .seo import page_meta
-
-    return page_meta(config, urls or SiteUrls(config), page)
-
-
-def script_json(value: Any) -> Markup:
-    from .seo import script_json as dump
-
-    return dump(value)
-
-
-def _template(env: jinja2.Environment, name: str) -> jinja2.Template:
+def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Template *name* filled with *context*; a template bug is a ``TemplateError`` naming its file and line, not a traceback."""
     try:
-        return env.get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
+        template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
-
-
-def _call(render: Callable[..., str], name: str, **context: Any) -> str:
+    except jinja2.TemplateSyntaxError as exc:
+        raise _syntax_error(exc, name) from exc
     try:
-        return render(**context)
+        return template.render(**context)
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
-    except Exception as exc:  # a template bug: report where it is, not a traceback
+        raise _syntax_error(exc, name) from exc
+    except Exception as exc:
         where = f"templates/{name}"
-        for frame in reversed(traceback.extract_tb(sys.exc_info()[2])):
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             if frame.filename.endswith((".html", ".xml", ".json", ".txt")):
                 where = f"{_shown(frame.filename)}:{frame.lineno}"
                 break
         raise TemplateError(f"{where}: template error: {exc}") from exc
 
 
+def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> TemplateError:
+    return TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}")
+
+
 def _shown(filename: str) -> str:
     path = Path(filename)
-    try:
-        return path.resolve().relative_to(BUNDLED).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return path.resolve().relative_to(BUNDLED).as_posix() if path.resolve().is_relative_to(BUNDLED) else path.as_posix()
