@@ -7,11 +7,9 @@ The card shows the site name, the topic, the headline and the confidence
 badge. Fonts come from the site's or the repository's ``fonts/`` folder, then
 from Debian's Noto and DejaVu packages; Arabic is shaped right to left with
 Pillow's raqm layout, Chinese and Japanese use Noto Sans CJK. A missing font
-gives a warning at load time and Pillow's own font in the picture.
-
-Drawing is the slow part, so every image is cached under the site's
-``.digest-cache/share-images/`` folder, keyed by a hash of everything that
-goes into it; an image is redrawn only when one of its inputs changes.
+gives a warning at load time and Pillow's own font in the picture. Drawing is
+the slow part, so every image is cached under ``.digest-cache/share-images/``,
+keyed by a hash of everything that goes into it.
 """
 
 from __future__ import annotations
@@ -21,8 +19,10 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +61,13 @@ BACKGROUND = (16, 24, 40)
 ACCENT = (94, 160, 255)
 TEXT = (245, 247, 250)
 MUTED = (170, 182, 200)
+MAX_TITLE = 400  # characters of a headline drawn on a card
+MAX_WORD = 60  # characters of one word drawn on a card
+PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
+_TOPS: dict[tuple[str, str, FontChoice, FontChoice], PIL.Image.Image] = {}  # each topic's card before its headline, per process
+_FONTS: dict[tuple[FontChoice, int], AnyFont] = {}  # the fonts this process has loaded, by choice and size
 
 
 @dataclass(frozen=True)
@@ -78,11 +85,7 @@ def share_image_url(config: SiteConfig, article: Article) -> str:
 
 
 def script_of(text: str) -> str:
-    if re.search(_ARABIC, text):
-        return "arabic"
-    if re.search(_CJK, text):
-        return "cjk"
-    return "latin"
+    return "arabic" if re.search(_ARABIC, text) else "cjk" if re.search(_CJK, text) else "latin"
 
 
 def font_dirs(config: SiteConfig) -> list[Path]:
@@ -132,19 +135,11 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
 
 def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached: bool = True, jobs: int = 1) -> Iterator[tuple[str, bytes]]:
     """The PNG of each of *cards*, by URL (kept in the cache folder when *cached*), drawn by *jobs* workers."""
-    for part in in_chunks(_draw_chunk, (config, cached), list(cards.items()), jobs, PARALLEL_CARDS):
-        yield from part
-
-
-MAX_TITLE = 400  # characters of a headline drawn on a card
-MAX_WORD = 60  # characters of one word drawn on a card
-PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
-_TOPS: dict[tuple[str, str, FontChoice, FontChoice], PIL.Image.Image] = {}  # each topic's card before its headline, per process
-_FONTS: dict[tuple[FontChoice, int], AnyFont] = {}  # the fonts this process has loaded, by choice and size
+    return chain.from_iterable(in_chunks(_draw_chunk, (config, cached), list(cards.items()), jobs, PARALLEL_CARDS))
 
 
 def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCard]]) -> list[tuple[str, bytes]]:
-    return [(url, share_image(config, card, _FONTS, cached)) for url, card in cards]
+    return [(url, share_image(config, card, cached)) for url, card in cards]
 
 
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
@@ -154,24 +149,22 @@ def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles + index.expired if not article.image}
 
 
-def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont], cached: bool = True) -> bytes:
+def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
     """The PNG of one card; with *cached*, from the cache folder when it was drawn before (checked to be a PNG)."""
     if not cached:
-        return draw_card(card, fonts)
+        return draw_card(card, _FONTS)
     path = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
-    try:
+    with suppress(OSError):
         data = path.read_bytes()
         if data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END):
             return data
-    except OSError:
-        pass
-    data = draw_card(card, fonts)
-    _store(path, data)
+    data = draw_card(card, _FONTS)
+    with suppress(OSError):  # a cache that cannot be written is only slower
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)  # atomically: a reader never sees half a file
     return data
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
 
 
 @dataclass(frozen=True)
@@ -210,8 +203,7 @@ class ShareCard:
         import PIL
         from PIL import features
 
-        raqm = features.check("raqm")
-        text = repr((DRAWING_VERSION, PIL.__version__, raqm, self))
+        text = repr((DRAWING_VERSION, PIL.__version__, features.check("raqm"), self))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
@@ -221,11 +213,10 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> 
 
     def font(choice: FontChoice, size: int) -> AnyFont:
         if (choice, size) not in fonts:
-            if choice.path:
-                layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
-                fonts[(choice, size)] = ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout)
-            else:
-                fonts[(choice, size)] = ImageFont.load_default(size)
+            layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+            fonts[(choice, size)] = (
+                ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout) if choice.path else ImageFont.load_default(size)
+            )
         return fonts[(choice, size)]
 
     margin = 72
@@ -316,14 +307,3 @@ def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> t
     if shaped and (rtl or re.search(_ARABIC, text)):
         return "rtl", lang or "ar"
     return None, None
-
-
-def _store(path: Path, data: bytes) -> None:
-    """Write a cache file atomically; a cache that cannot be written is only slower."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError:
-        pass
