@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
     AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
+MARGIN = 72
 IMAGE_NAME = "share.png"
 DRAWING_VERSION = "2"  # bump when the layout or encoding changes, so cached images are redrawn
 CACHE_FOLDER = Path(".digest-cache") / "share-images"
@@ -66,8 +67,6 @@ MAX_WORD = 60  # characters of one word drawn on a card
 PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
-_TOPS: dict[tuple[str, str, FontChoice, FontChoice], PIL.Image.Image] = {}  # each topic's card before its headline, per process
-_FONTS: dict[tuple[FontChoice, int], AnyFont] = {}  # the fonts this process has loaded, by choice and size
 
 
 @dataclass(frozen=True)
@@ -152,13 +151,13 @@ def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
 def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
     """The PNG of one card; with *cached*, from the cache folder when it was drawn before (checked to be a PNG)."""
     if not cached:
-        return draw_card(card, _FONTS)
+        return draw_card(card)
     path = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
     with suppress(OSError):
         data = path.read_bytes()
         if data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END):
             return data
-    data = draw_card(card, _FONTS)
+    data = draw_card(card)
     with suppress(OSError):  # a cache that cannot be written is only slower
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
@@ -207,41 +206,44 @@ class ShareCard:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
+@cache
+def load_font(choice: FontChoice, size: int) -> AnyFont:
+    """A font by choice and size, loaded once per process; Pillow's own font for an empty choice."""
+    from PIL import ImageFont, features
+
+    if not choice.path:
+        return ImageFont.load_default(size)
+    layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+    return ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout)
+
+
+@lru_cache(maxsize=64)
+def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoice) -> PIL.Image.Image:
+    """The accent bar, site name and topic: the same on every card of a topic, so drawn once per process."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
+    for text, choice, size, y, color in ((site, label_font, 34, 56, MUTED), (topic.upper(), topic_font, 30, 110, ACCENT)):
+        face = load_font(choice, size)
+        draw.text((MARGIN, y), text, font=face, fill=color, direction=_direction(text, face)[0])
+    return image
+
+
+def draw_card(card: ShareCard) -> bytes:
     """Draw one 1200x630 PNG."""
-    from PIL import Image, ImageDraw, ImageFont, features
+    from PIL import Image, ImageDraw
 
-    def font(choice: FontChoice, size: int) -> AnyFont:
-        if (choice, size) not in fonts:
-            layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
-            fonts[(choice, size)] = (
-                ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout) if choice.path else ImageFont.load_default(size)
-            )
-        return fonts[(choice, size)]
-
-    margin = 72
-    # The accent bar, site name and topic are the same on every card of a topic: drawn once per process.
-    top_key = (card.site, card.topic, card.label_font, card.topic_font)
-    header = _TOPS.get(top_key)
-    if header is None:
-        header = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
-        draw = ImageDraw.Draw(header)
-        draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
-        for text, choice, size, y, color in ((card.site, card.label_font, 34, 56, MUTED), (card.topic.upper(), card.topic_font, 30, 110, ACCENT)):
-            face = font(choice, size)
-            draw.text((margin, y), text, font=face, fill=color, direction=_direction(text, face)[0])
-        if len(_TOPS) >= 64:
-            _TOPS.clear()
-        _TOPS[top_key] = header
-    image = header.copy()
+    image = card_top(card.site, card.topic, card.label_font, card.topic_font).copy()
     draw = ImageDraw.Draw(image)
 
     # The largest headline size whose wrapped lines fit above the badge. Nine lines of 32 px hold at
     # most a few hundred characters, so a longer title (or word) is cut first: drawing stays quick.
     title = " ".join(token[:MAX_WORD] for token in re.findall(_TOKEN, card.title[:MAX_TITLE]))
-    box_width, box_height = WIDTH - 2 * margin, 300
+    box_width, box_height = WIDTH - 2 * MARGIN, 300
     for size in (72, 64, 56, 48, 42, 36, 32):
-        title_font = font(card.title_font, size)
+        title_font = load_font(card.title_font, size)
         lines = wrap(draw, title, title_font, box_width, card.rtl)
         line_height = int(size * 1.3)
         if len(lines) * line_height <= box_height:
@@ -251,13 +253,13 @@ def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> 
     for line in lines:
         direction, language = _direction(line, title_font, card.rtl, card.lang)
         width = draw.textlength(line, font=title_font, direction=direction, language=language)
-        x = WIDTH - margin - width if card.rtl else margin
+        x = WIDTH - MARGIN - width if card.rtl else MARGIN
         draw.text((x, y), line, font=title_font, fill=TEXT, direction=direction, language=language)
         y += line_height
 
-    badge_font = font(card.label_font, 30)
+    badge_font = load_font(card.label_font, 30)
     width = draw.textlength(card.badge, font=badge_font)
-    left, top = margin, HEIGHT - 72 - 56
+    left, top = MARGIN, HEIGHT - MARGIN - 56
     draw.rounded_rectangle((left, top, left + width + 48, top + 56), radius=28, fill=card.badge_color)
     draw.text((left + 24, top + 28), card.badge, font=badge_font, fill=TEXT, anchor="lm")
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -29,9 +29,6 @@ from .index import Ref, SiteIndex
 from .memo import BUNDLED
 from .pages import MONTHS, Page
 from .schema import Article
-
-if TYPE_CHECKING:
-    from .seo import PageMeta
 
 
 def template_dirs(config: SiteConfig) -> list[Path]:
@@ -136,16 +133,12 @@ def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
 class PageRenderer:
     """Fills the templates of one site, page by page.
 
-    Every template sees the site-wide globals: ``site`` (the settings),
-    ``nav_topics`` and ``topic_of`` (topic links), ``asset()``, ``page_meta()``,
-    ``cards`` and ``links`` (an article's list entry and one-line link, by its
-    path) and ``fragment()``. None of them shows an article that the page's
-    own context does not name, so a page depends on its context and the
-    site-wide values only.
+    No site-wide global (``nav_topics``, ``cards``, ``fragment()``, ...) shows an article the page's own
+    context does not name, so a page depends on its context and the site-wide values only.
     """
 
     def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
-        from .seo import page_meta  # here: seo imports this module
+        from .seo import PageMeta, page_meta  # here: seo imports this module
 
         self.env = env = make_environment(config)
         topics = nav_refs(index)
@@ -184,11 +177,9 @@ class Rendered(dict[str, Markup]):
 
 
 class Fragments:
-    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once.
+    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once per set of *args*.
 
-    The template *name* sees only *args* and the site-wide globals (``site``,
-    ``nav_topics``, ...), never the page, so what it makes depends on *args*
-    alone and is rendered once per set of arguments and kept.
+    The template sees only *args* and the site-wide globals, never the page, so what it makes depends on *args* alone.
     """
 
     def __init__(self, env: jinja2.Environment) -> None:
