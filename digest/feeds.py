@@ -52,9 +52,8 @@ class FeedLink:
 
 @dataclass(frozen=True)
 class Feed:
-    link: FeedLink
+    link: FeedLink  # its base is also the HTML page the feed mirrors
     description: str
-    page_url: str  # the HTML page the feed mirrors
     articles: tuple[Article, ...]  # newest first, already cut to feed_items
 
 
@@ -69,9 +68,9 @@ def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
 def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     """One feed for the whole site, one per topic and one per tag."""
     count = config.feed_items
-    feeds = [Feed(FeedLink(config.title, "/"), config.description, "/", index.articles[:count])]
-    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.url, t.articles[:count]) for t in index.topics]
-    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.url, t.articles[:count]) for t in index.tags]
+    feeds = [Feed(FeedLink(config.title, "/"), config.description, index.articles[:count])]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.articles[:count]) for t in index.topics]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.articles[:count]) for t in index.tags]
     return feeds
 
 
@@ -80,13 +79,13 @@ def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
     return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]))
 
 
-def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:
-    """Every feed of the site (or just *feeds*) as ``{url: bytes}``."""
+def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> dict[str, bytes]:
+    """*feeds* (from :func:`plan_feeds`) as ``{url: bytes}``."""
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
     made: dict[str, tuple[str, str]] = {}  # an article appears in several feeds: its entry is built and serialized once
     files = {}
-    for feed in plan_feeds(config, index) if feeds is None else feeds:
+    for feed in feeds:
         for article in feed.articles:
             if article.path not in made:
                 entry = FeedEntry.make(config, index, urls, article, bodies[article.path])
@@ -159,7 +158,7 @@ def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str]
     if feed.description:
         _text(root, "subtitle", feed.description)
     ET.SubElement(root, "link", {"rel": "self", "type": "application/atom+xml", "href": urls.absolute(feed.link.atom)})
-    ET.SubElement(root, "link", {"rel": "alternate", "type": "text/html", "href": urls.absolute(feed.page_url)})
+    ET.SubElement(root, "link", {"rel": "alternate", "type": "text/html", "href": urls.absolute(feed.link.base)})
     _text(root, "updated", rfc3339(updated))
     author = ET.SubElement(root, "author")
     _text(author, "name", config.title)
@@ -203,11 +202,8 @@ def sources_html(article: Article) -> str:
 
 def json_item(entry: FeedEntry) -> str:
     """One JSON Feed item as text, indented to sit in the document's ``items`` list."""
-    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
-    if entry.content_html:
-        item["content_html"] = entry.content_html
-    else:
-        item["content_text"] = entry.summary or entry.title
+    body = {"content_html": entry.content_html} if entry.content_html else {"content_text": entry.summary or entry.title}
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title, **body}
     if entry.summary:
         item["summary"] = entry.summary
     if entry.image:
@@ -226,7 +222,7 @@ def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, items: list[str]) 
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": feed.link.title,
-        "home_page_url": urls.absolute(feed.page_url),
+        "home_page_url": urls.absolute(feed.link.base),
         "feed_url": urls.absolute(feed.link.json),
         "description": feed.description,
         "language": config.language,

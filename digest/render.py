@@ -71,15 +71,10 @@ def hashed_static_copies(copies: dict[str, Path]) -> dict[str, Path]:
     return {"/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes()): path for url, path in copies.items() if url.startswith("/static/")}
 
 
-def format_date(moment: datetime) -> str:
-    return f"{moment:%b} {moment.day}, {moment.year}"
-
-
 def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
     """*format* remembering what it made for each moment: pages show the same dates many times.
 
-    The key holds the zone and ``fold`` too, since two equal moments can be
-    written differently in different zones.
+    The key holds the zone and ``fold`` too: two equal moments are written differently in different zones.
     """
     made: dict[tuple[datetime, Any, int], str] = {}
 
@@ -108,7 +103,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = memoized_dates(format_date)
+    env.filters["date"] = memoized_dates(lambda moment: f"{moment:%b} {moment.day}, {moment.year}")
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS

@@ -39,7 +39,7 @@ def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) ->
     return {
         "/sitemap.xml": sitemap(urls, index, pages),
         "/news-sitemap.xml": news_sitemap(config, urls, index),
-        "/robots.txt": robots_txt(urls),
+        "/robots.txt": f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute('/sitemap.xml')}\nSitemap: {urls.absolute('/news-sitemap.xml')}\n".encode(),
     }
 
 
@@ -97,14 +97,10 @@ def news_language(lang: str) -> str:
     return parts[0]
 
 
-def news_articles(index: SiteIndex) -> tuple[Article, ...]:
-    """Articles published in the two days before the newest one (at most 1,000)."""
-    return tuple(a for a in index.articles if index.articles[0].date - a.date <= NEWS_WINDOW)[:NEWS_LIMIT]  # articles are newest first
-
-
 def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
+    """The articles published in the two days before the newest one (at most 1,000), for Google News."""
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:news": NEWS_NS})
-    for article in news_articles(index):
+    for article in [a for a in index.articles if index.articles[0].date - a.date <= NEWS_WINDOW][:NEWS_LIMIT]:
         entry = ET.SubElement(root, "url")
         ET.SubElement(entry, "loc").text = urls.absolute(article.url)
         news = ET.SubElement(entry, "news:news")
@@ -116,11 +112,6 @@ def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
-
-
-def robots_txt(urls: SiteUrls) -> bytes:
-    lines = ["User-agent: *", "Allow: /", "", f"Sitemap: {urls.absolute('/sitemap.xml')}", f"Sitemap: {urls.absolute('/news-sitemap.xml')}", ""]
-    return "\n".join(lines).encode("utf-8")
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, indent=None, separators=(", ", ": "))  # made once: json.dumps makes one a call
