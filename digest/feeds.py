@@ -98,19 +98,15 @@ def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, Rend
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One article as both feed formats need it: absolute URLs, formatted dates."""
+    """One article with what both feed formats add to it: its id, absolute URLs, author and body."""
 
+    article: Article
     id: str
     url: str
-    title: str
-    published: str
-    updated: str
     author: str
     summary: str
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
-    sources: tuple[tuple[str, str, bool], ...]  # (url, name, official)
-    language: str
     image: str
 
     @staticmethod
@@ -120,17 +116,13 @@ class FeedEntry:
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
         return FeedEntry(
+            article=article,
             id=entry_id(config, article),
             url=urls.absolute(article.url),
-            title=article.title,
-            published=rfc3339(article.date),
-            updated=rfc3339(article.last_modified),
             author=article.author or config.title,
             summary=body.summary,
             content_html=absolute_links(urls, body.html) + sources_html(article) if config.feed_full_content else "",
             categories=tuple(categories),
-            sources=tuple((s.url, s.name, s.official) for s in article.sources),
-            language=article.lang,
             image=urls.absolute(image) if image.startswith("/") else image,
         )
 
@@ -172,17 +164,18 @@ def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str]
 
 def atom_entry(entry: FeedEntry) -> str:
     """One ``<entry>`` as text, indented to sit inside ``<feed>``."""
-    item = ET.Element("entry", {"{http://www.w3.org/XML/1998/namespace}lang": entry.language})
+    article = entry.article
+    item = ET.Element("entry", {"{http://www.w3.org/XML/1998/namespace}lang": article.lang})
     _text(item, "id", entry.id)
-    _text(item, "title", entry.title)
+    _text(item, "title", article.title)
     ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
-    _text(item, "published", entry.published)
-    _text(item, "updated", entry.updated)
+    _text(item, "published", rfc3339(article.date))
+    _text(item, "updated", rfc3339(article.last_modified))
     _text(ET.SubElement(item, "author"), "name", entry.author)
     for term, label, scheme in entry.categories:
         ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
-    for url, name, _official in entry.sources:
-        ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": url, "title": name})
+    for source in article.sources:
+        ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": source.url, "title": source.name})
     if entry.image:
         kind = mimetypes.guess_type(urlsplit(entry.image).path)[0]
         ET.SubElement(item, "link", {"rel": "enclosure", "href": entry.image} | ({"type": kind} if kind else {}))
@@ -202,18 +195,19 @@ def sources_html(article: Article) -> str:
 
 def json_item(entry: FeedEntry) -> str:
     """One JSON Feed item as text, indented to sit in the document's ``items`` list."""
-    body = {"content_html": entry.content_html} if entry.content_html else {"content_text": entry.summary or entry.title}
-    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title, **body}
+    article = entry.article
+    body = {"content_html": entry.content_html} if entry.content_html else {"content_text": entry.summary or article.title}
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": article.title, **body}
     if entry.summary:
         item["summary"] = entry.summary
     if entry.image:
         item["image"] = entry.image
-    item["date_published"] = entry.published
-    item["date_modified"] = entry.updated
+    item["date_published"] = rfc3339(article.date)
+    item["date_modified"] = rfc3339(article.last_modified)
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
-    item["language"] = entry.language
-    item["_digest"] = {"sources": [{"url": url, "name": name, "official": official} for url, name, official in entry.sources]}
+    item["language"] = article.lang
+    item["_digest"] = {"sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources]}
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 

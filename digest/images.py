@@ -3,13 +3,10 @@
 In: ``SiteConfig`` and ``SiteIndex``. Out: ``{url_path: bytes}`` with one
 ``<article url>share.png`` per article that names no ``image`` of its own.
 
-The card shows the site name, the topic, the headline and the confidence
-badge. Fonts come from the site's or the repository's ``fonts/`` folder, then
-from Debian's Noto and DejaVu packages; Arabic is shaped right to left with
-Pillow's raqm layout, Chinese and Japanese use Noto Sans CJK. A missing font
-gives a warning at load time and Pillow's own font in the picture. Drawing is
-the slow part, so every image is cached under ``.digest-cache/share-images/``,
-keyed by a hash of everything that goes into it.
+Fonts come from the site's or the repository's ``fonts/`` folder, then Debian's
+Noto and DejaVu packages (Arabic shaped with Pillow's raqm layout); a missing font
+gives a warning and Pillow's own font. Drawing is slow, so every image is cached
+under ``.digest-cache/share-images/``, keyed by a hash of all that goes into it.
 """
 
 from __future__ import annotations
@@ -78,9 +75,7 @@ class FontChoice:
 
 def share_image_url(config: SiteConfig, article: Article) -> str:
     """The article's share image: its own ``image`` (URL or site path), else its card, else ""."""
-    if article.image:
-        return article.image
-    return article.url + IMAGE_NAME if config.share_images else ""
+    return article.image or (article.url + IMAGE_NAME if config.share_images else "")
 
 
 def script_of(text: str) -> str:

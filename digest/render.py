@@ -4,9 +4,6 @@ In: ``SiteConfig``, ``SiteIndex`` and the list of ``Page`` values. Out:
 ``{url_path: bytes}``; nothing touches the disk. Templates autoescape and use
 ``StrictUndefined``, so a typo in a template fails the build with the
 template's name and line instead of rendering an empty string.
-
-Each article's list entry (its "card") is rendered once per process and
-reused on every list page it appears on.
 """
 
 from __future__ import annotations

@@ -59,10 +59,7 @@ def page_lastmod(page: Page, site_newest: str) -> str:
 
 
 def newest_change(articles: Sequence[Article]) -> str:
-    """The newest ``last_modified`` of *articles* ("" for none), without a property call for each.
-
-    An update is never before its article's date (content.py refuses that), so an article's newest change is its update, else its date.
-    """
+    """The newest ``last_modified`` of *articles* ("" for none): an update is never before its date (content.py refuses that)."""
     return max(a.updated or a.date for a in articles).isoformat(timespec="seconds") if articles else ""
 
 
@@ -82,11 +79,7 @@ def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
         if lastmod:
             lines.append(f"    <lastmod>{escape(lastmod, quote=False)}</lastmod>")
         lines.append("  </url>")
-    if len(lines) == 2:
-        lines[1] = f'<urlset xmlns="{SITEMAP_NS}" />'
-    else:
-        lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
 
 
 def news_language(lang: str) -> str:
