@@ -46,9 +46,7 @@ class SiteUrls:
 
     def absolute(self, url: str) -> str:
         """An absolute URL; URLs that already have a scheme are returned unchanged."""
-        if "://" in url:
-            return url
-        return self.origin + self.path(url)
+        return url if "://" in url else self.origin + self.path(url)
 
 
 def find_static(config: SiteConfig, name: str) -> Path | None:

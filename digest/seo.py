@@ -121,17 +121,6 @@ def script_json(value: Any) -> Markup:
 iso_seconds = memoized_dates(lambda moment: moment.isoformat(timespec="seconds"))  # each article page writes its dates twice
 
 
-def page_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, image: str) -> tuple[dict[str, Any], ...]:
-    """The structured data of one page: NewsArticle on articles, WebSite on the home page, breadcrumbs."""
-    article = page.context.get("article")
-    found = [website_jsonld(config, urls)] if page.url == "/" else []
-    if isinstance(article, Article):
-        found.append(article_jsonld(config, urls, page, article, image))
-    if page.crumbs:
-        found.append(breadcrumb_jsonld(urls, page))
-    return tuple(found)
-
-
 def website_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
     return {
         "@context": "https://schema.org",
@@ -200,17 +189,19 @@ class PageMeta:
 
 
 def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
-    """What a page's ``<head>`` shows; made from the page and the settings alone."""
+    """What a page's ``<head>`` shows, JSON-LD included; made from the page and the settings alone."""
     article = page.context.get("article")
     title = config.title if page.url == "/" else f"{page.title} · {config.title}"
     head = (title, page.description or config.description, urls.absolute(page.url), feed_links(config, page))
+    website = [website_jsonld(config, urls)] if page.url == "/" else []
+    crumbs = [breadcrumb_jsonld(urls, page)] if page.crumbs else []
     if not isinstance(article, Article):
-        return PageMeta(*head, page_jsonld(config, urls, page, ""))
+        return PageMeta(*head, (*website, *crumbs))
     image = share_image_url(config, article)
     image = urls.absolute(image) if image else ""
     return PageMeta(
         *head,
-        page_jsonld(config, urls, page, image),
+        (*website, article_jsonld(config, urls, page, article, image), *crumbs),
         image=image,
         og_type="article",
         published=iso_seconds(article.date),
