@@ -121,7 +121,7 @@ class FeedEntry:
             url=urls.absolute(article.url),
             author=article.author or config.title,
             summary=body.summary,
-            content_html=absolute_links(urls, body.html) + sources_html(article) if config.feed_full_content else "",
+            content_html=full_content(urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
         )
@@ -137,9 +137,11 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def absolute_links(urls: SiteUrls, html: str) -> str:
-    """Feed readers show bodies out of context: make ``/digest/x/`` links absolute."""
-    return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+def full_content(urls: SiteUrls, article: Article, html: str) -> str:
+    """The body as feed readers show it, out of context: links made absolute, then the sources (for readers that ignore rel=related links)."""
+    html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
+    return html + (f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
 
 
 def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str], updated: datetime) -> bytes:
@@ -185,12 +187,6 @@ def atom_entry(entry: FeedEntry) -> str:
         _text(item, "content", entry.content_html, {"type": "html"})
     ET.indent(item, level=1)
     return ET.tostring(item, encoding="unicode")
-
-
-def sources_html(article: Article) -> str:
-    """The sources as a list under the body, for readers that ignore rel=related links."""
-    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
-    return f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else ""
 
 
 def json_item(entry: FeedEntry) -> str:

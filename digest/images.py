@@ -243,14 +243,11 @@ def draw_card(card: ShareCard) -> bytes:
         line_height = int(size * 1.3)
         if len(lines) * line_height <= box_height:
             break
-    lines = lines[: box_height // line_height]
-    y = 170
-    for line in lines:
+    for row, line in enumerate(lines[: box_height // line_height]):
         direction, language = _direction(line, title_font, card.rtl, card.lang)
         width = draw.textlength(line, font=title_font, direction=direction, language=language)
         x = WIDTH - MARGIN - width if card.rtl else MARGIN
-        draw.text((x, y), line, font=title_font, fill=TEXT, direction=direction, language=language)
-        y += line_height
+        draw.text((x, 170 + row * line_height), line, font=title_font, fill=TEXT, direction=direction, language=language)
 
     badge_font = load_font(card.label_font, 30)
     width = draw.textlength(card.badge, font=badge_font)
@@ -301,6 +298,4 @@ def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> t
     from PIL import ImageFont
 
     shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
-    if shaped and (rtl or re.search(_ARABIC, text)):
-        return "rtl", lang or "ar"
-    return None, None
+    return ("rtl", lang or "ar") if shaped and (rtl or re.search(_ARABIC, text)) else (None, None)
