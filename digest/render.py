@@ -190,17 +190,15 @@ class Fragments:
 def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Template *name* filled with *context*; a template bug is a ``TemplateError`` naming its file and line, not a traceback."""
     try:
-        template = env.get_template(name)
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(exc, name) from exc
-    try:
+        try:
+            template = env.get_template(name)
+        except jinja2.TemplateNotFound as exc:  # only the page's own template: a missing include is a template error below
+            raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
         return template.render(**context)
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(exc, name) from exc
+        raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
     except Exception as exc:
         where = f"templates/{name}"
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
@@ -208,10 +206,6 @@ def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
                 where = f"{_shown(frame.filename)}:{frame.lineno}"
                 break
         raise TemplateError(f"{where}: template error: {exc}") from exc
-
-
-def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> TemplateError:
-    return TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}")
 
 
 def _shown(filename: str) -> str:

@@ -71,13 +71,10 @@ def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
     """
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
-    for page in sorted(pages, key=lambda p: p.url):
-        if page.url in NOT_INDEXED:
-            continue
+    for page in sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url):
         lines.append(f"  <url>\n    <loc>{escape(urls.absolute(page.url), quote=False)}</loc>")
-        lastmod = page_lastmod(page, site_newest)
-        if lastmod:
-            lines.append(f"    <lastmod>{escape(lastmod, quote=False)}</lastmod>")
+        if lastmod := page_lastmod(page, site_newest):  # an ISO date: nothing to escape
+            lines.append(f"    <lastmod>{lastmod}</lastmod>")
         lines.append("  </url>")
     return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
 
