@@ -115,9 +115,10 @@ class FeedEntry:
         categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
+        host = urlsplit(config.base_url).hostname or "localhost"
         return FeedEntry(
             article=article,
-            id=entry_id(config, article),
+            id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
             url=urls.absolute(article.url),
             author=article.author or config.title,
             summary=body.summary,
@@ -125,12 +126,6 @@ class FeedEntry:
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
         )
-
-
-def entry_id(config: SiteConfig, article: Article) -> str:
-    """A tag URI (RFC 4151): stable while the host, date and URL stay the same."""
-    host = urlsplit(config.base_url).hostname or "localhost"
-    return f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}"
 
 
 def rfc3339(moment: datetime) -> str:

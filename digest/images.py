@@ -278,19 +278,16 @@ def card_palette() -> PIL.Image.Image:
 
 def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
-    lines: list[str] = []
-    current = ""
+    lines = [""]
     for token in re.findall(_TOKEN, text):
+        current = lines[-1]
         joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
         candidate = current + joiner + token
         if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
-            lines.append(current)
-            current = token
+            lines.append(token)
         else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines
+            lines[-1] = candidate
+    return lines if lines[0] else []  # the first line is empty only when the text is
 
 
 def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:

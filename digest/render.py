@@ -67,21 +67,13 @@ def hashed_static_copies(copies: dict[str, Path]) -> dict[str, Path]:
 
 
 def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
-    """*format* remembering what it made for each moment: pages show the same dates many times.
+    """*format*, remembered by moment, zone and ``fold`` (equal moments read differently in other zones): pages show the same dates often."""
 
-    The key holds the zone and ``fold`` too: two equal moments are written differently in different zones.
-    """
-    made: dict[tuple[datetime, Any, int], str] = {}
+    @cache
+    def by_key(moment: datetime, zone: Any, fold: int) -> str:
+        return format(moment)
 
-    def memo(moment: datetime) -> str:
-        if type(moment) is not datetime:
-            return format(moment)
-        key = (moment, moment.tzinfo, moment.fold)
-        if key not in made:
-            made[key] = format(moment)
-        return made[key]
-
-    return memo
+    return lambda moment: by_key(moment, moment.tzinfo, moment.fold) if type(moment) is datetime else format(moment)
 
 
 def make_environment(config: SiteConfig) -> jinja2.Environment:
@@ -123,8 +115,7 @@ def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
 class PageRenderer:
     """Fills the templates of one site, page by page.
 
-    No site-wide global (``nav_topics``, ``cards``, ``fragment()``, ...) shows an article the page's own
-    context does not name, so a page depends on its context and the site-wide values only.
+    No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on its context alone.
     """
 
     def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
