@@ -115,7 +115,7 @@ def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
 class PageRenderer:
     """Fills the templates of one site, page by page.
 
-    No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on its context alone.
+    No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on that and site-wide values only.
     """
 
     def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
