@@ -138,9 +138,8 @@ def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCa
 
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     """What each generated share image shows, by its URL (none when share_images is off)."""
-    if not config.share_images:
-        return {}
-    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles + index.expired if not article.image}
+    articles = index.articles + index.expired if config.share_images else ()
+    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in articles if not article.image}
 
 
 def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:

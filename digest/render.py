@@ -147,7 +147,6 @@ class Rendered(dict[str, Markup]):
     """Each article's list entry (``cards``) or one-line link (``links``), rendered once and reused on every page that shows it."""
 
     def __init__(self, env: jinja2.Environment, articles: dict[str, Article], template: str) -> None:
-        super().__init__()
         self.env = env
         self.articles = articles
         self.template = template

@@ -136,7 +136,7 @@ def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
     """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
-    data: dict[str, Any] = {
+    return {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": article.title,
@@ -151,10 +151,7 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
         "articleSection": page.context["topic"].name,
         "keywords": [tag.name for tag in page.context["tags"]],
         "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
-    }
-    if image:
-        data["image"] = [image]
-    return data
+    } | ({"image": [image]} if image else {})
 
 
 def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
