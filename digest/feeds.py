@@ -13,9 +13,10 @@ import json
 import mimetypes
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,38 +52,25 @@ class FeedLink:
 
 @dataclass(frozen=True)
 class Feed:
-    link: FeedLink
+    link: FeedLink  # its base is also the HTML page the feed mirrors
     description: str
-    page_url: str  # the HTML page the feed mirrors
     articles: tuple[Article, ...]  # newest first, already cut to feed_items
-
-
-def site_feed_link(config: SiteConfig) -> FeedLink:
-    return FeedLink(config.title, "/")
 
 
 def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
     """The feeds a page advertises: the site's, plus its topic's or tag's."""
-    links = [site_feed_link(config)]
-    topic = page.context.get("topic")
-    tag = page.context.get("tag")
     kind = page.context.get("kind")
-    if tag is not None and kind == "tag":
-        links.append(FeedLink(f"{config.title}: {tag.name}", tag.url))
-    elif topic is not None and kind in ("topic", None):
-        links.append(FeedLink(f"{config.title}: {topic.name}", topic.url))
-    return tuple(links)
+    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
+    site = FeedLink(config.title, "/")
+    return (site,) if shown is None else (site, FeedLink(f"{config.title}: {shown.name}", shown.url))
 
 
 def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     """One feed for the whole site, one per topic and one per tag."""
     count = config.feed_items
-    feeds = [Feed(site_feed_link(config), config.description, "/", index.articles[:count])]
-    for topic in index.topics:
-        description = topic.description or f"Stories about {topic.name}."
-        feeds.append(Feed(FeedLink(f"{config.title}: {topic.name}", topic.url), description, topic.url, topic.articles[:count]))
-    for tag in index.tags:
-        feeds.append(Feed(FeedLink(f"{config.title}: {tag.name}", tag.url), f"Stories tagged {tag.name}.", tag.url, tag.articles[:count]))
+    feeds = [Feed(FeedLink(config.title, "/"), config.description, index.articles[:count])]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.articles[:count]) for t in index.topics]
+    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.articles[:count]) for t in index.tags]
     return feeds
 
 
@@ -91,57 +79,34 @@ def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
     return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]))
 
 
-def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed] | None = None) -> dict[str, bytes]:
-    """Every feed of the site (or just *feeds*) as ``{url: bytes}``."""
-    return dict(iter_feeds(config, index, bodies, feeds))
-
-
-def iter_feeds(
-    config: SiteConfig,
-    index: SiteIndex,
-    bodies: Mapping[str, RenderedBody],
-    feeds: list[Feed] | None = None,
-    made: dict[str, tuple[str, str]] | None = None,
-) -> Iterator[tuple[str, bytes]]:
-    """``render_feeds`` one file at a time, so a large site's feeds need not all be in memory at once.
-
-    *made* holds the entries serialized so far (by article path), for a caller
-    that renders the feeds in several calls: pass the same dict to each.
-    """
+def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> dict[str, bytes]:
+    """*feeds* (from :func:`plan_feeds`) as ``{url: bytes}``."""
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
-    # An article appears in several feeds: build and serialize its entry once.
-    if made is None:
-        made = {}
-    for feed in plan_feeds(config, index) if feeds is None else feeds:
-        atom_entries, json_items = [], []
+    made: dict[str, tuple[str, str]] = {}  # an article appears in several feeds: its entry is built and serialized once
+    files = {}
+    for feed in feeds:
         for article in feed.articles:
             if article.path not in made:
                 entry = FeedEntry.make(config, index, urls, article, bodies[article.path])
                 made[article.path] = (atom_entry(entry), json_item(entry))
-            atom_text, json_text = made[article.path]
-            atom_entries.append(atom_text)
-            json_items.append(json_text)
         updated = max((a.last_modified for a in feed.articles), default=newest)
-        yield feed.link.atom, atom_feed(config, urls, feed, atom_entries, updated)
-        yield feed.link.json, json_feed(config, urls, feed, json_items)
+        files[feed.link.atom] = atom_feed(config, urls, feed, [made[a.path][0] for a in feed.articles], updated)
+        files[feed.link.json] = json_feed(config, urls, feed, [made[a.path][1] for a in feed.articles])
+    return files
 
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One article as both feed formats need it: absolute URLs, formatted dates."""
+    """One article with what both feed formats add to it: its id, absolute URLs, author and body."""
 
+    article: Article
     id: str
     url: str
-    title: str
-    published: str
-    updated: str
     author: str
     summary: str
-    content_html: str  # "" when the site sends only summaries
+    content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
-    sources: tuple[tuple[str, str, bool], ...]  # (url, name, official)
-    language: str
     image: str
 
     @staticmethod
@@ -150,35 +115,28 @@ class FeedEntry:
         categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
+        host = urlsplit(config.base_url).hostname or "localhost"
         return FeedEntry(
-            id=entry_id(config, article),
+            article=article,
+            id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
             url=urls.absolute(article.url),
-            title=article.title,
-            published=rfc3339(article.date),
-            updated=rfc3339(article.last_modified),
             author=article.author or config.title,
             summary=body.summary,
-            content_html=absolute_links(urls, body.html) if config.feed_full_content else "",
+            content_html=full_content(urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
-            sources=tuple((s.url, s.name, s.official) for s in article.sources),
-            language=article.lang,
             image=urls.absolute(image) if image.startswith("/") else image,
         )
-
-
-def entry_id(config: SiteConfig, article: Article) -> str:
-    """A tag URI (RFC 4151): stable while the host, date and URL stay the same."""
-    host = urlsplit(config.base_url).hostname or "localhost"
-    return f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}"
 
 
 def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def absolute_links(urls: SiteUrls, html: str) -> str:
-    """Feed readers show bodies out of context: make ``/digest/x/`` links absolute."""
-    return _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+def full_content(urls: SiteUrls, article: Article, html: str) -> str:
+    """The body as feed readers show it, out of context: links made absolute, then the sources (for readers that ignore rel=related links)."""
+    html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
+    return html + (f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
 
 
 def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str], updated: datetime) -> bytes:
@@ -189,69 +147,58 @@ def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str]
     if feed.description:
         _text(root, "subtitle", feed.description)
     ET.SubElement(root, "link", {"rel": "self", "type": "application/atom+xml", "href": urls.absolute(feed.link.atom)})
-    ET.SubElement(root, "link", {"rel": "alternate", "type": "text/html", "href": urls.absolute(feed.page_url)})
+    ET.SubElement(root, "link", {"rel": "alternate", "type": "text/html", "href": urls.absolute(feed.link.base)})
     _text(root, "updated", rfc3339(updated))
     author = ET.SubElement(root, "author")
     _text(author, "name", config.title)
     _text(author, "uri", urls.absolute("/"))
     _text(root, "generator", GENERATOR)
     ET.indent(root)
-    head: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
-    head = head.removesuffix("</feed>")
+    head = ET.tostring(root, encoding="unicode").removesuffix("</feed>")  # into a str: much faster than an encoding writer
     body = "".join(f"  {entry}\n" for entry in entries)
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + head + body + "</feed>\n").encode("utf-8")
 
 
 def atom_entry(entry: FeedEntry) -> str:
     """One ``<entry>`` as text, indented to sit inside ``<feed>``."""
-    item = ET.Element("entry", {"{http://www.w3.org/XML/1998/namespace}lang": entry.language})
+    article = entry.article
+    item = ET.Element("entry", {"{http://www.w3.org/XML/1998/namespace}lang": article.lang})
     _text(item, "id", entry.id)
-    _text(item, "title", entry.title)
+    _text(item, "title", article.title)
     ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
-    _text(item, "published", entry.published)
-    _text(item, "updated", entry.updated)
-    _text(_sub(item, "author"), "name", entry.author)
+    _text(item, "published", rfc3339(article.date))
+    _text(item, "updated", rfc3339(article.last_modified))
+    _text(ET.SubElement(item, "author"), "name", entry.author)
     for term, label, scheme in entry.categories:
         ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
-    for url, name, _official in entry.sources:
-        ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": url, "title": name})
+    for source in article.sources:
+        ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": source.url, "title": source.name})
     if entry.image:
         kind = mimetypes.guess_type(urlsplit(entry.image).path)[0]
         ET.SubElement(item, "link", {"rel": "enclosure", "href": entry.image} | ({"type": kind} if kind else {}))
     if entry.summary:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
-        _text(item, "content", entry.content_html + sources_html(entry), {"type": "html"})
+        _text(item, "content", entry.content_html, {"type": "html"})
     ET.indent(item, level=1)
-    text: str = ET.tostring(item, encoding="unicode")
-    return text
-
-
-def sources_html(entry: FeedEntry) -> str:
-    """The sources as a list under the body, for readers that ignore rel=related links."""
-    from html import escape
-
-    items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a>{" (official)" if official else ""}</li>' for url, name, official in entry.sources)
-    return f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else ""
+    return ET.tostring(item, encoding="unicode")
 
 
 def json_item(entry: FeedEntry) -> str:
     """One JSON Feed item as text, indented to sit in the document's ``items`` list."""
-    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": entry.title}
-    if entry.content_html:
-        item["content_html"] = entry.content_html + sources_html(entry)
-    else:
-        item["content_text"] = entry.summary or entry.title
+    article = entry.article
+    body = {"content_html": entry.content_html} if entry.content_html else {"content_text": entry.summary or article.title}
+    item: dict[str, Any] = {"id": entry.id, "url": entry.url, "title": article.title, **body}
     if entry.summary:
         item["summary"] = entry.summary
     if entry.image:
         item["image"] = entry.image
-    item["date_published"] = entry.published
-    item["date_modified"] = entry.updated
+    item["date_published"] = rfc3339(article.date)
+    item["date_modified"] = rfc3339(article.last_modified)
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
-    item["language"] = entry.language
-    item["_digest"] = {"sources": [{"url": url, "name": name, "official": official} for url, name, official in entry.sources]}
+    item["language"] = article.lang
+    item["_digest"] = {"sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources]}
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
@@ -260,7 +207,7 @@ def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, items: list[str]) 
     document: dict[str, Any] = {
         "version": JSON_FEED_VERSION,
         "title": feed.link.title,
-        "home_page_url": urls.absolute(feed.page_url),
+        "home_page_url": urls.absolute(feed.link.base),
         "feed_url": urls.absolute(feed.link.json),
         "description": feed.description,
         "language": config.language,
@@ -268,17 +215,10 @@ def json_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, items: list[str]) 
         "items": [],
     }
     text = json.dumps(document, ensure_ascii=False, indent=2)
-    if items:
-        assert text.endswith('"items": []\n}')
+    if items:  # "items" is the last key: its empty list ends the text
         text = text.removesuffix("[]\n}") + "[\n    " + ",\n    ".join(items) + "\n  ]\n}"
     return (text + "\n").encode("utf-8")
 
 
-def _sub(parent: ET.Element, tag: str) -> ET.Element:
-    return ET.SubElement(parent, tag)
-
-
-def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs or {})
-    element.text = text
-    return element
+def _text(parent: ET.Element, tag: str, text: str, attrs: dict[str, str] | None = None) -> None:
+    ET.SubElement(parent, tag, attrs or {}).text = text

@@ -3,15 +3,10 @@
 In: ``SiteConfig`` and ``SiteIndex``. Out: ``{url_path: bytes}`` with one
 ``<article url>share.png`` per article that names no ``image`` of its own.
 
-The card shows the site name, the topic, the headline and the confidence
-badge. Fonts come from the site's or the repository's ``fonts/`` folder, then
-from Debian's Noto and DejaVu packages; Arabic is shaped right to left with
-Pillow's raqm layout, Chinese and Japanese use Noto Sans CJK. A missing font
-gives a warning at load time and Pillow's own font in the picture.
-
-Drawing is the slow part, so every image is cached under the site's
-``.digest-cache/share-images/`` folder, keyed by a hash of everything that
-goes into it; an image is redrawn only when one of its inputs changes.
+Fonts come from the site's or the repository's ``fonts/`` folder, then Debian's
+Noto and DejaVu packages (Arabic shaped with Pillow's raqm layout); a missing font
+gives a warning and Pillow's own font. Drawing is slow, so every image is cached
+under ``.digest-cache/share-images/``, keyed by a hash of all that goes into it.
 """
 
 from __future__ import annotations
@@ -21,8 +16,10 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +37,7 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
     AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
+MARGIN = 72
 IMAGE_NAME = "share.png"
 DRAWING_VERSION = "2"  # bump when the layout or encoding changes, so cached images are redrawn
 CACHE_FOLDER = Path(".digest-cache") / "share-images"
@@ -61,6 +59,11 @@ BACKGROUND = (16, 24, 40)
 ACCENT = (94, 160, 255)
 TEXT = (245, 247, 250)
 MUTED = (170, 182, 200)
+MAX_TITLE = 400  # characters of a headline drawn on a card
+MAX_WORD = 60  # characters of one word drawn on a card
+PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,11 @@ class FontChoice:
 
 def share_image_url(config: SiteConfig, article: Article) -> str:
     """The article's share image: its own ``image`` (URL or site path), else its card, else ""."""
-    if article.image:
-        return article.image
-    return article.url + IMAGE_NAME if config.share_images else ""
+    return article.image or (article.url + IMAGE_NAME if config.share_images else "")
 
 
 def script_of(text: str) -> str:
-    if re.search(_ARABIC, text):
-        return "arabic"
-    if re.search(_CJK, text):
-        return "cjk"
-    return "latin"
+    return "arabic" if re.search(_ARABIC, text) else "cjk" if re.search(_CJK, text) else "latin"
 
 
 def font_dirs(config: SiteConfig) -> list[Path]:
@@ -132,46 +129,35 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
 
 def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached: bool = True, jobs: int = 1) -> Iterator[tuple[str, bytes]]:
     """The PNG of each of *cards*, by URL (kept in the cache folder when *cached*), drawn by *jobs* workers."""
-    for part in in_chunks(_draw_chunk, (config, cached), list(cards.items()), jobs, PARALLEL_CARDS):
-        yield from part
-
-
-MAX_TITLE = 400  # characters of a headline drawn on a card
-MAX_WORD = 60  # characters of one word drawn on a card
-PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
-_TOPS: dict[tuple[str, str, FontChoice, FontChoice], PIL.Image.Image] = {}  # each topic's card before its headline, per process
-_FONTS: dict[tuple[FontChoice, int], AnyFont] = {}  # the fonts this process has loaded, by choice and size
+    return chain.from_iterable(in_chunks(_draw_chunk, (config, cached), list(cards.items()), jobs, PARALLEL_CARDS))
 
 
 def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCard]]) -> list[tuple[str, bytes]]:
-    return [(url, share_image(config, card, _FONTS, cached)) for url, card in cards]
+    return [(url, share_image(config, card, cached)) for url, card in cards]
 
 
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     """What each generated share image shows, by its URL (none when share_images is off)."""
-    if not config.share_images:
-        return {}
-    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in index.articles + index.expired if not article.image}
+    articles = index.articles + index.expired if config.share_images else ()
+    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in articles if not article.image}
 
 
-def share_image(config: SiteConfig, card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont], cached: bool = True) -> bytes:
+def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
     """The PNG of one card; with *cached*, from the cache folder when it was drawn before (checked to be a PNG)."""
     if not cached:
-        return draw_card(card, fonts)
+        return draw_card(card)
     path = config.root / CACHE_FOLDER / f"{card.cache_key()}.png"
-    try:
+    with suppress(OSError):
         data = path.read_bytes()
         if data.startswith(PNG_SIGNATURE) and data.endswith(PNG_END):
             return data
-    except OSError:
-        pass
-    data = draw_card(card, fonts)
-    _store(path, data)
+    data = draw_card(card)
+    with suppress(OSError):  # a cache that cannot be written is only slower
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, path)  # atomically: a reader never sees half a file
     return data
-
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
 
 
 @dataclass(frozen=True)
@@ -210,63 +196,61 @@ class ShareCard:
         import PIL
         from PIL import features
 
-        raqm = features.check("raqm")
-        text = repr((DRAWING_VERSION, PIL.__version__, raqm, self))
+        text = repr((DRAWING_VERSION, PIL.__version__, features.check("raqm"), self))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def draw_card(card: ShareCard, fonts: dict[tuple[FontChoice, int], AnyFont]) -> bytes:
+@cache
+def load_font(choice: FontChoice, size: int) -> AnyFont:
+    """A font by choice and size, loaded once per process; Pillow's own font for an empty choice."""
+    from PIL import ImageFont, features
+
+    if not choice.path:
+        return ImageFont.load_default(size)
+    layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
+    return ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout)
+
+
+@lru_cache(maxsize=64)
+def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoice) -> PIL.Image.Image:
+    """The accent bar, site name and topic: the same on every card of a topic, so drawn once per process."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
+    for text, choice, size, y, color in ((site, label_font, 34, 56, MUTED), (topic.upper(), topic_font, 30, 110, ACCENT)):
+        face = load_font(choice, size)
+        draw.text((MARGIN, y), text, font=face, fill=color, direction=_direction(text, face)[0])
+    return image
+
+
+def draw_card(card: ShareCard) -> bytes:
     """Draw one 1200x630 PNG."""
-    from PIL import Image, ImageDraw, ImageFont, features
+    from PIL import Image, ImageDraw
 
-    def font(choice: FontChoice, size: int) -> AnyFont:
-        if (choice, size) not in fonts:
-            if choice.path:
-                layout = ImageFont.Layout.RAQM if features.check("raqm") else ImageFont.Layout.BASIC
-                fonts[(choice, size)] = ImageFont.truetype(choice.path, size, index=choice.index, layout_engine=layout)
-            else:
-                fonts[(choice, size)] = ImageFont.load_default(size)
-        return fonts[(choice, size)]
-
-    margin = 72
-    # The accent bar, site name and topic are the same on every card of a topic: drawn once per process.
-    top_key = (card.site, card.topic, card.label_font, card.topic_font)
-    header = _TOPS.get(top_key)
-    if header is None:
-        header = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
-        draw = ImageDraw.Draw(header)
-        draw.rectangle((0, 0, 16, HEIGHT), fill=ACCENT)
-        for text, choice, size, y, color in ((card.site, card.label_font, 34, 56, MUTED), (card.topic.upper(), card.topic_font, 30, 110, ACCENT)):
-            face = font(choice, size)
-            draw.text((margin, y), text, font=face, fill=color, direction=_direction(text, face)[0])
-        if len(_TOPS) >= 64:
-            _TOPS.clear()
-        _TOPS[top_key] = header
-    image = header.copy()
+    image = card_top(card.site, card.topic, card.label_font, card.topic_font).copy()
     draw = ImageDraw.Draw(image)
 
     # The largest headline size whose wrapped lines fit above the badge. Nine lines of 32 px hold at
     # most a few hundred characters, so a longer title (or word) is cut first: drawing stays quick.
     title = " ".join(token[:MAX_WORD] for token in re.findall(_TOKEN, card.title[:MAX_TITLE]))
-    box_width, box_height = WIDTH - 2 * margin, 300
+    box_width, box_height = WIDTH - 2 * MARGIN, 300
     for size in (72, 64, 56, 48, 42, 36, 32):
-        title_font = font(card.title_font, size)
+        title_font = load_font(card.title_font, size)
         lines = wrap(draw, title, title_font, box_width, card.rtl)
         line_height = int(size * 1.3)
         if len(lines) * line_height <= box_height:
             break
-    lines = lines[: box_height // line_height]
-    y = 170
-    for line in lines:
+    for row, line in enumerate(lines[: box_height // line_height]):
         direction, language = _direction(line, title_font, card.rtl, card.lang)
         width = draw.textlength(line, font=title_font, direction=direction, language=language)
-        x = WIDTH - margin - width if card.rtl else margin
-        draw.text((x, y), line, font=title_font, fill=TEXT, direction=direction, language=language)
-        y += line_height
+        x = WIDTH - MARGIN - width if card.rtl else MARGIN
+        draw.text((x, 170 + row * line_height), line, font=title_font, fill=TEXT, direction=direction, language=language)
 
-    badge_font = font(card.label_font, 30)
+    badge_font = load_font(card.label_font, 30)
     width = draw.textlength(card.badge, font=badge_font)
-    left, top = margin, HEIGHT - 72 - 56
+    left, top = MARGIN, HEIGHT - MARGIN - 56
     draw.rounded_rectangle((left, top, left + width + 48, top + 56), radius=28, fill=card.badge_color)
     draw.text((left + 24, top + 28), card.badge, font=badge_font, fill=TEXT, anchor="lm")
 
@@ -293,19 +277,16 @@ def card_palette() -> PIL.Image.Image:
 
 def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
-    lines: list[str] = []
-    current = ""
+    lines = [""]
     for token in re.findall(_TOKEN, text):
+        current = lines[-1]
         joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
         candidate = current + joiner + token
         if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
-            lines.append(current)
-            current = token
+            lines.append(token)
         else:
-            current = candidate
-    if current:
-        lines.append(current)
-    return lines
+            lines[-1] = candidate
+    return lines if lines[0] else []  # the first line is empty only when the text is
 
 
 def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> tuple[str | None, str | None]:
@@ -313,17 +294,4 @@ def _direction(text: str, font: AnyFont, rtl: bool = False, lang: str = "") -> t
     from PIL import ImageFont
 
     shaped = isinstance(font, ImageFont.FreeTypeFont) and font.layout_engine == ImageFont.Layout.RAQM
-    if shaped and (rtl or re.search(_ARABIC, text)):
-        return "rtl", lang or "ar"
-    return None, None
-
-
-def _store(path: Path, data: bytes) -> None:
-    """Write a cache file atomically; a cache that cannot be written is only slower."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    except OSError:
-        pass
+    return ("rtl", lang or "ar") if shaped and (rtl or re.search(_ARABIC, text)) else (None, None)

@@ -4,20 +4,17 @@ In: ``SiteConfig``, ``SiteIndex`` and the list of ``Page`` values. Out:
 ``{url_path: bytes}``; nothing touches the disk. Templates autoescape and use
 ``StrictUndefined``, so a typo in a template fails the build with the
 template's name and line instead of rendering an empty string.
-
-Each article's list entry (its "card") is rendered once per process and
-reused on every list page it appears on.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
@@ -29,9 +26,6 @@ from .index import Ref, SiteIndex
 from .memo import BUNDLED
 from .pages import MONTHS, Page
 from .schema import Article
-
-if TYPE_CHECKING:
-    from .seo import PageMeta
 
 
 def template_dirs(config: SiteConfig) -> list[Path]:
@@ -52,17 +46,12 @@ class SiteUrls:
 
     def absolute(self, url: str) -> str:
         """An absolute URL; URLs that already have a scheme are returned unchanged."""
-        if "://" in url:
-            return url
-        return self.origin + self.path(url)
+        return url if "://" in url else self.origin + self.path(url)
 
 
 def find_static(config: SiteConfig, name: str) -> Path | None:
     """The file ``static/<name>`` is copied from: the site's own, else the bundled one."""
-    for folder in (config.root / "static", BUNDLED / "static"):
-        if (folder / name).is_file():
-            return folder / name
-    return None
+    return next((folder / name for folder in (config.root / "static", BUNDLED / "static") if (folder / name).is_file()), None)
 
 
 def hashed_name(name: str, data: bytes) -> str:
@@ -74,35 +63,17 @@ def hashed_name(name: str, data: bytes) -> str:
 
 def hashed_static_copies(copies: dict[str, Path]) -> dict[str, Path]:
     """A content-hashed twin of every static file, so hosts may cache them for a year."""
-    twins = {}
-    for url, path in copies.items():
-        if url.startswith("/static/"):
-            twins["/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes())] = path
-    return twins
-
-
-def format_date(moment: datetime) -> str:
-    return f"{moment:%b} {moment.day}, {moment.year}"
+    return {"/static/" + hashed_name(url.removeprefix("/static/"), path.read_bytes()): path for url, path in copies.items() if url.startswith("/static/")}
 
 
 def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], str]:
-    """*format* remembering what it made for each moment: pages show the same dates many times.
+    """*format*, remembered by moment, zone and ``fold`` (equal moments read differently in other zones): pages show the same dates often."""
 
-    The key holds the zone and ``fold`` too, since two equal moments can be
-    written differently in different zones.
-    """
-    made: dict[tuple[datetime, Any, int], str] = {}
+    @cache
+    def by_key(moment: datetime, zone: Any, fold: int) -> str:
+        return format(moment)
 
-    def memo(moment: datetime) -> str:
-        if type(moment) is not datetime:
-            return format(moment)
-        key = (moment, moment.tzinfo, moment.fold)
-        text = made.get(key)
-        if text is None:
-            text = made[key] = format(moment)
-        return text
-
-    return memo
+    return lambda moment: by_key(moment, moment.tzinfo, moment.fold) if type(moment) is datetime else format(moment)
 
 
 def make_environment(config: SiteConfig) -> jinja2.Environment:
@@ -119,18 +90,13 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = memoized_dates(format_date)
+    env.filters["date"] = memoized_dates(lambda moment: f"{moment:%b} {moment.day}, {moment.year}")
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
-    hashed: dict[str, str] = {}  # read and hash each static file once per build
+    from .seo import script_json  # here: seo imports this module
 
-    def asset(name: str) -> str:
-        if name not in hashed:
-            hashed[name] = urls.path("/static/" + asset_name(config, name))
-        return hashed[name]
-
-    env.globals["asset"] = asset
+    env.globals["asset"] = cache(lambda name: urls.path("/static/" + asset_name(config, name)))  # read and hash each static file once per build
     env.filters["jsonld"] = script_json
     return env
 
@@ -149,67 +115,51 @@ def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:
 class PageRenderer:
     """Fills the templates of one site, page by page.
 
-    Every template sees the site-wide globals: ``site`` (the settings),
-    ``nav_topics`` and ``topic_of`` (topic links), ``asset()``, ``page_meta()``,
-    ``cards`` and ``links`` (an article's list entry and one-line link, by its
-    path) and ``fragment()``. None of them shows an article that the page's
-    own context does not name, so a page depends on its context and the
-    site-wide values only.
+    No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on that and site-wide values only.
     """
 
     def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+        from .seo import PageMeta, page_meta  # here: seo imports this module
+
         self.env = env = make_environment(config)
         topics = nav_refs(index)
         env.globals["nav_topics"] = topics
         env.globals["topic_of"] = {t.slug: t for t in topics}
         urls = SiteUrls(config)
-        last: list[Any] = [None, None]  # the page last described, and its PageMeta
+        last: list[tuple[Page, PageMeta]] = []  # the page last described, and its PageMeta
 
-        def page_meta(page: Page) -> PageMeta:
-            if last[0] is not page:  # _meta.html and list.html both ask
-                last[:] = page, describe_page(config, page, urls)
-            meta: PageMeta = last[1]
-            return meta
+        def describe(page: Page) -> PageMeta:
+            if not last or last[0][0] is not page:  # _meta.html and list.html both ask
+                last[:] = [(page, page_meta(config, urls, page))]
+            return last[0][1]
 
-        env.globals["page_meta"] = page_meta
+        env.globals["page_meta"] = describe
         articles = {a.path: a for a in index.articles + index.expired}
         env.globals["cards"] = Rendered(env, articles, "_card.html")
         env.globals["links"] = Rendered(env, articles, "_link.html")
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
-        template = _template(self.env, page.template)
-        return _call(template.render, page.template, page=page, **page.context).encode("utf-8")
+        return _render(self.env, page.template, page=page, **page.context).encode("utf-8")
 
 
-class Rendered(Mapping[str, Markup]):
+class Rendered(dict[str, Markup]):
     """Each article's list entry (``cards``) or one-line link (``links``), rendered once and reused on every page that shows it."""
 
     def __init__(self, env: jinja2.Environment, articles: dict[str, Article], template: str) -> None:
         self.env = env
         self.articles = articles
         self.template = template
-        self.made: dict[str, Markup] = {}
 
-    def __getitem__(self, path: str) -> Markup:
-        made = self.made.get(path)
-        if made is None:
-            made = self.made[path] = Markup(_call(_template(self.env, self.template).render, self.template, article=self.articles[path]))
+    def __missing__(self, path: str) -> Markup:
+        made = self[path] = Markup(_render(self.env, self.template, article=self.articles[path]))
         return made
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.articles)
-
-    def __len__(self) -> int:
-        return len(self.articles)
 
 
 class Fragments:
-    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once.
+    """``fragment(name, **args)`` for templates: a part shared by many pages, rendered once per set of *args*.
 
-    The template *name* sees only *args* and the site-wide globals (``site``,
-    ``nav_topics``, ...), never the page, so what it makes depends on *args*
-    alone and is rendered once per set of arguments and kept.
+    The template sees only *args* and the site-wide globals, never the page, so what it makes depends on *args* alone.
     """
 
     def __init__(self, env: jinja2.Environment) -> None:
@@ -221,43 +171,27 @@ class Fragments:
             key = (name, tuple(sorted(args.items())))
             made = self.made.get(key)
         except TypeError:  # an argument that cannot be a key: render it every time
-            return Markup(_call(_template(self.env, name).render, name, **args))
+            return Markup(_render(self.env, name, **args))
         if made is None:
-            made = self.made[key] = Markup(_call(_template(self.env, name).render, name, **args))
+            made = self.made[key] = Markup(_render(self.env, name, **args))
         return made
 
 
-def describe_page(config: SiteConfig, page: Page, urls: SiteUrls | None = None) -> PageMeta:
-    from .seo import page_meta
-
-    return page_meta(config, urls or SiteUrls(config), page)
-
-
-def script_json(value: Any) -> Markup:
-    from .seo import script_json as dump
-
-    return dump(value)
-
-
-def _template(env: jinja2.Environment, name: str) -> jinja2.Template:
+def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
+    """Template *name* filled with *context*; a template bug is a ``TemplateError`` naming its file and line, not a traceback."""
     try:
-        return env.get_template(name)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
-
-
-def _call(render: Callable[..., str], name: str, **context: Any) -> str:
-    try:
-        return render(**context)
+        try:
+            template = env.get_template(name)
+        except jinja2.TemplateNotFound as exc:  # only the page's own template: a missing include is a template error below
+            raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
+        return template.render(**context)
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
-    except Exception as exc:  # a template bug: report where it is, not a traceback
+    except Exception as exc:
         where = f"templates/{name}"
-        for frame in reversed(traceback.extract_tb(sys.exc_info()[2])):
+        for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             if frame.filename.endswith((".html", ".xml", ".json", ".txt")):
                 where = f"{_shown(frame.filename)}:{frame.lineno}"
                 break
@@ -266,7 +200,4 @@ def _call(render: Callable[..., str], name: str, **context: Any) -> str:
 
 def _shown(filename: str) -> str:
     path = Path(filename)
-    try:
-        return path.resolve().relative_to(BUNDLED).as_posix()
-    except ValueError:
-        return path.as_posix()
+    return path.resolve().relative_to(BUNDLED).as_posix() if path.resolve().is_relative_to(BUNDLED) else path.as_posix()

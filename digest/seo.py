@@ -13,7 +13,8 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
+from html import escape
 from typing import Any
 
 from markupsafe import Markup
@@ -38,80 +39,44 @@ def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) ->
     return {
         "/sitemap.xml": sitemap(urls, index, pages),
         "/news-sitemap.xml": news_sitemap(config, urls, index),
-        "/robots.txt": robots_txt(urls),
+        "/robots.txt": f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute('/sitemap.xml')}\nSitemap: {urls.absolute('/news-sitemap.xml')}\n".encode(),
     }
 
 
-def page_lastmod(page: Page, index: SiteIndex, site_newest: str | None = None, changes: dict[int, datetime] | None = None) -> str:
-    """The newest change among the articles a page shows (the site's newest otherwise, *site_newest* when given).
-
-    *changes*: each article's newest change by ``id()`` (see :func:`article_changes`), when the caller has it.
-    """
+def page_lastmod(page: Page, site_newest: str) -> str:
+    """The newest change among the articles a page shows; *site_newest* for a page that shows none."""
     context = page.context
     articles: Sequence[Article] = ()
-    shown = context.get("article")
-    if isinstance(shown, Article):
-        return (shown.updated or shown.date).isoformat(timespec="seconds")  # as newest_change((shown,)) gives it
-    if "articles" in context:
+    if isinstance(context.get("article"), Article):
+        articles = (context["article"],)
+    elif "articles" in context:
         articles = tuple(context["articles"])
     elif isinstance(context.get("story"), Story):
         articles = context["story"].articles
     elif isinstance(context.get("year"), Year):
         articles = tuple(a for month in context["year"].months for a in month.articles)
-    if not articles:
-        return site_newest if site_newest is not None else newest_change(index.articles)
-    if changes is not None:
-        try:
-            return max(map(changes.__getitem__, map(id, articles))).isoformat(timespec="seconds")
-        except KeyError:  # an article the index does not hold
-            pass
-    return newest_change(articles)
-
-
-def article_changes(index: SiteIndex) -> dict[int, datetime]:
-    """Each published article's newest change (its update, else its date), by ``id()``: max() over a page's articles then runs in C."""
-    return {id(a): a.updated or a.date for a in index.articles + index.expired}
+    return newest_change(articles) if articles else site_newest
 
 
 def newest_change(articles: Sequence[Article]) -> str:
-    """The newest ``last_modified`` of *articles* ("" for none), without a property call for each.
-
-    An update is never before its article's date (content.py refuses that), so an article's newest change is its update, else its date.
-    """
-    if not articles:
-        return ""
-    return max(a.updated or a.date for a in articles).isoformat(timespec="seconds")
+    """The newest ``last_modified`` of *articles* ("" for none): an update is never before its date (content.py refuses that)."""
+    return max(a.updated or a.date for a in articles).isoformat(timespec="seconds") if articles else ""
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
     """Every HTML page worth indexing, with the date of its newest change.
 
     Written as text rather than through ElementTree: it lists every page, and
-    this is the same XML (the same as ``_xml`` gives) several times faster.
+    this is the same XML (as ElementTree would write it) several times faster.
     """
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
-    changes = article_changes(index)
-    for page in sorted(pages, key=lambda p: p.url):
-        if page.url in NOT_INDEXED:
-            continue
-        lines.append(f"  <url>\n    <loc>{_text(urls.absolute(page.url))}</loc>")
-        lastmod = page_lastmod(page, index, site_newest, changes)
-        if lastmod:
-            lines.append(f"    <lastmod>{_text(lastmod)}</lastmod>")
+    for page in sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url):
+        lines.append(f"  <url>\n    <loc>{escape(urls.absolute(page.url), quote=False)}</loc>")
+        if lastmod := page_lastmod(page, site_newest):  # an ISO date: nothing to escape
+            lines.append(f"    <lastmod>{lastmod}</lastmod>")
         lines.append("  </url>")
-    if len(lines) == 2:
-        lines[1] = f'<urlset xmlns="{SITEMAP_NS}" />'
-    else:
-        lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
-def _text(value: str) -> str:
-    """XML character data, escaped as ElementTree escapes it."""
-    if "&" in value or "<" in value or ">" in value:
-        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return value
+    return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
 
 
 def news_language(lang: str) -> str:
@@ -122,17 +87,10 @@ def news_language(lang: str) -> str:
     return parts[0]
 
 
-def news_articles(index: SiteIndex) -> tuple[Article, ...]:
-    """Articles published in the two days before the newest one (at most 1,000)."""
-    if not index.articles:
-        return ()
-    newest = index.articles[0].date
-    return tuple(a for a in index.articles if newest - a.date <= NEWS_WINDOW)[:NEWS_LIMIT]
-
-
 def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
+    """The articles published in the two days before the newest one (at most 1,000), for Google News."""
     root = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:news": NEWS_NS})
-    for article in news_articles(index):
+    for article in [a for a in index.articles if index.articles[0].date - a.date <= NEWS_WINDOW][:NEWS_LIMIT]:
         entry = ET.SubElement(root, "url")
         ET.SubElement(entry, "loc").text = urls.absolute(article.url)
         news = ET.SubElement(entry, "news:news")
@@ -141,17 +99,8 @@ def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
         ET.SubElement(publication, "news:language").text = news_language(article.lang)
         ET.SubElement(news, "news:publication_date").text = article.date.isoformat(timespec="seconds")
         ET.SubElement(news, "news:title").text = article.title
-    return _xml(root)
-
-
-def robots_txt(urls: SiteUrls) -> bytes:
-    lines = ["User-agent: *", "Allow: /", "", f"Sitemap: {urls.absolute('/sitemap.xml')}", f"Sitemap: {urls.absolute('/news-sitemap.xml')}", ""]
-    return "\n".join(lines).encode("utf-8")
-
-
-def _xml(root: ET.Element) -> bytes:
     ET.indent(root)
-    text: str = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
+    text = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
     return ('<?xml version="1.0" encoding="utf-8"?>\n' + text + "\n").encode("utf-8")
 
 
@@ -167,19 +116,6 @@ def script_json(value: Any) -> Markup:
 
 
 iso_seconds = memoized_dates(lambda moment: moment.isoformat(timespec="seconds"))  # each article page writes its dates twice
-
-
-def page_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, image: str) -> list[dict[str, Any]]:
-    """The structured data of one page: NewsArticle on articles, WebSite on the home page, breadcrumbs."""
-    found: list[dict[str, Any]] = []
-    article = page.context.get("article")
-    if page.url == "/":
-        found.append(website_jsonld(config, urls))
-    if isinstance(article, Article):
-        found.append(article_jsonld(config, urls, page, article, image))
-    if page.crumbs:
-        found.append(breadcrumb_jsonld(urls, page))
-    return found
 
 
 def website_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
@@ -200,12 +136,11 @@ def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
     """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
-    description = page.description
-    data: dict[str, Any] = {
+    return {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
         "headline": article.title,
-        "description": description,
+        "description": page.description,
         "datePublished": iso_seconds(article.date),
         "dateModified": iso_seconds(article.last_modified),
         "author": {"@type": "Person", "name": article.author} if article.author else publisher_jsonld(config, urls),
@@ -216,10 +151,7 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
         "articleSection": page.context["topic"].name,
         "keywords": [tag.name for tag in page.context["tags"]],
         "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
-    }
-    if image:
-        data["image"] = [image]
-    return data
+    } | ({"image": [image]} if image else {})
 
 
 def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
@@ -235,42 +167,39 @@ def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class PageMeta:
-    """What ``templates/_meta.html`` prints in a page's ``<head>``."""
+    """What ``templates/_meta.html`` prints in a page's ``<head>``; the fields after ``jsonld`` are for article pages."""
 
     title: str
     description: str
     canonical: str
-    image: str  # absolute URL or ""
-    og_type: str  # "article" or "website"
-    published: str
-    modified: str
-    section: str
-    tags: tuple[str, ...]
     feeds: tuple[FeedLink, ...]
     jsonld: tuple[dict[str, Any], ...]
+    image: str = ""  # absolute URL or ""
+    og_type: str = "website"  # "article" or "website"
+    published: str = ""
+    modified: str = ""
+    section: str = ""
+    tags: tuple[str, ...] = ()
 
 
 def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
-    """What a page's ``<head>`` shows; made from the page and the settings alone."""
+    """What a page's ``<head>`` shows, JSON-LD included; made from the page and the settings alone."""
     article = page.context.get("article")
     title = config.title if page.url == "/" else f"{page.title} · {config.title}"
-    description = page.description or config.description
-    if isinstance(article, Article):
-        image = share_image_url(config, article)
-        image = urls.absolute(image) if image else ""
-        return PageMeta(
-            title=title,
-            description=description,
-            canonical=urls.absolute(page.url),
-            image=image,
-            og_type="article",
-            published=iso_seconds(article.date),
-            modified=iso_seconds(article.last_modified),
-            section=page.context["topic"].name,
-            tags=tuple(tag.name for tag in page.context["tags"]),
-            feeds=feed_links(config, page),
-            jsonld=tuple(page_jsonld(config, urls, page, image)),
-        )
+    head = (title, page.description or config.description, urls.absolute(page.url), feed_links(config, page))
+    website = [website_jsonld(config, urls)] if page.url == "/" else []
+    crumbs = [breadcrumb_jsonld(urls, page)] if page.crumbs else []
+    if not isinstance(article, Article):
+        return PageMeta(*head, (*website, *crumbs))
+    image = share_image_url(config, article)
+    image = urls.absolute(image) if image else ""
     return PageMeta(
-        title, description, urls.absolute(page.url), "", "website", "", "", "", (), feed_links(config, page), tuple(page_jsonld(config, urls, page, ""))
+        *head,
+        (*website, article_jsonld(config, urls, page, article, image), *crumbs),
+        image=image,
+        og_type="article",
+        published=iso_seconds(article.date),
+        modified=iso_seconds(article.last_modified),
+        section=page.context["topic"].name,
+        tags=tuple(tag.name for tag in page.context["tags"]),
     )

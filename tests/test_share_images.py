@@ -70,7 +70,7 @@ def test_images_are_cached_and_redrawn_only_when_their_inputs_change(tmp_path: P
     build(source, tmp_path / "one")
     drawn: list[str] = []
     draw = digest.images.draw_card
-    monkeypatch.setattr(digest.images, "draw_card", lambda card, fonts: drawn.append(card.title) or draw(card, fonts))
+    monkeypatch.setattr(digest.images, "draw_card", lambda card: drawn.append(card.title) or draw(card))
     build(source, tmp_path / "two")
     assert drawn == []
     assert (tmp_path / "two" / "lab" / "old-news" / "share.png").read_bytes() == (tmp_path / "one" / "lab" / "old-news" / "share.png").read_bytes()
@@ -122,7 +122,7 @@ def test_a_huge_headline_is_drawn_quickly_as_a_valid_card(title: str) -> None:
     font = find_font(config, "latin")
     card = ShareCard("Site", "Topic", title.strip(), "High confidence", (22, 128, 72), "en", False, font, font, font)
     started = time.perf_counter()
-    data = draw_card(card, {})
+    data = draw_card(card)
     assert time.perf_counter() - started < 5, "a guard far above the expected 0.1 s, not a benchmark"
     image = Image.open(io.BytesIO(data))
     assert image.size == (1200, 630) and image.format == "PNG"
