@@ -173,7 +173,7 @@ class _GraphCheck:
         self.measured: dict[int, tuple[int, int, int]] = {}  # id(node) -> (values, characters, height)
         self.open: set[int] = set()  # ids of the collections being measured: an alias to one is a loop
         self.problems: list[Problem] = []
-        self.key = ""  # the top-level key being measured, named when a size limit is passed
+        self.key: yaml.ScalarNode | None = None  # the top-level key being measured: a size limit passed is reported there
 
     def run(self, root: yaml.MappingNode) -> list[Problem]:
         try:
@@ -200,7 +200,7 @@ class _GraphCheck:
         values, chars, height = 1, 0, 0
         for index, child in enumerate(_children(node)):
             if depth == 1 and not index % 2:  # a top-level key: named if a size limit is passed in its value
-                self.key = str(child.value) if isinstance(child, yaml.ScalarNode) else ""
+                self.key = child if isinstance(child, yaml.ScalarNode) else None
             if isinstance(child, yaml.ScalarNode):
                 values += 1
                 chars += len(child.value)
@@ -218,8 +218,9 @@ class _GraphCheck:
     def check_size(self, values: int, chars: int) -> None:
         if values > MAX_NODES or chars > self.max_chars:
             limit = f"{MAX_NODES} values" if values > MAX_NODES else f"{self.max_chars} characters of text"
-            where = f' (the value of "{self.key}" passes the limit)' if self.key else ""
-            raise _Refused(error(self.path, self.lines.first_line, f"YAML expands to more than {limit} through aliases{where}"))
+            where = f' (the value of "{self.key.value}" passes the limit)' if self.key else ""
+            line = self.lines.of(self.key.start_mark if self.key else None)
+            raise _Refused(error(self.path, line, f"YAML expands to more than {limit} through aliases{where}"))
 
     def deepest(self, node: yaml.Node, depth: int) -> yaml.Node:
         """The first collection under *node* (at *depth*) that lies deeper than MAX_DEPTH."""

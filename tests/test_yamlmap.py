@@ -158,7 +158,7 @@ def timed(text: str) -> tuple[float, tuple[int, str]]:
 def test_alias_expansion_past_the_value_limit_is_refused_quickly() -> None:
     seconds, (line, message) = timed(billion_laughs())
     assert seconds < 5
-    assert line == 2
+    assert line == 8, "the line of the key whose value passes the limit"
     assert message == f'YAML expands to more than {MAX_NODES} values through aliases (the value of "lol5" passes the limit)'
 
 
@@ -167,7 +167,7 @@ def test_a_long_string_aliased_many_times_is_refused_quickly() -> None:
     assert 250_000 < len(text) < 270_000
     seconds, (line, message) = timed(text)
     assert seconds < 5
-    assert (line, message) == (2, f'YAML expands to more than {MAX_CHARS} characters of text through aliases (the value of "many" passes the limit)')
+    assert (line, message) == (4, f'YAML expands to more than {MAX_CHARS} characters of text through aliases (the value of "many" passes the limit)')
 
 
 def test_a_few_aliases_and_long_text_without_aliases_are_fine() -> None:
