@@ -61,9 +61,9 @@ _LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # ato
 _TOO_DEEP = re.compile(_LEVEL + "{" + str(MAX_NESTING + 1) + "}")
 MAX_HEADINGS = 1_000  # both engines number duplicate heading anchors in quadratic time
 MAX_REFERENCES = 2_000  # markdown-it-pyrs resolves link reference definitions in quadratic time
+MAX_BRACKETS = 10_000  # markdown-it-py tries each "[" as a link, up to PYTHON_NESTING deep: a megabyte of them took a minute
 _HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
 _REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
-
 
 PYTHON_NESTING = 100  # markdown-it-py's maxNesting: about 50 lists in lists, or 100 quotes
 TOO_DEEP = f"expected lists nested at most {PYTHON_NESTING // 2 - 2} levels deep, or quotes {PYTHON_NESTING - 2} (the python engine's limit), found more; write it flatter"
@@ -71,10 +71,13 @@ TOO_DEEP = f"expected lists nested at most {PYTHON_NESTING // 2 - 2} levels deep
 
 def beyond_limits(text: str) -> tuple[int, str] | None:
     """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
-    headings = references = 0
+    headings = references = brackets = 0
     for number, line in enumerate(text.split("\n")):
         headings += _HEADING.match(line) is not None
         references += _REFERENCE.match(line) is not None
+        brackets += line.count("[")
+        if brackets > MAX_BRACKETS:
+            return number, f'expected at most {MAX_BRACKETS} "[" in one article (each may open a link), found more; split it'
         if headings > MAX_HEADINGS:
             return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
         if references > MAX_REFERENCES:
