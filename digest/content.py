@@ -67,8 +67,8 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         return raw
 
     file_hashes, raws = content_hashes(memo, "article-files", paths, read)
-    # where the site folder is does not count
-    keys = {path: hash_of(settings, _relative(Path(path), config.root), made) for path, made in file_hashes.items()}
+    under = len(str(config.root / "content"))  # where the site folder is does not count (every path starts with it, as walked)
+    keys = {path: hash_of(settings, "content" + path[under:].replace(os.sep, "/"), made) for path, made in file_hashes.items()}
     found = memo.get_many("article", keys.values())
     # read now what was stamped as before yet parsed under other settings; leave out what cannot be read
     raws |= {path: raw for path, key in keys.items() if key not in found and path not in raws and (raw := read(path)) is not None}
