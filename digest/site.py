@@ -172,12 +172,9 @@ def render_bodies_memo(
 ) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
     """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
 
-    A body is memoised by the hash of its article file, the Markdown settings
-    and the site's base path; it is reused only while every relative link it
-    looked up leads where it led then. Its HTML is kept apart ("body-html"):
-    a build reads only the HTML of the pages and feeds it renders
-    (:func:`load_html`). *texts* holds the Markdown of the articles parsed in
-    this build; any other body to render is read again.
+    A body is memoised by its article file's hash, the Markdown settings and the base path, and reused only while
+    its relative links lead where they did. Its HTML is kept apart ("body-html"), read only for what is rendered
+    (:func:`load_html`). *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
     """
     urls = {a.path: a.url for a in articles}
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
@@ -201,13 +198,10 @@ def render_bodies_memo(
         todo_texts = {a.path: texts[a.path] if a.path in texts else read_body(config, a) for a in todo}
         made, more = render_bodies(config, todo, todo_texts, jobs, urls)
         problems.extend(more)
-        by_path: dict[str, list[Problem]] = {}
-        for problem in more:
-            by_path.setdefault(problem.path, []).append(problem)
         for article in todo:
             body = bodies[article.path] = made[article.path]
             targets = link_targets(config, urls, body.links)
-            memo.put("body", keys[article.path], (replace(body, html=""), tuple(by_path.get(article.path, ())), targets))
+            memo.put("body", keys[article.path], (replace(body, html=""), tuple(p for p in more if p.path == article.path), targets))
             memo.put("body-html", keys[article.path], body.html)
             hashes[article.path] = hash_of(keys[article.path], repr(targets))
     memo.keep("body-html", unloaded.values())
@@ -413,12 +407,6 @@ def render_site_files(site: LoadedSite) -> dict[str, bytes]:
     return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
 
 
-def output_folder(options: BuildOptions, config: SiteConfig) -> Path:
-    if options.output is not None:
-        return options.output
-    return config.root / config.output_dir
-
-
 def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
@@ -436,7 +424,7 @@ def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: M
         if unchanged is not None:
             return unchanged
     site = load_site(options, memo, progress)
-    output = output_folder(options, site.config)
+    output = options.output if options.output is not None else site.config.root / site.config.output_dir
     progress("rendering pages")
     hashes = plan_outputs(site)
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
