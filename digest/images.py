@@ -115,11 +115,8 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
     for script, where in sorted(needed.items()):
         if not find_font(config, script).path:
             wanted = ", ".join(name for name, _ in FONT_CHOICES[script])
-            problems.append(
-                warning(
-                    where, 0, f"share images: no {script} font found (looked for {wanted}); install fonts-noto-core and fonts-noto-cjk or put one in fonts/"
-                )
-            )
+            advice = "install fonts-noto-core and fonts-noto-cjk or put one in fonts/"
+            problems.append(warning(where, 0, f"share images: no {script} font found (looked for {wanted}); {advice}"))
     from PIL import features
 
     if not features.check("raqm") and "arabic" in needed:

@@ -32,6 +32,8 @@ SHARED_OUTLET = 0.25
 RECENCY = 1.0  # times exp(-days apart / RECENCY_DAYS)
 RECENCY_DAYS = 30.0
 WINDOW = 40  # articles either side in time scored per posting list
+PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
+_BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
@@ -140,7 +142,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
     problems: list[Problem] = []
     expired = [a for a in articles if a.expired]
     articles = [a for a in articles if not a.expired]
-    topics = index_topics(config, articles, problems)
+    topics = index_topics(config, articles, expired, problems)
     tags, tags_of = index_tags(articles, problems)
     outlets = index_outlets(articles)
     if expired:  # an expired article's sources keep their outlet pages, so its links resolve
@@ -149,7 +151,6 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
         outlets = tuple(sorted(outlets + tuple(extra), key=lambda o: (o.name.casefold(), o.slug)))
     stories = index_stories(articles)
     years = index_archive(articles)
-    topics = add_expired_topics(topics, expired)
     index = SiteIndex(
         articles=tuple(articles),
         topics=topics,
@@ -190,13 +191,6 @@ def ref(entity: Topic | Tag | Outlet | Story | Month) -> Ref:
     return Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
 
 
-def add_expired_topics(topics: tuple[Topic, ...], expired: list[Article]) -> tuple[Topic, ...]:
-    """An expired article's topic keeps its (possibly empty) page, so its link resolves."""
-    known = {t.slug for t in topics}
-    extra = sorted({a.topic for a in expired} - known)
-    return topics + tuple(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", ()) for slug in extra)
-
-
 def link_expired(index: SiteIndex, expired: list[Article], tags_of: dict[str, tuple[Tag, ...]], count: int) -> None:
     """Give expired articles' pages links to current stories only."""
     by_key = {t.key: t for t in index.tags}
@@ -206,15 +200,19 @@ def link_expired(index: SiteIndex, expired: list[Article], tags_of: dict[str, tu
         index.more_from_topic[article.path] = index.topic_of[article.topic].articles[:count]
 
 
-def index_topics(config: SiteConfig, articles: list[Article], problems: list[Problem]) -> tuple[Topic, ...]:
+def index_topics(config: SiteConfig, articles: list[Article], expired: list[Article], problems: list[Problem]) -> tuple[Topic, ...]:
     by_topic: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
         by_topic[article.topic].append(article)
     topics = [Topic(info.slug, info.name, info.description, f"/topics/{info.slug}/", tuple(by_topic.get(info.slug, ()))) for info in config.topics]
-    for slug in sorted(set(by_topic) - {info.slug for info in config.topics}):
-        first = min(by_topic[slug], key=lambda a: a.path)
-        problems.append(warning(first.path, 1, f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug'))
-        topics.append(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", tuple(by_topic[slug])))
+    unlisted = sorted(set(by_topic) - {info.slug for info in config.topics})
+    # An expired article's topic keeps its (possibly empty) page, so its link resolves.
+    unlisted += sorted({a.topic for a in expired} - {info.slug for info in config.topics} - set(by_topic))
+    for slug in unlisted:
+        if slug in by_topic:
+            first = min(by_topic[slug], key=lambda a: a.path)
+            problems.append(warning(first.path, 1, f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug'))
+        topics.append(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", tuple(by_topic.get(slug, ()))))
     return tuple(topics)
 
 
@@ -226,7 +224,7 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
             key = tag_key(tag)
             spellings[key][tag] += 1
             by_key[key].append(article)
-    slugs: dict[str, str] = {}
+    tags: dict[str, Tag] = {}
     taken: dict[str, str] = {}
     # Most used tags claim their slug first, so a collision renames the rarer one.
     for key in sorted(by_key, key=lambda k: (-len(by_key[k]), k)):
@@ -236,13 +234,9 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
             first = min(by_key[key], key=lambda a: a.path)
             problems.append(warning(first.path, 1, f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/'))
         taken[slug] = key
-        slugs[key] = slug
-    tags: dict[str, Tag] = {}
-    for key, articles_with in by_key.items():
         # Display name: the most common spelling, ties broken by the text itself.
         name = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]
-        slug = slugs[key]
-        tags[key] = Tag(key, slug, name, f"/tags/{slug}/", tuple(articles_with))
+        tags[key] = Tag(key, slug, name, f"/tags/{slug}/", tuple(by_key[key]))
     tags_of = {a.path: tuple(tags[tag_key(t)] for t in a.tags) for a in articles}
     return tuple(sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug))), tags_of
 
@@ -268,13 +262,11 @@ def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
     taken: dict[str, str] = {}
     # Hosts such as a-b.com and a.b.com slug alike: the most cited keeps the slug.
     for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
-        listed = by_host[host]
-        counts = names[host]
         # Prefer a given name over the bare host name when editors supplied one.
-        name = min(counts.items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
+        name = min(names[host].items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
         slug = unused_slug(slug_or_hash(host, "source"), taken)
         taken[slug] = host
-        outlets.append(Outlet(host, slug, name, f"/sources/{slug}/", tuple(listed)))
+        outlets.append(Outlet(host, slug, name, f"/sources/{slug}/", tuple(by_host[host])))
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 
 
@@ -328,99 +320,82 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     at_of: list[list[int]] = []  # where the article first stands in each of its posting lists
     repeated = False  # an article lists a tag twice: its postings repeat, so score every candidate
     for position, article in enumerate(articles):
-        keys = _keys(article)
+        # The posting lists the article is on, in the order its scores are summed.
+        keys = ["t:" + tag_key(t) for t in article.tags]
+        keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
+        keys.append("p:" + article.topic)
+        if article.story:
+            keys.append("s:" + article.story)
         repeated = repeated or len(set(keys)) < len(keys)
         at_of.append([len(postings[key]) for key in keys])
         for key in keys:
             postings[key].append(position)
         keys_of.append(keys)
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
-    ranking = _Ranking(count, stamps, urls, postings, keys_of, at_of, weight, repeated)
-    parts = in_chunks(_Ranking.rank, (ranking,), list(range(total)), jobs, PARALLEL_RANKING)
+    parts = in_chunks(_rank, (count, stamps, urls, postings, keys_of, at_of, weight, repeated), list(range(total)), jobs, PARALLEL_RANKING)
     ranked = [best for part in parts for best in part]
     return {article.path: tuple(articles[i].path for i in ranked[position]) for position, article in enumerate(articles)}
 
 
-def _keys(article: Article) -> list[str]:
-    """The posting lists an article is on: its tags, outlets, topic and story, in the order its scores are summed."""
-    keys = ["t:" + tag_key(t) for t in article.tags]
-    keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
-    keys.append("p:" + article.topic)
-    if article.story:
-        keys.append("s:" + article.story)
-    return keys
-
-
-PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
-
-
-@dataclass
-class _Ranking:
-    """The postings of every article, ready to rank any range of them (see :func:`rank_related`)."""
-
-    count: int
-    stamps: list[float]
-    urls: list[str]
-    postings: dict[str, list[int]]
-    keys_of: list[list[str]]
-    at_of: list[list[int]]
-    weight: dict[str, float]
-    repeated: bool
-
-    def rank(self, positions: Iterable[int]) -> list[list[int]]:
-        """The positions of the related articles of the articles at *positions*."""
-        count, stamps, urls, repeated = self.count, self.stamps, self.urls, self.repeated
-        postings, keys_of, at_of, weight = self.postings, self.keys_of, self.at_of, self.weight
-        found: list[list[int]] = []
-        for position in positions:
-            windows = []  # (weight, postings nearest in time): _near() without the search
-            for key, at in zip(keys_of[position], at_of[position], strict=True):
-                listed = postings[key]
-                windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
-            if repeated:
-                shared = set().union(*(listed for _, listed in windows))
-            else:  # the candidates in two or more windows
-                seen = set(windows[0][1])
-                shared = set()
-                for _, listed in windows[1:]:
-                    shared.update(seen.intersection(listed))
-                    seen.update(listed)
-            shared.discard(position)
-            sums: dict[int, float] = {}
-            for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
-                for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
-                    sums[other] = sums.get(other, 0.0) + key_weight
-            # A candidate scores at least its sum and less than its sum + RECENCY.
-            cut = sorted(sums.values())[-count] if len(sums) >= count else -math.inf
-            when = stamps[position]
-            ranked: list[tuple[float, float, str, int]] = []
-            for other, score in sums.items():
-                if score + RECENCY >= cut:
+def _rank(
+    count: int,
+    stamps: list[float],
+    urls: list[str],
+    postings: dict[str, list[int]],
+    keys_of: list[list[str]],
+    at_of: list[list[int]],
+    weight: dict[str, float],
+    repeated: bool,
+    positions: Iterable[int],
+) -> list[list[int]]:
+    """The positions of the related articles of the articles at *positions* (see :func:`rank_related`)."""
+    found: list[list[int]] = []
+    for position in positions:
+        windows = []  # (weight, postings nearest in time)
+        for key, at in zip(keys_of[position], at_of[position], strict=True):
+            listed = postings[key]
+            windows.append((weight[key], listed if len(listed) <= 2 * WINDOW + 1 else listed[max(0, at - WINDOW) : at + WINDOW + 1]))
+        if repeated:
+            shared = set().union(*(listed for _, listed in windows))
+        else:  # the candidates in two or more windows
+            seen = set(windows[0][1])
+            shared = set()
+            for _, listed in windows[1:]:
+                shared.update(seen.intersection(listed))
+                seen.update(listed)
+        shared.discard(position)
+        sums: dict[int, float] = {}
+        for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
+            for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
+                sums[other] = sums.get(other, 0.0) + key_weight
+        # A candidate scores at least its sum and less than its sum + RECENCY.
+        cut = sorted(sums.values())[-count] if len(sums) >= count else -math.inf
+        when = stamps[position]
+        ranked: list[tuple[float, float, str, int]] = []
+        for other, score in sums.items():
+            if score + RECENCY >= cut:
+                stamp = stamps[other]
+                score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                ranked.append((-score, -stamp, urls[other], other))
+        ranked.sort()
+        threshold = -ranked[count - 1][0] if len(ranked) >= count else -math.inf
+        for key_weight, listed in windows:
+            if key_weight + RECENCY < threshold:
+                continue  # no candidate that shares only this posting can reach the best *count*
+            # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
+            # a margin far wider than the rounding of any score.
+            short = threshold - key_weight - 1e-9
+            reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
+            for other in listed:
+                if other != position and other not in shared and abs(stamps[other] - when) <= reach:
                     stamp = stamps[other]
-                    score += RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
+                    score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
                     ranked.append((-score, -stamp, urls[other], other))
-            ranked.sort()
-            threshold = -ranked[count - 1][0] if len(ranked) >= count else -math.inf
-            for key_weight, listed in windows:
-                if key_weight + RECENCY < threshold:
-                    continue  # no candidate that shares only this posting can reach the best *count*
-                # Nor one so far apart in time that its score stays below the threshold by more than 1e-9,
-                # a margin far wider than the rounding of any score.
-                short = threshold - key_weight - 1e-9
-                reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
-                for other in listed:
-                    if other != position and other not in shared and abs(stamps[other] - when) <= reach:
-                        stamp = stamps[other]
-                        score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
-                        ranked.append((-score, -stamp, urls[other], other))
-            best = [other for *_, other in sorted(ranked)[:count]]
-            if len(best) < count:
-                best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
-            found.append(best)
-        return found
-
-
-_BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
+        best = [other for *_, other in sorted(ranked)[:count]]
+        if len(best) < count:
+            best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
+        found.append(best)
+    return found
 
 
 def _nearest_in_time(stamps: list[float], position: int, count: int, exclude: set[int]) -> list[int]:

@@ -67,17 +67,12 @@ def page_shape(page: Page, known: dict[int, bytes]) -> bytes:
     return hash_value((page.url, page.template, page.title, page.description, page.crumbs, page.context), known)
 
 
-def page_urls(base: str, total: int, per_page: int) -> tuple[str, ...]:
-    """``/x/``, ``/x/page/2/``, ... for *total* items (always at least one page)."""
-    count = max(1, -(-total // per_page))
-    return (base, *tuple(f"{base}page/{n}/" for n in range(2, count + 1)))
-
-
 def paginate(
     base: str, template: str, title: str, description: str, articles: Sequence[Article], per_page: int, crumbs: tuple[Crumb, ...] = (), **extra: Any
 ) -> list[Page]:
-    """List pages of *articles*, newest first, *per_page* to a page."""
-    urls = page_urls(base, len(articles), per_page)
+    """List pages ``/x/``, ``/x/page/2/``, ... of *articles* (always at least one), newest first, *per_page* to a page."""
+    count = max(1, -(-len(articles) // per_page))
+    urls = (base, *(f"{base}page/{n}/" for n in range(2, count + 1)))
     pages = []
     for number, url in enumerate(urls, start=1):
         chunk = articles[(number - 1) * per_page : number * per_page]
@@ -91,91 +86,49 @@ def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
     """Every page of the site, home first."""
     home = Crumb("Headlines", "/")
     per = config.per_page
-    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, **home_extras(config, index))
-    for article in index.articles + index.expired:
-        pages.append(plan_article(article, index, home))
+    # Besides its headlines, the home page shows the top stories of each topic, and stories with several reports.
+    tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles)
+    several = tuple(index.ref(s) for s in index.stories if len(s.articles) > 1)[:5]
+    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, topic_tops=tops, stories=several)
+    pages += [plan_article(article, index, home) for article in index.articles + index.expired]
 
     topics = Crumb("Topics", "/topics/")
     pages.append(Page("/topics/", "topics.html", "Topics", "Every topic the desk covers.", {"topics": index.topics}, (home,)))
     for topic in index.topics:
-        pages += paginate(
-            topic.url,
-            "list.html",
-            topic.name,
-            topic.description or f"Stories about {topic.name}.",
-            topic.articles,
-            per,
-            (home, topics),
-            kind="topic",
-            topic=index.ref(topic),
-        )
+        about = topic.description or f"Stories about {topic.name}."
+        pages += paginate(topic.url, "list.html", topic.name, about, topic.articles, per, (home, topics), kind="topic", topic=index.ref(topic))
 
     tags = Crumb("Tags", "/tags/")
     pages.append(Page("/tags/", "tags.html", "Tags", "Every tag, with how many stories carry it.", {"tags": index.tags}, (home,)))
     for tag in index.tags:
-        pages += paginate(
-            tag.url, "list.html", f"Tag: {tag.name}", f"Stories tagged {tag.name}.", tag.articles, per, (home, tags), kind="tag", tag=index.ref(tag)
-        )
+        title, about = f"Tag: {tag.name}", f"Stories tagged {tag.name}."
+        pages += paginate(tag.url, "list.html", title, about, tag.articles, per, (home, tags), kind="tag", tag=index.ref(tag))
 
     sources = Crumb("Sources", "/sources/")
     pages.append(Page("/sources/", "sources.html", "Sources", "Every outlet and primary source our stories cite.", {"outlets": index.outlets}, (home,)))
     for outlet in index.outlets:
-        pages += paginate(
-            outlet.url,
-            "list.html",
-            f"Source: {outlet.name}",
-            f"Stories that cite {outlet.name}.",
-            outlet.articles,
-            per,
-            (home, sources),
-            kind="source",
-            outlet=index.ref(outlet),
-        )
+        title, about = f"Source: {outlet.name}", f"Stories that cite {outlet.name}."
+        pages += paginate(outlet.url, "list.html", title, about, outlet.articles, per, (home, sources), kind="source", outlet=index.ref(outlet))
 
     stories = Crumb("Stories", "/stories/")
     pages.append(Page("/stories/", "stories.html", "Stories", "Events covered by more than one report, each on one page.", {"stories": index.stories}, (home,)))
     for story in index.stories:
-        outlets = sorted({s.outlet for a in story.articles for s in a.sources})
-        pages.append(
-            Page(
-                story.url,
-                "story.html",
-                f"Full coverage: {story.title}",
-                f"{len(story.articles)} reports on {story.title}",
-                {"story": story, "outlets": tuple(index.ref(index.outlet_of[o]) for o in outlets)},
-                (home, stories),
-            )
-        )
+        outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted({s.outlet for a in story.articles for s in a.sources}))
+        about = f"{len(story.articles)} reports on {story.title}"
+        pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", about, {"story": story, "outlets": outlets}, (home, stories)))
 
     archive = Crumb("Archive", "/archive/")
     pages.append(Page("/archive/", "archive.html", "Archive", "Every story by year and month.", {"years": index.years}, (home,)))
     for year in index.years:
         pages.append(Page(year.url, "year.html", f"Archive: {year.year}", f"Stories published in {year.year}.", {"year": year}, (home, archive)))
-        year_crumb = Crumb(str(year.year), year.url)
+        crumbs = (home, archive, Crumb(str(year.year), year.url))
         for month in year.months:
             name = f"{MONTHS[month.month - 1]} {month.year}"
-            pages += paginate(
-                month.url,
-                "list.html",
-                f"Archive: {name}",
-                f"Stories published in {name}.",
-                month.articles,
-                per,
-                (home, archive, year_crumb),
-                kind="month",
-                month=index.ref(month),
-            )
+            title, about = f"Archive: {name}", f"Stories published in {name}."
+            pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, kind="month", month=index.ref(month))
 
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
     return pages
-
-
-def home_extras(config: SiteConfig, index: SiteIndex) -> dict[str, Any]:
-    """What every home page shows besides its headlines: the top stories of each topic, and stories with several reports."""
-    return {
-        "topic_tops": tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles),
-        "stories": tuple(index.ref(s) for s in index.stories if len(s.articles) > 1)[:5],
-    }
 
 
 def plan_article(article: Article, index: SiteIndex, home: Crumb) -> Page:
