@@ -154,7 +154,7 @@ def content_hashes(memo: Memo, table: str, paths: Iterable[str], read: Callable[
                 continue
             read_now[path] = data
             hashes[path] = hash_of(data)
-        if stamp and not recent(stamp, now):
+        if stamp and now - int(stamp.split(":")[1]) / 1e9 >= RACY_SECONDS:  # a second write within the clock's tick could keep a newer one
             kept[path] = (stamp, hashes[path])
     memo.put(table, b"", kept)
     return hashes, read_now
@@ -249,23 +249,7 @@ class Memo:
 
     def get(self, stage: str, key: bytes) -> Any | None:
         """The value stored under (*stage*, *key*), or None."""
-        if self.folder is None:
-            return None
-        slot = (stage, key)
-        self.used.add(slot)
-        if slot in self.memory:
-            return self.memory[slot]
-        db = self._open()
-        if db is None:
-            return None
-        try:
-            row = db.execute("SELECT value FROM memo WHERE stage = ? AND hash = ?", slot).fetchone()
-            value = pickle.loads(row[0]) if row is not None else None
-        except Exception:  # an unreadable row is a miss
-            return None
-        if value is not None:
-            self.memory[slot] = value
-        return value
+        return self.get_many(stage, [key]).get(key)
 
     def get_many(self, stage: str, keys: Iterable[bytes]) -> dict[bytes, Any]:
         """The values stored under each of *keys* that has one."""
@@ -340,12 +324,3 @@ class Memo:
 
 
 NO_MEMO = Memo(None)
-
-
-def recent(stamp: str, now: float | None = None) -> bool:
-    """Whether a file with this stamp was written so recently that a second write could keep the stamp."""
-    try:
-        mtime_ns = int(stamp.split(":")[1])
-    except (IndexError, ValueError):
-        return True
-    return (now if now is not None else time.time()) - mtime_ns / 1e9 < RACY_SECONDS
