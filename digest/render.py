@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jinja2
@@ -76,6 +76,26 @@ def memoized_dates(format: Callable[[datetime], str]) -> Callable[[datetime], st
     return lambda moment: by_key(moment, moment.tzinfo, moment.fold) if type(moment) is datetime else format(moment)
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Templates compiled once per process for all the builds it runs (the dev server's); Jinja checks each against its source.
+
+    Jinja folds filters of constants (``"/tags/" | url``) into the compiled code, so it is kept per site settings.
+    """
+
+    compiled: ClassVar[dict[tuple[str, str], bytes]] = {}  # (settings, template) -> code, for the life of the process
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.settings = repr(config)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        found = self.compiled.get((self.settings, bucket.key))
+        if found is not None:
+            bucket.bytecode_from_string(found)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[(self.settings, bucket.key)] = bucket.bytecode_to_string()
+
+
 def make_environment(config: SiteConfig) -> jinja2.Environment:
     """The site's Jinja environment: autoescaping, and an error for any undefined name."""
     env = jinja2.Environment(
@@ -86,6 +106,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,  # one build reads each template once
+        bytecode_cache=CompiledTemplates(config),
     )
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
