@@ -28,6 +28,7 @@ from .terminal import some_of
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
 MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one "hash<TAB>path" a line
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
 
 
 @functools.lru_cache(maxsize=1 << 18)  # asked again for every page at several stages (refusals are not remembered)
@@ -40,9 +41,6 @@ def url_to_relpath(url: str) -> str:
     if _UNSAFE_CHARACTERS.search(url) or any(part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES for part in rel.split("/")):
         raise ValueError(f"unsafe output URL {url!r}")
     return rel
-
-
-_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
 
 
 class SiteWriter:
@@ -96,7 +94,7 @@ def stamp(path: str | Path, mtime: int | None) -> None:
 def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     """Refuse an output folder whose replacement would destroy something else.
 
-    With *walk* False, the whole folder is searched for files no build wrote only when its top level (where hand-placed files such as CNAME usually are) holds one.
+    With *walk* False, the folder is searched for files no build wrote only when its top level (where CNAME and the like go) holds one.
     """
     out = output.resolve()
     src = source.resolve()
@@ -147,10 +145,7 @@ def foreign_at_top(output: Path) -> bool:
 
 @contextlib.contextmanager
 def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
-    """Hold the lock of the output folder *output*: a second build into it waits for the first.
-
-    An advisory ``flock`` on a file in *folder*: the system releases it when the process ends, however it ends.
-    """
+    """Hold an advisory ``flock`` on *output*'s lock file in *folder*: a second build waits; the system releases it however the process ends."""
     import fcntl
     import hashlib
 
@@ -211,10 +206,7 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
 
 
 def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
-    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest.
-
-    An error before the moves leaves the output as it was.
-    """
+    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest."""
     old = read_manifest(output) or {}
     for rel in moves:
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -240,9 +232,7 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
     """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
-    known = read_manifest(output)
-    if not known:
-        return set()
+    known = read_manifest(output) or {}
     return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(output / rel)}
 
 
@@ -294,7 +284,6 @@ def _exchange(a: Path, b: Path) -> bool:
 def remove_output(output: Path) -> bool:
     """Delete the output folder and any leftovers; True if something was removed."""
     existed = output.exists()
-    shutil.rmtree(output, ignore_errors=True)
-    if output.parent.exists():
-        remove_leftovers(output.resolve())
+    for folder in [output, *leftover_folders(output.resolve())]:  # a retired folder too: removed, not put back
+        shutil.rmtree(folder, ignore_errors=True)
     return existed
