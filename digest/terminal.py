@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from itertools import groupby
 from typing import TextIO
 
@@ -24,6 +25,7 @@ from .options import BuildResult
 STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
 PROGRESS_AFTER = 1.0  # seconds before any progress is shown
 _LOCATED = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def format_problems(problems: Sequence[Problem], color: bool = False) -> list[str]:
@@ -39,9 +41,6 @@ def format_problems(problems: Sequence[Problem], color: bool = False) -> list[st
                 text = text.replace(f": {problem.severity.value}:", f": \033[1;{code}m{problem.severity.value}\033[0m:", 1)
             lines.append(text)
     return lines
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def escape_controls(text: str) -> str:
@@ -66,15 +65,12 @@ def some_of(names: list[str]) -> str:
 def located_problem(text: str) -> Problem:
     """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
     match = _LOCATED.match(text)
-    if match is None:
-        return error("", 0, text)
-    return error(match["path"], int(match["line"]), match["message"])
+    return error(match["path"], int(match["line"]), match["message"]) if match else error("", 0, text)
 
 
 def problems_json(problems: Sequence[Problem]) -> str:
     """The problems as a JSON array of {path, line, severity, message} objects."""
-    items = [{"path": p.path, "line": p.line, "severity": p.severity.value, "message": p.message} for p in sorted(problems)]
-    return json.dumps(items, indent=2, ensure_ascii=False)
+    return json.dumps([asdict(p) for p in sorted(problems)], indent=2, ensure_ascii=False)
 
 
 class Reporter:
