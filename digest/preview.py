@@ -96,13 +96,11 @@ def inject_reload(page: bytes, generation: int) -> bytes:
 
 def error_page(problems: tuple[Problem, ...], generation: int) -> bytes:
     """An HTML page listing every problem as ``path:line: message`` (escaped)."""
-    items = []
-    for problem in sorted(problems):
-        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        items.append(
-            f'<li class="{problem.severity.value}"><span class="severity">{problem.severity.value}</span> '
-            f"<code>{html.escape(where)}: {html.escape(problem.message)}</code></li>"
-        )
+    items = [
+        f'<li class="{p.severity.value}"><span class="severity">{p.severity.value}</span> '
+        f"<code>{html.escape(f'{p.path}:{p.line}' if p.line else p.path)}: {html.escape(p.message)}</code></li>"
+        for p in sorted(problems)
+    ]
     body = (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Build failed</title>\n'
         "<style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a}"
@@ -191,9 +189,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         return target if target.exists() else None
 
     def not_found(self, snap: Snapshot, text: str) -> bytes:
-        page = snap.folder / "404.html" if snap.folder else None
-        if page is not None and page.is_file():
-            return inject_reload(page.read_bytes(), snap.generation)
+        if snap.folder and (snap.folder / "404.html").is_file():
+            return inject_reload((snap.folder / "404.html").read_bytes(), snap.generation)
         body = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><p>{html.escape(text)}</p></body></html>\n'
         return inject_reload(body.encode("utf-8"), snap.generation)
 
@@ -298,7 +295,6 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
 
 def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
     """The changed files to mention, leaving out an editor's short-lived temporary files."""
-    added = {p for kind, p in changes if kind is watchfiles.Change.added}
-    deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
-    paths = {Path(p) for _, p in changes if not (p in added and p in deleted)}
-    return sorted({p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else p.as_posix() for p in paths})
+    passing = {p for kind, p in changes if kind is watchfiles.Change.added} & {p for kind, p in changes if kind is watchfiles.Change.deleted}
+    paths = {Path(p) for _, p in changes if p not in passing}
+    return sorted({r.relative_to(root).as_posix() if (r := p.resolve()).is_relative_to(root) else p.as_posix() for p in paths})
