@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from datetime import datetime
@@ -27,12 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
 
 
-def yaml_text(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
 def front_matter(title: str, day: str, topic: str, tags: list[str], sources: list[str]) -> str:
+    yaml_text = functools.partial(json.dumps, ensure_ascii=False)  # a YAML double-quoted scalar: JSON strings are valid YAML
     tag_list = ", ".join(yaml_text(t) for t in tags)
     lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{tag_list}]", "sources:"]
     for url in sources or [PLACEHOLDER_SOURCE]:
