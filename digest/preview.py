@@ -73,9 +73,8 @@ class PreviewState:
             return self.snapshot
 
     def stop(self) -> None:
-        with self.changed:
-            self.stopping = True
-            self.changed.notify_all()
+        self.stopping = True
+        self.publish(self.snapshot)  # wakes the event streams
 
 
 RELOAD_JS = (
@@ -216,14 +215,13 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        generation = self.state.snapshot.generation
-        message = f"event: reload\ndata: {generation}\n\n"
+        shown = -1  # no build yet: the first wait returns at once
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the page went away
             while not self.state.stopping:
-                self.wfile.write(message.encode())
+                generation = self.state.wait_for(shown, KEEPALIVE_SECONDS).generation
+                self.wfile.write(f"event: reload\ndata: {generation}\n\n".encode() if generation != shown else b": keep-alive\n\n")
                 self.wfile.flush()
-                previous, generation = generation, self.state.wait_for(generation, KEEPALIVE_SECONDS).generation
-                message = f"event: reload\ndata: {generation}\n\n" if generation != previous else ": keep-alive\n\n"
+                shown = generation
         self.close_connection = True
 
 
@@ -234,13 +232,8 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
     report.begin()
     problems: list[Problem] = []
-    folder = previous.folder
     try:
         result = build_site(options, report.progress, memo)
-        folder = result.output
-        report.finish()
-        report.problems(result.warnings)
-        report.info(summary(result))
     except ContentError as exc:
         problems = list(exc.problems)
     except DigestError as exc:  # a template error or an unusable folder
@@ -249,10 +242,13 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
         problems = [error("build", 0, f"internal error: {type(exc).__name__}: {exc}")]
         traceback.print_exc(file=report.err)
     report.finish()
-    if problems:
+    if problems:  # a failed build has at least one error
         report.problems(problems)
         print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=report.err, flush=True)
-    snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
+    else:
+        report.problems(result.warnings)
+        report.info(summary(result))
+    snapshot = Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems)))
     state.publish(snapshot)
     return snapshot
 
@@ -268,7 +264,6 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     try:
         # Watch before the first build, so no save between the build and the
         # first request is missed; the first (usually empty) batch means ready.
-        root = options.source.resolve()
         paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
         batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
         pending = next(batches)
@@ -281,7 +276,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         print(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)", flush=True)
         for changes in itertools.chain([pending], batches):
             if changes:
-                report.info("Changed: " + some_of(changed_names(changes, root)))
+                report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
                 build()
     finally:
         stop.set()
