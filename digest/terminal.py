@@ -117,8 +117,7 @@ class Reporter:
             return
         done = STAGES.index(stage) if stage in STAGES else 0
         filled = 24 * done // len(STAGES)  # of a bar 24 wide
-        self.err.write(f"\r\033[K[{'#' * filled}{'-' * (24 - filled)}] {done}/{len(STAGES)} {stage}…")
-        self.err.flush()
+        print(f"\r\033[K[{'#' * filled}{'-' * (24 - filled)}] {done}/{len(STAGES)} {stage}…", end="", file=self.err, flush=True)
         self.bar_shown = True
 
     def finish(self) -> None:
@@ -127,8 +126,7 @@ class Reporter:
             self.detail(f"  {self.stage}: {time.perf_counter() - self.stage_started:.2f} s")
             self.stage = ""
         if self.bar_shown:
-            self.err.write("\r\033[K")
-            self.err.flush()
+            print("\r\033[K", end="", file=self.err, flush=True)
             self.bar_shown = False
 
 
