@@ -138,12 +138,7 @@ def plural(count: int, word: str, many: str = "") -> str:
 def summary(result: BuildResult) -> str:
     """The line a build ends with: what was built, what was held back, how long it took, where it went."""
     made = f"{plural(result.articles, 'article')} into {plural(result.pages, 'page')} ({plural(result.files, 'file')}"
-    if result.mode == "unchanged":
-        line = f"Nothing changed: {made}) up to date"
-    elif result.mode == "update":
-        line = f"Built {made}, {result.written:,} rendered)"
-    else:
-        line = f"Built {made})"
+    line = {"unchanged": f"Nothing changed: {made}) up to date", "update": f"Built {made}, {result.written:,} rendered)"}.get(result.mode, f"Built {made})")
     held = [plural(n, name[:-1] if name.endswith("s") else name, name) for name, n in result.held_back.items() if n]
     if held:
         line += "; held back: " + ", ".join(held)
