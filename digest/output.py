@@ -113,8 +113,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     foreign: list[str] = []
     for parent, dirs, names in os.walk(out):
         dirs.sort()
-        rels = (Path(parent, name).relative_to(out).as_posix() for name in sorted(names))
-        foreign += [rel for rel in rels if rel not in known]
+        foreign += [rel for name in sorted(names) if (rel := Path(parent, name).relative_to(out).as_posix()) not in known]
     if foreign:
         raise UsageError(
             f"refusing to replace {out}: it holds files the previous build did not write ({some_of(foreign)}); "
@@ -173,12 +172,16 @@ def publish(
 ) -> int:
     """Publish the site; returns the files in it.
 
-    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`).
-    With nothing to reuse the whole site is written to a staging folder that replaces the output in one rename.
+    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`); with nothing to reuse, the staging folder replaces the output.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(output)
+    # A build killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
+    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+    if retired and not output.exists():
+        os.rename(retired[0], output)
+    for stale in leftover_folders(output):  # of earlier builds killed part-way
+        shutil.rmtree(stale, ignore_errors=True)
     staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -234,16 +237,6 @@ def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
     """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
     known = read_manifest(output) or {}
     return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(output / rel)}
-
-
-def remove_leftovers(output: Path) -> None:
-    """Remove the folders of earlier builds that were killed part-way."""
-    # One killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
-    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
-    if retired and not output.exists():
-        os.rename(retired[0], output)
-    for stale in leftover_folders(output):
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def leftover_folders(output: Path) -> list[Path]:

@@ -6,7 +6,6 @@ import argparse
 import functools
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise UsageError(f'--source: expected an http(s) URL, found "{url}"')
     tags = [t.strip() for t in args.tags.split(",") if t.strip()] or [topic]
-    day = datetime.fromtimestamp(build_now().timestamp(), tz=config.tz).date().isoformat()
+    day = build_now().astimezone(config.tz).date().isoformat()
     path = config.root / "content" / topic / f"{slug}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
