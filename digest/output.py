@@ -92,10 +92,7 @@ def stamp(path: str | Path, mtime: int | None) -> None:
 
 
 def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
-    """Refuse an output folder whose replacement would destroy something else.
-
-    With *walk* False, the folder is searched for files no build wrote only when its top level (where CNAME and the like go) holds one.
-    """
+    """Refuse an output folder whose replacement would destroy something else; with *walk* False, search it for files no build wrote only when its top level holds one."""
     out = output.resolve()
     src = source.resolve()
     if out == Path(out.anchor) or out == Path.home().resolve():
@@ -210,11 +207,10 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
 
 def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
     """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest."""
-    old = read_manifest(output) or {}
     for rel in moves:
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, output / rel)
-    gone = sorted(old.keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
+    gone = sorted((read_manifest(output) or {}).keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
     for rel in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)

@@ -3,11 +3,11 @@
 In: ``BuildOptions``. Out: HTTP on a local port, under the site's ``base_url``
 path, so a sub-path site previews as it is deployed. The site is built into a
 private temporary folder with one :class:`~digest.memo.Memo` for the server's
-life, so a rebuild after a save in ``content/``, ``templates/``, ``static/`` or
-``site.yaml`` renders only the pages whose inputs changed. Open pages hold a
-server-sent-events connection and reload when a build finishes (the script is
-added to HTML as it is served, never to the built files). A failed build keeps
-the server up: HTML requests get a page listing ``path:line: message``.
+life, so a rebuild after a save renders only the pages whose inputs changed.
+Open pages hold a server-sent-events connection and reload when a build
+finishes (the script is added to HTML as it is served, never to the built
+files). A failed build keeps the server up: HTML requests get a page listing
+``path:line: message``.
 """
 
 from __future__ import annotations
@@ -225,8 +225,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> Snapshot:
-    """Build once; on failure keep the last good folder and show the problems."""
+def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> None:
+    """Build once and publish the snapshot; on failure keep the last good folder and show the problems."""
     previous = state.snapshot
     config, config_problems = load_config(options.source)
     base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
@@ -248,9 +248,7 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     else:
         report.problems(result.warnings)
         report.info(summary(result))
-    snapshot = Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems)))
-    state.publish(snapshot)
-    return snapshot
+    state.publish(Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems))))
 
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
@@ -267,13 +265,12 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
         batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
         pending = next(batches)
-        snapshot = build()
+        build()
         server = ThreadingHTTPServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
-        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        print(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)", flush=True)
+        print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
         for changes in itertools.chain([pending], batches):
             if changes:
                 report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))

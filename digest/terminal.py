@@ -92,8 +92,7 @@ class Reporter:
         self.stage = ""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        shown = [p for p in problems if p.is_error or not self.quiet]
-        for line in format_problems(shown, self.color):
+        for line in format_problems([p for p in problems if p.is_error or not self.quiet], self.color):
             print(line, file=self.err)
 
     def info(self, text: str) -> None:

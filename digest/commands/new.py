@@ -29,8 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def front_matter(title: str, day: str, topic: str, tags: list[str], sources: list[str]) -> str:
     yaml_text = functools.partial(json.dumps, ensure_ascii=False)  # a YAML double-quoted scalar: JSON strings are valid YAML
-    tag_list = ", ".join(yaml_text(t) for t in tags)
-    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{tag_list}]", "sources:"]
+    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{', '.join(map(yaml_text, tags))}]", "sources:"]
     for url in sources or [PLACEHOLDER_SOURCE]:
         lines += [f"  - url: {yaml_text(url)}", "    official: false"]
     lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", PLACEHOLDER_BODY, ""]
