@@ -6,6 +6,7 @@ without loading the whole engine.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,13 +45,11 @@ def source_date_epoch() -> int | None:
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not epoch:
         return None
-    try:
-        if not epoch.isdecimal():
-            raise ValueError(epoch)
-        datetime.fromtimestamp(int(epoch), tz=UTC)
-        return int(epoch)
-    except (ValueError, OverflowError, OSError):
-        raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"') from None
+    with contextlib.suppress(ValueError, OverflowError, OSError):
+        if epoch.isdecimal():
+            datetime.fromtimestamp(int(epoch), tz=UTC)  # one that no date can have is refused here, not at its first use
+            return int(epoch)
+    raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"')
 
 
 def build_now() -> datetime:

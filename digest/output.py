@@ -28,6 +28,7 @@ from .terminal import some_of
 STAGING_PREFIX = ".digest-staging-"
 RETIRED_PREFIX = ".digest-retired-"
 MANIFEST = ".digest-manifest"  # inside the output: every file the build wrote, one "hash<TAB>path" a line
+_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
 
 
 @functools.lru_cache(maxsize=1 << 18)  # asked again for every page at several stages (refusals are not remembered)
@@ -40,9 +41,6 @@ def url_to_relpath(url: str) -> str:
     if _UNSAFE_CHARACTERS.search(url) or any(part in ("", ".", "..") or part.split(".")[0].lower() in RESERVED_NAMES for part in rel.split("/")):
         raise ValueError(f"unsafe output URL {url!r}")
     return rel
-
-
-_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\\:]")  # control characters, backslashes and drive colons
 
 
 class SiteWriter:
@@ -94,10 +92,7 @@ def stamp(path: str | Path, mtime: int | None) -> None:
 
 
 def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
-    """Refuse an output folder whose replacement would destroy something else.
-
-    With *walk* False, the whole folder is searched for files no build wrote only when its top level (where hand-placed files such as CNAME usually are) holds one.
-    """
+    """Refuse an output folder whose replacement would destroy something else; with *walk* False, search it for files no build wrote only when its top level holds one."""
     out = output.resolve()
     src = source.resolve()
     if out == Path(out.anchor) or out == Path.home().resolve():
@@ -115,8 +110,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     foreign: list[str] = []
     for parent, dirs, names in os.walk(out):
         dirs.sort()
-        rels = (Path(parent, name).relative_to(out).as_posix() for name in sorted(names))
-        foreign += [rel for rel in rels if rel not in known]
+        foreign += [rel for name in sorted(names) if (rel := Path(parent, name).relative_to(out).as_posix()) not in known]
     if foreign:
         raise UsageError(
             f"refusing to replace {out}: it holds files the previous build did not write ({some_of(foreign)}); "
@@ -147,10 +141,7 @@ def foreign_at_top(output: Path) -> bool:
 
 @contextlib.contextmanager
 def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
-    """Hold the lock of the output folder *output*: a second build into it waits for the first.
-
-    An advisory ``flock`` on a file in *folder*: the system releases it when the process ends, however it ends.
-    """
+    """Hold an advisory ``flock`` on *output*'s lock file in *folder*: a second build waits; the system releases it however the process ends."""
     import fcntl
     import hashlib
 
@@ -178,12 +169,16 @@ def publish(
 ) -> int:
     """Publish the site; returns the files in it.
 
-    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`).
-    With nothing to reuse the whole site is written to a staging folder that replaces the output in one rename.
+    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`); with nothing to reuse, the staging folder replaces the output.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(output)
+    # A build killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
+    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+    if retired and not output.exists():
+        os.rename(retired[0], output)
+    for stale in leftover_folders(output):  # of earlier builds killed part-way
+        shutil.rmtree(stale, ignore_errors=True)
     staging = output.parent / f"{STAGING_PREFIX}{output.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -211,15 +206,11 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
 
 
 def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
-    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest.
-
-    An error before the moves leaves the output as it was.
-    """
-    old = read_manifest(output) or {}
+    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest."""
     for rel in moves:
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, output / rel)
-    gone = sorted(old.keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
+    gone = sorted((read_manifest(output) or {}).keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
     for rel in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)
@@ -240,20 +231,8 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
 
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
     """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
-    known = read_manifest(output)
-    if not known:
-        return set()
+    known = read_manifest(output) or {}
     return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(output / rel)}
-
-
-def remove_leftovers(output: Path) -> None:
-    """Remove the folders of earlier builds that were killed part-way."""
-    # One killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
-    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
-    if retired and not output.exists():
-        os.rename(retired[0], output)
-    for stale in leftover_folders(output):
-        shutil.rmtree(stale, ignore_errors=True)
 
 
 def leftover_folders(output: Path) -> list[Path]:
@@ -294,7 +273,6 @@ def _exchange(a: Path, b: Path) -> bool:
 def remove_output(output: Path) -> bool:
     """Delete the output folder and any leftovers; True if something was removed."""
     existed = output.exists()
-    shutil.rmtree(output, ignore_errors=True)
-    if output.parent.exists():
-        remove_leftovers(output.resolve())
+    for folder in [output, *leftover_folders(output.resolve())]:  # a retired folder too: removed, not put back
+        shutil.rmtree(folder, ignore_errors=True)
     return existed

@@ -3,11 +3,11 @@
 In: ``BuildOptions``. Out: HTTP on a local port, under the site's ``base_url``
 path, so a sub-path site previews as it is deployed. The site is built into a
 private temporary folder with one :class:`~digest.memo.Memo` for the server's
-life, so a rebuild after a save in ``content/``, ``templates/``, ``static/`` or
-``site.yaml`` renders only the pages whose inputs changed. Open pages hold a
-server-sent-events connection and reload when a build finishes (the script is
-added to HTML as it is served, never to the built files). A failed build keeps
-the server up: HTML requests get a page listing ``path:line: message``.
+life, so a rebuild after a save renders only the pages whose inputs changed.
+Open pages hold a server-sent-events connection and reload when a build
+finishes (the script is added to HTML as it is served, never to the built
+files). A failed build keeps the server up: HTML requests get a page listing
+``path:line: message``.
 """
 
 from __future__ import annotations
@@ -73,9 +73,8 @@ class PreviewState:
             return self.snapshot
 
     def stop(self) -> None:
-        with self.changed:
-            self.stopping = True
-            self.changed.notify_all()
+        self.stopping = True
+        self.publish(self.snapshot)  # wakes the event streams
 
 
 RELOAD_JS = (
@@ -96,13 +95,11 @@ def inject_reload(page: bytes, generation: int) -> bytes:
 
 def error_page(problems: tuple[Problem, ...], generation: int) -> bytes:
     """An HTML page listing every problem as ``path:line: message`` (escaped)."""
-    items = []
-    for problem in sorted(problems):
-        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
-        items.append(
-            f'<li class="{problem.severity.value}"><span class="severity">{problem.severity.value}</span> '
-            f"<code>{html.escape(where)}: {html.escape(problem.message)}</code></li>"
-        )
+    items = [
+        f'<li class="{p.severity.value}"><span class="severity">{p.severity.value}</span> '
+        f"<code>{html.escape(f'{p.path}:{p.line}' if p.line else p.path)}: {html.escape(p.message)}</code></li>"
+        for p in sorted(problems)
+    ]
     body = (
         '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Build failed</title>\n'
         "<style>body{font:16px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:60rem;padding:0 1rem;color:#1a1a1a}"
@@ -191,9 +188,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
         return target if target.exists() else None
 
     def not_found(self, snap: Snapshot, text: str) -> bytes:
-        page = snap.folder / "404.html" if snap.folder else None
-        if page is not None and page.is_file():
-            return inject_reload(page.read_bytes(), snap.generation)
+        if snap.folder and (snap.folder / "404.html").is_file():
+            return inject_reload((snap.folder / "404.html").read_bytes(), snap.generation)
         body = f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><p>{html.escape(text)}</p></body></html>\n'
         return inject_reload(body.encode("utf-8"), snap.generation)
 
@@ -219,31 +215,25 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        generation = self.state.snapshot.generation
-        message = f"event: reload\ndata: {generation}\n\n"
+        shown = -1  # no build yet: the first wait returns at once
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the page went away
             while not self.state.stopping:
-                self.wfile.write(message.encode())
+                generation = self.state.wait_for(shown, KEEPALIVE_SECONDS).generation
+                self.wfile.write(f"event: reload\ndata: {generation}\n\n".encode() if generation != shown else b": keep-alive\n\n")
                 self.wfile.flush()
-                previous, generation = generation, self.state.wait_for(generation, KEEPALIVE_SECONDS).generation
-                message = f"event: reload\ndata: {generation}\n\n" if generation != previous else ": keep-alive\n\n"
+                shown = generation
         self.close_connection = True
 
 
-def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> Snapshot:
-    """Build once; on failure keep the last good folder and show the problems."""
+def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> None:
+    """Build once and publish the snapshot; on failure keep the last good folder and show the problems."""
     previous = state.snapshot
     config, config_problems = load_config(options.source)
     base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
     report.begin()
     problems: list[Problem] = []
-    folder = previous.folder
     try:
         result = build_site(options, report.progress, memo)
-        folder = result.output
-        report.finish()
-        report.problems(result.warnings)
-        report.info(summary(result))
     except ContentError as exc:
         problems = list(exc.problems)
     except DigestError as exc:  # a template error or an unusable folder
@@ -252,12 +242,13 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
         problems = [error("build", 0, f"internal error: {type(exc).__name__}: {exc}")]
         traceback.print_exc(file=report.err)
     report.finish()
-    if problems:
+    if problems:  # a failed build has at least one error
         report.problems(problems)
         print(f"Build failed: {count_text(problems)}; the browser shows them until they are fixed", file=report.err, flush=True)
-    snapshot = Snapshot(previous.generation + 1, folder, base_path, tuple(sorted(problems)))
-    state.publish(snapshot)
-    return snapshot
+    else:
+        report.problems(result.warnings)
+        report.info(summary(result))
+    state.publish(Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems))))
 
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
@@ -271,20 +262,18 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     try:
         # Watch before the first build, so no save between the build and the
         # first request is missed; the first (usually empty) batch means ready.
-        root = options.source.resolve()
         paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
         batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
         pending = next(batches)
-        snapshot = build()
+        build()
         server = ThreadingHTTPServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
-        server.daemon_threads = True
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        print(f"Serving http://{shown_host}:{bound_port}{snapshot.base_path} (Ctrl-C to stop)", flush=True)
+        print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
         for changes in itertools.chain([pending], batches):
             if changes:
-                report.info("Changed: " + some_of(changed_names(changes, root)))
+                report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
                 build()
     finally:
         stop.set()
@@ -298,7 +287,6 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
 
 def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:
     """The changed files to mention, leaving out an editor's short-lived temporary files."""
-    added = {p for kind, p in changes if kind is watchfiles.Change.added}
-    deleted = {p for kind, p in changes if kind is watchfiles.Change.deleted}
-    paths = {Path(p) for _, p in changes if not (p in added and p in deleted)}
-    return sorted({p.resolve().relative_to(root).as_posix() if p.resolve().is_relative_to(root) else p.as_posix() for p in paths})
+    passing = {p for kind, p in changes if kind is watchfiles.Change.added} & {p for kind, p in changes if kind is watchfiles.Change.deleted}
+    paths = {Path(p) for _, p in changes if p not in passing}
+    return sorted({r.relative_to(root).as_posix() if (r := p.resolve()).is_relative_to(root) else p.as_posix() for p in paths})

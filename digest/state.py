@@ -34,20 +34,15 @@ def inputs_state(options: BuildOptions) -> bytes:
     parts += ["site.yaml", file_stamp(root / "site.yaml")]
     for folder in (root / "fonts", BUNDLED / "fonts", *SYSTEM_FONT_DIRS):
         parts += [str(folder), file_stamp(folder)]
-    for module in LIBRARIES.values():
-        try:
-            origin = getattr(find_spec(module), "origin", None)  # None when not installed
-        except (ImportError, ValueError):
-            origin = None
-        parts += [module, file_stamp(origin or "")]  # "" when missing
+    for module in LIBRARIES.values():  # find_spec gives None for a library not installed: its stamp is ""
+        parts += [module, file_stamp(getattr(find_spec(module), "origin", None) or "")]
     return hash_of(*parts)
 
 
 def unchanged_build(options: BuildOptions, state: bytes, started: float) -> BuildResult | None:
     """The result of the last build when nothing it read has changed since, and its output is as it left it; else None."""
     try:
-        with open(options.source / CACHE_DIR / STATE_FILE, "rb") as handle:
-            stored = pickle.load(handle)
+        stored = pickle.loads((options.source / CACHE_DIR / STATE_FILE).read_bytes())
         if stored["state"] != state or build_now().timestamp() >= stored["next_change"]:
             return None
         output = Path(stored["output"])

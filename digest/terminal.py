@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from itertools import groupby
 from typing import TextIO
 
@@ -24,6 +25,7 @@ from .options import BuildResult
 STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
 PROGRESS_AFTER = 1.0  # seconds before any progress is shown
 _LOCATED = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def format_problems(problems: Sequence[Problem], color: bool = False) -> list[str]:
@@ -39,9 +41,6 @@ def format_problems(problems: Sequence[Problem], color: bool = False) -> list[st
                 text = text.replace(f": {problem.severity.value}:", f": \033[1;{code}m{problem.severity.value}\033[0m:", 1)
             lines.append(text)
     return lines
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def escape_controls(text: str) -> str:
@@ -66,15 +65,12 @@ def some_of(names: list[str]) -> str:
 def located_problem(text: str) -> Problem:
     """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
     match = _LOCATED.match(text)
-    if match is None:
-        return error("", 0, text)
-    return error(match["path"], int(match["line"]), match["message"])
+    return error(match["path"], int(match["line"]), match["message"]) if match else error("", 0, text)
 
 
 def problems_json(problems: Sequence[Problem]) -> str:
     """The problems as a JSON array of {path, line, severity, message} objects."""
-    items = [{"path": p.path, "line": p.line, "severity": p.severity.value, "message": p.message} for p in sorted(problems)]
-    return json.dumps(items, indent=2, ensure_ascii=False)
+    return json.dumps([asdict(p) for p in sorted(problems)], indent=2, ensure_ascii=False)
 
 
 class Reporter:
@@ -96,8 +92,7 @@ class Reporter:
         self.stage = ""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        shown = [p for p in problems if p.is_error or not self.quiet]
-        for line in format_problems(shown, self.color):
+        for line in format_problems([p for p in problems if p.is_error or not self.quiet], self.color):
             print(line, file=self.err)
 
     def info(self, text: str) -> None:
@@ -121,8 +116,7 @@ class Reporter:
             return
         done = STAGES.index(stage) if stage in STAGES else 0
         filled = 24 * done // len(STAGES)  # of a bar 24 wide
-        self.err.write(f"\r\033[K[{'#' * filled}{'-' * (24 - filled)}] {done}/{len(STAGES)} {stage}…")
-        self.err.flush()
+        print(f"\r\033[K[{'#' * filled}{'-' * (24 - filled)}] {done}/{len(STAGES)} {stage}…", end="", file=self.err, flush=True)
         self.bar_shown = True
 
     def finish(self) -> None:
@@ -131,8 +125,7 @@ class Reporter:
             self.detail(f"  {self.stage}: {time.perf_counter() - self.stage_started:.2f} s")
             self.stage = ""
         if self.bar_shown:
-            self.err.write("\r\033[K")
-            self.err.flush()
+            print("\r\033[K", end="", file=self.err, flush=True)
             self.bar_shown = False
 
 
@@ -144,12 +137,7 @@ def plural(count: int, word: str, many: str = "") -> str:
 def summary(result: BuildResult) -> str:
     """The line a build ends with: what was built, what was held back, how long it took, where it went."""
     made = f"{plural(result.articles, 'article')} into {plural(result.pages, 'page')} ({plural(result.files, 'file')}"
-    if result.mode == "unchanged":
-        line = f"Nothing changed: {made}) up to date"
-    elif result.mode == "update":
-        line = f"Built {made}, {result.written:,} rendered)"
-    else:
-        line = f"Built {made})"
+    line = {"unchanged": f"Nothing changed: {made}) up to date", "update": f"Built {made}, {result.written:,} rendered)"}.get(result.mode, f"Built {made})")
     held = [plural(n, name[:-1] if name.endswith("s") else name, name) for name, n in result.held_back.items() if n]
     if held:
         line += "; held back: " + ", ".join(held)

@@ -19,12 +19,9 @@ _SHARED: Any = None  # what forked workers run: (work, common, items), set just 
 
 
 def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> Iterator[Part]:
-    """``work(*common, chunk)`` for contiguous chunks of *items*, in order, each as soon as it is done.
+    """``work(*common, chunk)`` for contiguous chunks of *items*, in order, each as soon as one of *jobs* forked workers has done it.
 
-    The chunks go to *jobs* forked workers as they become free. Runs in this
-    process when *jobs* is 1, when there are fewer than *minimum* items
-    (starting workers would cost more than they save) or when the platform
-    cannot fork.
+    All run here when *jobs* is 1, the platform cannot fork, or *items* are fewer than *minimum* (workers would cost more than they save).
     """
     if jobs > 1 and len(items) >= minimum:
         import multiprocessing  # here, not at the top: a small rebuild never starts a worker

@@ -28,19 +28,15 @@ def options_from(args: argparse.Namespace) -> BuildOptions:
         include_future=args.future,
         base_url=getattr(args, "base_url", None),
         relative=getattr(args, "relative", False),
-        jobs=max(1, getattr(args, "jobs", 1)),
+        jobs=max(1, args.jobs),
         cache=getattr(args, "cache", True),
     )
-
-
-def reporter_from(args: argparse.Namespace) -> Reporter:
-    return Reporter(quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))
 
 
 def run(args: argparse.Namespace) -> int:
     from ..state import inputs_state, unchanged_build
 
-    report = reporter_from(args)
+    report = Reporter(args.quiet, args.verbose)
     options = options_from(args)
     try:
         # Nothing changed: answered before the pipeline's modules are even imported.

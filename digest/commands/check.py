@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from ..cli import add_site_options
 from ..errors import ContentError, Problem, Severity, TemplateError, warning
-from ..terminal import count_text, located_problem, problems_json
-from .build import options_from, reporter_from
+from ..terminal import Reporter, count_text, located_problem, problems_json
+from .build import options_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(problems_json(problems))
         return 1 if failed else 0
-    report = reporter_from(args)
+    report = Reporter(args.quiet, args.verbose)
     report.problems(problems)
     if failed:
         print(f"Check failed: {count_text(problems)}", file=report.err)

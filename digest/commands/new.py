@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,14 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
 
 
-def yaml_text(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(text, ensure_ascii=False)
-
-
 def front_matter(title: str, day: str, topic: str, tags: list[str], sources: list[str]) -> str:
-    tag_list = ", ".join(yaml_text(t) for t in tags)
-    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{tag_list}]", "sources:"]
+    yaml_text = functools.partial(json.dumps, ensure_ascii=False)  # a YAML double-quoted scalar: JSON strings are valid YAML
+    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{', '.join(map(yaml_text, tags))}]", "sources:"]
     for url in sources or [PLACEHOLDER_SOURCE]:
         lines += [f"  - url: {yaml_text(url)}", "    official: false"]
     lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", PLACEHOLDER_BODY, ""]
@@ -64,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
             raise UsageError(f'--source: expected an http(s) URL, found "{url}"')
     tags = [t.strip() for t in args.tags.split(",") if t.strip()] or [topic]
-    day = datetime.fromtimestamp(build_now().timestamp(), tz=config.tz).date().isoformat()
+    day = build_now().astimezone(config.tz).date().isoformat()
     path = config.root / "content" / topic / f"{slug}.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -7,7 +7,8 @@ import signal
 import sys
 
 from ..cli import add_site_options
-from .build import options_from, reporter_from
+from ..terminal import Reporter
+from .build import options_from
 
 NAME = "serve"
 HELP = "serve the site locally, rebuilding and reloading the browser on every change"
@@ -29,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from ..preview import run_preview
 
-        run_preview(options_from(args), args.host, args.port, reporter_from(args))
+        run_preview(options_from(args), args.host, args.port, Reporter(args.quiet, args.verbose))
     except KeyboardInterrupt:
         print("Stopped.", file=sys.stderr)
     except OSError as exc:
