@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import os
 import re
 import shutil
@@ -174,7 +175,7 @@ def publish(
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     # A build killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
-    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{output.name}-*"))
+    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{glob.escape(output.name)}-*"))
     if retired and not output.exists():
         os.rename(retired[0], output)
     for stale in leftover_folders(output):  # of earlier builds killed part-way
@@ -237,7 +238,7 @@ def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
 
 def leftover_folders(output: Path) -> list[Path]:
     """The staging and retired folders that earlier builds left beside *output*."""
-    return [found for prefix in (STAGING_PREFIX, RETIRED_PREFIX) for found in output.parent.glob(f"{prefix}{output.name}-*")]
+    return [found for prefix in (STAGING_PREFIX, RETIRED_PREFIX) for found in output.parent.glob(f"{prefix}{glob.escape(output.name)}-*")]
 
 
 def swap_in(staging: Path, output: Path) -> None:

@@ -379,3 +379,13 @@ def test_an_output_that_cannot_be_written_is_a_usage_error_not_an_internal_one(c
     assert done.returncode == 2, done.stderr
     assert "cannot write" in done.stderr and "the previous output was left as it was" in done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_leftovers_of_a_killed_build_are_removed_when_the_folder_name_has_glob_characters(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    site, out = copy_site("minimal"), tmp_path / "site [draft]*"
+    (tmp_path / f".digest-staging-{out.name}-123").mkdir()  # as a build killed while writing leaves it
+    build(site, output=out)
+    assert leftovers(out) == []
+    assert (out / "index.html").is_file()
