@@ -233,7 +233,8 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
 def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
     """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
     known = read_manifest(output) or {}
-    return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(output / rel)}
+    folder = str(output)
+    return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(f"{folder}/{rel}")}
 
 
 def leftover_folders(output: Path) -> list[Path]:
