@@ -23,6 +23,7 @@ from .errors import Problem, error
 MAX_DEPTH = 32  # collections nested in one another, the top-level mapping included
 MAX_NODES = 100_000  # values (keys, items, scalars, collections) once every alias is expanded
 MAX_CHARS = 1_000_000  # characters of text once every alias is expanded; text without aliases never passes its own length
+_TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -119,14 +120,11 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
 
 
 class _FileLines:
-    """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
-
-    Counted by "\\n" alone, as the file is split, never from the mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
-    """
+    """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file, counting "\\n" alone as the file is split."""
 
     def __init__(self, text: str, first_line: int) -> None:
         self.first_line = first_line
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.newlines = [m.start() for m in re.finditer("\n", text)]  # not the mark's line: libyaml also breaks at NEL, LS, PS and a lone CR
 
     def of(self, mark: _Mark | None) -> int:
         return self.first_line if mark is None else self.at(mark.index)
@@ -140,20 +138,16 @@ def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
     depth = count = 0
     with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
+            if isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                depth += isinstance(event, yaml.CollectionStartEvent)
+                count += 1
                 if depth > MAX_DEPTH:
                     return error(path, lines.of(event.start_mark), _TOO_DEEP)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                count += 1
                 if count > MAX_NODES:
                     return error(path, lines.first_line, f"YAML has more than {MAX_NODES} values")
     return None
-
-
-_TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 
 class _Refused(Exception):
@@ -161,10 +155,7 @@ class _Refused(Exception):
 
 
 class _GraphCheck:
-    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
-
-    An alias is the same node again: each collection is measured once, so this costs the size of the graph, not of its expansion.
-    """
+    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded (each node measured once: an alias is the same node)."""
 
     def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
         self.path = path
@@ -252,8 +243,6 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 # opening line (context mark), not where the parser gave up (problem mark).
 _OPENED = {
     "while scanning a quoted scalar": "is a closing {char} missing?",
-    "while scanning a double-quoted scalar": 'is a closing " missing?',
-    "while scanning a single-quoted scalar": "is a closing ' missing?",
     "while parsing a flow sequence": "is a closing ] or a comma missing?",
     "while parsing a flow mapping": "is a closing } or a comma missing?",
     "while scanning a simple key": 'expected "key: value"',
@@ -268,7 +257,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     found = lines.of(mark)
-    if exc.context_mark is not None and context in _OPENED and not problem.startswith(("found unknown escape", "expected escape")):
+    if exc.context_mark is not None and context in _OPENED:
         opened = lines.of(exc.context_mark)
         hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
         if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text.split("\n")[opened - lines.first_line]):
@@ -337,8 +326,7 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, li
 
 
 def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
-    items = [key for key, _ in node.value] if isinstance(node, yaml.MappingNode) else _children(node)
-    return tuple(lines.of(item.start_mark) for item in items)
+    return tuple(lines.of(item.start_mark) for item in _children(node)[:: 2 if isinstance(node, yaml.MappingNode) else 1])  # a mapping's keys
 
 
 def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
