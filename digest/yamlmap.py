@@ -178,8 +178,7 @@ class _GraphCheck:
         known = self.measured.get(id(node))
         if known is not None:  # an alias: measured before, maybe less deep
             if depth - 1 + known[2] > MAX_DEPTH:
-                deepest = self.deepest(node, depth)
-                raise _Refused(error(self.path, self.lines.of(deepest.start_mark), _TOO_DEEP[:-1] + ", counting aliases)"))
+                raise _Refused(error(self.path, self.lines.of(self.deepest(node, depth).start_mark), _TOO_DEEP[:-1] + ", counting aliases)"))
             return known
         if id(node) in self.open:
             raise _Refused(error(self.path, self.lines.of(node.start_mark), "YAML value contains an alias to itself; recursive values are not allowed"))
@@ -226,17 +225,15 @@ class _GraphCheck:
             if isinstance(key_node, yaml.ScalarNode):
                 first = first_seen.setdefault(key_node.value, key_node)
                 if first is not key_node:
-                    line, first_line = self.lines.of(key_node.start_mark), self.lines.of(first.start_mark)
-                    self.problems.append(error(self.path, line, f'duplicate key "{key_node.value}" (first given on line {first_line})'))
+                    message = f'duplicate key "{key_node.value}" (first given on line {self.lines.of(first.start_mark)})'
+                    self.problems.append(error(self.path, self.lines.of(key_node.start_mark), message))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
     """A collection's nodes in document order (a mapping's keys and values alternate)."""
     if isinstance(node, yaml.MappingNode):
         return [child for pair in node.value for child in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
 # Contexts that open on one line and must be finished later: the mistake is on the
@@ -294,11 +291,7 @@ def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
 
 
 def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
-    """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before.
-
-    A key at or left of the previous line's key cannot continue its value, so the
-    previous line is broken (often "key:value"); one indented further is itself.
-    """
+    """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before."""
     found = lines.at(mark.index)
     before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
     if ": " in before or before.rstrip().endswith(":"):
@@ -306,6 +299,7 @@ def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _Fi
     text_lines = text.split("\n")
     index = found - lines.first_line
     previous = next((i for i in range(index - 1, -1, -1) if text_lines[i].strip() and not text_lines[i].lstrip().startswith("#")), None)
+    # a key at or left of the previous line's key cannot continue its value, so that line is broken (often "key:value")
     if previous is None or _key_column(text_lines[index]) > _key_column(text_lines[previous]):
         return error(path, found, message)
     hint = ' (is a space missing after ":"?)' if _NO_SPACE_AFTER_COLON.search(text_lines[previous]) else ""
