@@ -111,12 +111,11 @@ def check_url(url: str) -> str | None:
         return f'expected a URL without spaces or control characters, found "{text[:80]}"'
     try:
         parts = urlsplit(text)
-        host = parts.hostname
     except ValueError as exc:  # e.g. "https://[::1/x": Invalid IPv6 URL
         return f'expected a well-formed URL, found "{text[:80]}" ({exc})'
     if parts.scheme.lower() not in ("http", "https"):
         return f'expected an http:// or https:// URL, found "{text[:80]}"'
-    if not host:
+    if not parts.hostname:
         return f'expected a URL with a host name, found "{text[:80]}"'
     return None
 
@@ -227,9 +226,7 @@ def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
     if text.startswith("/"):
         return text
     # a relative path names a file beside the article (content assets keep their folders)
-    shown = checker.shown
-    folder = shown.split("/", 1)[1].rsplit("/", 1)[0] if shown.count("/") > 1 else ""
-    return "/" + "/".join(p for p in (folder, text) if p)
+    return "/" + "/".join((*PurePosixPath(checker.shown).parts[1:-1], text))
 
 
 def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
@@ -288,6 +285,7 @@ FIELDS: tuple[Field, ...] = (
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
+_SOURCE_KEYS = ["url", "name", "official"]  # of a source given as a mapping
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
@@ -383,24 +381,19 @@ class FrontMatter:
             url, name, official = item, "", False
             if isinstance(item, dict):
                 for key in item:
-                    if key not in ("url", "name", "official"):
-                        self.problems.append(
-                            warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
-                        )
+                    if key not in _SOURCE_KEYS:
+                        self.problems.append(warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), _SOURCE_KEYS)}; it is ignored'))
                 url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
-                if not isinstance(name, str):
-                    self.fail(line, f"sources: expected the name as text, found {describe(name)}")
-                    continue
-                if _CONTROL.search(name):
-                    self.fail(line, f'sources: expected a name without control characters, found "{name[:80]}"')
-                    continue
-                if not isinstance(official, bool):
-                    self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
-                    continue
-            if not isinstance(url, str):
-                self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
-                continue
-            problem = check_url(url)
+            if not isinstance(name, str):
+                problem: str | None = f"expected the name as text, found {describe(name)}"
+            elif _CONTROL.search(name):
+                problem = f'expected a name without control characters, found "{name[:80]}"'
+            elif not isinstance(official, bool):
+                problem = f"expected official to be true or false, found {describe(official)}"
+            elif not isinstance(url, str):
+                problem = f"expected a URL as text, found {describe(url)}"
+            else:
+                problem = check_url(url)
             if problem:
                 self.fail(line, f"sources: {problem}")
                 continue
