@@ -143,8 +143,7 @@ def _text_required(value: Any, entry: Entry, checker: FrontMatter) -> str:
 
 
 def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+    value = [value] if isinstance(value, str) else value
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of text items, found {describe(value)}")
     lines = entry.item_lines or (entry.line,) * len(value)
@@ -302,10 +301,6 @@ class FrontMatter:
     def fail(self, line: int, message: str) -> None:
         self.problems.append(error(self.shown, line, message))
 
-    def line(self, key: str) -> int:
-        entry = self.entries.get(key)
-        return entry.line if entry else self.front_line - 1
-
     def get(self, key: str, read: Callable[[Any, Entry, FrontMatter], Any], default: Any = None) -> Any:
         entry = self.entries.get(key)
         if entry is not None and entry.broken:
@@ -326,7 +321,7 @@ class FrontMatter:
                 self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
         values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
         if len(values["tags"]) > self.config.max_tags:
-            self.fail(self.line("tags"), f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
+            self.fail(self.entries["tags"].line, f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
         sources = self._sources()
         topic = self._topic()
         values["lang"] = values["lang"] or self.config.language
@@ -335,12 +330,11 @@ class FrontMatter:
         if not slug:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]
-        if published is not None:
-            day = published.date().isoformat()
+        if published is not None:  # str(date) is its ISO form
             if updated is not None and updated < published:
-                self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {day}, found {updated.date().isoformat()}")
+                self.fail(self.entries["updated"].line, f"updated: expected a date on or after the publication date {published.date()}, found {updated.date()}")
             if expires is not None and expires <= published:
-                self.fail(self.line("expires"), f"expires: expected a date after the publication date {day}, found {expires.date().isoformat()}")
+                self.fail(self.entries["expires"].line, f"expires: expected a date after the publication date {published.date()}, found {expires.date()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")
