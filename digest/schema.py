@@ -125,8 +125,7 @@ def _one_text(value: Any, expected: str, line: int = 0) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"expected {expected}, found {describe(value)}", line)
     text = str(value)
-    found = _CONTROL.search(text)
-    if found:
+    if found := _CONTROL.search(text):
         raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
     return " ".join(text.split())
 
@@ -216,8 +215,7 @@ def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
     """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
     text = _text(value, entry, checker)
     if "://" in text:
-        bad = check_url(text)
-        if bad:
+        if bad := check_url(text):
             raise _Invalid(bad)
         return text
     if not text or any(ch.isspace() for ch in text) or ".." in text.split("/"):
@@ -303,10 +301,8 @@ class FrontMatter:
 
     def get(self, key: str, read: Callable[[Any, Entry, FrontMatter], Any], default: Any = None) -> Any:
         entry = self.entries.get(key)
-        if entry is not None and entry.broken:
-            return default
-        if entry is None or entry.value is None:
-            if key in REQUIRED:
+        if entry is None or entry.value is None:  # a broken value is None too, and already reported
+            if key in REQUIRED and (entry is None or not entry.broken):
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
             return default
         try:

@@ -76,17 +76,14 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     except yaml.reader.ReaderError as exc:
         return None, [_unreadable_character(exc, text, path, lines)]
     try:
-        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
-            refused = _check_events(text, path, lines)
-            if refused is not None:
-                return None, [refused]
+        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE and (refused := _check_events(text, path, lines)):
+            return None, [refused]
         root = loader.get_single_node()
         if root is None:
             return {}, []
         if not isinstance(root, yaml.MappingNode):
             return None, [error(path, lines.of(root.start_mark), f"expected a mapping of keys to values, found {_node_kind(root)}")]
-        problems = _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root)  # so only aliases can pass it
-        if problems:
+        if problems := _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root):  # MAX_CHARS or more: only aliases can pass it
             return None, problems
         return _construct(loader, root, path, lines)
     except yaml.MarkedYAMLError as exc:  # only composing raises: _construct catches what building a value raises
@@ -254,6 +251,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     found = lines.of(mark)
+    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index] if mark is not None else ""  # the error's line up to it
     if exc.context_mark is not None and context in _OPENED:
         opened = lines.of(exc.context_mark)
         hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
@@ -273,8 +271,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
         opened = lines.of(quoted.start_mark)
         return error(path, opened, f"{message} on line {found}, after a quoted value that starts on this line; is its closing {quoted.style} missing?")
     if problem.startswith("mapping values are not allowed") and mark is not None:
-        return _misplaced_colon(message, mark, text, path, lines)
-    if mark is not None and text[text.rfind("\n", 0, mark.index) + 1 : mark.index].rstrip(" ").endswith(("'", '"')):
+        return _misplaced_colon(message, found, before, text, path, lines)
+    if before.rstrip(" ").endswith(("'", '"')):
         return error(path, found, message + """ (more text after a closing quote: inside "..." write \\", inside '...' write '')""")
     return error(path, found, message)
 
@@ -290,10 +288,8 @@ def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
     return last
 
 
-def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
+def _misplaced_colon(message: str, found: int, before: str, text: str, path: str, lines: _FileLines) -> Problem:
     """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before."""
-    found = lines.at(mark.index)
-    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
     if ": " in before or before.rstrip().endswith(":"):
         return error(path, found, message + ' (a value that holds ": " must be in quotes)')
     text_lines = text.split("\n")
