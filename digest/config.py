@@ -155,13 +155,11 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
             if value is not None:
                 values[opt.name] = value
             continue
-        kind = type(opt.default)
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
-            problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
-            continue
-        check = opt.metadata["check"]
-        bad = check(value) if check else None
+        kind, check = type(opt.default), opt.metadata["check"]
+        if type(value) is not kind:  # exactly: YAML's true is no whole number
+            bad: str | None = {str: "text", int: "a whole number", bool: "true or false"}[kind] + f", found {describe(value)}"
+        else:
+            bad = check(value) if check else None
         if bad:
             problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
         else:
@@ -212,8 +210,7 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[
         for sub in info:
             if sub not in ("name", "description"):
                 problems.append(warning(shown, where, f'topics.{key}: unknown key "{sub}"{did_you_mean(str(sub), ["name", "description"])}'))
-        name = info.get("name", str(key).replace("-", " ").title())
-        description = info.get("description", "")
+        name, description = info.get("name", str(key).replace("-", " ").title()), info.get("description", "")
         if not isinstance(name, str) or not isinstance(description, str):
             problems.append(error(shown, where, f"topics.{key}: expected text for name and description"))
             continue

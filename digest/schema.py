@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
@@ -146,8 +146,7 @@ def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of text items, found {describe(value)}")
     lines = entry.item_lines or (entry.line,) * len(value)
-    items = [_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True)]
-    return tuple(item for item in items if item)
+    return tuple(filter(None, (_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True))))
 
 
 def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
@@ -355,8 +354,7 @@ class FrontMatter:
     def _sources(self) -> tuple[Source, ...]:
         one = self.entries.get("source")
         if one is None:
-            sources: tuple[Source, ...] = self.get("sources", _sources, ())
-            return sources
+            return cast(tuple[Source, ...], self.get("sources", _sources, ()))
         if "sources" in self.entries:
             self.fail(one.line, 'source: expected either "source" or "sources", found both')
             return ()

@@ -278,7 +278,6 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
 
 
 def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
-    """The last scalar the parser read before the syntax error it raises on *text*."""
     last = None
     with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
