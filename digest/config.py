@@ -17,9 +17,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import Problem, did_you_mean, error, warning
+from .slugs import make_slug
 from .yamlmap import Entry, describe, load_mapping
 
 PERMALINK_FIELDS = ("topic", "slug", "year", "month", "day")
+MARKDOWN_ENGINES = ("auto", "python", "rust")
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     except OSError as exc:
         return SiteConfig(root=root), [error(shown, 0, f"cannot read the file ({exc.strerror})")]
     entries, problems = load_mapping(text, shown, 1)
-    if entries is None:
-        return SiteConfig(root=root), problems
-    values, more = validate_config(entries, shown)
+    values, more = validate_config(entries or {}, shown)  # None: not a mapping, already a problem
     return SiteConfig(root=root, **values), problems + more
 
 
@@ -150,18 +150,16 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
         value = entry.value
         read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
         if read is not None:
-            value, more = read(entry, shown)
+            value, more = read(entry, shown) if value is not None else (None, [])  # null keeps the default
             problems.extend(more)
             if value is not None:
                 values[opt.name] = value
             continue
-        kind = type(opt.default)
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            expected = {str: "text", int: "a whole number", bool: "true or false"}[kind]
-            problems.append(error(shown, entry.line, f"{key}: expected {expected}, found {describe(value)}"))
-            continue
-        check = opt.metadata["check"]
-        bad = check(value) if check else None
+        kind, check = type(opt.default), opt.metadata["check"]
+        if type(value) is not kind:  # exactly: YAML's true is no whole number
+            bad: str | None = {str: "text", int: "a whole number", bool: "true or false"}[kind] + f", found {describe(value)}"
+        else:
+            bad = check(value) if check else None
         if bad:
             problems.append(error(shown, entry.line, f"{key}: expected {bad}"))
         else:
@@ -169,20 +167,12 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
     return values, problems
 
 
-MARKDOWN_ENGINES = ("auto", "python", "rust")
-
-
 def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]:
     """The engine named by ``markdown: {engine: ...}``, or None to keep the default."""
     value, line = entry.value, entry.line
-    if value is None:
-        return None, []
     if not isinstance(value, dict):
         return None, [error(shown, line, f"markdown: expected a mapping such as {{engine: rust}}, found {describe(value)}")]
-    problems: list[Problem] = []
-    for sub in value:
-        if sub != "engine":
-            problems.append(warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored'))
+    problems = [warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored') for sub in value if sub != "engine"]
     engine: str | None = value.get("engine")
     if engine is not None and engine not in MARKDOWN_ENGINES:
         problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
@@ -195,13 +185,9 @@ def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]
     return engine, problems
 
 
-def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None, list[Problem]]:
-    """The topics of ``topics: {slug: {name, description}}``, or None to keep the default."""
-    from .slugs import make_slug
-
+def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
+    """The topics of ``topics: {slug: {name, description}}``."""
     value, line = entry.value, entry.line
-    if value is None:
-        return None, []
     if not isinstance(value, dict):
         return (), [error(shown, line, f"topics: expected a mapping of topic slug to {{name, description}}, found {describe(value)}")]
     topics: list[TopicInfo] = []
@@ -217,16 +203,14 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...] | None
                 error(shown, where, f'topics: "{key}" makes the same topic slug "{slug}" as the topic on line {lines[slug]}; give each topic its own slug')
             )
             continue
-        if info is None or isinstance(info, str):
-            info = {} if info is None else {"name": info}
+        info = {} if info is None else {"name": info} if isinstance(info, str) else info
         if not isinstance(info, dict):
             problems.append(error(shown, where, f"topics.{key}: expected {{name, description}}, found {describe(info)}"))
             continue
         for sub in info:
             if sub not in ("name", "description"):
                 problems.append(warning(shown, where, f'topics.{key}: unknown key "{sub}"{did_you_mean(str(sub), ["name", "description"])}'))
-        name = info.get("name", str(key).replace("-", " ").title())
-        description = info.get("description", "")
+        name, description = info.get("name", str(key).replace("-", " ").title()), info.get("description", "")
         if not isinstance(name, str) or not isinstance(description, str):
             problems.append(error(shown, where, f"topics.{key}: expected text for name and description"))
             continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
@@ -111,12 +111,11 @@ def check_url(url: str) -> str | None:
         return f'expected a URL without spaces or control characters, found "{text[:80]}"'
     try:
         parts = urlsplit(text)
-        host = parts.hostname
     except ValueError as exc:  # e.g. "https://[::1/x": Invalid IPv6 URL
         return f'expected a well-formed URL, found "{text[:80]}" ({exc})'
     if parts.scheme.lower() not in ("http", "https"):
         return f'expected an http:// or https:// URL, found "{text[:80]}"'
-    if not host:
+    if not parts.hostname:
         return f'expected a URL with a host name, found "{text[:80]}"'
     return None
 
@@ -126,8 +125,7 @@ def _one_text(value: Any, expected: str, line: int = 0) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"expected {expected}, found {describe(value)}", line)
     text = str(value)
-    found = _CONTROL.search(text)
-    if found:
+    if found := _CONTROL.search(text):
         raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
     return " ".join(text.split())
 
@@ -144,13 +142,11 @@ def _text_required(value: Any, entry: Entry, checker: FrontMatter) -> str:
 
 
 def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+    value = [value] if isinstance(value, str) else value
     if not isinstance(value, list):
         raise _Invalid(f"expected a list of text items, found {describe(value)}")
     lines = entry.item_lines or (entry.line,) * len(value)
-    items = [_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True)]
-    return tuple(item for item in items if item)
+    return tuple(filter(None, (_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True))))
 
 
 def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
@@ -218,8 +214,7 @@ def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
     """An http(s) URL as is; a local path as a site path (checked to exist by :func:`check_images`)."""
     text = _text(value, entry, checker)
     if "://" in text:
-        bad = check_url(text)
-        if bad:
+        if bad := check_url(text):
             raise _Invalid(bad)
         return text
     if not text or any(ch.isspace() for ch in text) or ".." in text.split("/"):
@@ -227,9 +222,7 @@ def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
     if text.startswith("/"):
         return text
     # a relative path names a file beside the article (content assets keep their folders)
-    shown = checker.shown
-    folder = shown.split("/", 1)[1].rsplit("/", 1)[0] if shown.count("/") > 1 else ""
-    return "/" + "/".join(p for p in (folder, text) if p)
+    return "/" + "/".join((*PurePosixPath(checker.shown).parts[1:-1], text))
 
 
 def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
@@ -288,6 +281,7 @@ FIELDS: tuple[Field, ...] = (
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
+_SOURCE_KEYS = ["url", "name", "official"]  # of a source given as a mapping
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
@@ -304,16 +298,10 @@ class FrontMatter:
     def fail(self, line: int, message: str) -> None:
         self.problems.append(error(self.shown, line, message))
 
-    def line(self, key: str) -> int:
-        entry = self.entries.get(key)
-        return entry.line if entry else self.front_line - 1
-
     def get(self, key: str, read: Callable[[Any, Entry, FrontMatter], Any], default: Any = None) -> Any:
         entry = self.entries.get(key)
-        if entry is not None and entry.broken:
-            return default
-        if entry is None or entry.value is None:
-            if key in REQUIRED:
+        if entry is None or entry.value is None:  # a broken value is None too, and already reported
+            if key in REQUIRED and (entry is None or not entry.broken):
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
             return default
         try:
@@ -328,7 +316,7 @@ class FrontMatter:
                 self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
         values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
         if len(values["tags"]) > self.config.max_tags:
-            self.fail(self.line("tags"), f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
+            self.fail(self.entries["tags"].line, f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
         sources = self._sources()
         topic = self._topic()
         values["lang"] = values["lang"] or self.config.language
@@ -337,12 +325,11 @@ class FrontMatter:
         if not slug:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]
-        if published is not None:
-            day = published.date().isoformat()
+        if published is not None:  # str(date) is its ISO form
             if updated is not None and updated < published:
-                self.fail(self.line("updated"), f"updated: expected a date on or after the publication date {day}, found {updated.date().isoformat()}")
+                self.fail(self.entries["updated"].line, f"updated: expected a date on or after the publication date {published.date()}, found {updated.date()}")
             if expires is not None and expires <= published:
-                self.fail(self.line("expires"), f"expires: expected a date after the publication date {day}, found {expires.date().isoformat()}")
+                self.fail(self.entries["expires"].line, f"expires: expected a date after the publication date {published.date()}, found {expires.date()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")
@@ -367,8 +354,7 @@ class FrontMatter:
     def _sources(self) -> tuple[Source, ...]:
         one = self.entries.get("source")
         if one is None:
-            sources: tuple[Source, ...] = self.get("sources", _sources, ())
-            return sources
+            return cast(tuple[Source, ...], self.get("sources", _sources, ()))
         if "sources" in self.entries:
             self.fail(one.line, 'source: expected either "source" or "sources", found both')
             return ()
@@ -383,24 +369,19 @@ class FrontMatter:
             url, name, official = item, "", False
             if isinstance(item, dict):
                 for key in item:
-                    if key not in ("url", "name", "official"):
-                        self.problems.append(
-                            warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), ["url", "name", "official"])}; it is ignored')
-                        )
+                    if key not in _SOURCE_KEYS:
+                        self.problems.append(warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), _SOURCE_KEYS)}; it is ignored'))
                 url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
-                if not isinstance(name, str):
-                    self.fail(line, f"sources: expected the name as text, found {describe(name)}")
-                    continue
-                if _CONTROL.search(name):
-                    self.fail(line, f'sources: expected a name without control characters, found "{name[:80]}"')
-                    continue
-                if not isinstance(official, bool):
-                    self.fail(line, f"sources: expected official to be true or false, found {describe(official)}")
-                    continue
-            if not isinstance(url, str):
-                self.fail(line, f"sources: expected a URL as text, found {describe(url)}")
-                continue
-            problem = check_url(url)
+            if not isinstance(name, str):
+                problem: str | None = f"expected the name as text, found {describe(name)}"
+            elif _CONTROL.search(name):
+                problem = f'expected a name without control characters, found "{name[:80]}"'
+            elif not isinstance(official, bool):
+                problem = f"expected official to be true or false, found {describe(official)}"
+            elif not isinstance(url, str):
+                problem = f"expected a URL as text, found {describe(url)}"
+            else:
+                problem = check_url(url)
             if problem:
                 self.fail(line, f"sources: {problem}")
                 continue

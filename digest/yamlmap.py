@@ -23,6 +23,7 @@ from .errors import Problem, error
 MAX_DEPTH = 32  # collections nested in one another, the top-level mapping included
 MAX_NODES = 100_000  # values (keys, items, scalars, collections) once every alias is expanded
 MAX_CHARS = 1_000_000  # characters of text once every alias is expanded; text without aliases never passes its own length
+_TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -75,17 +76,14 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
     except yaml.reader.ReaderError as exc:
         return None, [_unreadable_character(exc, text, path, lines)]
     try:
-        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE:
-            refused = _check_events(text, path, lines)
-            if refused is not None:
-                return None, [refused]
+        if sum(map(text.count, _INDICATORS)) > _COMPOSE_AT_ONCE and (refused := _check_events(text, path, lines)):
+            return None, [refused]
         root = loader.get_single_node()
         if root is None:
             return {}, []
         if not isinstance(root, yaml.MappingNode):
             return None, [error(path, lines.of(root.start_mark), f"expected a mapping of keys to values, found {_node_kind(root)}")]
-        problems = _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root)  # so only aliases can pass it
-        if problems:
+        if problems := _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root):  # MAX_CHARS or more: only aliases can pass it
             return None, problems
         return _construct(loader, root, path, lines)
     except yaml.MarkedYAMLError as exc:  # only composing raises: _construct catches what building a value raises
@@ -119,14 +117,11 @@ def _construct(loader: Any, root: yaml.MappingNode, path: str, lines: _FileLines
 
 
 class _FileLines:
-    """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file.
-
-    Counted by "\\n" alone, as the file is split, never from the mark: libyaml also starts a line at NEL, LS, PS and a lone CR.
-    """
+    """Turns a PyYAML mark, or an index into the text, into a 1-based line of the file, counting "\\n" alone as the file is split."""
 
     def __init__(self, text: str, first_line: int) -> None:
         self.first_line = first_line
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.newlines = [m.start() for m in re.finditer("\n", text)]  # not the mark's line: libyaml also breaks at NEL, LS, PS and a lone CR
 
     def of(self, mark: _Mark | None) -> int:
         return self.first_line if mark is None else self.at(mark.index)
@@ -140,20 +135,16 @@ def _check_events(text: str, path: str, lines: _FileLines) -> Problem | None:
     depth = count = 0
     with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                depth += 1
+            if isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+            elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                depth += isinstance(event, yaml.CollectionStartEvent)
+                count += 1
                 if depth > MAX_DEPTH:
                     return error(path, lines.of(event.start_mark), _TOO_DEEP)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                depth -= 1
-            if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                count += 1
                 if count > MAX_NODES:
                     return error(path, lines.first_line, f"YAML has more than {MAX_NODES} values")
     return None
-
-
-_TOO_DEEP = f"YAML is nested too deeply (more than {MAX_DEPTH} levels)"
 
 
 class _Refused(Exception):
@@ -161,10 +152,7 @@ class _Refused(Exception):
 
 
 class _GraphCheck:
-    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded.
-
-    An alias is the same node again: each collection is measured once, so this costs the size of the graph, not of its expansion.
-    """
+    """Find duplicate keys, and refuse graphs too deep or too large once aliases are expanded (each node measured once: an alias is the same node)."""
 
     def __init__(self, path: str, lines: _FileLines, max_chars: int) -> None:
         self.path = path
@@ -187,8 +175,7 @@ class _GraphCheck:
         known = self.measured.get(id(node))
         if known is not None:  # an alias: measured before, maybe less deep
             if depth - 1 + known[2] > MAX_DEPTH:
-                deepest = self.deepest(node, depth)
-                raise _Refused(error(self.path, self.lines.of(deepest.start_mark), _TOO_DEEP[:-1] + ", counting aliases)"))
+                raise _Refused(error(self.path, self.lines.of(self.deepest(node, depth).start_mark), _TOO_DEEP[:-1] + ", counting aliases)"))
             return known
         if id(node) in self.open:
             raise _Refused(error(self.path, self.lines.of(node.start_mark), "YAML value contains an alias to itself; recursive values are not allowed"))
@@ -235,25 +222,21 @@ class _GraphCheck:
             if isinstance(key_node, yaml.ScalarNode):
                 first = first_seen.setdefault(key_node.value, key_node)
                 if first is not key_node:
-                    line, first_line = self.lines.of(key_node.start_mark), self.lines.of(first.start_mark)
-                    self.problems.append(error(self.path, line, f'duplicate key "{key_node.value}" (first given on line {first_line})'))
+                    message = f'duplicate key "{key_node.value}" (first given on line {self.lines.of(first.start_mark)})'
+                    self.problems.append(error(self.path, self.lines.of(key_node.start_mark), message))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
     """A collection's nodes in document order (a mapping's keys and values alternate)."""
     if isinstance(node, yaml.MappingNode):
         return [child for pair in node.value for child in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
 # Contexts that open on one line and must be finished later: the mistake is on the
 # opening line (context mark), not where the parser gave up (problem mark).
 _OPENED = {
     "while scanning a quoted scalar": "is a closing {char} missing?",
-    "while scanning a double-quoted scalar": 'is a closing " missing?',
-    "while scanning a single-quoted scalar": "is a closing ' missing?",
     "while parsing a flow sequence": "is a closing ] or a comma missing?",
     "while parsing a flow mapping": "is a closing } or a comma missing?",
     "while scanning a simple key": 'expected "key: value"',
@@ -268,7 +251,8 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
     context = exc.context or ""
     mark = exc.problem_mark or exc.context_mark
     found = lines.of(mark)
-    if exc.context_mark is not None and context in _OPENED and not problem.startswith(("found unknown escape", "expected escape")):
+    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index] if mark is not None else ""  # the error's line up to it
+    if exc.context_mark is not None and context in _OPENED:
         opened = lines.of(exc.context_mark)
         hint = _OPENED[context].replace("{char}", text[exc.context_mark.index : exc.context_mark.index + 1])
         if context == "while scanning a simple key" and _NO_SPACE_AFTER_COLON.search(text.split("\n")[opened - lines.first_line]):
@@ -287,14 +271,13 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str, path: str, lines: _FileL
         opened = lines.of(quoted.start_mark)
         return error(path, opened, f"{message} on line {found}, after a quoted value that starts on this line; is its closing {quoted.style} missing?")
     if problem.startswith("mapping values are not allowed") and mark is not None:
-        return _misplaced_colon(message, mark, text, path, lines)
-    if mark is not None and text[text.rfind("\n", 0, mark.index) + 1 : mark.index].rstrip(" ").endswith(("'", '"')):
+        return _misplaced_colon(message, found, before, text, path, lines)
+    if before.rstrip(" ").endswith(("'", '"')):
         return error(path, found, message + """ (more text after a closing quote: inside "..." write \\", inside '...' write '')""")
     return error(path, found, message)
 
 
 def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
-    """The last scalar the parser read before the syntax error it raises on *text*."""
     last = None
     with contextlib.suppress(yaml.YAMLError):
         for event in yaml.parse(text, Loader=_Loader):
@@ -304,19 +287,14 @@ def _last_scalar_before_error(text: str) -> yaml.ScalarEvent | None:
     return last
 
 
-def _misplaced_colon(message: str, mark: _Mark, text: str, path: str, lines: _FileLines) -> Problem:
-    """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before.
-
-    A key at or left of the previous line's key cannot continue its value, so the
-    previous line is broken (often "key:value"); one indented further is itself.
-    """
-    found = lines.at(mark.index)
-    before = text[text.rfind("\n", 0, mark.index) + 1 : mark.index]
+def _misplaced_colon(message: str, found: int, before: str, text: str, path: str, lines: _FileLines) -> Problem:
+    """Place "mapping values are not allowed": a second ": " on a line, or a key line swallowed by the line before."""
     if ": " in before or before.rstrip().endswith(":"):
         return error(path, found, message + ' (a value that holds ": " must be in quotes)')
     text_lines = text.split("\n")
     index = found - lines.first_line
     previous = next((i for i in range(index - 1, -1, -1) if text_lines[i].strip() and not text_lines[i].lstrip().startswith("#")), None)
+    # a key at or left of the previous line's key cannot continue its value, so that line is broken (often "key:value")
     if previous is None or _key_column(text_lines[index]) > _key_column(text_lines[previous]):
         return error(path, found, message)
     hint = ' (is a space missing after ":"?)' if _NO_SPACE_AFTER_COLON.search(text_lines[previous]) else ""
@@ -337,8 +315,7 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, li
 
 
 def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
-    items = [key for key, _ in node.value] if isinstance(node, yaml.MappingNode) else _children(node)
-    return tuple(lines.of(item.start_mark) for item in items)
+    return tuple(lines.of(item.start_mark) for item in _children(node)[:: 2 if isinstance(node, yaml.MappingNode) else 1])  # a mapping's keys
 
 
 def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
