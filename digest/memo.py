@@ -232,6 +232,7 @@ class Memo:
             try:
                 self.folder.mkdir(exist_ok=True)
                 db = sqlite3.connect(path, isolation_level=None)
+                db.execute("PRAGMA synchronous = OFF")  # a cache: a memo cut short by a crash is started anew, never trusted
                 db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB)")
                 db.execute("CREATE TABLE IF NOT EXISTS memo (stage TEXT, hash BLOB, value BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
                 row = db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone()
