@@ -233,7 +233,7 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     report.begin()
     problems: list[Problem] = []
     try:
-        result = build_site(options, report.progress, memo)
+        result = build_site(options, report.progress, memo, check_unchanged=False)  # run on a change: no stamps to compare
     except ContentError as exc:
         problems = list(exc.problems)
     except DigestError as exc:  # a template error or an unusable folder

@@ -407,18 +407,21 @@ def render_site_files(site: LoadedSite) -> dict[str, bytes]:
     return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
 
 
-def build_site(options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None) -> BuildResult:
+def build_site(
+    options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None, check_unchanged: bool = True
+) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
     With the memo (the default unless ``--no-cache``), a rebuild with nothing
     to do stops after comparing the stamps of the inputs (unless the caller
-    did and passes their *state*), and any other rebuild renders only the
-    outputs whose hash changed.
+    did and passes their *state*, or knows that something changed and says
+    *check_unchanged* False), and any other rebuild renders only the outputs
+    whose hash changed.
     """
     started = time.perf_counter()
     if memo is None:
         memo = Memo(options.source) if options.cache else NO_MEMO
-    if state is None and memo.enabled:
+    if state is None and memo.enabled and check_unchanged:
         state = inputs_state(options)
         unchanged = unchanged_build(options, state, started)
         if unchanged is not None:
