@@ -146,8 +146,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
     tags, tags_of = index_tags(articles, problems)
     outlets = index_outlets(articles)
     if expired:  # an expired article's sources keep their outlet pages, so its links resolve
-        known = {o.host for o in outlets}
-        extra = [replace(o, articles=()) for o in index_outlets(expired) if o.host not in known]
+        extra = [replace(o, articles=()) for o in index_outlets(expired, {o.slug: o.host for o in outlets})]
         outlets = tuple(sorted(outlets + tuple(extra), key=lambda o: (o.name.casefold(), o.slug)))
     stories = index_stories(articles)
     years = index_archive(articles)
@@ -250,7 +249,8 @@ def unused_slug(base: str, taken: dict[str, str]) -> str:
     return slug
 
 
-def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
+def index_outlets(articles: list[Article], listed: dict[str, str] | None = None) -> tuple[Outlet, ...]:
+    """The outlets *articles* cite, each on a slug of its own; *listed*: outlets (slug -> host) already given a page, left out."""
     names: dict[str, Counter[str]] = defaultdict(Counter)
     by_host: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
@@ -259,9 +259,9 @@ def index_outlets(articles: list[Article]) -> tuple[Outlet, ...]:
             if not by_host[source.outlet] or by_host[source.outlet][-1] is not article:
                 by_host[source.outlet].append(article)
     outlets = []
-    taken: dict[str, str] = {}
+    taken = dict(listed or {})
     # Hosts such as a-b.com and a.b.com slug alike: the most cited keeps the slug.
-    for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
+    for host in sorted(by_host.keys() - taken.values(), key=lambda h: (-len(by_host[h]), h)):
         # Prefer a given name over the bare host name when editors supplied one.
         name = min(names[host].items(), key=lambda item: (item[0] == host, -item[1], item[0]))[0]
         slug = unused_slug(slug_or_hash(host, "source"), taken)

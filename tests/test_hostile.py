@@ -217,6 +217,19 @@ def test_outlets_that_slug_alike_get_distinct_pages(copy_site: Callable[[str], P
         assert page_file(tmp_path / "out", href).is_file()
 
 
+def test_an_outlet_cited_only_by_an_expired_article_gets_a_slug_of_its_own(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    site = copy_site("minimal")
+    write_article(site, "policy/live.md", article_front("Live", sources="[https://a-b.example/x]"))
+    write_article(site, "policy/old.md", article_front("Old", date="2026-02-01", expires="2026-02-10", sources="[https://a.b.example/y]"))
+    build(site)  # was an error: both outlets claimed /sources/a-b-example/
+    old = parse(page_file(tmp_path / "out", "/policy/old/"))
+    link = old.select_one("a[href^='/sources/a-b-example']")
+    assert link is not None and link["href"] == "/sources/a-b-example-2/"
+    assert page_file(tmp_path / "out", "/sources/a-b-example-2/").is_file() and page_file(tmp_path / "out", "/sources/a-b-example/").is_file()
+
+
 def test_a_malformed_url_is_a_located_error_not_an_internal_one(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
     site = copy_site("minimal")
     write_article(site, "policy/ipv6.md", article_front("Broken host", sources='["https://[::1/x"]', image='"https://[::1/card.png"'))
