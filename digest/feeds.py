@@ -13,7 +13,7 @@ import json
 import mimetypes
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -79,21 +79,19 @@ def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
     return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]))
 
 
-def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> dict[str, bytes]:
-    """*feeds* (from :func:`plan_feeds`) as ``{url: bytes}``."""
+def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> Iterator[tuple[str, bytes]]:
+    """*feeds* (from :func:`plan_feeds`) as ``(url, bytes)``, each file as soon as it is made."""
     urls = SiteUrls(config)
     newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
     made: dict[str, tuple[str, str]] = {}  # an article appears in several feeds: its entry is built and serialized once
-    files = {}
     for feed in feeds:
         for article in feed.articles:
             if article.path not in made:
                 entry = FeedEntry.make(config, index, urls, article, bodies[article.path])
                 made[article.path] = (atom_entry(entry), json_item(entry))
         updated = max((a.last_modified for a in feed.articles), default=newest)
-        files[feed.link.atom] = atom_feed(config, urls, feed, [made[a.path][0] for a in feed.articles], updated)
-        files[feed.link.json] = json_feed(config, urls, feed, [made[a.path][1] for a in feed.articles])
-    return files
+        yield feed.link.atom, atom_feed(config, urls, feed, [made[a.path][0] for a in feed.articles], updated)
+        yield feed.link.json, json_feed(config, urls, feed, [made[a.path][1] for a in feed.articles])
 
 
 @dataclass(frozen=True)

@@ -357,14 +357,14 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     global _RENDERER
     wanted = set(urls)
     pages = [page for page in site.pages if page.url in wanted]
-    pages = with_bodies(site, pages)
+    bodies = load_html(site, [page.context["article"].path for page in pages if "body" in page.context])  # here: workers read no memo
     feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
-    for part in in_chunks(_render_chunk, (site,), pages, jobs, PARALLEL_PAGES):
+    for part in in_chunks(_render_chunk, (site, bodies), pages, jobs, PARALLEL_PAGES):
         yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
     if feeds:
         bodies = load_html(site, [a.path for feed in feeds for a in feed.articles])
-        yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds).items() if url in wanted)
+        yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds) if url in wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
         yield from render_share_images(site.config, cards, cached_images, jobs)
@@ -375,28 +375,30 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
 SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
 
 
+def with_body(page: Page, bodies: dict[str, RenderedBody]) -> Page:
+    """*page* ready to render: an article's page gets its rendered body, and is described by the body's summary."""
+    if "body" not in page.context:
+        return page
+    body = bodies[page.context["article"].path]
+    return replace(page, description=body.summary, context={**page.context, "body": body})
+
+
 def with_bodies(site: LoadedSite, pages: list[Page]) -> list[Page]:
-    """*pages* ready to render: each article's page with its rendered body, and described by the body's summary."""
+    """*pages* ready to render, their bodies read from the memo where they were not loaded."""
     bodies = load_html(site, [page.context["article"].path for page in pages if "body" in page.context])
-    ready = []
-    for page in pages:
-        if "body" in page.context:
-            body = bodies[page.context["article"].path]
-            page = replace(page, description=body.summary, context={**page.context, "body": body})
-        ready.append(page)
-    return ready
+    return [with_body(page, bodies) for page in pages]
 
 
 PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
 
 
-def _render_chunk(site: LoadedSite, pages: list[Page]) -> list[tuple[str, bytes]]:
+def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list[Page]) -> list[tuple[str, bytes]]:
     """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
     global _RENDERER
     if _RENDERER is None or _RENDERER[0] is not site:
         _RENDERER = (site, PageRenderer(site.config, site.index))
     renderer = _RENDERER[1]
-    return [(page.url, renderer.render(page)) for page in pages]
+    return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
 
 
 _RENDERER: tuple[LoadedSite, PageRenderer] | None = None  # the renderer of the site this process renders now

@@ -8,13 +8,14 @@ sent only where its chunk starts and stops, and only results travel back.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
 Part = TypeVar("Part")
 
-CHUNKS_PER_JOB = 8  # a worker that finishes early takes the next chunk, so the workers end together
+CHUNKS_PER_JOB = 16  # a worker that finishes early takes the next chunk, so the workers end together; small chunks wait in memory less
 _SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
 
 
@@ -33,7 +34,14 @@ def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[It
             _SHARED = (work, common, items)
             try:
                 with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds))) as pool:
-                    yield from pool.imap(_run_chunk_at, bounds, chunksize=1)
+                    # At most one chunk a worker ahead of the caller: results it has not taken yet wait in memory.
+                    waiting: deque[Any] = deque()
+                    for chunk in bounds:
+                        waiting.append(pool.apply_async(_run_chunk_at, (chunk,)))
+                        if len(waiting) > jobs:
+                            yield waiting.popleft().get()
+                    while waiting:
+                        yield waiting.popleft().get()
             finally:
                 _SHARED = None
             return
