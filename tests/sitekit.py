@@ -6,10 +6,23 @@ import os
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from hypothesis import HealthCheck, settings
 
 # A tag name no template or sanitizer ever emits: finding it as an element in a
 # generated page means text from the input reached the page unescaped.
 MARKER_TAG = "hyp-x"
+FUZZ = os.environ.get("DIGEST_FUZZ", "")  # DIGEST_FUZZ=<examples>: explore with fresh random input
+
+
+def fuzz_settings(examples: int) -> settings:
+    """Hypothesis settings for the property tests: *examples* derandomized runs (stable in CI), or DIGEST_FUZZ fresh ones."""
+    return settings(
+        max_examples=int(FUZZ) if FUZZ.isdecimal() else examples,
+        derandomize=not FUZZ,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+    )
 
 
 def write_article(site: Path, rel: str, front: str, body: str = "Body text.\n") -> Path:

@@ -12,29 +12,21 @@ with fresh random input.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from sitekit import unsafe_markup
+from sitekit import fuzz_settings, unsafe_markup
 
 from digest.config import SiteConfig
 from digest.markdown import TOO_DEEP, BodyRenderer
 from digest.schema import Article
 
-FUZZ = os.environ.get("DIGEST_FUZZ", "")
-SETTINGS = settings(
-    max_examples=int(FUZZ) if FUZZ.isdecimal() else 60,
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
-)
+SETTINGS = fuzz_settings(60)
 LIMIT = 100  # levels a line may open (digest.markdown.MAX_NESTING)
 NESTING_ERROR = f"expected quotes and lists nested at most {LIMIT} levels deep on one line, found more; write it flatter"
 MARKERS = ["> ", "- ", "* ", "+ ", "1. ", "2) "]

@@ -11,7 +11,6 @@ explore with fresh random input (e.g. ``DIGEST_FUZZ=2000 pytest tests/test_prope
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from datetime import date, datetime
@@ -19,21 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from sitekit import html_pages, snapshot, unsafe_markup
+from sitekit import fuzz_settings, html_pages, snapshot, unsafe_markup
 
 from digest.errors import ContentError
 from digest.site import BuildOptions, build_site
 
-FUZZ = os.environ.get("DIGEST_FUZZ", "")
-SETTINGS = settings(
-    max_examples=int(FUZZ) if FUZZ.isdecimal() else 100,
-    derandomize=not FUZZ,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+SETTINGS = fuzz_settings(100)
 
 SITE_YAML = """title: Property site
 base_url: https://example.org/news/
@@ -221,7 +213,7 @@ def test_raw_front_matter(front: str, body: str) -> None:
     check_build(front.replace("\n---", "\n- --"), body, allow_html=False)
 
 
-@settings(SETTINGS, max_examples=int(FUZZ) if FUZZ.isdecimal() else 25)
+@fuzz_settings(25)
 @given(
     title=text.filter(lambda t: t.strip() != "" and "\x00" not in t),
     tags=st.lists(text.filter(lambda t: t.strip() != ""), min_size=1, max_size=4),
