@@ -255,7 +255,7 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     The plan is memoised in memory only (on disk it would be larger and slower
     to read than to make), the hashes of its pages and feeds on disk too.
     """
-    key = hash_of("plan", repr(replace(config, root=Path("."))), *(hash_of(a.meta_hash or hash_value(a), str(a.expired)) for a in articles))
+    key = hash_of("plan", repr(replace(config, root=Path("."))), *map(article_hash, articles))
     plan = memo.get("plan", key)
     if isinstance(plan, Plan):
         return plan
@@ -281,22 +281,25 @@ def plan_shapes(index: SiteIndex, pages: list[Page], feeds: list[Feed]) -> dict[
         for article in feed.articles:
             if article.path not in entries:
                 entries[article.path] = hash_value(entry_inputs(index, article), known)
-        # An empty feed is dated by the site's newest article (feeds.iter_feeds).
+        # An empty feed is dated by the site's newest article (feeds.render_feeds).
         newest = "" if feed.articles or not index.articles else index.articles[0].last_modified.isoformat()
         shapes[feed.link.atom] = hash_of(hash_value(feed, known), newest, *(entries[a.path] for a in feed.articles))
     return shapes
 
 
+def article_hash(article: Article) -> bytes:
+    """What the plan reads of an article: its front matter (a body edit leaves it as it was) and whether it has expired."""
+    return hash_of(article.meta_hash or hash_value(article), str(article.expired))
+
+
 def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
     """The hash of every article and index entity, by ``id()``, for :func:`digest.pages.page_shape`.
 
-    An article stands for its front matter (``Article.meta_hash``: a body edit
-    changes only the pages that show the body) and whether it has expired; an
-    entity for its own fields and its articles.
+    An article stands for :func:`article_hash`; an entity for its own fields and its articles.
     """
     known: dict[int, bytes] = {}
     for article in [*index.articles, *index.expired]:
-        known[id(article)] = hash_of(article.meta_hash or hash_value(article), str(article.expired))
+        known[id(article)] = article_hash(article)
     for months in (year.months for year in index.years):
         for month in months:
             known[id(month)] = hash_value(month, known)
