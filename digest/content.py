@@ -67,15 +67,16 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         return raw
 
     file_hashes, raws = content_hashes(memo, "article-files", paths, read)
-    under = len(str(config.root / "content"))  # where the site folder is does not count (every path starts with it, as walked)
-    keys = {path: hash_of(settings, "content" + path[under:].replace(os.sep, "/"), made) for path, made in file_hashes.items()}
+    under = len(str(config.root / "content"))  # each path as the site shows it: every walked path starts with the content folder
+    shown = {path: "content" + path[under:].replace(os.sep, "/") for path in file_hashes}
+    keys = {path: hash_of(settings, shown[path], made) for path, made in file_hashes.items()}  # where the site folder is does not count
     found = memo.get_many("article", keys.values())
     # read now what was stamped as before yet parsed under other settings; leave out what cannot be read
     raws |= {path: raw for path, key in keys.items() if key not in found and path not in raws and (raw := read(path)) is not None}
     keys = {path: key for path, key in keys.items() if key in found or path in raws}
     todo = [path for path, key in keys.items() if key not in found]
     texts: dict[str, str] = {}
-    for part in in_chunks(_parse_chunk, (config, keys, raws), todo, jobs, PARALLEL_MIN):  # forked workers share raws without a copy
+    for part in in_chunks(_parse_chunk, (config, keys, shown, raws), todo, jobs, PARALLEL_MIN):  # forked workers share raws without a copy
         for key, result, text in part:
             memo.put("article", key, result)
             found[key] = result
@@ -89,10 +90,9 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         if article is not None:
             articles.append(article)
         elif any(p.is_error for p in more):  # its links are still checked, if it has a body
-            shown = _relative(Path(path), config.root)
-            body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown)
+            body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown[path])
             if body is not None:
-                unpublished.append((Unpublished(shown, body[1]), body[0]))
+                unpublished.append((Unpublished(shown[path], body[1]), body[0]))
     return Parsed(articles, problems, texts, unpublished)
 
 
@@ -116,11 +116,11 @@ PARALLEL_MIN = 200  # below this many files to parse, starting workers costs mor
 
 
 def _parse_chunk(
-    config: SiteConfig, keys: dict[str, bytes], raws: dict[str, bytes], paths: list[str]
+    config: SiteConfig, keys: dict[str, bytes], shown: dict[str, str], raws: dict[str, bytes], paths: list[str]
 ) -> list[tuple[bytes, tuple[Article | None, tuple[Problem, ...]], str]]:
     results = []
     for path in paths:
-        article, problems, body = parse_article(config, _relative(Path(path), config.root), raws[path])
+        article, problems, body = parse_article(config, shown[path], raws[path])
         if article is not None:
             article = replace(article, hash=keys[path], meta_hash=hash_value(replace(article, body_line=0, hash=b"", meta_hash=b"")))
         results.append((keys[path], (article, tuple(problems)), body))
