@@ -115,6 +115,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = MONTHS
+    env.globals["_"] = lambda label: label  # a template's label, to be translated; issue 18 gives it the site's language
     from .seo import script_json  # here: seo imports this module
 
     env.globals["asset"] = cache(lambda name: urls.path("/static/" + asset_name(config, name)))  # read and hash each static file once per build
