@@ -59,6 +59,8 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "text-unidecode": "text_unidecode",
 }
 
+SCAN_FROM = 1000  # get_many reads a whole stage when more keys than this are not in memory
+
 
 def hash_of(*parts: bytes | str) -> bytes:
     """A 16-byte BLAKE2b hash of *parts*, each length-prefixed so they cannot run together."""
@@ -266,17 +268,24 @@ class Memo:
             else:
                 missing.append(key)
         db = self._open() if missing else None
-        if db is not None:
+        if db is not None and len(missing) > SCAN_FROM:  # one pass over the stage beats thousands of lookups; the file holds at most twice what a build uses
+            wanted_set = set(missing)
+            with contextlib.suppress(sqlite3.Error):
+                self._load(stage, (row for row in db.execute("SELECT hash, value FROM memo WHERE stage = ?", (stage,)) if row[0] in wanted_set), found)
+        elif db is not None:
             for start in range(0, len(missing), 500):
                 batch = missing[start : start + 500]
                 marks = ",".join("?" * len(batch))
-                try:
-                    rows = db.execute(f"SELECT hash, value FROM memo WHERE stage = ? AND hash IN ({marks})", [stage, *batch]).fetchall()
-                    for key, blob in rows:
-                        found[key] = self.memory[(stage, key)] = pickle.loads(blob)
-                except Exception:  # unreadable rows are misses
-                    continue
+                with contextlib.suppress(sqlite3.Error):
+                    self._load(stage, db.execute(f"SELECT hash, value FROM memo WHERE stage = ? AND hash IN ({marks})", [stage, *batch]), found)
         return found
+
+    def _load(self, stage: str, rows: Iterable[tuple[bytes, bytes]], found: dict[bytes, Any]) -> None:
+        for key, blob in rows:
+            try:
+                found[key] = self.memory[(stage, key)] = pickle.loads(blob)
+            except Exception:  # an unreadable row is a miss
+                continue
 
     def keep(self, stage: str, keys: Iterable[bytes]) -> None:
         """Mark the values under *keys* as used by this build without reading them, so :meth:`save` keeps them."""
