@@ -48,13 +48,18 @@ class DigestError(Exception):
     exit_code = 1
 
 
+def plural(count: int, word: str, many: str = "") -> str:
+    """'1 article', '2 articles', '1,000 errors': every count the user reads is written this way."""
+    return f"{count:,} {word if count == 1 else many or word + 's'}"
+
+
 class ContentError(DigestError):
     """The site's content or settings have errors; nothing was written."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         errors = sum(1 for p in self.problems if p.is_error)
-        super().__init__(f"{errors} error{'s' if errors != 1 else ''}; nothing was written")
+        super().__init__(f"{plural(errors, 'error')}; nothing was written")
 
 
 class UsageError(DigestError):

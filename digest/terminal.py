@@ -18,7 +18,7 @@ from dataclasses import asdict
 from itertools import groupby
 from typing import TextIO
 
-from .errors import Problem, error
+from .errors import Problem, error, plural
 from .options import BuildResult
 
 # The stages a build reports, in order (see digest.site); drives the bar's length.
@@ -53,8 +53,7 @@ def count_text(problems: Sequence[Problem]) -> str:
     errors = sum(1 for p in problems if p.is_error)
     warnings = len(problems) - errors
     files = len({p.path for p in problems})
-    parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
-    return f"{', '.join(parts)} in {files} file{'s' if files != 1 else ''}" if problems else "no errors, no warnings"
+    return f"{plural(errors, 'error')}, {plural(warnings, 'warning')} in {plural(files, 'file')}" if problems else "no errors, no warnings"
 
 
 def some_of(names: list[str]) -> str:
@@ -127,11 +126,6 @@ class Reporter:
         if self.bar_shown:
             print("\r\033[K", end="", file=self.err, flush=True)
             self.bar_shown = False
-
-
-def plural(count: int, word: str, many: str = "") -> str:
-    """'1 article', '2 articles'."""
-    return f"{count:,} {word if count == 1 else many or word + 's'}"
 
 
 def summary(result: BuildResult) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from .errors import Problem, error
+from .errors import Problem, error, plural
 
 MAX_DEPTH = 32  # collections nested in one another, the top-level mapping included
 MAX_NODES = 100_000  # values (keys, items, scalars, collections) once every alias is expanded
@@ -62,7 +62,7 @@ def describe(value: object) -> str:
         shown = value if len(value) <= 60 else value[:57] + "..."
         return f'the text "{shown}"'
     if isinstance(value, list):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+        return f"a list of {plural(len(value), 'item')}"
     if isinstance(value, dict):
         return "a mapping"
     return f"a {type(value).__name__}"
