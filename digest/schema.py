@@ -359,7 +359,8 @@ class FrontMatter:
             self.fail(one.line, 'source: expected either "source" or "sources", found both')
             return ()
         if not isinstance(one.value, str):
-            self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
+            if not one.broken:  # an unreadable value was reported when it was read
+                self.fail(one.line, f"source: expected one URL as text, found {describe(one.value)}")
             return ()
         return self.read_sources([one.value], (one.line,))
 
