@@ -147,6 +147,8 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
         if opt is None:
             problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(OPTIONS))}; it is ignored'))
             continue
+        if entry.broken:  # unreadable: reported when it was read
+            continue
         value = entry.value
         read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
         if read is not None:

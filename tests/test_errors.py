@@ -107,6 +107,14 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
     assert 'site.yaml:5: warning: unknown setting "languag" (did you mean "language"?); it is ignored' in shown
 
 
+def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    (site / "site.yaml").write_text("title: !!timestamp soon\nbase_url: https://example.test/\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems] == ['site.yaml:1: error: title: could not read value ("soon" is not a valid timestamp)']
+
+
 def test_previous_output_survives_a_failed_cli_build(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
     build_site(BuildOptions(source=site))
