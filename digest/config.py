@@ -240,7 +240,8 @@ def options_table() -> str:
     """The README's table of site.yaml settings, from :data:`OPTIONS`."""
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for key, opt in OPTIONS.items():
-        default = f"{{engine: {opt.default}}}" if key == "markdown" else f"[{', '.join(opt.default)}]" if key == "editions" else opt.default
+        default: Any = opt.default
+        default = f"{{engine: {default}}}" if key == "markdown" else f"[{', '.join(default)}]" if key == "editions" else default
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         rows.append(f"| `{key}` | {shown} | {opt.metadata['doc']} |")
     return "\n".join(rows)

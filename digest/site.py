@@ -22,7 +22,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
-from .editions import Edition, edition_hashes, edition_urls, edition_shapes, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
+from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
