@@ -143,17 +143,15 @@ def latest_edition(editions: tuple[Edition, ...]) -> Ref | None:
 def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...], home: Crumb) -> list[Page]:
     """The editions index and a page per edition, each linking its neighbours of the same kind."""
     crumbs = (home, Crumb("Editions", "/editions/"))
-    sections = tuple(
-        (kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in zip(config.editions, edition_feeds(config), strict=True)
-    )
-    pages = [
-        Page("/editions/", "editions.html", "Editions", "The digest, day by day and week by week, on the web and by email.", {"sections": sections}, (home,))
-    ]
+    feeds = dict(zip(config.editions, edition_feeds(config), strict=True))
+    sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
+    about = "The digest, day by day and week by week, on the web and by email."
+    pages = [Page("/editions/", "editions.html", "Editions", about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
     for n, edition in enumerate(editions):
         newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
         older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
         about = f"{edition.story_count} stories from {len(edition.articles)} reports, by topic."
-        context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older}
+        context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older, "feeds": (feeds[edition.kind],)}
         pages.append(Page(edition.url, "edition.html", edition.title, about, context, crumbs))
     return pages
 

@@ -222,3 +222,13 @@ def test_edition_pages_and_email_links_resolve(built: Built) -> None:
 
     assert broken_links(built.out, "/digest/") == []
     assert re.search(r"<title>Edition Test: Daily edition: March 31, 2026</title>", (built.out / "editions/2026/03/31/email.html").read_text(encoding="utf-8"))
+
+
+def test_edition_pages_advertise_their_feeds(built: Built) -> None:
+    def advertised(url: str) -> list[str]:
+        return [str(link["href"]) for link in parse(page_file(built.out, url)).select('link[rel="alternate"]')]
+
+    assert advertised("/editions/") == [
+        BASE + f for f in ("feed.xml", "feed.json", "editions/daily.xml", "editions/daily.json", "editions/weekly.xml", "editions/weekly.json")
+    ]
+    assert advertised("/editions/2026/w14/")[2:] == [BASE + "editions/weekly.xml", BASE + "editions/weekly.json"]
