@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .feeds import Feed, FeedLink, atom_feed, json_feed, rfc3339
+from .images import share_image_url
 from .index import MONTH_NAMES, Ref, SiteIndex
 from .memo import hash_of, hash_value
 from .pages import Crumb, Page
@@ -199,6 +200,7 @@ class EmailRenderer:
         import css_inline  # here: only a build with editions to send inlines CSS
 
         self.env = make_environment(config)
+        self.config, self.urls = config, SiteUrls(config)
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
         self.limit = limit
 
@@ -218,7 +220,10 @@ class EmailRenderer:
         return self.inliner.inline(self._fill("edition_email.html", edition, shown)).encode("utf-8")
 
     def _fill(self, template: str, edition: Edition, shown: int) -> str:
-        return _render(self.env, template, edition=edition, topics=first_stories(edition, shown), more=edition.story_count - shown)
+        topics = first_stories(edition, shown)
+        lead = topics[0].stories[0].article if topics else None
+        image = share_image_url(self.config, lead) if lead else ""  # the lead story's picture, at the top of the email
+        return _render(self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else "")
 
 
 def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:

@@ -114,7 +114,9 @@ def test_the_email_is_inlined_absolute_and_scriptless(built: Built, url: str) ->
     assert hrefs and all(href.startswith(BASE) for href in hrefs), hrefs
     for href in hrefs:  # every link leads to a file of the site
         assert page_file(built.out, "/" + href.removeprefix(BASE)).is_file(), href
-    assert all(img.get("width") and img.get("alt") is not None for img in soup.find_all("img"))
+    images = soup.find_all("img")  # the lead story's share image
+    assert len(images) == 1 and images[0]["width"] == "592" and images[0]["alt"] == soup.select("td h3")[0].get_text()
+    assert page_file(built.out, "/" + str(images[0]["src"]).removeprefix(BASE)).is_file()
     assert "&lt;script&gt;" in data.decode() or "2026/03/31" not in url  # the hostile headline, escaped
 
 
@@ -232,3 +234,13 @@ def test_edition_pages_advertise_their_feeds(built: Built) -> None:
         BASE + f for f in ("feed.xml", "feed.json", "editions/daily.xml", "editions/daily.json", "editions/weekly.xml", "editions/weekly.json")
     ]
     assert advertised("/editions/2026/w14/")[2:] == [BASE + "editions/weekly.xml", BASE + "editions/weekly.json"]
+
+
+def test_weeks_are_iso_weeks_across_the_new_year() -> None:
+    from datetime import date
+
+    from digest.editions import edition_key
+
+    assert edition_key("weekly", date(2027, 1, 1)) == ("2026-W53", "Week 53, 2026 (December 28 – January 3)", "/editions/2026/w53/", date(2026, 12, 28))
+    assert edition_key("weekly", date(2027, 1, 4))[2] == "/editions/2027/w01/"
+    assert edition_key("daily", date(2027, 1, 4))[2] == "/editions/2027/01/04/"
