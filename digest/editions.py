@@ -66,6 +66,12 @@ class Edition:
         return sum(len(t.stories) for t in self.topics)
 
     @property
+    def counts(self) -> str:
+        """``3 stories from 4 reports``."""
+        stories, reports = self.story_count, len(self.articles)
+        return f"{stories} {'story' if stories == 1 else 'stories'} from {reports} {'report' if reports == 1 else 'reports'}"
+
+    @property
     def email_html(self) -> str:
         return self.url + "email.html"
 
@@ -151,7 +157,7 @@ def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...], home: 
     for n, edition in enumerate(editions):
         newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
         older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
-        about = f"{edition.story_count} stories from {len(edition.articles)} reports, by topic."
+        about = f"{edition.counts}, by topic."
         context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older, "feeds": (feeds[edition.kind],)}
         pages.append(Page(edition.url, "edition.html", edition.title, about, context, crumbs))
     return pages
@@ -268,7 +274,7 @@ def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, ed
             "url": urls.absolute(edition.url),
             "title": edition.title,
             "content_html": content,
-            "summary": f"{edition.story_count} stories from {len(edition.articles)} reports.",
+            "summary": f"{edition.counts}.",
             "date_published": rfc3339(max(a.date for a in edition.articles)),
             "date_modified": rfc3339(max(a.last_modified for a in edition.articles)),
         }

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         missing = missing or not path.is_file()
         return str(path)
 
-    print(f"{edition.title} — {count(edition.story_count, 'story', 'stories')} from {count(len(edition.articles), 'report', 'reports')}")
+    print(f"{edition.title} — {edition.counts}")
     print(f"  page        {where(edition.url)}")
     shown = "every story" if email.shown == edition.story_count else f"{email.shown} stories, the rest linked on the web"
     print(f"  email.html  {where(edition.email_html)}  ({size(len(email.html))} of at most {size(EMAIL_LIMIT)}; {shown})")
@@ -76,7 +76,3 @@ def run(args: argparse.Namespace) -> int:
 
 def size(count: int) -> str:
     return f"{count / 1000:.1f} KB"
-
-
-def count(number: int, one: str, more: str) -> str:
-    return f"{number} {one if number == 1 else more}"
