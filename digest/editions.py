@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
+from .errors import UsageError
 from .feeds import Feed, FeedLink, atom_feed, json_feed, rfc3339
 from .images import share_image_url
 from .index import MONTH_NAMES, Ref, SiteIndex
@@ -203,7 +204,10 @@ class EmailRenderer:
     """Fills ``edition_email.html`` (its CSS inlined) and ``edition_email.txt``, cutting stories until the HTML fits :data:`EMAIL_LIMIT`."""
 
     def __init__(self, config: SiteConfig, limit: int = EMAIL_LIMIT) -> None:
-        import css_inline  # here: only a build with editions to send inlines CSS
+        try:
+            import css_inline  # here: only a build with editions to send inlines CSS
+        except ImportError:
+            raise UsageError("the editions' email copies need the css-inline package (pip install -r requirements.txt), found it not installed") from None
 
         self.env = make_environment(config)
         self.config, self.urls = config, SiteUrls(config)
