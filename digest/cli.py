@@ -1,4 +1,4 @@
-"""Command line: ``python build.py [build|check|clean|serve|new] [options]``.
+"""Command line: ``python build.py [build|check|clean|serve|new|edition] [options]``.
 
 Parses arguments and dispatches to one module per verb in
 ``digest.commands``. Exit codes: 0 success, 1 content errors, 2 usage errors.
@@ -40,11 +40,11 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .commands import build, check, clean, new, serve
+    from .commands import build, check, clean, edition, new, serve
 
     parser = argparse.ArgumentParser(description="Build an AI news digest site from Markdown articles.")
-    verbs = parser.add_subparsers(dest="verb", metavar="{build,check,clean,serve,new}")
-    for module in (build, check, clean, serve, new):
+    verbs = parser.add_subparsers(dest="verb", metavar="{build,check,clean,serve,new,edition}")
+    for module in (build, check, clean, serve, new, edition):
         sub = verbs.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)

@@ -22,6 +22,7 @@ from .yamlmap import Entry, describe, load_mapping
 
 PERMALINK_FIELDS = ("topic", "slug", "year", "month", "day")
 MARKDOWN_ENGINES = ("auto", "python", "rust")
+EDITION_KINDS = ("daily", "weekly")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,9 @@ class SiteConfig:
     markdown_engine: str = option(
         "auto", "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed).", key="markdown"
     )
+    editions: tuple[str, ...] = option(
+        ("daily",), "Digest editions to publish, on the web and for email: a list of daily, weekly (an empty list publishes none)."
+    )
     topics: tuple[TopicInfo, ...] = option((), "Mapping of topic slug to {name, description}; its order is the display order.")
     path: str = "site.yaml"
 
@@ -150,7 +154,7 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
         if entry.broken:  # unreadable: reported when it was read
             continue
         value = entry.value
-        read = {"topics": _read_topics, "markdown": _read_markdown}.get(key)
+        read = {"topics": _read_topics, "markdown": _read_markdown, "editions": _read_editions}.get(key)
         if read is not None:
             value, more = read(entry, shown) if value is not None else (None, [])  # null keeps the default
             problems.extend(more)
@@ -185,6 +189,19 @@ def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]
         )
         engine = None
     return engine, problems
+
+
+def _read_editions(entry: Entry, shown: str) -> tuple[tuple[str, ...] | None, list[Problem]]:
+    """The kinds of ``editions: [daily, weekly]``, in their order of :data:`EDITION_KINDS`."""
+    value, kinds = entry.value, ", ".join(EDITION_KINDS)
+    if not isinstance(value, list):
+        return None, [error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(value)}")]
+    unknown = [item for item in value if item not in EDITION_KINDS]
+    if unknown:
+        return None, [
+            error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(unknown[0])}{did_you_mean(str(unknown[0]), list(EDITION_KINDS))}")
+        ]
+    return tuple(kind for kind in EDITION_KINDS if kind in value), []
 
 
 def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
@@ -225,7 +242,8 @@ def options_table() -> str:
     """The README's table of site.yaml settings, from :data:`OPTIONS`."""
     rows = ["| key | default | meaning |", "| --- | --- | --- |"]
     for key, opt in OPTIONS.items():
-        default = f"{{engine: {opt.default}}}" if key == "markdown" else opt.default
+        default: Any = opt.default
+        default = f"{{engine: {default}}}" if key == "markdown" else f"[{', '.join(default)}]" if key == "editions" else default
         shown = "(none)" if default in ((), "") else f"`{str(default).lower() if isinstance(default, bool) else default}`"
         rows.append(f"| `{key}` | {shown} | {opt.metadata['doc']} |")
     return "\n".join(rows)

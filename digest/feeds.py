@@ -58,7 +58,9 @@ class Feed:
 
 
 def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
-    """The feeds a page advertises: the site's, plus its topic's or tag's."""
+    """The feeds a page advertises: the site's, plus its topic's or tag's, or those its context names (``feeds``: the editions')."""
+    if "feeds" in page.context:
+        return (FeedLink(config.title, "/"), *page.context["feeds"])
     kind = page.context.get("kind")
     shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
     site = FeedLink(config.title, "/")

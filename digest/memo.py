@@ -55,6 +55,7 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "nh3": "nh3",
     "PyYAML": "yaml",
     "Pillow": "PIL",
+    "css-inline": "css_inline",
     "python-slugify": "slugify",
     "text-unidecode": "text_unidecode",
 }

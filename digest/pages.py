@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import SiteConfig
-from .index import MONTH_NAMES, SiteIndex
+from .index import MONTH_NAMES, Ref, SiteIndex
 from .memo import hash_value
 from .schema import Article
 
@@ -82,14 +82,14 @@ def paginate(
     return pages
 
 
-def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
-    """Every page of the site, home first."""
+def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None) -> list[Page]:
+    """Every page of the site, home first, but the editions' (:mod:`digest.editions`); *edition*: the latest, linked from the home page."""
     home = Crumb("Headlines", "/")
     per = config.per_page
     # Besides its headlines, the home page shows the top stories of each topic, and stories with several reports.
     tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles)
     several = tuple(index.ref(s) for s in index.stories if len(s.articles) > 1)[:5]
-    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, topic_tops=tops, stories=several)
+    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, topic_tops=tops, stories=several, edition=edition)
     pages += [plan_article(article, index, home) for article in index.articles + index.expired]
 
     topics = Crumb("Topics", "/topics/")

@@ -22,6 +22,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
+from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
@@ -30,7 +31,7 @@ from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, up_to_date
-from .pages import Page, page_shape, plan_pages
+from .pages import Crumb, Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
@@ -68,6 +69,7 @@ class LoadedSite:
     relative: bool = False
     held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles not listed
     next_change: float = float("inf")  # when a future article is due or a listed one expires
+    editions: tuple[Edition, ...] = ()  # their pages are in pages; their email copies and feeds are made by digest.editions
 
 
 def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress) -> LoadedSite:
@@ -99,7 +101,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
-    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
+    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
     problems += [
         error(
             copies[url].relative_to(config.root).as_posix(), 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"
@@ -130,6 +132,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         options.relative,
         held_back(parsed, articles, now, options),
         next_change(parsed, now),
+        plan.editions,
     )
 
 
@@ -246,7 +249,8 @@ class Plan:
     feeds: list[Feed]
     problems: list[Problem]
     key: bytes  # the hash of the settings and the articles' front matter
-    shapes: dict[str, bytes]  # page URL -> page_shape; feed URL -> hash of the feed and its entries besides their bodies
+    shapes: dict[str, bytes]  # page URL -> page_shape; feed URL -> hash of the feed and its entries besides their bodies; editions' too
+    editions: tuple[Edition, ...] = ()
 
 
 def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo) -> Plan:
@@ -260,22 +264,23 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     if isinstance(plan, Plan):
         return plan
     index, problems = build_index(config, articles, jobs, memo)
-    pages = plan_pages(config, index)
+    editions = plan_editions(config, index)
+    pages = plan_pages(config, index, latest_edition(editions)) + plan_edition_pages(config, editions, Crumb("Headlines", "/"))
     feeds = plan_feeds(config, index)
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     shapes = memo.get("plan-shapes", key)
     if shapes is None:
-        shapes = plan_shapes(index, pages, feeds)
+        shapes = plan_shapes(index, pages, feeds, lambda known: edition_shapes(config, editions, known))
         memo.put("plan-shapes", key, shapes)
-    plan = Plan(index, pages, feeds, problems, key, shapes)
+    plan = Plan(index, pages, feeds, problems, key, shapes, editions)
     memo.put("plan", key, plan, persist=False)
     return plan
 
 
-def plan_shapes(index: SiteIndex, pages: list[Page], feeds: list[Feed]) -> dict[str, bytes]:
-    """The hash of what each page and feed shows besides bodies and site-wide values, by URL (a feed by its Atom URL)."""
+def plan_shapes(index: SiteIndex, pages: list[Page], feeds: list[Feed], more: Callable[[dict[int, bytes]], dict[str, bytes]]) -> dict[str, bytes]:
+    """The hash of what each page and feed shows besides bodies and site-wide values, by URL (a feed by its Atom URL); *more* adds others'."""
     known = entity_hashes(index)
-    shapes = {page.url: page_shape(page, known) for page in pages}
+    shapes = {page.url: page_shape(page, known) for page in pages} | more(known)
     entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
     for feed in feeds:
         for article in feed.articles:
@@ -340,6 +345,7 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
         made = hash_of(site.site_hash, shapes[feed.link.atom], *(bodies[a.path] for a in feed.articles))
         hashes[feed.link.atom] = hash_of(made, "atom")
         hashes[feed.link.json] = hash_of(made, "json")
+    hashes |= edition_hashes(site.config, site.editions, site.site_hash, shapes)
     for url, card in site.cards.items():
         hashes[url] = hash_of("share image", card.cache_key())
     for url, made in site.copy_hashes.items():
@@ -368,6 +374,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     if feeds:
         bodies = load_html(site, [a.path for feed in feeds for a in feed.articles])
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds) if url in wanted)
+    yield from render_edition_outputs(site.config, site.editions, wanted)
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
         yield from render_share_images(site.config, cards, cached_images, jobs)

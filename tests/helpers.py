@@ -9,10 +9,13 @@ from bs4 import BeautifulSoup
 
 
 def html_files(out: Path) -> list[Path]:
+    """Every HTML file of a built site, the editions' email copies included."""
     return sorted(out.rglob("*.html"))
 
 
-html_pages = html_files
+def html_pages(out: Path) -> list[Path]:
+    """Every web page of a built site: its HTML files but the editions' email copies (``editions/.../email.html``), which are no pages."""
+    return [path for path in html_files(out) if not (path.name == "email.html" and "editions" in path.parts)]
 
 
 def site_path(url: str, base: str) -> str:

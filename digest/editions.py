@@ -1,0 +1,303 @@
+"""Editions: the daily and weekly digest, as web pages, email copies and feeds.
+
+In: ``SiteConfig`` and ``SiteIndex``. Out: :class:`Edition` values (one per
+day with published articles, in the site's time zone, and one per ISO week,
+as ``editions`` in site.yaml asks), their pages for the page plan, and the
+bytes of their email copies (``email.html`` with its CSS inlined by
+css-inline, ``email.txt``) and of the editions feeds. Nothing touches the disk.
+
+An edition shows stories, not reports: the reports of one story (the same
+``story`` id) appear once, under their lead report, with their count.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from .config import SiteConfig
+from .errors import UsageError
+from .feeds import Feed, FeedLink, atom_feed, json_feed, rfc3339
+from .images import share_image_url
+from .index import MONTH_NAMES, Ref, SiteIndex
+from .memo import hash_of, hash_value
+from .pages import Crumb, Page
+from .render import SiteUrls, _render, make_environment
+from .schema import Article
+
+EMAIL_LIMIT = 100_000  # bytes: past about 102 KB, common mail clients clip a message
+KIND_NAMES = {"daily": "Daily edition", "weekly": "Weekly edition"}
+
+
+@dataclass(frozen=True)
+class EditionStory:
+    article: Article  # the lead report: its headline, summary, why it matters, marks and link
+    count: int  # reports of the story in this edition
+    story: Ref | None  # the story's page, for an article that names a story
+
+
+@dataclass(frozen=True)
+class EditionTopic:
+    topic: Ref
+    stories: tuple[EditionStory, ...]  # most reports first, then newest
+
+
+@dataclass(frozen=True)
+class Edition:
+    kind: str  # "daily" or "weekly"
+    key: str  # 2026-03-30 or 2026-W14
+    name: str  # March 30, 2026 or Week 14, 2026 (March 30 – April 5)
+    url: str  # /editions/2026/03/30/ or /editions/2026/w14/
+    first: date  # the first day it covers, in the site's time zone
+    topics: tuple[EditionTopic, ...]  # in the site's topic order
+    articles: tuple[Article, ...]  # every report it covers, newest first
+
+    @property
+    def title(self) -> str:
+        return f"{KIND_NAMES[self.kind]}: {self.name}"
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(t.stories) for t in self.topics)
+
+    @property
+    def counts(self) -> str:
+        """``3 stories from 4 reports``."""
+        stories, reports = self.story_count, len(self.articles)
+        return f"{stories} {'story' if stories == 1 else 'stories'} from {reports} {'report' if reports == 1 else 'reports'}"
+
+    @property
+    def email_html(self) -> str:
+        return self.url + "email.html"
+
+    @property
+    def email_text(self) -> str:
+        return self.url + "email.txt"
+
+
+@dataclass(frozen=True)
+class EditionsFeedLink(FeedLink):
+    """The feed of one kind of edition, ``/editions/daily.xml``; its HTML page is the editions index."""
+
+    kind: str = "daily"
+
+    @property
+    def atom(self) -> str:
+        return f"{self.base}{self.kind}.xml"
+
+    @property
+    def json(self) -> str:
+        return f"{self.base}{self.kind}.json"
+
+
+def edition_key(kind: str, day: date) -> tuple[str, str, str, date]:
+    """The key, name, URL and first day of the *kind* edition that holds *day*."""
+    if kind == "daily":
+        return day.isoformat(), f"{MONTH_NAMES[day.month - 1]} {day.day}, {day.year}", f"/editions/{day:%Y/%m/%d}/", day
+    year, week, weekday = day.isocalendar()
+    first = day - timedelta(days=weekday - 1)
+    last = first + timedelta(days=6)
+    span = f"{MONTH_NAMES[first.month - 1]} {first.day} – {MONTH_NAMES[last.month - 1]} {last.day}"
+    return f"{year}-W{week:02d}", f"Week {week}, {year} ({span})", f"/editions/{year}/w{week:02d}/", first
+
+
+def plan_editions(config: SiteConfig, index: SiteIndex) -> tuple[Edition, ...]:
+    """Every edition ``editions`` asks for, by kind in the setting's order, newest first."""
+    editions: list[Edition] = []
+    tz = config.tz
+    for kind in config.editions:
+        by_key: dict[tuple[str, str, str, date], list[Article]] = defaultdict(list)
+        for article in index.articles:  # newest first, so each edition's list is too
+            by_key[edition_key(kind, article.date.astimezone(tz).date())].append(article)
+        for (key, name, url, first), articles in sorted(by_key.items(), key=lambda item: item[0][3], reverse=True):
+            editions.append(Edition(kind, key, name, url, first, group_stories(index, articles), tuple(articles)))
+    return tuple(editions)
+
+
+def group_stories(index: SiteIndex, articles: list[Article]) -> tuple[EditionTopic, ...]:
+    """*articles* as stories (one per story id, led by its most official then earliest report), grouped by topic."""
+    reports: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        reports[article.story or "\0" + article.path].append(article)
+    by_topic: dict[str, list[EditionStory]] = defaultdict(list)
+    for slug, listed in reports.items():
+        lead = min(listed, key=lambda a: (-a.official_count, a.date.timestamp(), a.path))
+        story = index.ref(index.story_of[slug]) if slug in index.story_of else None
+        by_topic[lead.topic].append(EditionStory(lead, len(listed), story))
+    order = lambda s: (-s.count, -s.article.date.timestamp(), s.article.path)  # noqa: E731
+    return tuple(EditionTopic(index.ref(t), tuple(sorted(by_topic[t.slug], key=order))) for t in index.topics if t.slug in by_topic)
+
+
+def edition_ref(edition: Edition) -> Ref:
+    """An edition as the pages that only link to it see it: name, link and how many stories."""
+    return Ref(edition.key, edition.name, edition.url, KIND_NAMES[edition.kind], edition.story_count)
+
+
+def edition_feeds(config: SiteConfig) -> tuple[EditionsFeedLink, ...]:
+    return tuple(EditionsFeedLink(f"{config.title}: {KIND_NAMES[kind].lower()}s", "/editions/", kind) for kind in config.editions)
+
+
+def latest_edition(editions: tuple[Edition, ...]) -> Ref | None:
+    """The newest edition of the first kind the site publishes: the home page's "Today's edition"."""
+    return edition_ref(editions[0]) if editions else None
+
+
+def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...], home: Crumb) -> list[Page]:
+    """The editions index and a page per edition, each linking its neighbours of the same kind."""
+    crumbs = (home, Crumb("Editions", "/editions/"))
+    feeds = dict(zip(config.editions, edition_feeds(config), strict=True))
+    sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
+    about = "The digest, day by day and week by week, on the web and by email."
+    pages = [Page("/editions/", "editions.html", "Editions", about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
+    for n, edition in enumerate(editions):
+        newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
+        older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
+        about = f"{edition.counts}, by topic."
+        context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older, "feeds": (feeds[edition.kind],)}
+        pages.append(Page(edition.url, "edition.html", edition.title, about, context, crumbs))
+    return pages
+
+
+def edition_shapes(config: SiteConfig, editions: tuple[Edition, ...], known: dict[int, bytes]) -> dict[str, bytes]:
+    """The hash of what each email copy (by its email.html URL) and editions feed (by its Atom URL) shows, besides site-wide values."""
+    shapes = {e.email_html: hash_value(e, known) for e in editions}
+    for feed in edition_feeds(config):
+        shapes[feed.atom] = hash_of(repr(feed), *(shapes[e.email_html] for e in feed_editions(config, editions, feed.kind)))
+    return shapes
+
+
+def edition_hashes(config: SiteConfig, editions: tuple[Edition, ...], site_hash: bytes, shapes: dict[str, bytes]) -> dict[str, bytes]:
+    """The hash of every email copy and editions feed, by URL (see :func:`digest.site.plan_outputs`)."""
+    hashes: dict[str, bytes] = {}
+    for edition in editions:
+        made = hash_of(site_hash, shapes[edition.email_html])
+        hashes[edition.email_html], hashes[edition.email_text] = hash_of(made, "html"), hash_of(made, "text")
+    for feed in edition_feeds(config):
+        made = hash_of(site_hash, shapes[feed.atom])
+        hashes[feed.atom], hashes[feed.json] = hash_of(made, "atom"), hash_of(made, "json")
+    return hashes
+
+
+def edition_urls(config: SiteConfig, editions: tuple[Edition, ...]) -> list[str]:
+    """The URLs of every email copy and editions feed (the editions' pages are in the page plan)."""
+    return [url for e in editions for url in (e.email_html, e.email_text)] + [url for f in edition_feeds(config) for url in (f.atom, f.json)]
+
+
+def feed_editions(config: SiteConfig, editions: tuple[Edition, ...], kind: str) -> list[Edition]:
+    return [e for e in editions if e.kind == kind][: config.feed_items]
+
+
+@dataclass(frozen=True)
+class Email:
+    html: bytes
+    text: bytes
+    shown: int  # stories in the email; the others are linked as "more stories" on the web
+
+
+class EmailRenderer:
+    """Fills ``edition_email.html`` (its CSS inlined) and ``edition_email.txt``, cutting stories until the HTML fits :data:`EMAIL_LIMIT`."""
+
+    def __init__(self, config: SiteConfig, limit: int = EMAIL_LIMIT) -> None:
+        try:
+            import css_inline  # here: only a build with editions to send inlines CSS
+        except ImportError:
+            raise UsageError("the editions' email copies need the css-inline package (pip install -r requirements.txt), found it not installed") from None
+
+        self.env = make_environment(config)
+        self.config, self.urls = config, SiteUrls(config)
+        self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
+        self.limit = limit
+
+    def render(self, edition: Edition) -> Email:
+        total = edition.story_count
+        html = self.html(edition, total)
+        shown = total
+        if len(html) > self.limit:  # the most stories that fit, by bisection: more stories never make it shorter
+            low, high = 0, total - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                low, high = (middle, high) if len(self.html(edition, middle)) <= self.limit else (low, middle - 1)
+            shown, html = low, self.html(edition, low)
+        return Email(html, self._fill("edition_email.txt", edition, shown).encode("utf-8"), shown)
+
+    def html(self, edition: Edition, shown: int) -> bytes:
+        return self.inliner.inline(self._fill("edition_email.html", edition, shown)).encode("utf-8")
+
+    def _fill(self, template: str, edition: Edition, shown: int) -> str:
+        topics = first_stories(edition, shown)
+        lead = topics[0].stories[0].article if topics else None
+        image = share_image_url(self.config, lead) if lead else ""  # the lead story's picture, at the top of the email
+        return _render(self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else "")
+
+
+def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:
+    """The edition's topics holding only its first *count* stories, in reading order."""
+    kept: list[EditionTopic] = []
+    for group in edition.topics:
+        if count <= 0:
+            break
+        kept.append(EditionTopic(group.topic, group.stories[:count]))
+        count -= len(group.stories)
+    return tuple(kept)
+
+
+def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wanted: set[str]) -> Iterator[tuple[str, bytes]]:
+    """The email copies and editions feeds at *wanted*, as ``(url, bytes)``."""
+    feeds = [feed for feed in edition_feeds(config) if feed.atom in wanted or feed.json in wanted]
+    needed = {e.url for feed in feeds for e in feed_editions(config, editions, feed.kind)}
+    todo = [e for e in editions if e.email_html in wanted or e.email_text in wanted or e.url in needed]
+    if not todo:
+        return
+    renderer = EmailRenderer(config)
+    emails: dict[str, Email] = {}
+    for edition in todo:
+        email = emails[edition.url] = renderer.render(edition)
+        yield from ((url, data) for url, data in ((edition.email_html, email.html), (edition.email_text, email.text)) if url in wanted)
+    urls = SiteUrls(config)
+    for feed in feeds:
+        shown = feed_editions(config, editions, feed.kind)
+        yield from ((url, data) for url, data in editions_feed(config, urls, feed, shown, emails) if url in wanted)
+
+
+def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, editions: list[Edition], emails: dict[str, Email]) -> Iterator[tuple[str, bytes]]:
+    """One kind's editions as Atom and JSON Feed: an entry per edition, the email's HTML as its content."""
+    host = urlsplit(config.base_url).hostname or "localhost"
+    feed = Feed(link, f"Every {KIND_NAMES[link.kind].lower()} of {config.title}, as sent by email.", ())
+    atom: list[str] = []
+    items: list[str] = []
+    for edition in editions:
+        content = email_content(emails[edition.url].html)
+        entry: dict[str, Any] = {
+            "id": f"tag:{host},{edition.first.isoformat()}:{config.base_path.rstrip('/')}{edition.url}",
+            "url": urls.absolute(edition.url),
+            "title": edition.title,
+            "content_html": content,
+            "summary": f"{edition.counts}.",
+            "date_published": rfc3339(max(a.date for a in edition.articles)),
+            "date_modified": rfc3339(max(a.last_modified for a in edition.articles)),
+        }
+        item = ET.Element("entry")
+        for tag, text in (("id", entry["id"]), ("title", edition.title), ("published", entry["date_published"]), ("updated", entry["date_modified"])):
+            ET.SubElement(item, tag).text = text
+        ET.SubElement(item, "link", {"rel": "alternate", "type": "text/html", "href": entry["url"]})
+        ET.SubElement(item, "summary", {"type": "text"}).text = entry["summary"]
+        ET.SubElement(item, "content", {"type": "html"}).text = content
+        ET.indent(item, level=1)
+        atom.append(ET.tostring(item, encoding="unicode"))
+        items.append(json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    "))
+    updated = max((max(a.last_modified for a in e.articles) for e in editions), default=datetime(1970, 1, 1, tzinfo=UTC))
+    yield link.atom, atom_feed(config, urls, feed, atom, updated)
+    yield link.json, json_feed(config, urls, feed, items)
+
+
+def email_content(html: bytes) -> str:
+    """What a feed entry carries of an email: the inside of its ``<body>``, styles inline."""
+    text = html.decode("utf-8")
+    start = text.find(">", text.find("<body")) + 1
+    return text[start : text.rfind("</body>")].strip()
