@@ -1,0 +1,135 @@
+"""Stories found by likeness: measured quality on a labelled fixture, the rules of ids, and the sample site's event."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import Built
+from story_fixture import ROWS
+
+from digest.config import SiteConfig
+from digest.options import BuildOptions
+from digest.schema import Article, Source
+from digest.site import load_site
+from digest.stories import group_stories
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULTS = SiteConfig(root=Path("."))
+START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def report(n: int, title: str, summary: str, tags: tuple[str, ...], urls: tuple[str, ...], day: float, story: str = "") -> Article:
+    return Article(
+        path=f"content/news/r{n:02d}.md", slug=f"r{n:02d}", topic="news", url=f"/news/r{n:02d}/", title=title, date=START + timedelta(days=day),
+        updated=None, tags=tags, sources=tuple(Source(u, u, False, u.split("/")[2]) for u in urls), confidence=60, confidence_label="Medium",
+        review="unreviewed", model="", summary=summary, why_it_matters=(), story=story, author="", lang="en", draft=False, body_line=1,
+    )  # fmt: skip
+
+
+def newest_first(articles: list[Article]) -> list[Article]:
+    return sorted(articles, key=lambda a: (a.date, a.path), reverse=True)
+
+
+FIXTURE = newest_first([report(n, title, summary, tags, urls, day) for n, (_label, day, title, summary, tags, urls) in enumerate(ROWS)])
+LABELS = {f"content/news/r{n:02d}.md": row[0] for n, row in enumerate(ROWS)}
+
+
+def group(articles: list[Article], window: int = DEFAULTS.story_window_days) -> dict[str, str]:
+    return {path: g.id for g in group_stories(articles, window, DEFAULTS.story_similarity / 100) for path in g.paths}
+
+
+def test_fixture_is_large_and_varied_enough() -> None:
+    events = {label for label in LABELS.values() if not label.startswith("x-")}
+    sizes = [sum(1 for label in LABELS.values() if label == event) for event in events]
+    assert len(ROWS) >= 60 and len(events) >= 12 and min(sizes) >= 2 and max(sizes) <= 5
+    assert len({title for _, _, title, *_ in ROWS}) == len(ROWS)
+
+
+def test_pairwise_precision_and_recall() -> None:
+    found = group(FIXTURE)
+    true_positive = false_positive = false_negative = 0
+    for a, b in itertools.combinations(sorted(LABELS), 2):
+        same, joined = LABELS[a] == LABELS[b], a in found and found.get(a) == found.get(b)
+        true_positive += same and joined
+        false_positive += joined and not same
+        false_negative += same and not joined
+    precision = true_positive / (true_positive + false_positive)
+    recall = true_positive / (true_positive + false_negative)
+    print(f"story grouping on {len(ROWS)} reports: pairwise precision {precision:.3f}, recall {recall:.3f}")
+    assert precision >= 0.9 and recall >= 0.9
+
+
+def test_window_zero_groups_only_by_id() -> None:
+    assert group(FIXTURE, window=0) == {}
+
+
+def test_id_of_found_story_is_its_earliest_report_and_survives_a_later_report() -> None:
+    labelled = [(n, row) for n, row in enumerate(ROWS) if row[0] == "jailbreak"]
+    articles = newest_first([report(n, row[2], row[3], row[4], row[5], row[1]) for n, row in labelled])
+    before = set(group(articles[1:]).values())  # without the newest report
+    after = set(group(articles).values())
+    assert before == after == {articles[-1].slug}
+
+
+def test_explicit_id_wins_attracts_and_none_opts_out() -> None:
+    rows = [row for row in ROWS if row[0] == "halcyon-release"]
+    articles = [report(n, r[2], r[3], r[4], r[5], r[1]) for n, r in enumerate(rows)]
+    articles[3] = replace(articles[3], story="halcyon")  # the latest names the story: the others join it
+    articles[2] = replace(articles[2], story="none")
+    found = group(newest_first(articles))
+    assert found == {articles[0].path: "halcyon", articles[1].path: "halcyon", articles[3].path: "halcyon"}
+
+
+def test_two_named_stories_never_merge() -> None:
+    rows = [row for row in ROWS if row[0] == "outage"]
+    articles = [report(n, r[2], r[3], r[4], r[5], r[1], story=f"named-{n}") for n, r in enumerate(rows[:2])]
+    articles.append(report(9, rows[2][2], rows[2][3], rows[2][4], rows[2][5], rows[2][1]))
+    found = group(newest_first(articles))
+    assert found[articles[0].path] == "named-0" and found[articles[1].path] == "named-1"
+
+
+@pytest.fixture(scope="module")
+def sample_without_ids(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample site with every ``story:`` id and every story note removed."""
+    root = tmp_path_factory.mktemp("sample") / "site"
+    shutil.copytree(REPO / "content", root / "content", ignore=shutil.ignore_patterns("stories"))
+    shutil.copy(REPO / "site.yaml", root / "site.yaml")
+    for path in (root / "content").rglob("*.md"):
+        text = path.read_text(encoding="utf-8")
+        path.write_text("\n".join(line for line in text.split("\n") if not line.startswith("story:")), encoding="utf-8")
+    return root
+
+
+def test_sample_event_is_one_story_without_any_id(sample_without_ids: Path) -> None:
+    site = load_site(BuildOptions(source=sample_without_ids, cache=False))
+    several = [s for s in site.index.stories if len(s.articles) > 1]
+    assert [s.slug for s in several] == ["musk-xai-distillation-testimony"]  # named after its earliest report
+    story = several[0]
+    assert {a.slug for a in story.articles} == {
+        "musk-xai-distillation-testimony",
+        "distillation-terms-of-service-legal-questions",
+        "what-is-model-distillation",
+        "api-rate-limits-against-distillation",
+    }
+    # Headlined by the human-reviewed report with the highest confidence, not by the most official sources alone.
+    assert story.title == "Musk says xAI partly distilled OpenAI models to train Grok"
+
+
+def test_sample_story_page_shows_note_timeline_and_totals(sample_site: Built) -> None:
+    output = sample_site.out
+    soup = BeautifulSoup((output / "stories/musk-openai-trial/index.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.h1.get_text().startswith("Full coverage: Musk's testimony")  # the editor's note names it
+    assert soup.select_one("#overview-heading") is not None
+    timeline = [a["href"] for a in soup.select("ol.timeline h3 a")]
+    assert len(timeline) == 4 and timeline[0] == "/business/musk-xai-distillation-testimony/"
+    facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in soup.select(".story-facts dt")}
+    assert facts["Reports"] == "4" and int(facts["Official sources"]) >= 1
+    article = BeautifulSoup((output / "research/what-is-model-distillation/index.html").read_text(encoding="utf-8"), "html.parser")
+    box = article.select_one("section.story-box")
+    assert "3 other reports" in box.get_text() and box.select_one('a[href="/stories/musk-openai-trial/"]')
