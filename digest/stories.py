@@ -34,6 +34,7 @@ from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .config import SiteConfig
 from .content import STORY_NOTES, file_text, read_file, split_front_matter
@@ -46,6 +47,7 @@ from .yamlmap import describe, load_mapping
 NO_STORY = "none"  # story: none -- the article stays out of every story
 RARE_IN_WINDOW = 40  # a feature shared by more articles than this within the window proposes no pairs
 CANDIDATES = 8  # partners scored in full per article, the best proposed first
+COMMON_SHARE, COMMON_AT_LEAST = 0.05, 10  # a feature of more than 5% of the articles (and more than 10) is too common to tell events apart
 MIN_SHARED = 3  # two reports sharing fewer words, tags and sources are not found alike, however rare those are
 TAG, NAME = 0.5, 1.5  # emphasis of a tag and of a name, number or source URL, beside a word's 1
 _STOP = """a about after again against all also an and any are as at be been before being but by can could did do does down during each
@@ -78,14 +80,22 @@ def features(article: Article) -> dict[str, float]:
     for text in (article.title, article.summary):
         for n, match in enumerate(_WORD.finditer(text)):
             raw = match[0]
-            word = raw.lower().replace("’", "'").removesuffix("'s")
-            if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-                word = word[:-1]
-            if word not in STOP_WORDS and (len(word) > 2 or any(c.isdigit() for c in word)):
-                name = any(c.isdigit() for c in raw) or (n > 0 and raw[0].isupper() and text[match.start() - 2 : match.start() - 1] not in ".:?!")
-                key = "w:" + word
-                found[key] = max(found.get(key, 0.0), NAME if name else 1.0)
+            key, number = _word_key(raw)
+            if key:
+                name = number or (n > 0 and raw[0].isupper() and text[match.start() - 2 : match.start() - 1] not in ".:?!")
+                if name or key not in found:
+                    found[key] = NAME if name else 1.0
     return found
+
+
+@lru_cache(maxsize=65536)
+def _word_key(raw: str) -> tuple[str, bool]:
+    """The feature of a word as written ("" for a common or short one), and whether it holds a digit."""
+    word = raw.lower().replace("’", "'").removesuffix("'s")
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    number = any(c.isdigit() for c in word)
+    return ("w:" + word if word not in STOP_WORDS and (len(word) > 2 or number) else ""), number
 
 
 def group_stories(articles: Sequence[Article], window_days: int, threshold: float) -> list[Group]:
@@ -154,8 +164,9 @@ def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) 
         for key in feats[i]:
             postings[key].append(i)
     times = {key: [stamps[i] for i in listed] for key, listed in postings.items()}
-    idf = {key: math.log(1 + total / len(listed)) for key, listed in postings.items()}
-    weights = [{k: (m * idf[k]) ** 2 for k, m in f.items()} for f in feats]
+    common = max(COMMON_AT_LEAST, COMMON_SHARE * total)
+    idf = {key: math.log(1 + total / len(listed)) for key, listed in postings.items() if len(listed) <= common}
+    weights = [{k: (m * idf[k]) ** 2 for k, m in f.items() if k in idf} for f in feats]
     norm = [math.sqrt(sum(w for k, w in ws.items() if len(postings[k]) > 1)) or 1.0 for ws in weights]  # a feature no other has cannot be shared
     pairs: dict[tuple[int, int], float] = {}
     for i in range(total):
