@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from conftest import Built
+from conftest import Built, source_date
+from sitekit import snapshot
 from story_fixture import ROWS
 
 from digest.config import SiteConfig
+from digest.errors import ContentError
 from digest.options import BuildOptions
 from digest.schema import Article, Source
-from digest.site import load_site
+from digest.site import build_site, load_site
 from digest.stories import group_stories
 
 REPO = Path(__file__).resolve().parent.parent
@@ -133,3 +138,40 @@ def test_sample_story_page_shows_note_timeline_and_totals(sample_site: Built) ->
     article = BeautifulSoup((output / "research/what-is-model-distillation/index.html").read_text(encoding="utf-8"), "html.parser")
     box = article.select_one("section.story-box")
     assert "3 other reports" in box.get_text() and box.select_one('a[href="/stories/musk-openai-trial/"]')
+
+
+def test_feeds_carry_the_story_id(sample_site: Built) -> None:
+    atom = feedparser.parse((sample_site.out / "feed.xml").read_bytes())
+    entry = next(e for e in atom.entries if e.link.endswith("/research/what-is-model-distillation/"))
+    story = [t for t in entry.tags if t.scheme == "https://example.org/stories/"]
+    assert [t.term for t in story] == ["musk-openai-trial"]
+    items = json.loads((sample_site.out / "feed.json").read_text(encoding="utf-8"))["items"]
+    item = next(i for i in items if i["url"].endswith("/research/what-is-model-distillation/"))
+    assert item["_digest"]["story"] == "musk-openai-trial" and item["_digest"]["sources"]
+
+
+def test_story_note_problems_are_located_and_notes_are_not_articles(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("sample")
+    notes = site / "content" / "stories"
+    (notes / "broken.md").write_text("---\ntitel: x\nsummary: [1, 2]\n---\nBody with [a link](../nowhere.md).\n", encoding="utf-8")
+    (notes / "orphan.md").write_text("---\ntitle: A story nobody wrote\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failed:
+        load_site(BuildOptions(source=site, cache=False))
+    found = {(p.path, p.line, p.is_error) for p in failed.value.problems}
+    assert ("content/stories/broken.md", 2, False) in found  # unknown field "titel"
+    assert ("content/stories/broken.md", 3, True) in found  # summary: not text
+    assert ("content/stories/broken.md", 1, True) in found  # no title
+    assert ("content/stories/orphan.md", 1, False) in found  # no story has this id
+    assert all(not p.path.startswith("content/stories/") or "topic" not in p.message for p in failed.value.problems)
+
+
+def test_cached_rebuild_after_a_note_edit_equals_a_clean_build(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("sample")
+    with source_date():
+        build_site(BuildOptions(source=site, output=tmp_path / "cached"))
+        note = site / "content" / "stories" / "musk-openai-trial.md"
+        note.write_text(note.read_text(encoding="utf-8").replace("Musk's testimony on", "Musk under oath on"), encoding="utf-8")
+        build_site(BuildOptions(source=site, output=tmp_path / "cached"))
+        build_site(BuildOptions(source=site, output=tmp_path / "clean", cache=False))
+    assert snapshot(tmp_path / "cached") == snapshot(tmp_path / "clean")
+    assert "Musk under oath on" in (tmp_path / "clean" / "stories/musk-openai-trial/index.html").read_text(encoding="utf-8")
