@@ -112,7 +112,8 @@ def sample_without_ids(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sample_event_is_one_story_without_any_id(sample_without_ids: Path) -> None:
-    site = load_site(BuildOptions(source=sample_without_ids, cache=False))
+    with source_date():
+        site = load_site(BuildOptions(source=sample_without_ids, cache=False))
     several = [s for s in site.index.stories if len(s.articles) > 1]
     assert [s.slug for s in several] == ["musk-xai-distillation-testimony"]  # named after its earliest report
     story = several[0]
@@ -155,7 +156,7 @@ def test_story_note_problems_are_located_and_notes_are_not_articles(copy_site: C
     notes = site / "content" / "stories"
     (notes / "broken.md").write_text("---\ntitel: x\nsummary: [1, 2]\n---\nBody with [a link](../nowhere.md).\n", encoding="utf-8")
     (notes / "orphan.md").write_text("---\ntitle: A story nobody wrote\n---\n", encoding="utf-8")
-    with pytest.raises(ContentError) as failed:
+    with source_date(), pytest.raises(ContentError) as failed:
         load_site(BuildOptions(source=site, cache=False))
     found = {(p.path, p.line, p.is_error) for p in failed.value.problems}
     assert ("content/stories/broken.md", 2, False) in found  # unknown field "titel"
