@@ -23,7 +23,7 @@ from .errors import Problem, warning
 from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .schema import Article, tag_key
 from .slugs import slug_or_hash
-from .stories import Story, StoryNote, best_report, group_stories
+from .stories import Group, Story, StoryNote, best_report, group_stories
 from .workers import in_chunks
 
 # Weights of the related-story score; tag rarity (IDF) is the main signal.
@@ -146,7 +146,7 @@ def build_index(
     if expired:  # an expired article's sources keep their outlet pages, so its links resolve
         extra = [replace(o, articles=()) for o in index_outlets(expired, {o.slug: o.host for o in outlets})]
         outlets = tuple(sorted(outlets + tuple(extra), key=lambda o: (o.name.casefold(), o.slug)))
-    stories = index_stories(config, articles, notes or {}, problems)
+    stories = index_stories(config, articles, notes or {}, problems, memo)
     story_at = {a.path: s for s in stories for a in s.articles}
     siblings = {a.path: tuple(b for b in s.articles if b is not a)[:STORY_BOX] for s in stories if len(s.articles) > 1 for a in s.articles}
     years = index_archive(articles)
@@ -276,11 +276,16 @@ def index_outlets(articles: list[Article], listed: dict[str, str] | None = None)
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 
 
-def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, StoryNote], problems: list[Problem]) -> tuple[Story, ...]:
-    """The stories of *articles* (:func:`digest.stories.group_stories`), headlined by their note, else their best-supported report."""
+def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, StoryNote], problems: list[Problem], memo: Memo = NO_MEMO) -> tuple[Story, ...]:
+    """The stories of *articles* (:func:`digest.stories.group_stories`, memoised by their front matter), headlined by their note, else their best-supported report."""
     by_path = {a.path: a for a in articles}
+    key = hash_of("stories", str(config.story_window_days), str(config.story_similarity), *(a.meta_hash or hash_value(a) for a in articles))
+    groups: list[Group] | None = memo.get("stories", key)
+    if groups is None:
+        groups = group_stories(articles, config.story_window_days, config.story_similarity / 100)
+        memo.put("stories", key, groups)
     stories = []
-    for group in group_stories(articles, config.story_window_days, config.story_similarity / 100):
+    for group in groups:
         listed = tuple(by_path[p] for p in group.paths)
         note = notes.get(group.id)
         lead = best_report(listed)
