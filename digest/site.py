@@ -89,7 +89,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += more
     problems += check_unpublished_links(config, articles, found.unpublished)
     progress("indexing")
-    notes, more = read_story_notes(config)
+    notes, more = read_story_notes(config, {a.path: a.url for a in articles})
     problems += more
     plan = plan_site(config, articles, options.jobs, memo, notes)
     index, pages, feeds = plan.index, plan.pages, plan.feeds

@@ -244,14 +244,14 @@ class StoryNote:
 NOTE_KEYS = ("title", "summary")
 
 
-def read_story_notes(config: SiteConfig) -> tuple[dict[str, StoryNote], list[Problem]]:
-    """Every ``content/stories/*.md`` note by story id, with its problems (each as ``path:line``)."""
+def read_story_notes(config: SiteConfig, article_urls: dict[str, str]) -> tuple[dict[str, StoryNote], list[Problem]]:
+    """Every ``content/stories/*.md`` note by story id, with its problems (each as ``path:line``); *article_urls* resolve its links to articles."""
     folder = config.root / "content" / STORY_NOTES
     notes: dict[str, StoryNote] = {}
     problems: list[Problem] = []
     if not folder.is_dir():
         return notes, problems
-    renderer = BodyRenderer(config, {})
+    renderer = BodyRenderer(config, article_urls)
     for path in sorted(folder.iterdir()):
         if not path.name.endswith(MARKDOWN_SUFFIXES) or path.name.startswith((".", "_")):
             continue

@@ -132,6 +132,7 @@ def test_sample_story_page_shows_note_timeline_and_totals(sample_site: Built) ->
     soup = BeautifulSoup((output / "stories/musk-openai-trial/index.html").read_text(encoding="utf-8"), "html.parser")
     assert soup.h1.get_text().startswith("Full coverage: Musk's testimony")  # the editor's note names it
     assert soup.select_one("#overview-heading") is not None
+    assert soup.select_one('.overview a[href="/business/musk-xai-distillation-testimony/"]')  # a link to a report's file
     timeline = [a["href"] for a in soup.select("ol.timeline h3 a")]
     assert len(timeline) == 4 and timeline[0] == "/business/musk-xai-distillation-testimony/"
     facts = {dt.get_text(): dt.find_next("dd").get_text() for dt in soup.select(".story-facts dt")}
