@@ -19,7 +19,9 @@ from story_fixture import ROWS
 
 from digest.config import SiteConfig
 from digest.errors import ContentError
+from digest.index import build_index
 from digest.options import BuildOptions
+from digest.pages import developing
 from digest.schema import Article, Source
 from digest.site import build_site, load_site
 from digest.stories import group_stories
@@ -177,3 +179,11 @@ def test_cached_rebuild_after_a_note_edit_equals_a_clean_build(copy_site: Callab
         build_site(BuildOptions(source=site, output=tmp_path / "clean", cache=False))
     assert snapshot(tmp_path / "cached") == snapshot(tmp_path / "clean")
     assert "Musk under oath on" in (tmp_path / "clean" / "stories/musk-openai-trial/index.html").read_text(encoding="utf-8")
+
+
+def test_developing_stories_rank_by_recent_coverage_and_the_index_by_size() -> None:
+    old = [report(n, f"Old event report {n}", "", ("a",), (f"https://o.example/{n}",), day=n * 0.1, story="old") for n in range(4)]
+    new = [report(10 + n, f"New event report {n}", "", ("b",), (f"https://n.example/{n}",), day=30 + n * 0.1, story="new") for n in range(2)]
+    index, _ = build_index(DEFAULTS, newest_first(old + new))
+    assert [s.slug for s in developing(index)] == ["new", "old"]  # two reports this week beat four a month ago
+    assert [s.slug for s in index.stories] == ["old", "new"]  # the stories index: most reports first
