@@ -95,6 +95,12 @@ class SiteConfig:
     max_tags: int = option(100, "The most tags one article may have; every tag makes pages and feeds, so a runaway list is an error.", _at_least(1))
     more_from_topic: int = option(5, "Links under 'More from this topic' on each article.", _at_least(0))
     home_topic_count: int = option(3, "Top stories shown per topic on the home page.", _at_least(0))
+    story_window_days: int = option(4, "Reports at most this many days apart may be found to be one story; 0 groups only by `story:` id.", _at_least(0))
+    story_similarity: int = option(
+        32,
+        "How alike (0-100, cosine of rare words, tags and sources) two reports must be to be found one story.",
+        lambda v: None if 1 <= v <= 100 else f"a whole number from 1 to 100, found {v}",
+    )
     permalink: str = option("/{topic}/{slug}/", "Article URL pattern from {topic}, {slug}, {year}, {month}, {day}.", _permalink)
     allow_html: bool = option(False, "Pass raw HTML in article bodies through a sanitizer instead of escaping it.")
     feed_items: int = option(20, "Newest entries in each feed (site, topic, tag).", _at_least(1))

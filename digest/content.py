@@ -21,6 +21,8 @@ from .schema import FIELDS, MARKDOWN_SUFFIXES, MAX_ARTICLE_BYTES, Article, Front
 from .workers import in_chunks
 from .yamlmap import load_mapping
 
+STORY_NOTES = "stories"  # content/stories/<id>.md: an editor's note on a story, not an article (digest.stories)
+
 
 def load_articles(
     config: SiteConfig, now: datetime, include_drafts: bool = False, include_future: bool = False, memo: Memo = NO_MEMO, jobs: int = 1
@@ -128,7 +130,7 @@ def _parse_chunk(
 
 
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
-    """Every Markdown file under ``root/content`` (``root/content/...``), sorted; hidden names and ``_`` names skipped."""
+    """Every Markdown file under ``root/content`` (``root/content/...``), sorted; hidden names, ``_`` names and ``content/stories/`` skipped."""
     content = root / "content"
     if not content.exists():
         return [], [error("content", 0, "expected a content/ folder with article files, found none")]
@@ -142,7 +144,7 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         problems.append(error(shown, 0, f"cannot read folder ({exc.strerror})"))
 
     for folder, dirs, names in os.walk(content, onerror=report):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not (folder == str(content) and d == STORY_NOTES))
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))

@@ -121,10 +121,11 @@ def plan_editions(config: SiteConfig, index: SiteIndex) -> tuple[Edition, ...]:
 
 
 def group_stories(index: SiteIndex, articles: list[Article]) -> tuple[EditionTopic, ...]:
-    """*articles* as stories (one per story id, led by its most official then earliest report), grouped by topic."""
+    """*articles* as stories (one per story, by id or found, led by its most official then earliest report), grouped by topic."""
     reports: dict[str, list[Article]] = defaultdict(list)
-    for article in articles:
-        reports[article.story or "\0" + article.path].append(article)
+    for article in articles:  # a story by id or found (stories.py); a report in none stands alone
+        found = index.story_at.get(article.path)
+        reports[found.slug if found is not None else "\0" + article.path].append(article)
     by_topic: dict[str, list[EditionStory]] = defaultdict(list)
     for slug, listed in reports.items():
         lead = min(listed, key=lambda a: (-a.official_count, a.date.timestamp(), a.path))

@@ -77,8 +77,9 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
 
 
 def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
-    """What a feed entry shows besides the article and its body: its topic and tags as linked."""
-    return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]))
+    """What a feed entry shows besides the article and its body: its topic, tags and story as linked."""
+    story = index.story_at.get(article.path)
+    return (index.ref(index.topic_of[article.topic]), tuple(index.ref(t) for t in index.tags_of[article.path]), index.ref(story) if story else None)
 
 
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> Iterator[tuple[str, bytes]]:
@@ -108,6 +109,7 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
+    story: tuple[str, str, str] | None = None  # (id, title, scheme URL: the stories index) of the story it reports on
 
     @staticmethod
     def make(config: SiteConfig, index: SiteIndex, urls: SiteUrls, article: Article, body: RenderedBody) -> FeedEntry:
@@ -116,6 +118,7 @@ class FeedEntry:
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
         host = urlsplit(config.base_url).hostname or "localhost"
+        story = index.story_at.get(article.path)
         return FeedEntry(
             article=article,
             id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
@@ -125,6 +128,7 @@ class FeedEntry:
             content_html=full_content(urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
+            story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
 
 
@@ -171,6 +175,8 @@ def atom_entry(entry: FeedEntry) -> str:
     _text(ET.SubElement(item, "author"), "name", entry.author)
     for term, label, scheme in entry.categories:
         ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
+    if entry.story:
+        ET.SubElement(item, "category", dict(zip(("term", "label", "scheme"), entry.story, strict=True)))
     for source in article.sources:
         ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": source.url, "title": source.name})
     if entry.image:
@@ -199,6 +205,8 @@ def json_item(entry: FeedEntry) -> str:
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
     item["_digest"] = {"sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources]}
+    if entry.story:
+        item["_digest"]["story"] = entry.story[0]
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 

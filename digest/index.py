@@ -23,6 +23,7 @@ from .errors import Problem, warning
 from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .schema import Article, tag_key
 from .slugs import slug_or_hash
+from .stories import Group, Story, StoryNote, best_report, group_stories
 from .workers import in_chunks
 
 # Weights of the related-story score; tag rarity (IDF) is the main signal.
@@ -34,6 +35,7 @@ RECENCY_DAYS = 30.0
 WINDOW = 40  # articles either side in time scored per posting list
 PARALLEL_RANKING = 4000  # below this many articles, workers cost more than they save
 _BONUS = {"s": SAME_STORY, "p": SAME_TOPIC, "o": SHARED_OUTLET}
+STORY_BOX = 5  # other reports of its story listed on an article's page (and so left out of its related stories)
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 
@@ -62,14 +64,6 @@ class Outlet:
     name: str
     url: str
     articles: tuple[Article, ...]
-
-
-@dataclass(frozen=True)
-class Story:
-    slug: str
-    title: str
-    url: str
-    articles: tuple[Article, ...]  # newest first
 
 
 @dataclass(frozen=True)
@@ -112,7 +106,7 @@ class SiteIndex:
     topics: tuple[Topic, ...]  # site.yaml order, then unlisted topics by slug
     tags: tuple[Tag, ...]  # by name
     outlets: tuple[Outlet, ...]  # by name
-    stories: tuple[Story, ...]  # latest report first
+    stories: tuple[Story, ...]  # most reports first, then latest report first
     years: tuple[Year, ...]  # newest first
     related: dict[str, tuple[Article, ...]]  # article path -> related articles
     more_from_topic: dict[str, tuple[Article, ...]]
@@ -122,6 +116,8 @@ class SiteIndex:
     outlet_of: dict[str, Outlet]  # source host -> outlet
     topic_of: dict[str, Topic]  # topic slug -> topic
     story_of: dict[str, Story]  # story slug -> story
+    story_at: dict[str, Story]  # article path -> its story (by id or found)
+    siblings: dict[str, tuple[Article, ...]]  # article path -> the other reports of its story its page lists
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
     refs: dict[int, Ref] = field(default_factory=dict, compare=False)  # made by ref(), by the entity's id()
 
@@ -133,7 +129,9 @@ class SiteIndex:
         return made
 
 
-def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo: Memo = NO_MEMO) -> tuple[SiteIndex, list[Problem]]:
+def build_index(
+    config: SiteConfig, articles: list[Article], jobs: int = 1, memo: Memo = NO_MEMO, notes: dict[str, StoryNote] | None = None
+) -> tuple[SiteIndex, list[Problem]]:
     """Group, count and link the published articles (expired ones get only their page); *jobs* workers rank related stories.
 
     Ranking is the slow part: its result is memoised by the hash of every
@@ -148,7 +146,9 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
     if expired:  # an expired article's sources keep their outlet pages, so its links resolve
         extra = [replace(o, articles=()) for o in index_outlets(expired, {o.slug: o.host for o in outlets})]
         outlets = tuple(sorted(outlets + tuple(extra), key=lambda o: (o.name.casefold(), o.slug)))
-    stories = index_stories(articles)
+    stories = index_stories(config, articles, notes or {}, problems, memo)
+    story_at = {a.path: s for s in stories for a in s.articles}
+    siblings = {a.path: tuple(b for b in s.articles if b is not a)[:STORY_BOX] for s in stories if len(s.articles) > 1 for a in s.articles}
     years = index_archive(articles)
     index = SiteIndex(
         articles=tuple(articles),
@@ -157,7 +157,7 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
         outlets=outlets,
         stories=stories,
         years=years,
-        related=related_articles(articles, config.related_count, jobs, memo),
+        related=related_articles(articles, config.related_count, jobs, memo, story_at, siblings),
         more_from_topic=more_from_topic(topics, config.more_from_topic),
         older={newer.path: older for newer, older in pairwise(articles)},
         newer={older.path: newer for newer, older in pairwise(articles)},
@@ -165,18 +165,24 @@ def build_index(config: SiteConfig, articles: list[Article], jobs: int = 1, memo
         outlet_of={o.host: o for o in outlets},
         topic_of={t.slug: t for t in topics},
         story_of={s.slug: s for s in stories},
+        story_at=story_at,
+        siblings=siblings,
         expired=tuple(expired),
     )
     link_expired(index, expired, tags_of, config.more_from_topic)
     return index, problems
 
 
-def related_articles(articles: list[Article], count: int, jobs: int, memo: Memo) -> dict[str, tuple[Article, ...]]:
-    """:func:`rank_related`, memoised, with the paths it gives turned back into articles."""
-    key = hash_of("related", str(count), *(a.meta_hash or hash_value(a) for a in articles))
+def related_articles(
+    articles: list[Article], count: int, jobs: int, memo: Memo, story_at: dict[str, Story], siblings: dict[str, tuple[Article, ...]]
+) -> dict[str, tuple[Article, ...]]:
+    """:func:`rank_related`, memoised, with the paths it gives turned back into articles; the siblings an article's page lists are left out."""
+    stories = {path: story.slug for path, story in story_at.items()}
+    shown = {path: tuple(a.path for a in listed) for path, listed in siblings.items()}
+    key = hash_of("related", str(count), *(a.meta_hash or hash_value(a) for a in articles), hash_value((stories, shown)))
     ranked: dict[str, tuple[str, ...]] | None = memo.get("related", key)
     if ranked is None:
-        ranked = rank_related(articles, count, jobs)
+        ranked = rank_related(articles, count, jobs, stories, shown)
         memo.put("related", key, ranked)
     by_path = {a.path: a for a in articles}
     return {path: tuple(by_path[p] for p in paths) for path, paths in ranked.items()}
@@ -270,17 +276,25 @@ def index_outlets(articles: list[Article], listed: dict[str, str] | None = None)
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 
 
-def index_stories(articles: list[Article]) -> tuple[Story, ...]:
-    by_story: dict[str, list[Article]] = defaultdict(list)
-    for article in articles:
-        if article.story:
-            by_story[article.story].append(article)
+def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, StoryNote], problems: list[Problem], memo: Memo = NO_MEMO) -> tuple[Story, ...]:
+    """The stories of *articles* (:func:`digest.stories.group_stories`, memoised by their front matter), headlined by their note, else their best-supported report."""
+    by_path = {a.path: a for a in articles}
+    key = hash_of("stories", str(config.story_window_days), str(config.story_similarity), *(a.meta_hash or hash_value(a) for a in articles))
+    groups: list[Group] | None = memo.get("stories", key)
+    if groups is None:
+        groups = group_stories(articles, config.story_window_days, config.story_similarity / 100)
+        memo.put("stories", key, groups)
     stories = []
-    for slug, listed in by_story.items():
-        # The story is named after its most official, then earliest, report.
-        lead = min(listed, key=lambda a: (-a.official_count, a.date.timestamp(), a.path))
-        stories.append(Story(slug, lead.title, f"/stories/{slug}/", tuple(listed)))
-    return tuple(sorted(stories, key=lambda s: (-s.articles[0].date.timestamp(), s.slug)))
+    for group in groups:
+        listed = tuple(by_path[p] for p in group.paths)
+        note = notes.get(group.id)
+        lead = best_report(listed)
+        title, summary = (note.title, note.summary or lead.summary) if note else (lead.title, lead.summary)
+        overview, lead_path = (note.overview, "") if note else ("", lead.path)
+        stories.append(Story(group.id, title, f"/stories/{group.id}/", listed, summary, overview, lead_path, bool(group.joins), group.joins))
+    for slug in sorted(notes.keys() - {s.slug for s in stories}):
+        problems.append(warning(notes[slug].path, 1, f'expected a story with the id "{slug}", found none; the note is not published'))
+    return tuple(sorted(stories, key=lambda s: (-len(s.articles), -s.articles[0].date.timestamp(), s.slug)))
 
 
 def index_archive(articles: list[Article]) -> tuple[Year, ...]:
@@ -293,7 +307,9 @@ def index_archive(articles: list[Article]) -> tuple[Year, ...]:
     return tuple(Year(year, f"/archive/{year:04d}/", tuple(months)) for year, months in sorted(years.items(), reverse=True))
 
 
-def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str, tuple[str, ...]]:
+def rank_related(
+    articles: list[Article], count: int, jobs: int = 1, stories: dict[str, str] | None = None, shown: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
     """The paths of up to *count* related articles for each article (never itself).
 
     Score: the IDF of every shared tag, plus bonuses for the same story, the
@@ -306,12 +322,18 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
     that share two or more get their exact score at first; a candidate sharing
     one posting scores at most that posting's weight plus RECENCY, which is
     usually below the best *count* found already, and then it cannot be
-    ranked. The result is the same as scoring every candidate. With *jobs*
+    ranked. The result is the same as scoring every candidate. *stories*: the
+    story id of each article in one (default: its ``story:``); *shown*: the
+    articles its page lists already, never ranked for it. With *jobs*
     above 1 and many articles, forked workers rank parts of the list; the
     result does not depend on it.
     """
     if count <= 0:
         return {a.path: () for a in articles}
+    if stories is None:
+        stories = {a.path: a.story for a in articles if a.story and a.story != "none"}
+    at = {a.path: i for i, a in enumerate(articles)}
+    excluded = [frozenset(at[p] for p in (shown or {}).get(a.path, ()) if p in at) for a in articles]
     total = len(articles)
     stamps = [a.date.timestamp() for a in articles]
     urls = [a.url for a in articles]
@@ -324,15 +346,15 @@ def rank_related(articles: list[Article], count: int, jobs: int = 1) -> dict[str
         keys = ["t:" + tag_key(t) for t in article.tags]
         keys += ["o:" + o for o in sorted({s.outlet for s in article.sources})]
         keys.append("p:" + article.topic)
-        if article.story:
-            keys.append("s:" + article.story)
+        if article.path in stories:
+            keys.append("s:" + stories[article.path])
         repeated = repeated or len(set(keys)) < len(keys)
         at_of.append([len(postings[key]) for key in keys])
         for key in keys:
             postings[key].append(position)
         keys_of.append(keys)
     weight = {key: (math.log(1 + total / len(listed)) if key[0] == "t" else _BONUS[key[0]]) for key, listed in postings.items()}
-    parts = in_chunks(_rank, (count, stamps, urls, postings, keys_of, at_of, weight, repeated), list(range(total)), jobs, PARALLEL_RANKING)
+    parts = in_chunks(_rank, (count, stamps, urls, postings, keys_of, at_of, weight, repeated, excluded), list(range(total)), jobs, PARALLEL_RANKING)
     ranked = [best for part in parts for best in part]
     return {article.path: tuple(articles[i].path for i in ranked[position]) for position, article in enumerate(articles)}
 
@@ -346,6 +368,7 @@ def _rank(
     at_of: list[list[int]],
     weight: dict[str, float],
     repeated: bool,
+    excluded: list[frozenset[int]],
     positions: Iterable[int],
 ) -> list[list[int]]:
     """The positions of the related articles of the articles at *positions* (see :func:`rank_related`)."""
@@ -364,6 +387,8 @@ def _rank(
                 shared.update(seen.intersection(listed))
                 seen.update(listed)
         shared.discard(position)
+        skip = excluded[position]
+        shared -= skip
         sums: dict[int, float] = {}
         for key_weight, listed in windows:  # in the article's key order, as the sums are rounded
             for other in filter(shared.__contains__, listed) if repeated else shared.intersection(listed):
@@ -387,13 +412,13 @@ def _rank(
             short = threshold - key_weight - 1e-9
             reach = math.inf if short <= 0 else -math.log(short / RECENCY) * 86400 * RECENCY_DAYS * (1 + 1e-9) + 1
             for other in listed:
-                if other != position and other not in shared and abs(stamps[other] - when) <= reach:
+                if other != position and other not in shared and other not in skip and abs(stamps[other] - when) <= reach:
                     stamp = stamps[other]
                     score = key_weight + RECENCY * math.exp(-abs(stamp - when) / 86400 / RECENCY_DAYS)
                     ranked.append((-score, -stamp, urls[other], other))
         best = [other for *_, other in sorted(ranked)[:count]]
         if len(best) < count:
-            best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best})
+            best += _nearest_in_time(stamps, position, count - len(best), exclude={position, *best, *skip})
         found.append(best)
     return found
 

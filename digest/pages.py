@@ -16,6 +16,7 @@ from .config import SiteConfig
 from .index import MONTH_NAMES, Ref, SiteIndex
 from .memo import hash_value
 from .schema import Article
+from .stories import Story
 
 MONTHS = MONTH_NAMES
 
@@ -88,7 +89,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
     per = config.per_page
     # Besides its headlines, the home page shows the top stories of each topic, and stories with several reports.
     tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles)
-    several = tuple(index.ref(s) for s in index.stories if len(s.articles) > 1)[:5]
+    several = tuple(index.ref(s) for s in developing(index))
     pages = paginate("/", "home.html", config.title, config.description, index.articles, per, topic_tops=tops, stories=several, edition=edition)
     pages += [plan_article(article, index, home) for article in index.articles + index.expired]
 
@@ -111,11 +112,14 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
         pages += paginate(outlet.url, "list.html", title, about, outlet.articles, per, (home, sources), kind="source", outlet=index.ref(outlet))
 
     stories = Crumb("Stories", "/stories/")
-    pages.append(Page("/stories/", "stories.html", "Stories", "Events covered by more than one report, each on one page.", {"stories": index.stories}, (home,)))
+    about = "Events covered by one or more reports, each on one page; the most covered first."
+    pages.append(Page("/stories/", "stories.html", "Stories", about, {"stories": index.stories}, (home,)))
     for story in index.stories:
         outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted({s.outlet for a in story.articles for s in a.sources}))
-        about = f"{len(story.articles)} reports on {story.title}"
-        pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", about, {"story": story, "outlets": outlets}, (home, stories)))
+        context = {"story": story, "outlets": outlets, "shared_tags": shared_tags(index, story)}
+        context["outlets_of"] = {a.path: tuple(index.ref(index.outlet_of[o]) for o in dict.fromkeys(s.outlet for s in a.sources)) for a in story.articles}
+        about = story.summary or f"{len(story.articles)} reports on {story.title}"
+        pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", about, context, (home, stories)))
 
     archive = Crumb("Archive", "/archive/")
     pages.append(Page("/archive/", "archive.html", "Archive", "Every story by year and month.", {"years": index.years}, (home,)))
@@ -131,15 +135,41 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
     return pages
 
 
+RECENT_DAYS = 7  # "Developing stories" counts the reports of the last week before the newest article
+
+
+def developing(index: SiteIndex, count: int = 5) -> list[Story]:
+    """The stories with several reports that had the most coverage in the last :data:`RECENT_DAYS`, then the latest."""
+    if not index.articles:
+        return []
+    since = index.articles[0].date.timestamp() - RECENT_DAYS * 86400
+    several = [s for s in index.stories if len(s.articles) > 1]
+    recent = {s.slug: sum(1 for a in s.articles if a.date.timestamp() >= since) for s in several}
+    return sorted(several, key=lambda s: (-recent[s.slug], -s.articles[0].date.timestamp(), s.slug))[:count]
+
+
+def shared_tags(index: SiteIndex, story: Story) -> tuple[Ref, ...]:
+    """The tags at least two of *story*'s reports carry, the most carried first."""
+    counts: dict[str, int] = {}
+    tags = {}
+    for article in story.articles:
+        for tag in index.tags_of[article.path]:
+            counts[tag.key] = counts.get(tag.key, 0) + 1
+            tags[tag.key] = tag
+    keys = sorted((k for k, n in counts.items() if n > 1), key=lambda k: (-counts[k], tags[k].name.casefold(), k))
+    return tuple(index.ref(tags[k]) for k in keys)
+
+
 def plan_article(article: Article, index: SiteIndex, home: Crumb) -> Page:
     topic = index.topic_of[article.topic]
-    story = index.story_of.get(article.story) if article.story else None
+    story = index.story_at.get(article.path)
     context = {
         "article": article,
         "body": None,  # filled when rendered (digest.site.render_outputs)
         "topic": index.ref(topic),
         "tags": tuple(index.ref(t) for t in index.tags_of[article.path]),
         "story": index.ref(story) if story else None,
+        "siblings": index.siblings.get(article.path, ()),
         "related": index.related[article.path],
         "more": index.more_from_topic[article.path],
         "older": index.older.get(article.path),

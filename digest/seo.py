@@ -22,10 +22,11 @@ from markupsafe import Markup
 from .config import SiteConfig
 from .feeds import FeedLink, feed_links
 from .images import share_image_url
-from .index import SiteIndex, Story, Year
+from .index import SiteIndex, Year
 from .pages import Page
 from .render import SiteUrls, memoized_dates
 from .schema import Article
+from .stories import Story
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

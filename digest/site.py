@@ -37,6 +37,7 @@ from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
+from .stories import StoryNote, read_story_notes
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
@@ -90,7 +91,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += more
     problems += check_unpublished_links(config, articles, found.unpublished)
     progress("indexing")
-    plan = plan_site(config, articles, options.jobs, memo)
+    notes, more = read_story_notes(config, {a.path: a.url for a in articles})
+    problems += more
+    plan = plan_site(config, articles, options.jobs, memo, notes)
     index, pages, feeds = plan.index, plan.pages, plan.feeds
     problems += plan.problems
     progress("planning pages")
@@ -253,17 +256,18 @@ class Plan:
     editions: tuple[Edition, ...] = ()
 
 
-def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo) -> Plan:
+def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo, notes: dict[str, StoryNote] | None = None) -> Plan:
     """Index the articles and plan every page and feed, by the settings and the articles' front matter.
 
     The plan is memoised in memory only (on disk it would be larger and slower
     to read than to make), the hashes of its pages and feeds on disk too.
     """
-    key = hash_of("plan", repr(replace(config, root=Path("."))), *map(article_hash, articles))
+    notes = notes or {}
+    key = hash_of("plan", repr(replace(config, root=Path("."))), hash_value(sorted(notes.items())), *map(article_hash, articles))
     plan = memo.get("plan", key)
     if isinstance(plan, Plan):
         return plan
-    index, problems = build_index(config, articles, jobs, memo)
+    index, problems = build_index(config, articles, jobs, memo, notes)
     editions = plan_editions(config, index)
     pages = plan_pages(config, index, latest_edition(editions)) + plan_edition_pages(config, editions, Crumb("Headlines", "/"))
     feeds = plan_feeds(config, index)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,7 @@ from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
 if TYPE_CHECKING:
     from ..schema import Article
+    from ..stories import Story
 
 NAME = "check"
 HELP = "check every article, link, image, setting and template without writing anything"
@@ -24,22 +26,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1 on any warning), for CI")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="print problems as text lines (default) or as a JSON array")
+    parser.add_argument(
+        "--stories", action="store_true", help="also print every story with several reports: id, headline, reports, and the likeness that joined them"
+    )
 
 
 def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
-    """(articles checked, every problem found) for the site the arguments name."""
+    """(articles checked, every problem found) for the site the arguments name; with ``--stories``, the stories are printed."""
     from ..site import load_site, render_site_files  # the pipeline, loaded only when a command needs it
 
     try:
         site = load_site(options_from(args))
     except ContentError as exc:
         return 0, list(exc.problems)
+    if getattr(args, "stories", False):  # beside a JSON report on stdout, on stderr
+        print(stories_text(site.index.stories), file=sys.stderr if getattr(args, "format", "text") == "json" else sys.stdout)
     problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
     try:
         render_site_files(site)
     except TemplateError as exc:
         problems.append(located_problem(str(exc)))
     return len(site.articles), problems
+
+
+def stories_text(stories: tuple[Story, ...]) -> str:
+    """Each story of several reports, for an editor to confirm a found one or pin it with a ``story:`` id."""
+    lines: list[str] = []
+    for story in (s for s in stories if len(s.articles) > 1):
+        how = "found by likeness" if not any(a.story == story.slug for a in story.articles) else "story: id" + (" + likeness" if story.found else "")
+        lines.append(f"{story.slug}: {story.title} ({len(story.articles)} reports, {how})")
+        lines += [f"  {a.date:%Y-%m-%d} {a.path}" + (f" [story: {a.story}]" if a.story else "") for a in story.timeline]
+        lines += [f"  joined {one} + {other} at {score:.2f}" for one, other, score in story.joins]
+    return "\n".join(lines) if lines else "No story has several reports."
 
 
 def find_placeholders(root: Path, articles: list[Article]) -> list[Problem]:
