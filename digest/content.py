@@ -128,7 +128,7 @@ def _parse_chunk(
 
 
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
-    """Every Markdown file under ``root/content`` (``root/content/...``), sorted; hidden names and ``_`` names skipped."""
+    """Every article file under ``root/content`` (``root/content/...``), sorted; hidden names, ``_`` names and ``content/pages/`` skipped."""
     content = root / "content"
     if not content.exists():
         return [], [error("content", 0, "expected a content/ folder with article files, found none")]
@@ -142,7 +142,7 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         problems.append(error(shown, 0, f"cannot read folder ({exc.strerror})"))
 
     for folder, dirs, names in os.walk(content, onerror=report):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not (d == "pages" and folder == str(content)))  # content/pages/: standalone pages
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))

@@ -140,10 +140,11 @@ class PageRenderer:
     No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on that and site-wide values only.
     """
 
-    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+    def __init__(self, config: SiteConfig, index: SiteIndex, nav_links: tuple[Any, ...] = ()) -> None:
         from .seo import PageMeta, page_meta  # here: seo imports this module
 
         self.env = env = make_environment(config)
+        env.globals["nav_pages"] = nav_links  # standalone pages linked from the footer (digest.editorial)
         topics = nav_refs(index)
         env.globals["nav_topics"] = topics
         env.globals["topic_of"] = {t.slug: t for t in topics}

@@ -344,6 +344,9 @@ class FrontMatter:
             slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
             if not slug:
                 self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
+            elif slug == "pages":
+                self.fail(entry.line, 'topic: expected a topic slug other than "pages", found "pages" (content/pages/ holds standalone pages)')
+                return None
             return slug or None
         parts = self.shown.split("/")
         slug = make_slug(parts[1]) if len(parts) >= 3 else ""  # content/<topic>/.../file.md

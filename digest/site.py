@@ -22,6 +22,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
+from .editorial import NavLink, load_standalone_pages
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .images import ShareCard, font_problems, render_share_images, share_cards
@@ -68,6 +69,7 @@ class LoadedSite:
     relative: bool = False
     held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles not listed
     next_change: float = float("inf")  # when a future article is due or a listed one expires
+    nav_links: tuple[NavLink, ...] = ()  # the standalone pages every footer links to
 
 
 def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress) -> LoadedSite:
@@ -91,6 +93,10 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     plan = plan_site(config, articles, options.jobs, memo)
     index, pages, feeds = plan.index, plan.pages, plan.feeds
     problems += plan.problems
+    standalone, nav_links, more = load_standalone_pages(config, articles)
+    problems += more
+    pages = pages + standalone
+    shapes = plan.shapes | {page.url: page_shape(page, {}) for page in standalone}
     progress("planning pages")
     copies, more = find_copies(config)
     problems += more
@@ -120,9 +126,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         cards,
         copies,
         copy_hashes,
-        site_settings_hash(config, options, index, copy_hashes),
+        site_settings_hash(config, options, index, copy_hashes, nav_links),
         plan.key,
-        plan.shapes,
+        shapes,
         body_hashes,
         memo,
         unloaded,
@@ -130,6 +136,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         options.relative,
         held_back(parsed, articles, now, options),
         next_change(parsed, now),
+        nav_links,
     )
 
 
@@ -310,7 +317,9 @@ def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
     return known
 
 
-def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes]) -> bytes:
+def site_settings_hash(
+    config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes], nav_links: tuple[NavLink, ...] = ()
+) -> bytes:
     """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names.
 
     Nothing in it depends on where the site folder is: a copy elsewhere hashes alike.
@@ -322,7 +331,7 @@ def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteInd
     for folder in template_dirs(config):
         for rel, _ in tree_stamps(folder):
             parts += [rel, (folder / rel).read_bytes()]
-    parts.append(hash_value(nav_refs(index)))
+    parts.append(hash_value((nav_refs(index), nav_links)))
     parts += [f"{url}={made.hex()}" for url, made in sorted(copy_hashes.items()) if url.startswith("/static/")]
     return hash_of(*parts)
 
@@ -399,7 +408,7 @@ def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list
     """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
     global _RENDERER
     if _RENDERER is None or _RENDERER[0] is not site:
-        _RENDERER = (site, PageRenderer(site.config, site.index))
+        _RENDERER = (site, PageRenderer(site.config, site.index, site.nav_links))
     renderer = _RENDERER[1]
     return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
 
