@@ -29,6 +29,7 @@ from .render import SiteUrls
 from .schema import Article
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+DIGEST_NS = "tag:ai-news-digest.example,2026:provenance"  # the namespace of provenance elements in Atom entries (prefix "digest")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "AI News Digest"
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
@@ -60,8 +61,10 @@ class Feed:
 def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
     """The feeds a page advertises: the site's, plus its topic's or tag's."""
     kind = page.context.get("kind")
-    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
     site = FeedLink(config.title, "/")
+    if kind == "corrections":
+        return (site, corrections_feed_link(config))
+    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
     return (site,) if shown is None else (site, FeedLink(f"{config.title}: {shown.name}", shown.url))
 
 
@@ -71,7 +74,13 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     feeds = [Feed(FeedLink(config.title, "/"), config.description, index.articles[:count])]
     feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.articles[:count]) for t in index.topics]
     feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.articles[:count]) for t in index.tags]
+    corrected = sorted((a for a in index.articles if a.corrections), key=lambda a: (-a.corrections[-1].date.timestamp(), a.url))
+    feeds.append(Feed(corrections_feed_link(config), "Stories we corrected, the latest correction first.", tuple(corrected[:count])))
     return feeds
+
+
+def corrections_feed_link(config: SiteConfig) -> FeedLink:
+    return FeedLink(f"{config.title}: Corrections", "/corrections/")
 
 
 def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
@@ -120,7 +129,7 @@ class FeedEntry:
             url=urls.absolute(article.url),
             author=article.author or config.title,
             summary=body.summary,
-            content_html=full_content(urls, article, body.html) if config.feed_full_content else "",
+            content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
         )
@@ -130,16 +139,48 @@ def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def full_content(urls: SiteUrls, article: Article, html: str) -> str:
-    """The body as feed readers show it, out of context: links made absolute, then the sources (for readers that ignore rel=related links)."""
+def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str) -> str:
+    """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
+    reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+    fixes = "".join(f"<li><strong>Correction, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
+    head = f"<h2>Corrections</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
+    why = "".join(f"<li>{escape(point)}</li>" for point in article.why_it_matters)
+    notes = [f"Review status: {escape(article.review_label)}. {escape(article.review_note)}", f"Confidence: {article.confidence_label}"]
+    notes[-1] += f" ({article.confidence}/100)" if article.confidence is not None else ""
+    notes += [f"Model: {escape(article.model)}"] if article.model else []
+    if config.standards_url:
+        notes.append(f'<a href="{escape(urls.absolute(config.standards_url))}">Editorial standards</a>')
+    if config.report_errors:
+        link = config.report_errors if "://" in config.report_errors else "mailto:" + config.report_errors
+        notes.append(f'Report an error: <a href="{escape(link)}">{escape(config.report_errors)}</a>')
+    tail = (
+        (f"\n<h2>Why it matters</h2>\n<ul>{why}</ul>\n" if why else "\n")
+        + "<h2>Reporting notes</h2>\n<ul>"
+        + "".join(f"<li>{n}</li>" for n in notes)
+        + "</ul>\n"
+    )
     items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
-    return html + (f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
+    return head + html + tail + (f"<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
+
+
+def provenance(article: Article) -> dict[str, Any]:
+    """What the desk says about how an article was made, for feeds (JSON Feed's ``_digest`` object, Atom's digest: elements)."""
+    return {
+        "review": article.review,
+        "review_label": article.review_label,
+        "confidence": article.confidence,
+        "confidence_label": article.confidence_label,
+        "model": article.model,
+        "why_it_matters": list(article.why_it_matters),
+        "sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources],
+        "corrections": [{"date": rfc3339(c.date), "text": c.text} for c in article.corrections],
+    }
 
 
 def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str], updated: datetime) -> bytes:
     """An Atom document around entries already serialized by :func:`atom_entry`."""
-    root = ET.Element("feed", {"xmlns": ATOM_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xmlns:digest": DIGEST_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
     _text(root, "id", urls.absolute(feed.link.atom))
     _text(root, "title", feed.link.title)
     if feed.description:
@@ -178,6 +219,18 @@ def atom_entry(entry: FeedEntry) -> str:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
         _text(item, "content", entry.content_html, {"type": "html"})
+    facts = provenance(article)
+    ET.SubElement(item, "digest:review", {"status": article.review, "label": article.review_label})
+    score = {"score": str(article.confidence)} if article.confidence is not None else {}
+    ET.SubElement(item, "digest:confidence", {"label": article.confidence_label} | score)
+    if article.model:
+        _text(item, "digest:model", article.model)
+    for point in facts["why_it_matters"]:
+        _text(item, "digest:why-it-matters", point)
+    for source in facts["sources"]:
+        ET.SubElement(item, "digest:source", {"href": source["url"], "title": source["name"], "official": str(source["official"]).lower()})
+    for correction in facts["corrections"]:
+        _text(item, "digest:correction", correction["text"], {"date": correction["date"]})
     ET.indent(item, level=1)
     return ET.tostring(item, encoding="unicode")
 
@@ -196,7 +249,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = {"sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources]}
+    item["_digest"] = provenance(article)  # a JSON Feed extension: one object, a key per fact
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 

@@ -127,6 +127,11 @@ def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
             title, about = f"Archive: {name}", f"Stories published in {name}."
             pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, kind="month", month=index.ref(month))
 
+    corrections = tuple(
+        sorted(((c, a) for a in index.articles + index.expired for c in a.corrections), key=lambda pair: (-pair[0].date.timestamp(), pair[1].url))
+    )
+    about = "Every correction to our stories, newest first."
+    pages.append(Page("/corrections/", "corrections.html", "Corrections", about, {"corrections": corrections, "kind": "corrections"}, (home,)))
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
     return pages
 

@@ -42,6 +42,13 @@ class Source(NamedTuple):
     outlet: str
 
 
+class Correction(NamedTuple):
+    """A dated note of what was wrong in an article and was fixed."""
+
+    date: datetime
+    text: str
+
+
 @dataclass(frozen=True)
 class Article:
     """One article's front matter, validated. Its Markdown body is not kept here: the markdown stage reads it (:func:`digest.content.read_body`)."""
@@ -69,6 +76,7 @@ class Article:
     image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
     expires: datetime | None = None  # after this moment the article leaves lists and feeds
     expired: bool = False  # set when loaded: expires is at or before the build's "now"
+    corrections: tuple[Correction, ...] = ()  # oldest first
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
     meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
 
@@ -91,7 +99,8 @@ class Article:
 
     @property
     def last_modified(self) -> datetime:
-        return self.updated or self.date
+        """The date, the update or the latest correction, whichever is newest."""
+        return max(self.updated or self.date, self.corrections[-1].date) if self.corrections else self.updated or self.date
 
 
 class _Invalid(ValueError):
@@ -244,6 +253,32 @@ def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
     return moment.astimezone(UTC) if offset is not None and offset.seconds % 60 else moment
 
 
+def _corrections(value: Any, entry: Entry, checker: FrontMatter) -> tuple[Correction, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"expected a list of {{date, text}} mappings, found {describe(value)}")
+    found: list[Correction] = []
+    for item, line in zip(value, entry.item_lines or (entry.line,) * len(value), strict=True):
+        if not isinstance(item, dict):
+            checker.fail(line, f"corrections: expected a {{date, text}} mapping, found {describe(item)}")
+            continue
+        for key in item:
+            if key not in ("date", "text"):
+                checker.problems.append(
+                    warning(checker.shown, line, f'corrections: unknown key "{key}"{did_you_mean(str(key), ["date", "text"])}; it is ignored')
+                )
+        try:
+            if item.get("date") is None:
+                raise _Invalid("expected a date such as 2026-05-02 for each correction, found none")
+            moment = _date(item["date"], entry, checker)
+            text = _one_text(item.get("text"), "the correction as text") if item.get("text") is not None else ""
+            if not text:
+                raise _Invalid("expected the text of the correction, found none")
+            found.append(Correction(moment, text))
+        except _Invalid as bad:
+            checker.fail(line, f"corrections: {bad}")
+    return tuple(sorted(found))
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -278,6 +313,7 @@ FIELDS: tuple[Field, ...] = (
         _image,
         "",
     ),
+    Field("corrections", "List of `{date, text}` corrections: a dated notice above the body, a Corrected mark, `/corrections/`.", False, _corrections, ()),
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
@@ -328,6 +364,12 @@ class FrontMatter:
         if published is not None:  # str(date) is its ISO form
             if updated is not None and updated < published:
                 self.fail(self.entries["updated"].line, f"updated: expected a date on or after the publication date {published.date()}, found {updated.date()}")
+            for correction in values["corrections"]:
+                if correction.date < published:
+                    self.fail(
+                        self.entries["corrections"].line,
+                        f"corrections: expected dates on or after the publication date {published.date()}, found {correction.date.date()}",
+                    )
             if expires is not None and expires <= published:
                 self.fail(self.entries["expires"].line, f"expires: expected a date after the publication date {published.date()}, found {expires.date()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:

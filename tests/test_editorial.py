@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,3 +71,82 @@ def test_pages_is_no_topic(copy_site: Callable[[str], Path]) -> None:
     write_article(site, "policy/x.md", article_front(topic="pages"))
     found = messages(problems_of(site))
     assert any(m.startswith("content/policy/x.md:7: error: topic:") and '"pages"' in m for m in found), found
+
+
+# --- corrections ---------------------------------------------------------------------
+
+QWEN = "/research/chinese-open-weight-models-qwen/"
+EU = "/policy/eu-ai-act-gpai-code-enforcement/"
+
+
+def test_a_correction_shows_above_the_body_counts_as_update_and_marks_lists(sample_site: Built) -> None:
+    soup = parse(page_file(sample_site.out, QWEN))
+    notice = soup.select_one("aside.corrections")
+    assert notice is not None and notice.find_next_sibling("div", class_="body") is not None  # above the body
+    assert notice.select_one("time")["datetime"].startswith("2026-05-07")  # type: ignore[index]
+    assert "Apache 2.0" in notice.get_text()
+    assert soup.select_one(".article-meta .updated time")["datetime"].startswith("2026-05-07")  # type: ignore[index]
+    card = next(c for c in parse(page_file(sample_site.out, "/topics/research/")).select("article.card") if c.select_one(f'a[href="{QWEN}"]'))
+    assert card.select_one(".badge.corrected") is not None
+    assert "<lastmod>2026-05-07" in next(part for part in (sample_site.out / "sitemap.xml").read_text().split("<url>") if QWEN in part)
+
+
+def test_the_corrections_page_lists_them_newest_first_with_a_feed(sample_site: Built) -> None:
+    import feedparser
+
+    soup = parse(page_file(sample_site.out, "/corrections/"))
+    links = [li.select_one("a")["href"] for li in soup.select("ol.corrections-list > li")]  # type: ignore[index]
+    assert links == [QWEN, EU]
+    assert soup.select_one('link[rel="alternate"][href="https://example.org/corrections/feed.xml"]') is not None
+    feed = feedparser.parse((sample_site.out / "corrections" / "feed.xml").read_bytes())
+    assert not feed.bozo and [e.link for e in feed.entries] == [f"https://example.org{QWEN}", f"https://example.org{EU}"]
+    assert feed.entries[0].updated.startswith("2026-05-07")
+
+
+def test_a_correction_without_a_date_or_before_publication_is_an_error_at_its_line(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    fixes = 'corrections:\n  - text: "No date."\n  - date: 2026-01-01\n    text: "Too early."'
+    write_article(site, "policy/x.md", article_front() + "\n" + fixes)
+    found = messages(problems_of(site))
+    assert any(m.startswith("content/policy/x.md:8: error: corrections:") and "found none" in m for m in found), found
+    assert any(m.startswith("content/policy/x.md:7: error: corrections:") and "on or after the publication date" in m for m in found), found
+
+
+# --- provenance ----------------------------------------------------------------------
+
+
+def test_feeds_carry_the_provenance_and_corrections(sample_site: Built) -> None:
+    import feedparser
+
+    feed = feedparser.parse((sample_site.out / "feed.xml").read_bytes())
+    assert not feed.bozo
+    entry = next(e for e in feed.entries if e.link.endswith(QWEN))
+    assert entry.digest_review["status"] == "ai-assisted" and entry.digest_model == "gpt-oss-120b"
+    root = ElementTree.parse(sample_site.out / "feed.xml").getroot()
+    ns = {"a": "http://www.w3.org/2005/Atom", "d": "tag:ai-news-digest.example,2026:provenance"}
+    atom = next(e for e in root.findall("a:entry", ns) if e.find("a:link", ns).get("href").endswith(QWEN))  # type: ignore[union-attr]
+    assert atom.find("d:review", ns).get("status") == "ai-assisted"  # type: ignore[union-attr]
+    assert atom.find("d:confidence", ns).get("score") == "68"  # type: ignore[union-attr]
+    assert len(atom.findall("d:why-it-matters", ns)) == 2 and len(atom.findall("d:source", ns)) == 3
+    assert atom.find("d:correction", ns).get("date").startswith("2026-05-07")  # type: ignore[union-attr]
+    content = entry.content[0].value
+    assert "Correction, 2026-05-07" in content and "Reporting notes" in content and "https://example.org/editorial-standards/" in content
+    item = next(i for i in json.loads((sample_site.out / "feed.json").read_text())["items"] if i["url"].endswith(QWEN))
+    facts = item["_digest"]
+    assert (facts["review"], facts["confidence"], facts["model"]) == ("ai-assisted", 68, "gpt-oss-120b")
+    assert len(facts["why_it_matters"]) == 2 and facts["sources"][0]["official"] is True
+    assert facts["corrections"][0]["date"].startswith("2026-05-07")
+
+
+def test_article_pages_state_the_disclosure_and_policies_for_machines(sample_site: Built) -> None:
+    soup = parse(page_file(sample_site.out, QWEN))
+    meta = soup.select_one('meta[name="ai-disclosure"]')
+    assert meta is not None and meta["data-review"] == "ai-assisted" and "gpt-oss-120b" in meta["content"]  # type: ignore[operator]
+    data = jsonld(soup, "NewsArticle")
+    assert "AI-assisted" in data["backstory"] and "68/100" in data["backstory"]  # type: ignore[operator]
+    assert data["correction"][0]["@type"] == "CorrectionComment"  # type: ignore[index]
+    assert data["isBasedOn"][0]["url"] == "https://qwen.ai/blog/open-weight-release-notes"  # type: ignore[index]
+    assert data["publisher"]["publishingPrinciples"] == "https://example.org/editorial-standards/"  # type: ignore[index]
+    assert data["publisher"]["correctionsPolicy"] == "https://example.org/corrections-policy/"  # type: ignore[index]
+    notes = soup.select_one("section.reporting .standards")
+    assert notes is not None and notes.select_one('a[href="/editorial-standards/"]') and notes.select_one('a[href="mailto:corrections@example.org"]')
