@@ -135,6 +135,10 @@ class SiteConfig:
     labels: tuple[tuple[str, str], ...] = option((), "Mapping of an English label to its translation, over the bundled table for `language`.")
     path: str = "site.yaml"
 
+    def author(self, name: str) -> AuthorInfo | None:
+        """The author of site.yaml's ``authors`` whose key is *name*, or None for a free-form byline."""
+        return next((a for a in self.authors if a.key == name), None)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

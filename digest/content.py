@@ -57,7 +57,8 @@ class Parsed(NamedTuple):
 def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> Parsed:
     """Every article file parsed and validated; a file stamped as before is not read again, one hashed as before not parsed again."""
     paths, problems = find_article_paths(config.root)
-    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))  # all parsing reads but the bytes
+    authors = ",".join(a.key for a in config.authors)  # an unknown author key is a warning
+    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags), authors)  # all parsing reads but the bytes
 
     def read(path: str) -> bytes | None:
         raw = read_file(Path(path), config.root)

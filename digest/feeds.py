@@ -127,12 +127,18 @@ class FeedEntry:
             article=article,
             id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
             url=urls.absolute(article.url),
-            author=article.author or config.title,
+            author=byline(config, article.author) or config.title,
             summary=body.summary,
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
         )
+
+
+def byline(config: SiteConfig, author: str) -> str:
+    """The name an article's ``author`` stands for: an author key's name, else the text as written."""
+    known = config.author(author)
+    return known.name if known else author
 
 
 def rfc3339(moment: datetime) -> str:

@@ -127,6 +127,13 @@ def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
             title, about = f"Archive: {name}", f"Stories published in {name}."
             pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, kind="month", month=index.ref(month))
 
+    if config.authors:
+        pages.append(Page("/authors/", "authors.html", "Authors", "The people and desks who write our stories.", {"authors": config.authors}, (home,)))
+    people = Crumb("Authors", "/authors/")
+    for author in config.authors:
+        theirs = [a for a in index.articles if a.author == author.key]
+        about = author.bio or f"Stories by {author.name}."
+        pages += paginate(f"/authors/{author.key}/", "list.html", author.name, about, theirs, per, (home, people), kind="author", author=author)
     corrections = tuple(
         sorted(((c, a) for a in index.articles + index.expired for c in a.corrections), key=lambda pair: (-pair[0].date.timestamp(), pair[1].url))
     )

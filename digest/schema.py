@@ -302,7 +302,7 @@ FIELDS: tuple[Field, ...] = (
     Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph.", False, _text, ""),
     Field("why_it_matters", "List of short points shown in a 'Why it matters' box.", False, _text_list, ()),
     Field("story", "Story id grouping several reports of the same event on one full-coverage page.", False, _slug_value, ""),
-    Field("author", "Byline.", False, _text, ""),
+    Field("author", "Byline: a key of `authors` in site.yaml (linked to `/authors/<key>/`) or a free-form name.", False, _text, ""),
     Field("slug", "URL name of the article; defaults to the file name.", False, _slug_value, ""),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
@@ -351,6 +351,7 @@ class FrontMatter:
             if key not in KNOWN:
                 self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
         values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
+        self._check_author(values["author"])
         if len(values["tags"]) > self.config.max_tags:
             self.fail(self.entries["tags"].line, f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
         sources = self._sources()
@@ -379,6 +380,15 @@ class FrontMatter:
         return Article(
             path=self.shown, slug=slug, topic=topic, url=url, sources=sources, confidence=score, confidence_label=label, body_line=body_line, **values
         )
+
+    def _check_author(self, author: str) -> None:
+        """A byline that looks like a key of site.yaml's ``authors`` but is none: a warning naming the closest key."""
+        keys = [a.key for a in self.config.authors]
+        if keys and author not in keys and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+|[a-z0-9]+", author):
+            hint = did_you_mean(author, keys) or f" (keys: {', '.join(keys[:5])})"
+            self.problems.append(
+                warning(self.shown, self.entries["author"].line, f'author: expected a key of authors in site.yaml, found "{author}"{hint}; shown as a name')
+            )
 
     def _topic(self) -> str | None:
         entry = self.entries.get("topic")

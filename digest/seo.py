@@ -152,7 +152,7 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
             "description": page.description,
             "datePublished": iso_seconds(article.date),
             "dateModified": iso_seconds(article.last_modified),
-            "author": {"@type": "Person", "name": article.author} if article.author else publisher_jsonld(config, urls),
+            "author": author_jsonld(config, urls, article.author) if article.author else publisher_jsonld(config, urls),
             "publisher": publisher_jsonld(config, urls),
             "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
             "url": urls.absolute(article.url),
@@ -165,6 +165,19 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
         }
         | ({"image": [image]} if image else {})
         | corrections_jsonld(article)
+    )
+
+
+def author_jsonld(config: SiteConfig, urls: SiteUrls, author: str) -> dict[str, Any]:
+    """A Person with name and url: an author of site.yaml links to their page (and to their own as ``sameAs``)."""
+    known = config.author(author)
+    if known is None:
+        return {"@type": "Person", "name": author}
+    more = {"sameAs": urls.absolute(known.url)} if known.url else {}
+    return (
+        {"@type": "Person", "name": known.name, "url": urls.absolute(f"/authors/{known.key}/")}
+        | more
+        | ({"image": urls.absolute(known.image)} if known.image else {})
     )
 
 

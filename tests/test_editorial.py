@@ -150,3 +150,33 @@ def test_article_pages_state_the_disclosure_and_policies_for_machines(sample_sit
     assert data["publisher"]["correctionsPolicy"] == "https://example.org/corrections-policy/"  # type: ignore[index]
     notes = soup.select_one("section.reporting .standards")
     assert notes is not None and notes.select_one('a[href="/editorial-standards/"]') and notes.select_one('a[href="mailto:corrections@example.org"]')
+
+
+# --- authors -------------------------------------------------------------------------
+
+
+def test_an_author_page_lists_their_articles_with_the_bio_and_bylines_link_to_it(sample_site: Built) -> None:
+    soup = parse(page_file(sample_site.out, "/authors/policy-desk/"))
+    assert soup.select_one("main h1").get_text() == "Policy Desk"  # type: ignore[union-attr]
+    assert "legislatures" in soup.select_one("main .lede").get_text()  # type: ignore[union-attr]
+    listed = {a["href"] for a in soup.select("article.card h3 a")}
+    expected = {a.url for a in sample_site.site.index.articles if a.author == "policy-desk"}
+    assert listed == expected and EU in listed
+    article = parse(page_file(sample_site.out, EU))
+    assert article.select_one('.byline a[rel="author"]')["href"] == "/authors/policy-desk/"  # type: ignore[index]
+    data = jsonld(article, "NewsArticle")
+    assert data["author"] == {"@type": "Person", "name": "Policy Desk", "url": "https://example.org/authors/policy-desk/"}
+    assert "/authors/policy-desk/" in {a["href"] for a in parse(page_file(sample_site.out, "/authors/")).select("main a")}
+    entry = next(i for i in json.loads((sample_site.out / "feed.json").read_text())["items"] if i["url"].endswith(EU))
+    assert entry["authors"] == [{"name": "Policy Desk"}]
+
+
+def test_a_byline_that_looks_like_an_unknown_author_key_is_a_warning_naming_the_closest(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    with (site / "site.yaml").open("a", encoding="utf-8") as yaml:
+        yaml.write("authors:\n  jane-doe: {name: Jane Doe, bio: Writes.}\n")
+    write_article(site, "policy/x.md", article_front(author="jane-do"))
+    write_article(site, "policy/y.md", article_front(title="Other", author='"Someone Else"'))
+    found = messages(problems_of(site))
+    assert any(m.startswith("content/policy/x.md:7: warning: author:") and '"jane-doe"' in m for m in found), found
+    assert not any("policy/y.md" in m for m in found), found
