@@ -7,11 +7,12 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Built, page_file, parse, source_date
+import pytest
+from conftest import Built, copy_site_to, page_file, parse, source_date
 from sitekit import article_front, write_article
 
 from digest.errors import ContentError, Problem
-from digest.site import BuildOptions, load_site
+from digest.site import BuildOptions, build_site, load_site
 
 
 def problems_of(site: Path) -> list[Problem]:
@@ -180,3 +181,54 @@ def test_a_byline_that_looks_like_an_unknown_author_key_is_a_warning_naming_the_
     found = messages(problems_of(site))
     assert any(m.startswith("content/policy/x.md:7: warning: author:") and '"jane-doe"' in m for m in found), found
     assert not any("policy/y.md" in m for m in found), found
+
+
+# --- languages -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def arabic_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """tests/sites/minimal in Arabic, one label overridden by site.yaml and a correction; built once."""
+    folder = tmp_path_factory.mktemp("arabic")
+    source = copy_site_to("minimal", folder / "src")
+    text = (source / "site.yaml").read_text(encoding="utf-8").replace("base_url:", "language: ar\nbase_url:")
+    (source / "site.yaml").write_text(text + 'labels:\n  "Tags": "كلمات مفتاحية"\n', encoding="utf-8")
+    fix = "corrections:\n  - date: 2026-03-04\n    text: تصحيح تجريبي.\n"
+    write_article(source, "policy/third.md", article_front("القصة الثالثة", date="2026-03-03") + "\n" + fix)
+    with source_date():
+        result = build_site(BuildOptions(source=source, output=folder / "out", cache=False))
+        site = load_site(BuildOptions(source=source))
+    return Built(source, folder / "out", site, result)
+
+
+def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_site: Built) -> None:
+    out = arabic_site.out
+    for url in ("/", "/policy/first-story/", "/tags/", "/archive/", "/corrections/", "/404.html"):
+        html = parse(page_file(out, url)).html
+        assert html is not None and (html["lang"], html["dir"]) == ("ar", "rtl"), url
+    article = parse(page_file(out, "/policy/first-story/"))
+    assert article.select_one("#reporting-heading").get_text() == "ملاحظات التغطية"  # type: ignore[union-attr]
+    assert article.select_one(".reporting")["dir"] == "rtl"  # type: ignore[index]
+    assert article.select_one(".article-meta time").get_text() == "1 مارس 2026"  # type: ignore[union-attr]
+    assert "راجعه محرر" in article.select_one(".reporting").get_text()  # type: ignore[union-attr]
+    assert article.select_one("#tags-heading").get_text() == "كلمات مفتاحية"  # site.yaml's labels win  # type: ignore[union-attr]
+    assert parse(page_file(out, "/archive/2026/03/")).select_one("main h1").get_text() == "الأرشيف: مارس 2026"  # type: ignore[union-attr]
+    third = parse(page_file(out, "/policy/third/"))
+    assert third.select_one("#corrections-heading").get_text() == "التصحيحات"  # type: ignore[union-attr]
+    assert not [p for p in arabic_site.site.warnings if "translation" in p.message]
+
+
+def test_a_missing_translation_is_a_warning_at_the_template_line(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "language: ar\n", encoding="utf-8")
+    (site / "templates").mkdir()
+    (site / "templates" / "page.html").write_text('{% extends "base.html" %}\n{% block main %}\n<p>{{ _("A label nobody translated") }}</p>\n{% endblock %}\n')
+    found = messages(problems_of(site))
+    assert any(m.startswith("templates/page.html:3: warning:") and "A label nobody translated" in m for m in found), found
+
+
+def test_a_language_without_a_table_is_one_warning(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "language: fr\n", encoding="utf-8")
+    found = [m for m in messages(problems_of(site)) if "translation" in m]
+    assert len(found) == 1 and found[0].startswith("site.yaml:11: warning: language:"), found
