@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
+from .i18n import Translator
 from .images import share_image_url
 from .index import SiteIndex
 from .markdown import RenderedBody
@@ -148,26 +149,29 @@ def rfc3339(moment: datetime) -> str:
 def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str) -> str:
     """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
     reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
+    t = Translator(config)
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
-    fixes = "".join(f"<li><strong>Correction, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
-    head = f"<h2>Corrections</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
+    fixes = "".join(f"<li><strong>{escape(t('Correction'))}, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
+    head = f"<h2>{escape(t('Corrections'))}</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
     why = "".join(f"<li>{escape(point)}</li>" for point in article.why_it_matters)
-    notes = [f"Review status: {escape(article.review_label)}. {escape(article.review_note)}", f"Confidence: {article.confidence_label}"]
-    notes[-1] += f" ({article.confidence}/100)" if article.confidence is not None else ""
-    notes += [f"Model: {escape(article.model)}"] if article.model else []
+    score = f" ({article.confidence}/100)" if article.confidence is not None else ""
+    notes = [
+        f"{t('Review status')}: {t(article.review_label)}. {t(article.review_note)}",
+        f"{t('Confidence')}: {t(article.confidence_label)}{score}",
+        *([f"{t('Model')}: {article.model}"] if article.model else []),
+    ]
+    items = [f"<li>{escape(note)}</li>" for note in notes]
     if config.standards_url:
-        notes.append(f'<a href="{escape(urls.absolute(config.standards_url))}">Editorial standards</a>')
+        items.append(f'<li><a href="{escape(urls.absolute(config.standards_url))}">{escape(t("Our editorial standards"))}</a></li>')
     if config.report_errors:
         link = config.report_errors if "://" in config.report_errors else "mailto:" + config.report_errors
-        notes.append(f'Report an error: <a href="{escape(link)}">{escape(config.report_errors)}</a>')
+        items.append(f'<li>{escape(t("Report an error:"))} <a href="{escape(link)}">{escape(config.report_errors)}</a></li>')
     tail = (
-        (f"\n<h2>Why it matters</h2>\n<ul>{why}</ul>\n" if why else "\n")
-        + "<h2>Reporting notes</h2>\n<ul>"
-        + "".join(f"<li>{n}</li>" for n in notes)
-        + "</ul>\n"
-    )
-    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
-    return head + html + tail + (f"<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
+        f"\n<h2>{escape(t('Why it matters'))}</h2>\n<ul>{why}</ul>\n" if why else "\n"
+    ) + f"<h2>{escape(t('Reporting notes'))}</h2>\n<ul>{''.join(items)}</ul>\n"
+    official = escape(t("Official"))
+    sources = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{f" ({official})" if s.official else ""}</li>' for s in article.sources)
+    return head + html + tail + (f"<h2>{escape(t('Sources'))}</h2>\n<ul>{sources}</ul>\n" if sources else "")
 
 
 def provenance(article: Article) -> dict[str, Any]:
