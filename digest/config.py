@@ -126,13 +126,13 @@ class SiteConfig:
         "auto", "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed).", key="markdown"
     )
     topics: tuple[TopicInfo, ...] = option((), "Mapping of topic slug to {name, description}; its order is the display order.")
-    header_links: tuple[tuple[str, str], ...] = option((), "Extra header links: a mapping of label to a site path (`/about/`) or an http(s) URL.")
-    footer_links: tuple[tuple[str, str], ...] = option((), "Extra footer links, like `header_links`; pages with `nav:` are linked there too.")
-    standards_url: str = option("", "The editorial standards (a site path or URL): linked from reporting notes, `publishingPrinciples` in JSON-LD.", _link)
-    corrections_policy_url: str = option("", "The corrections policy (a site path or URL): linked from `/corrections/`, `correctionsPolicy`.", _link)
-    report_errors: str = option("", "Where readers report an error: an email address or an http(s) URL, shown in every article's notes.", _contact)
-    authors: tuple[AuthorInfo, ...] = option((), "Mapping of author key to {name, bio, url, image}; `/authors/<key>/` lists their articles.")
-    labels: tuple[tuple[str, str], ...] = option((), "Mapping of an English label to its translation, over the bundled table for `language`.")
+    header_links: tuple[tuple[str, str], ...] = option((), "Header links: `{label: URL}` (a site path or http(s) URL).")
+    footer_links: tuple[tuple[str, str], ...] = option((), "Footer links, as `header_links`.")
+    standards_url: str = option("", "Editorial standards page (path or URL), linked from reporting notes.", _link)
+    corrections_policy_url: str = option("", "Corrections policy page (path or URL).", _link)
+    report_errors: str = option("", "Email or URL to report an error, shown on articles.", _contact)
+    authors: tuple[AuthorInfo, ...] = option((), "Mapping of author key to {name, bio, url, image}.")
+    labels: tuple[tuple[str, str], ...] = option((), "Translations `{English label: text}` over the bundled ones.")
     path: str = "site.yaml"
 
     def author(self, name: str) -> AuthorInfo | None:

@@ -302,7 +302,7 @@ FIELDS: tuple[Field, ...] = (
     Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph.", False, _text, ""),
     Field("why_it_matters", "List of short points shown in a 'Why it matters' box.", False, _text_list, ()),
     Field("story", "Story id grouping several reports of the same event on one full-coverage page.", False, _slug_value, ""),
-    Field("author", "Byline: a key of `authors` in site.yaml (linked to `/authors/<key>/`) or a free-form name.", False, _text, ""),
+    Field("author", "Byline: a key of `authors` in site.yaml, or a name.", False, _text, ""),
     Field("slug", "URL name of the article; defaults to the file name.", False, _slug_value, ""),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
@@ -313,7 +313,7 @@ FIELDS: tuple[Field, ...] = (
         _image,
         "",
     ),
-    Field("corrections", "List of `{date, text}` corrections: a dated notice above the body, a Corrected mark, `/corrections/`.", False, _corrections, ()),
+    Field("corrections", "List of `{date, text}` corrections.", False, _corrections, ()),
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
