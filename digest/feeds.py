@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
-from .i18n import Translator
+from .i18n import translator
 from .images import share_image_url
 from .index import SiteIndex
 from .markdown import RenderedBody
@@ -149,7 +149,7 @@ def rfc3339(moment: datetime) -> str:
 def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str) -> str:
     """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
     reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
-    t = Translator(config)
+    t = translator(config)
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
     fixes = "".join(f"<li><strong>{escape(t('Correction'))}, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
     head = f"<h2>{escape(t('Corrections'))}</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
