@@ -96,3 +96,18 @@ def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems:
     home = Crumb(Translator(config)("Headlines"), "/")
     page = Page(f"/{slug}/", "page.html", values["title"], values.get("description") or body.summary, context, (home,))
     return page, values.get("nav")
+
+
+def check_site_links(config: SiteConfig, urls: set[str]) -> list[Problem]:
+    """A site path among site.yaml's editorial links that no page or copied file has: a warning at the key's line."""
+    named = [("standards_url", config.standards_url), ("corrections_policy_url", config.corrections_policy_url)]
+    named += [("header_links", url) for _, url in config.header_links] + [("footer_links", url) for _, url in config.footer_links]
+    missing = [(key, url) for key, url in named if url.startswith("/") and url.split("#")[0].split("?")[0] not in urls]
+    if not missing:
+        return []
+    try:
+        lines = (config.root / config.path).read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    line_of = {key: next((n for n, text in enumerate(lines, start=1) if text.startswith(key + ":")), 0) for key, _ in missing}
+    return [warning(config.path, line_of[key], f"{key}: expected a page of the site at {url}, found none; the link leads nowhere") for key, url in missing]

@@ -22,7 +22,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
-from .editorial import NavLink, load_standalone_pages
+from .editorial import NavLink, check_site_links, load_standalone_pages
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
@@ -106,6 +106,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     copies |= hashed_static_copies(copies)
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
+    problems += check_site_links(config, {page.url for page in pages} | copies.keys())
     problems += font_problems(config, index)
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
     problems += [
