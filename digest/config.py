@@ -241,10 +241,12 @@ def _read_labels(entry: Entry, shown: str) -> tuple[tuple[tuple[str, str], ...],
     labels: list[tuple[str, str]] = []
     problems: list[Problem] = []
     for (label, text), where in zip(entry.value.items(), entry.item_lines, strict=False):
-        if isinstance(text, str) and text.strip():
-            labels.append((str(label), text))
-        else:
+        if not isinstance(text, str) or not text.strip():
             problems.append(error(shown, where, f'labels."{label}": expected the translation as text, found {describe(text)}'))
+        elif unknown := set(re.findall(r"{([^{}]*)}", text)) - set(re.findall(r"{([^{}]*)}", str(label))):
+            problems.append(error(shown, where, f'labels."{label}": expected only the placeholders of the label, found {{{sorted(unknown)[0]}}}'))
+        else:
+            labels.append((str(label), text))
     return tuple(labels), problems
 
 

@@ -241,3 +241,11 @@ def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line
     found = messages(problems_of(site))
     assert any(m.startswith("site.yaml:11: warning: standards_url:") and "/standards/" in m for m in found), found
     assert not any("footer_links" in m for m in found), found
+
+
+def test_a_translation_with_a_placeholder_its_label_lacks_is_an_error_at_its_line(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    text = (site / "site.yaml").read_text(encoding="utf-8")
+    (site / "site.yaml").write_text(text + 'labels:\n  "{count} stories": "{n} articles"\n', encoding="utf-8")
+    found = messages(problems_of(site))
+    assert any(m.startswith("site.yaml:12: error: labels.") and "{n}" in m for m in found), found
