@@ -14,7 +14,7 @@ from typing import Any
 from .config import SiteConfig
 from .content import file_text, read_file, split_front_matter
 from .errors import Problem, did_you_mean, error, warning
-from .i18n import Translator
+from .i18n import translator
 from .markdown import BodyRenderer, Unpublished
 from .pages import Crumb, Page
 from .schema import MARKDOWN_SUFFIXES, Article
@@ -93,7 +93,7 @@ def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems:
     body, more = renderer.render(Unpublished(shown, body_line), text)
     problems += more
     context = {"content": body.html, "source_path": shown}
-    home = Crumb(Translator(config)("Headlines"), "/")
+    home = Crumb(translator(config)("Headlines"), "/")
     page = Page(f"/{slug}/", "page.html", values["title"], values.get("description") or body.summary, context, (home,))
     return page, values.get("nav")
 

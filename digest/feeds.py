@@ -116,6 +116,7 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
+    facts: dict[str, Any]  # provenance(article): Atom's digest: elements and JSON Feed's _digest object
 
     @staticmethod
     def make(config: SiteConfig, index: SiteIndex, urls: SiteUrls, article: Article, body: RenderedBody) -> FeedEntry:
@@ -133,6 +134,7 @@ class FeedEntry:
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
+            facts=provenance(article),
         )
 
 
@@ -229,7 +231,7 @@ def atom_entry(entry: FeedEntry) -> str:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
         _text(item, "content", entry.content_html, {"type": "html"})
-    facts = provenance(article)
+    facts = entry.facts
     ET.SubElement(item, "digest:review", {"status": article.review, "label": article.review_label})
     score = {"score": str(article.confidence)} if article.confidence is not None else {}
     ET.SubElement(item, "digest:confidence", {"label": article.confidence_label} | score)
@@ -259,7 +261,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = provenance(article)  # a JSON Feed extension: one object, a key per fact
+    item["_digest"] = entry.facts  # a JSON Feed extension: one object, a key per fact
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
