@@ -33,12 +33,8 @@ class NavLink:
 
 def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[list[Page], tuple[NavLink, ...], list[Problem]]:
     """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems."""
-    folder = config.root / "content" / PAGES_FOLDER
-    if not folder.is_dir():
-        return [], (), []
-    files = [path for path in sorted(folder.iterdir()) if not path.name.startswith((".", "_")) and path.name.endswith(MARKDOWN_SUFFIXES)]
-    urls = {a.path: a.url for a in articles} | {f"content/{PAGES_FOLDER}/{path.name}": f"/{make_slug(path.stem)}/" for path in files}
-    renderer = BodyRenderer(config, urls)  # a page links to articles and to other pages by their files
+    files = page_files(config)
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | page_urls(config))  # a page links to articles and pages by their files
     pages: list[Page] = []
     ordered: list[tuple[int, str, NavLink]] = []
     problems: list[Problem] = []
@@ -50,6 +46,19 @@ def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[
             if nav is not None:
                 ordered.append((nav, page.url, NavLink(page.title, page.url)))
     return pages, tuple(link for _, _, link in sorted(ordered, key=lambda item: item[:2])), problems
+
+
+def page_files(config: SiteConfig) -> list[Path]:
+    """The Markdown files of ``content/pages/``, sorted."""
+    folder = config.root / "content" / PAGES_FOLDER
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.iterdir()) if not path.name.startswith((".", "_")) and path.name.endswith(MARKDOWN_SUFFIXES)]
+
+
+def page_urls(config: SiteConfig) -> dict[str, str]:
+    """Each standalone page's file (``content/pages/about.md``) -> its URL, so that articles and pages link to it by its file."""
+    return {f"content/{PAGES_FOLDER}/{path.name}": f"/{slug}/" for path in page_files(config) if (slug := make_slug(path.stem))}
 
 
 def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems: list[Problem]) -> tuple[Page, int | None] | None:

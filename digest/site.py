@@ -22,7 +22,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
-from .editorial import NavLink, check_site_links, load_standalone_pages
+from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
@@ -87,9 +87,10 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs)
+    pages_by_file = page_urls(config)  # articles may link to standalone pages by their files
+    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, pages_by_file)
     problems += more
-    problems += check_unpublished_links(config, articles, found.unpublished)
+    problems += check_unpublished_links(config, articles, found.unpublished, pages_by_file)
     progress("indexing")
     plan = plan_site(config, articles, options.jobs, memo)
     index, pages, feeds = plan.index, plan.pages, plan.feeds
@@ -178,15 +179,16 @@ def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
 
 
 def render_bodies_memo(
-    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int
+    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int, extra_urls: dict[str, str] | None = None
 ) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
     """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
 
     A body is memoised by its article file's hash, the Markdown settings and the base path, and reused only while
     its relative links lead where they did. Its HTML is kept apart ("body-html"), read only for what is rendered
     (:func:`load_html`). *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
+    *extra_urls*: other files a body may link to (standalone pages), by path.
     """
-    urls = {a.path: a.url for a in articles}
+    urls = {a.path: a.url for a in articles} | (extra_urls or {})
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
     keys = {a.path: hash_of(settings, a.hash or hash_value(a)) for a in articles}
     found = memo.get_many("body", keys.values())
@@ -218,11 +220,13 @@ def render_bodies_memo(
     return bodies, hashes, unloaded, problems
 
 
-def check_unpublished_links(config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]]) -> list[Problem]:
+def check_unpublished_links(
+    config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]], extra_urls: dict[str, str] | None = None
+) -> list[Problem]:
     """The link problems of files whose front matter has errors, so that one run reports both."""
     if not unpublished:
         return []
-    renderer = BodyRenderer(config, {a.path: a.url for a in articles})
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | (extra_urls or {}))
     return [problem for source, text in unpublished for problem in renderer.render(source, text)[1]]
 
 

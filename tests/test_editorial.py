@@ -249,3 +249,12 @@ def test_a_translation_with_a_placeholder_its_label_lacks_is_an_error_at_its_lin
     (site / "site.yaml").write_text(text + 'labels:\n  "{count} stories": "{n} articles"\n', encoding="utf-8")
     found = messages(problems_of(site))
     assert any(m.startswith("site.yaml:12: error: labels.") and "{n}" in m for m in found), found
+
+
+def test_an_article_links_to_a_standalone_page_by_its_file(copy_site: Callable[[str], Path], build: Callable[..., object], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    (site / "content" / "pages").mkdir()
+    (site / "content" / "pages" / "about.md").write_text("---\ntitle: About us\n---\nWho we are.\n", encoding="utf-8")
+    write_article(site, "policy/x.md", article_front(), "Read [about us](../pages/about.md).\n")
+    build(site)
+    assert parse(page_file(tmp_path / "out", "/policy/x/")).select_one('.body a[href="/about/"]') is not None
