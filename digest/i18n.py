@@ -18,6 +18,8 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, get_month_names
 from jinja2 import Environment, nodes
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
 
 from .config import SiteConfig
 from .errors import Problem, warning
@@ -64,6 +66,28 @@ class Translator:
         return text.format(**values) if values else text
 
 
+class Labels(Extension):
+    """Translates ``_("literal")`` when a template is compiled: the call becomes the string it gives, so a page pays
+    nothing for its labels. Calls with values or a computed label stay calls to the ``_`` global. Safe to cache:
+    compiled templates are kept by the site's settings (``CompiledTemplates``), which hold ``language`` and ``labels``."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        translate: Translator = self.environment.globals["_"]  # type: ignore[assignment]
+        tokens = list(stream)  # a template's tokens: a few thousand at most
+        done: list[Token] = []
+        at = 0
+        while at < len(tokens):
+            token = tokens[at]
+            call = [t.type for t in tokens[at + 1 : at + 4]] == ["lparen", "string", "rparen"]
+            if token.type == "name" and token.value == "_" and call and not (done and done[-1].type == "dot"):
+                done.append(Token(token.lineno, "string", translate(tokens[at + 2].value)))
+                at += 4
+            else:
+                done.append(token)
+                at += 1
+        return iter(done)
+
+
 @cache
 def babel_locale(language: str) -> Locale:
     """Babel's locale for a language tag; English when Babel does not know it (load_site warns)."""
@@ -94,7 +118,7 @@ def text_direction(language: str) -> str:
     return "rtl" if primary(language) in RTL_LANGUAGES else "ltr"
 
 
-def language_problems(config: SiteConfig, env: Environment, templates: list[Path]) -> list[Problem]:
+def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem]:
     """Warnings for a language Babel does not know and for every template label the table lacks, at ``template:line``."""
     if primary(config.language) == "en":
         return []
@@ -109,6 +133,7 @@ def language_problems(config: SiteConfig, env: Environment, templates: list[Path
         hint = f"; add labels: to site.yaml, or a digest/labels/{primary(config.language)}.yaml"
         return [*problems, warning(config.path, line, f'language: no translation table for "{config.language}", labels are shown in English{hint}')]
     seen: set[str] = set()
+    env = Environment()  # without Labels: the templates' _() calls as written
     for folder in templates:
         for path in sorted(folder.glob("*.html")):
             if path.name in seen:

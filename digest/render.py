@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
-from .i18n import Translator, date_formatter, month_names, text_direction
+from .i18n import Labels, Translator, date_formatter, month_names, text_direction
 from .index import Ref, SiteIndex
 from .memo import BUNDLED
 from .pages import Page
@@ -108,6 +108,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # one build reads each template once
         bytecode_cache=CompiledTemplates(config),
+        extensions=[Labels],  # _("literal") translated as templates compile
     )
     urls = SiteUrls(config)
     env.filters["url"] = urls.path

@@ -34,7 +34,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
-from .render import PageRenderer, hashed_static_copies, make_environment, nav_refs, template_dirs
+from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
@@ -97,7 +97,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += plan.problems
     standalone, nav_links, more = load_standalone_pages(config, articles)
     problems += more
-    problems += language_problems(config, make_environment(config), template_dirs(config))
+    problems += language_problems(config, template_dirs(config))
     pages = pages + standalone
     shapes = plan.shapes | {page.url: page_shape(page, {}) for page in standalone}
     progress("planning pages")
