@@ -258,3 +258,16 @@ def test_an_article_links_to_a_standalone_page_by_its_file(copy_site: Callable[[
     write_article(site, "policy/x.md", article_front(), "Read [about us](../pages/about.md).\n")
     build(site)
     assert parse(page_file(tmp_path / "out", "/policy/x/")).select_one('.body a[href="/about/"]') is not None
+
+
+def test_literal_labels_are_translated_as_templates_compile_and_others_at_render() -> None:
+    from dataclasses import replace
+
+    from digest.config import SiteConfig
+    from digest.render import make_environment
+
+    config = replace(SiteConfig(root=Path(".")), language="ar", labels=(("{n} of them", "{n} منها"),))
+    env = make_environment(config)
+    source = '{{ _("Tags") }}|{{ _("{n} of them", n=3) }}|{{ _(word) }}|{{ _("Not in the table") }}'
+    assert env.from_string(source).render(word="Sources") == "الوسوم|3 منها|المصادر|Not in the table"
+    assert "الوسوم" in env.compile(source, raw=True)  # a constant in the compiled code, not a call
