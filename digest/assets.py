@@ -104,4 +104,7 @@ def _source(output: Page | Path) -> tuple[str, str]:
     if isinstance(output, Path):
         return output.as_posix(), output.as_posix()
     article = output.context.get("article")
-    return (article.path, article.path) if isinstance(article, Article) else ("", f"the {output.title!r} page")
+    if isinstance(article, Article):
+        return article.path, article.path
+    shown = output.context.get("source_path", "")  # a standalone page (content/pages/)
+    return (shown, shown) if shown else ("", f"the {output.title!r} page")

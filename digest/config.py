@@ -74,6 +74,29 @@ def _language(value: Any) -> str | None:
     return None if ok else f'a language tag such as "en" or "pt-BR", found "{value}"'
 
 
+def _link(value: Any) -> str | None:
+    """A site path ("/about/") or an http(s) URL; "" for none."""
+    if not value or (value.startswith("/") and not value.startswith("//") and " " not in value) or check_base_url(value) is None:
+        return None
+    return f'a site path such as "/about/" or an http(s) URL, found "{value}"'
+
+
+def _contact(value: Any) -> str | None:
+    """An email address or an http(s) URL; "" for none."""
+    if not value or re.fullmatch(r"[^@\s/]+@[^@\s/]+\.[^@\s/]+", value) or check_base_url(value) is None:
+        return None
+    return f'an email address or an http(s) URL, found "{value}"'
+
+
+@dataclass(frozen=True)
+class AuthorInfo:
+    key: str
+    name: str
+    bio: str = ""
+    url: str = ""  # the author's own page elsewhere, if any
+    image: str = ""  # a site path or an http(s) URL
+
+
 def option(default: Any, doc: str, check: Callable[[Any], str | None] | None = None, key: str = "") -> Any:
     """A setting of site.yaml: its default (whose type it must have), one-line doc, check, and key when not the field's name."""
     return field(default=default, metadata={"doc": doc, "check": check, "key": key})
@@ -113,7 +136,18 @@ class SiteConfig:
         ("daily",), "Digest editions to publish, on the web and for email: a list of daily, weekly (an empty list publishes none)."
     )
     topics: tuple[TopicInfo, ...] = option((), "Mapping of topic slug to {name, description}; its order is the display order.")
+    header_links: tuple[tuple[str, str], ...] = option((), "Header links: `{label: URL}` (a site path or http(s) URL).")
+    footer_links: tuple[tuple[str, str], ...] = option((), "Footer links, as `header_links`.")
+    standards_url: str = option("", "Editorial standards page (path or URL), linked from reporting notes.", _link)
+    corrections_policy_url: str = option("", "Corrections policy page (path or URL).", _link)
+    report_errors: str = option("", "Email or URL to report an error, shown on articles.", _contact)
+    authors: tuple[AuthorInfo, ...] = option((), "Mapping of author key to {name, bio, url, image}.")
+    labels: tuple[tuple[str, str], ...] = option((), "Translations `{English label: text}` over the bundled ones.")
     path: str = "site.yaml"
+
+    def author(self, name: str) -> AuthorInfo | None:
+        """The author of site.yaml's ``authors`` whose key is *name*, or None for a free-form byline."""
+        return next((a for a in self.authors if a.key == name), None)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -160,7 +194,7 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
         if entry.broken:  # unreadable: reported when it was read
             continue
         value = entry.value
-        read = {"topics": _read_topics, "markdown": _read_markdown, "editions": _read_editions}.get(key)
+        read = READERS.get(key)
         if read is not None:
             value, more = read(entry, shown) if value is not None else (None, [])  # null keeps the default
             problems.extend(more)
@@ -210,6 +244,70 @@ def _read_editions(entry: Entry, shown: str) -> tuple[tuple[str, ...] | None, li
     return tuple(kind for kind in EDITION_KINDS if kind in value), []
 
 
+def _read_links(entry: Entry, shown: str, key: str) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    """``header_links`` or ``footer_links``: ``{label: URL}``, in order."""
+    if not isinstance(entry.value, dict):
+        return (), [error(shown, entry.line, f"{key}: expected a mapping of label to URL such as {{About: /about/}}, found {describe(entry.value)}")]
+    links: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    for (label, url), where in zip(entry.value.items(), entry.item_lines, strict=False):
+        bad = f"text, found {describe(url)}" if not isinstance(url, str) else _link(url) if url else 'a URL, found ""'
+        if bad:
+            problems.append(error(shown, where, f"{key}.{label}: expected {bad}"))
+        else:
+            links.append((str(label), url))
+    return tuple(links), problems
+
+
+def _read_labels(entry: Entry, shown: str) -> tuple[tuple[tuple[str, str], ...], list[Problem]]:
+    """``labels``: ``{English label: translation}``."""
+    if not isinstance(entry.value, dict):
+        return (), [error(shown, entry.line, f"labels: expected a mapping of English label to translation, found {describe(entry.value)}")]
+    labels: list[tuple[str, str]] = []
+    problems: list[Problem] = []
+    for (label, text), where in zip(entry.value.items(), entry.item_lines, strict=False):
+        if not isinstance(text, str) or not text.strip():
+            problems.append(error(shown, where, f'labels."{label}": expected the translation as text, found {describe(text)}'))
+        elif unknown := set(re.findall(r"{([^{}]*)}", text)) - set(re.findall(r"{([^{}]*)}", str(label))):
+            problems.append(error(shown, where, f'labels."{label}": expected only the placeholders of the label, found {{{sorted(unknown)[0]}}}'))
+        else:
+            labels.append((str(label), text))
+    return tuple(labels), problems
+
+
+AUTHOR_KEYS = ["name", "bio", "url", "image"]
+
+
+def _read_authors(entry: Entry, shown: str) -> tuple[tuple[AuthorInfo, ...], list[Problem]]:
+    """``authors: {key: {name, bio, url, image}}``."""
+    if not isinstance(entry.value, dict):
+        return (), [error(shown, entry.line, f"authors: expected a mapping of author key to {{name, bio, url, image}}, found {describe(entry.value)}")]
+    authors: list[AuthorInfo] = []
+    problems: list[Problem] = []
+    for (key, info), where in zip(entry.value.items(), entry.item_lines, strict=False):
+        slug = make_slug(str(key))
+        info = {"name": info} if isinstance(info, str) else info
+        if not slug or slug != str(key):
+            problems.append(
+                error(shown, where, f'authors: expected a key of lowercase letters, digits and hyphens such as "{slug or "jane-doe"}", found "{key}"')
+            )
+            continue
+        if not isinstance(info, dict) or not isinstance(info.get("name"), str) or not info["name"].strip():
+            problems.append(error(shown, where, f"authors.{key}: expected {{name, bio, url, image}} with a name, found {describe(info)}"))
+            continue
+        for sub in info:
+            if sub not in AUTHOR_KEYS:
+                problems.append(warning(shown, where, f'authors.{key}: unknown key "{sub}"{did_you_mean(str(sub), AUTHOR_KEYS)}; it is ignored'))
+        values = {k: info.get(k) or "" for k in AUTHOR_KEYS}
+        bad = next((f"{k}: expected text, found {describe(v)}" for k, v in values.items() if not isinstance(v, str)), None)
+        bad = bad or next((f"{k}: expected {why}" for k in ("url", "image") if (why := _link(values[k]))), None)
+        if bad:
+            problems.append(error(shown, where, f"authors.{key}.{bad}"))
+            continue
+        authors.append(AuthorInfo(key=slug, **{k: " ".join(v.split()) for k, v in values.items()}))
+    return tuple(authors), problems
+
+
 def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[Problem]]:
     """The topics of ``topics: {slug: {name, description}}``."""
     value, line = entry.value, entry.line
@@ -242,6 +340,17 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[
         topics.append(TopicInfo(slug=slug, name=name, description=description))
         lines[slug] = where
     return tuple(topics), problems
+
+
+READERS: dict[str, Callable[[Entry, str], tuple[Any, list[Problem]]]] = {  # the settings that are not one plain value
+    "topics": _read_topics,
+    "markdown": _read_markdown,
+    "editions": _read_editions,
+    "authors": _read_authors,
+    "labels": _read_labels,
+    "header_links": lambda entry, shown: _read_links(entry, shown, "header_links"),
+    "footer_links": lambda entry, shown: _read_links(entry, shown, "footer_links"),
+}
 
 
 def options_table() -> str:

@@ -59,7 +59,8 @@ class Parsed(NamedTuple):
 def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> Parsed:
     """Every article file parsed and validated; a file stamped as before is not read again, one hashed as before not parsed again."""
     paths, problems = find_article_paths(config.root)
-    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags))  # all parsing reads but the bytes
+    authors = ",".join(a.key for a in config.authors)  # an unknown author key is a warning
+    settings = hash_of("article", config.timezone, config.language, config.permalink, str(config.max_tags), authors)  # all parsing reads but the bytes
 
     def read(path: str) -> bytes | None:
         raw = read_file(Path(path), config.root)
@@ -130,7 +131,7 @@ def _parse_chunk(
 
 
 def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
-    """Every Markdown file under ``root/content`` (``root/content/...``), sorted; hidden names, ``_`` names and ``content/stories/`` skipped."""
+    """Every article file under ``root/content`` (``root/content/...``), sorted; hidden names, ``_`` names, ``content/stories/`` (story notes) and ``content/pages/`` (standalone pages) skipped."""
     content = root / "content"
     if not content.exists():
         return [], [error("content", 0, "expected a content/ folder with article files, found none")]
@@ -144,7 +145,7 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         problems.append(error(shown, 0, f"cannot read folder ({exc.strerror})"))
 
     for folder, dirs, names in os.walk(content, onerror=report):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not (folder == str(content) and d == STORY_NOTES))
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not (folder == str(content) and d in (STORY_NOTES, "pages")))
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 problems.append(warning(_relative(Path(folder) / name, root), 0, "is a symbolic link to a folder; links to folders are not followed"))

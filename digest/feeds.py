@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
+from .i18n import translator
 from .images import share_image_url
 from .index import SiteIndex
 from .markdown import RenderedBody
@@ -29,6 +30,7 @@ from .render import SiteUrls
 from .schema import Article
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+DIGEST_NS = "tag:ai-news-digest.example,2026:provenance"  # the namespace of provenance elements in Atom entries (prefix "digest")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "AI News Digest"
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
@@ -62,8 +64,10 @@ def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
     if "feeds" in page.context:
         return (FeedLink(config.title, "/"), *page.context["feeds"])
     kind = page.context.get("kind")
-    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
     site = FeedLink(config.title, "/")
+    if kind == "corrections":
+        return (site, corrections_feed_link(config))
+    shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
     return (site,) if shown is None else (site, FeedLink(f"{config.title}: {shown.name}", shown.url))
 
 
@@ -73,7 +77,13 @@ def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     feeds = [Feed(FeedLink(config.title, "/"), config.description, index.articles[:count])]
     feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.articles[:count]) for t in index.topics]
     feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.articles[:count]) for t in index.tags]
+    corrected = sorted((a for a in index.articles if a.corrections), key=lambda a: (-a.corrections[-1].date.timestamp(), a.url))
+    feeds.append(Feed(corrections_feed_link(config), "Stories we corrected, the latest correction first.", tuple(corrected[:count])))
     return feeds
+
+
+def corrections_feed_link(config: SiteConfig) -> FeedLink:
+    return FeedLink(f"{config.title}: Corrections", "/corrections/")
 
 
 def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
@@ -109,6 +119,7 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
+    facts: dict[str, Any]  # provenance(article): Atom's digest: elements and JSON Feed's _digest object
     story: tuple[str, str, str] | None = None  # (id, title, scheme URL: the stories index) of the story it reports on
 
     @staticmethod
@@ -123,29 +134,71 @@ class FeedEntry:
             article=article,
             id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
             url=urls.absolute(article.url),
-            author=article.author or config.title,
+            author=byline(config, article.author) or config.title,
             summary=body.summary,
-            content_html=full_content(urls, article, body.html) if config.feed_full_content else "",
+            content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
+            facts=provenance(article),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
+
+
+def byline(config: SiteConfig, author: str) -> str:
+    """The name an article's ``author`` stands for: an author key's name, else the text as written."""
+    known = config.author(author)
+    return known.name if known else author
 
 
 def rfc3339(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
-def full_content(urls: SiteUrls, article: Article, html: str) -> str:
-    """The body as feed readers show it, out of context: links made absolute, then the sources (for readers that ignore rel=related links)."""
+def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str) -> str:
+    """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
+    reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
+    t = translator(config)
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
-    items = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{" (official)" if s.official else ""}</li>' for s in article.sources)
-    return html + (f"\n<h2>Sources</h2>\n<ul>{items}</ul>\n" if items else "")
+    fixes = "".join(f"<li><strong>{escape(t('Correction'))}, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
+    head = f"<h2>{escape(t('Corrections'))}</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
+    why = "".join(f"<li>{escape(point)}</li>" for point in article.why_it_matters)
+    score = f" ({article.confidence}/100)" if article.confidence is not None else ""
+    notes = [
+        f"{t('Review status')}: {t(article.review_label)}. {t(article.review_note)}",
+        f"{t('Confidence')}: {t(article.confidence_label)}{score}",
+        *([f"{t('Model')}: {article.model}"] if article.model else []),
+    ]
+    items = [f"<li>{escape(note)}</li>" for note in notes]
+    if config.standards_url:
+        items.append(f'<li><a href="{escape(urls.absolute(config.standards_url))}">{escape(t("Our editorial standards"))}</a></li>')
+    if config.report_errors:
+        link = config.report_errors if "://" in config.report_errors else "mailto:" + config.report_errors
+        items.append(f'<li>{escape(t("Report an error:"))} <a href="{escape(link)}">{escape(config.report_errors)}</a></li>')
+    tail = (
+        f"\n<h2>{escape(t('Why it matters'))}</h2>\n<ul>{why}</ul>\n" if why else "\n"
+    ) + f"<h2>{escape(t('Reporting notes'))}</h2>\n<ul>{''.join(items)}</ul>\n"
+    official = escape(t("Official"))
+    sources = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{f" ({official})" if s.official else ""}</li>' for s in article.sources)
+    return head + html + tail + (f"<h2>{escape(t('Sources'))}</h2>\n<ul>{sources}</ul>\n" if sources else "")
+
+
+def provenance(article: Article) -> dict[str, Any]:
+    """What the desk says about how an article was made, for feeds (JSON Feed's ``_digest`` object, Atom's digest: elements)."""
+    return {
+        "review": article.review,
+        "review_label": article.review_label,
+        "confidence": article.confidence,
+        "confidence_label": article.confidence_label,
+        "model": article.model,
+        "why_it_matters": list(article.why_it_matters),
+        "sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources],
+        "corrections": [{"date": rfc3339(c.date), "text": c.text} for c in article.corrections],
+    }
 
 
 def atom_feed(config: SiteConfig, urls: SiteUrls, feed: Feed, entries: list[str], updated: datetime) -> bytes:
     """An Atom document around entries already serialized by :func:`atom_entry`."""
-    root = ET.Element("feed", {"xmlns": ATOM_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xmlns:digest": DIGEST_NS, "{http://www.w3.org/XML/1998/namespace}lang": config.language})
     _text(root, "id", urls.absolute(feed.link.atom))
     _text(root, "title", feed.link.title)
     if feed.description:
@@ -186,6 +239,18 @@ def atom_entry(entry: FeedEntry) -> str:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
         _text(item, "content", entry.content_html, {"type": "html"})
+    facts = entry.facts
+    ET.SubElement(item, "digest:review", {"status": article.review, "label": article.review_label})
+    score = {"score": str(article.confidence)} if article.confidence is not None else {}
+    ET.SubElement(item, "digest:confidence", {"label": article.confidence_label} | score)
+    if article.model:
+        _text(item, "digest:model", article.model)
+    for point in facts["why_it_matters"]:
+        _text(item, "digest:why-it-matters", point)
+    for source in facts["sources"]:
+        ET.SubElement(item, "digest:source", {"href": source["url"], "title": source["name"], "official": str(source["official"]).lower()})
+    for correction in facts["corrections"]:
+        _text(item, "digest:correction", correction["text"], {"date": correction["date"]})
     ET.indent(item, level=1)
     return ET.tostring(item, encoding="unicode")
 
@@ -204,9 +269,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = {"sources": [{"url": s.url, "name": s.name, "official": s.official} for s in article.sources]}
-    if entry.story:
-        item["_digest"]["story"] = entry.story[0]
+    item["_digest"] = entry.facts | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension: one object, a key per fact
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 

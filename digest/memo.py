@@ -58,6 +58,7 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "css-inline": "css_inline",
     "python-slugify": "slugify",
     "text-unidecode": "text_unidecode",
+    "babel": "babel",  # dates and month names in the site's language
 }
 
 SCAN_FROM = 1000  # get_many reads a whole stage when more keys than this are not in memory
@@ -187,7 +188,7 @@ def tree_stamps(folder: Path) -> Iterator[tuple[str, str]]:
 def generator_version() -> bytes:
     """A hash of the generator's own code and the versions of the libraries it renders with."""
     parts: list[str] = [sys.version, str(SCHEMA)]
-    for path in sorted(HERE.rglob("*.py")):
+    for path in sorted([*HERE.rglob("*.py"), *HERE.glob("labels/*.yaml")]):  # the code and the bundled label tables
         parts += [path.relative_to(HERE).as_posix(), path.read_text(encoding="utf-8")]
     from importlib import metadata
 

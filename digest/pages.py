@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import SiteConfig
-from .index import MONTH_NAMES, Ref, SiteIndex
+from .i18n import Translator, month_names
+from .index import Ref, SiteIndex
 from .memo import hash_value
 from .schema import Article
 from .stories import Story
-
-MONTHS = MONTH_NAMES
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,15 @@ def page_shape(page: Page, known: dict[int, bytes]) -> bytes:
 
 
 def paginate(
-    base: str, template: str, title: str, description: str, articles: Sequence[Article], per_page: int, crumbs: tuple[Crumb, ...] = (), **extra: Any
+    base: str,
+    template: str,
+    title: str,
+    description: str,
+    articles: Sequence[Article],
+    per_page: int,
+    crumbs: tuple[Crumb, ...] = (),
+    t: Translator | None = None,
+    **extra: Any,
 ) -> list[Page]:
     """List pages ``/x/``, ``/x/page/2/``, ... of *articles* (always at least one), newest first, *per_page* to a page."""
     count = max(1, -(-len(articles) // per_page))
@@ -77,7 +84,7 @@ def paginate(
     pages = []
     for number, url in enumerate(urls, start=1):
         chunk = articles[(number - 1) * per_page : number * per_page]
-        shown_title = title if number == 1 else f"{title} (page {number})"
+        shown_title = title if number == 1 else t("{title} (page {number})", title=title, number=number) if t else f"{title} (page {number})"
         pagination = Pagination(number, len(urls), urls)
         pages.append(Page(url, template, shown_title, description, {"articles": tuple(chunk), "pagination": pagination, **extra}, crumbs))
     return pages
@@ -85,53 +92,71 @@ def paginate(
 
 def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None) -> list[Page]:
     """Every page of the site, home first, but the editions' (:mod:`digest.editions`); *edition*: the latest, linked from the home page."""
-    home = Crumb("Headlines", "/")
+    t = Translator(config)  # titles, descriptions and crumbs in the site's language
+    months = month_names(config)
+    home = Crumb(t("Headlines"), "/")
     per = config.per_page
     # Besides its headlines, the home page shows the top stories of each topic, and stories with several reports.
     tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles)
     several = tuple(index.ref(s) for s in developing(index))
-    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, topic_tops=tops, stories=several, edition=edition)
+    pages = paginate("/", "home.html", config.title, config.description, index.articles, per, (), t, topic_tops=tops, stories=several, edition=edition)
     pages += [plan_article(article, index, home) for article in index.articles + index.expired]
 
-    topics = Crumb("Topics", "/topics/")
-    pages.append(Page("/topics/", "topics.html", "Topics", "Every topic the desk covers.", {"topics": index.topics}, (home,)))
+    topics = Crumb(t("Topics"), "/topics/")
+    pages.append(Page("/topics/", "topics.html", t("Topics"), t("Every topic the desk covers."), {"topics": index.topics}, (home,)))
     for topic in index.topics:
-        about = topic.description or f"Stories about {topic.name}."
-        pages += paginate(topic.url, "list.html", topic.name, about, topic.articles, per, (home, topics), kind="topic", topic=index.ref(topic))
+        about = topic.description or t("Stories about {name}.", name=topic.name)
+        pages += paginate(topic.url, "list.html", topic.name, about, topic.articles, per, (home, topics), t, kind="topic", topic=index.ref(topic))
 
-    tags = Crumb("Tags", "/tags/")
-    pages.append(Page("/tags/", "tags.html", "Tags", "Every tag, with how many stories carry it.", {"tags": index.tags}, (home,)))
+    tags = Crumb(t("Tags"), "/tags/")
+    pages.append(Page("/tags/", "tags.html", t("Tags"), t("Every tag, with how many stories carry it."), {"tags": index.tags}, (home,)))
     for tag in index.tags:
-        title, about = f"Tag: {tag.name}", f"Stories tagged {tag.name}."
-        pages += paginate(tag.url, "list.html", title, about, tag.articles, per, (home, tags), kind="tag", tag=index.ref(tag))
+        title, about = t("Tag: {name}", name=tag.name), t("Stories tagged {name}.", name=tag.name)
+        pages += paginate(tag.url, "list.html", title, about, tag.articles, per, (home, tags), t, kind="tag", tag=index.ref(tag))
 
-    sources = Crumb("Sources", "/sources/")
-    pages.append(Page("/sources/", "sources.html", "Sources", "Every outlet and primary source our stories cite.", {"outlets": index.outlets}, (home,)))
+    sources = Crumb(t("Sources"), "/sources/")
+    about = t("Every outlet and primary source our stories cite.")
+    pages.append(Page("/sources/", "sources.html", t("Sources"), about, {"outlets": index.outlets}, (home,)))
     for outlet in index.outlets:
-        title, about = f"Source: {outlet.name}", f"Stories that cite {outlet.name}."
-        pages += paginate(outlet.url, "list.html", title, about, outlet.articles, per, (home, sources), kind="source", outlet=index.ref(outlet))
+        title, about = t("Source: {name}", name=outlet.name), t("Stories that cite {name}.", name=outlet.name)
+        pages += paginate(outlet.url, "list.html", title, about, outlet.articles, per, (home, sources), t, kind="source", outlet=index.ref(outlet))
 
-    stories = Crumb("Stories", "/stories/")
-    about = "Events covered by one or more reports, each on one page; the most covered first."
-    pages.append(Page("/stories/", "stories.html", "Stories", about, {"stories": index.stories}, (home,)))
+    stories = Crumb(t("Stories"), "/stories/")
+    about = t("Events covered by one or more reports, each on one page; the most covered first.")
+    pages.append(Page("/stories/", "stories.html", t("Stories"), about, {"stories": index.stories}, (home,)))
     for story in index.stories:
         outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted({s.outlet for a in story.articles for s in a.sources}))
         context = {"story": story, "outlets": outlets, "shared_tags": shared_tags(index, story)}
         context["outlets_of"] = {a.path: tuple(index.ref(index.outlet_of[o]) for o in dict.fromkeys(s.outlet for s in a.sources)) for a in story.articles}
-        about = story.summary or f"{len(story.articles)} reports on {story.title}"
-        pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", about, context, (home, stories)))
+        about = story.summary or t("{count} reports on {title}", count=len(story.articles), title=story.title)
+        title = t("Full coverage: {title}", title=story.title)
+        pages.append(Page(story.url, "story.html", title, about, context, (home, stories)))
 
-    archive = Crumb("Archive", "/archive/")
-    pages.append(Page("/archive/", "archive.html", "Archive", "Every story by year and month.", {"years": index.years}, (home,)))
+    archive = Crumb(t("Archive"), "/archive/")
+    pages.append(Page("/archive/", "archive.html", t("Archive"), t("Every story by year and month."), {"years": index.years}, (home,)))
     for year in index.years:
-        pages.append(Page(year.url, "year.html", f"Archive: {year.year}", f"Stories published in {year.year}.", {"year": year}, (home, archive)))
+        title, about = t("Archive: {name}", name=year.year), t("Stories published in {name}.", name=year.year)
+        pages.append(Page(year.url, "year.html", title, about, {"year": year}, (home, archive)))
         crumbs = (home, archive, Crumb(str(year.year), year.url))
         for month in year.months:
-            name = f"{MONTHS[month.month - 1]} {month.year}"
-            title, about = f"Archive: {name}", f"Stories published in {name}."
-            pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, kind="month", month=index.ref(month))
+            name = f"{months[month.month - 1]} {month.year}"
+            title, about = t("Archive: {name}", name=name), t("Stories published in {name}.", name=name)
+            pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, t, kind="month", month=index.ref(month))
 
-    pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
+    if config.authors:
+        about = t("The people and desks who write our stories.")
+        pages.append(Page("/authors/", "authors.html", t("Authors"), about, {"authors": config.authors}, (home,)))
+    people = Crumb(t("Authors"), "/authors/")
+    for author in config.authors:
+        theirs = [a for a in index.articles if a.author == author.key]
+        about = author.bio or t("Stories by {name}.", name=author.name)
+        pages += paginate(f"/authors/{author.key}/", "list.html", author.name, about, theirs, per, (home, people), t, kind="author", author=author)
+    corrections = tuple(
+        sorted(((c, a) for a in index.articles + index.expired for c in a.corrections), key=lambda pair: (-pair[0].date.timestamp(), pair[1].url))
+    )
+    about = t("Every correction to our stories, newest first.")
+    pages.append(Page("/corrections/", "corrections.html", t("Corrections"), about, {"corrections": corrections, "kind": "corrections"}, (home,)))
+    pages.append(Page("/404.html", "404.html", t("Page not found"), t("There is no page at this address."), {}, ()))
     return pages
 
 

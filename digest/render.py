@@ -22,9 +22,10 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
+from .i18n import Labels, Translator, date_formatter, month_names, text_direction
 from .index import Ref, SiteIndex
 from .memo import BUNDLED
-from .pages import MONTHS, Page
+from .pages import Page
 from .schema import Article
 
 
@@ -107,15 +108,17 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # one build reads each template once
         bytecode_cache=CompiledTemplates(config),
+        extensions=[Labels],  # _("literal") translated as templates compile
     )
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = memoized_dates(lambda moment: f"{moment:%b} {moment.day}, {moment.year}")
+    env.filters["date"] = memoized_dates(date_formatter(config))
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
-    env.globals["month_names"] = MONTHS
-    env.globals["_"] = lambda label: label  # a template's label, to be translated; issue 18 gives it the site's language
+    env.globals["month_names"] = month_names(config)
+    env.globals["_"] = Translator(config)  # a template's label in the site's language (digest.i18n)
+    env.globals["site_dir"] = text_direction(config.language)
     from .seo import script_json  # here: seo imports this module
 
     env.globals["asset"] = cache(lambda name: urls.path("/static/" + asset_name(config, name)))  # read and hash each static file once per build
@@ -140,10 +143,11 @@ class PageRenderer:
     No site-wide global (``cards``, ``fragment()``, ...) shows an article the page's context does not name: a page depends on that and site-wide values only.
     """
 
-    def __init__(self, config: SiteConfig, index: SiteIndex) -> None:
+    def __init__(self, config: SiteConfig, index: SiteIndex, nav_links: tuple[Any, ...] = ()) -> None:
         from .seo import PageMeta, page_meta  # here: seo imports this module
 
         self.env = env = make_environment(config)
+        env.globals["nav_pages"] = nav_links  # standalone pages linked from the footer (digest.editorial)
         topics = nav_refs(index)
         env.globals["nav_topics"] = topics
         env.globals["topic_of"] = {t.slug: t for t in topics}

@@ -42,6 +42,13 @@ class Source(NamedTuple):
     outlet: str
 
 
+class Correction(NamedTuple):
+    """A dated note of what was wrong in an article and was fixed."""
+
+    date: datetime
+    text: str
+
+
 @dataclass(frozen=True)
 class Article:
     """One article's front matter, validated. Its Markdown body is not kept here: the markdown stage reads it (:func:`digest.content.read_body`)."""
@@ -69,6 +76,7 @@ class Article:
     image: str = ""  # share image: an http(s) URL or a site path; "" for a generated one
     expires: datetime | None = None  # after this moment the article leaves lists and feeds
     expired: bool = False  # set when loaded: expires is at or before the build's "now"
+    corrections: tuple[Correction, ...] = ()  # oldest first
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
     meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
 
@@ -91,7 +99,8 @@ class Article:
 
     @property
     def last_modified(self) -> datetime:
-        return self.updated or self.date
+        """The date, the update or the latest correction, whichever is newest."""
+        return max(self.updated or self.date, self.corrections[-1].date) if self.corrections else self.updated or self.date
 
 
 class _Invalid(ValueError):
@@ -244,6 +253,32 @@ def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
     return moment.astimezone(UTC) if offset is not None and offset.seconds % 60 else moment
 
 
+def _corrections(value: Any, entry: Entry, checker: FrontMatter) -> tuple[Correction, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"expected a list of {{date, text}} mappings, found {describe(value)}")
+    found: list[Correction] = []
+    for item, line in zip(value, entry.item_lines or (entry.line,) * len(value), strict=True):
+        if not isinstance(item, dict):
+            checker.fail(line, f"corrections: expected a {{date, text}} mapping, found {describe(item)}")
+            continue
+        for key in item:
+            if key not in ("date", "text"):
+                checker.problems.append(
+                    warning(checker.shown, line, f'corrections: unknown key "{key}"{did_you_mean(str(key), ["date", "text"])}; it is ignored')
+                )
+        try:
+            if item.get("date") is None:
+                raise _Invalid("expected a date such as 2026-05-02 for each correction, found none")
+            moment = _date(item["date"], entry, checker)
+            text = _one_text(item.get("text"), "the correction as text") if item.get("text") is not None else ""
+            if not text:
+                raise _Invalid("expected the text of the correction, found none")
+            found.append(Correction(moment, text))
+        except _Invalid as bad:
+            checker.fail(line, f"corrections: {bad}")
+    return tuple(sorted(found))
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -273,7 +308,7 @@ FIELDS: tuple[Field, ...] = (
         _slug_value,
         "",
     ),
-    Field("author", "Byline.", False, _text, ""),
+    Field("author", "Byline: a key of `authors` in site.yaml, or a name.", False, _text, ""),
     Field("slug", "URL name of the article; defaults to the file name.", False, _slug_value, ""),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
@@ -284,6 +319,7 @@ FIELDS: tuple[Field, ...] = (
         _image,
         "",
     ),
+    Field("corrections", "List of `{date, text}` corrections.", False, _corrections, ()),
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
@@ -321,6 +357,7 @@ class FrontMatter:
             if key not in KNOWN:
                 self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
         values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
+        self._check_author(values["author"])
         if len(values["tags"]) > self.config.max_tags:
             self.fail(self.entries["tags"].line, f"tags: expected at most {self.config.max_tags} tags (max_tags in site.yaml), found {len(values['tags'])}")
         sources = self._sources()
@@ -334,6 +371,12 @@ class FrontMatter:
         if published is not None:  # str(date) is its ISO form
             if updated is not None and updated < published:
                 self.fail(self.entries["updated"].line, f"updated: expected a date on or after the publication date {published.date()}, found {updated.date()}")
+            for correction in values["corrections"]:
+                if correction.date < published:
+                    self.fail(
+                        self.entries["corrections"].line,
+                        f"corrections: expected dates on or after the publication date {published.date()}, found {correction.date.date()}",
+                    )
             if expires is not None and expires <= published:
                 self.fail(self.entries["expires"].line, f"expires: expected a date after the publication date {published.date()}, found {expires.date()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
@@ -344,12 +387,24 @@ class FrontMatter:
             path=self.shown, slug=slug, topic=topic, url=url, sources=sources, confidence=score, confidence_label=label, body_line=body_line, **values
         )
 
+    def _check_author(self, author: str) -> None:
+        """A byline that looks like a key of site.yaml's ``authors`` but is none: a warning naming the closest key."""
+        keys = [a.key for a in self.config.authors]
+        if keys and author not in keys and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+|[a-z0-9]+", author):
+            hint = did_you_mean(author, keys) or f" (keys: {', '.join(keys[:5])})"
+            self.problems.append(
+                warning(self.shown, self.entries["author"].line, f'author: expected a key of authors in site.yaml, found "{author}"{hint}; shown as a name')
+            )
+
     def _topic(self) -> str | None:
         entry = self.entries.get("topic")
         if entry is not None and entry.value is not None:
             slug = make_slug(entry.value) if isinstance(entry.value, str) else ""
             if not slug:
                 self.fail(entry.line, f'topic: expected a topic slug such as "policy", found {describe(entry.value)}')
+            elif slug == "pages":
+                self.fail(entry.line, 'topic: expected a topic slug other than "pages", found "pages" (content/pages/ holds standalone pages)')
+                return None
             return slug or None
         parts = self.shown.split("/")
         slug = make_slug(parts[1]) if len(parts) >= 3 else ""  # content/<topic>/.../file.md

@@ -61,7 +61,7 @@ def page_lastmod(page: Page, site_newest: str) -> str:
 
 def newest_change(articles: Sequence[Article]) -> str:
     """The newest ``last_modified`` of *articles* ("" for none): an update is never before its date (content.py refuses that)."""
-    return max(a.updated or a.date for a in articles).isoformat(timespec="seconds") if articles else ""
+    return max(a.last_modified for a in articles).isoformat(timespec="seconds") if articles else ""
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
@@ -132,27 +132,61 @@ def website_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
 
 
 def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
-    return {"@type": "Organization", "name": config.title, "url": urls.absolute("/")}
+    """The site as an organization, with its standards and corrections policy where site.yaml names them."""
+    policies = {"publishingPrinciples": config.standards_url, "correctionsPolicy": config.corrections_policy_url}
+    return {"@type": "Organization", "name": config.title, "url": urls.absolute("/")} | {k: urls.absolute(v) for k, v in policies.items() if v}
+
+
+def ai_disclosure(article: Article) -> str:
+    """The AI disclosure of an article as one line, for a ``<meta>`` element and JSON-LD's ``backstory``."""
+    made = f"{article.review_label}: {article.review_note}"
+    return made + (f" Model: {article.model}." if article.model else "")
 
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
     """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
-    return {
-        "@context": "https://schema.org",
-        "@type": "NewsArticle",
-        "headline": article.title,
-        "description": page.description,
-        "datePublished": iso_seconds(article.date),
-        "dateModified": iso_seconds(article.last_modified),
-        "author": {"@type": "Person", "name": article.author} if article.author else publisher_jsonld(config, urls),
-        "publisher": publisher_jsonld(config, urls),
-        "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
-        "url": urls.absolute(article.url),
-        "inLanguage": article.lang,
-        "articleSection": page.context["topic"].name,
-        "keywords": [tag.name for tag in page.context["tags"]],
-        "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
-    } | ({"image": [image]} if image else {})
+    return (
+        {
+            "@context": "https://schema.org",
+            "@type": "NewsArticle",
+            "headline": article.title,
+            "description": page.description,
+            "datePublished": iso_seconds(article.date),
+            "dateModified": iso_seconds(article.last_modified),
+            "author": author_jsonld(config, urls, article.author) if article.author else publisher_jsonld(config, urls),
+            "publisher": publisher_jsonld(config, urls),
+            "mainEntityOfPage": {"@type": "WebPage", "@id": urls.absolute(article.url)},
+            "url": urls.absolute(article.url),
+            "inLanguage": article.lang,
+            "articleSection": page.context["topic"].name,
+            "keywords": [tag.name for tag in page.context["tags"]],
+            "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
+            "backstory": ai_disclosure(article)
+            + f" Confidence: {article.confidence_label}{f' ({article.confidence}/100)' if article.confidence is not None else ''}.",
+        }
+        | ({"image": [image]} if image else {})
+        | corrections_jsonld(article)
+    )
+
+
+def author_jsonld(config: SiteConfig, urls: SiteUrls, author: str) -> dict[str, Any]:
+    """A Person with name and url: an author of site.yaml links to their page (and to their own as ``sameAs``)."""
+    known = config.author(author)
+    if known is None:
+        return {"@type": "Person", "name": author}
+    more = {"sameAs": urls.absolute(known.url)} if known.url else {}
+    return (
+        {"@type": "Person", "name": known.name, "url": urls.absolute(f"/authors/{known.key}/")}
+        | more
+        | ({"image": urls.absolute(known.image)} if known.image else {})
+    )
+
+
+def corrections_jsonld(article: Article) -> dict[str, Any]:
+    """``correction``: each as a CorrectionComment, newest first."""
+    if not article.corrections:
+        return {}
+    return {"correction": [{"@type": "CorrectionComment", "text": c.text, "datePublished": iso_seconds(c.date)} for c in reversed(article.corrections)]}
 
 
 def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
@@ -181,6 +215,8 @@ class PageMeta:
     modified: str = ""
     section: str = ""
     tags: tuple[str, ...] = ()
+    ai_disclosure: str = ""  # review status and model, for <meta name="ai-disclosure">
+    ai_review: str = ""  # the review status's key (human-reviewed, ai-assisted, ...)
 
 
 def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
@@ -203,4 +239,6 @@ def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
         modified=iso_seconds(article.last_modified),
         section=page.context["topic"].name,
         tags=tuple(tag.name for tag in page.context["tags"]),
+        ai_disclosure=ai_disclosure(article),
+        ai_review=article.review,
     )

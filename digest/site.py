@@ -23,8 +23,10 @@ from .assets import check_copies, find_copies, find_page_collisions
 from .config import SiteConfig, check_base_url, load_config
 from .content import check_images, parse_articles, publish_filter, read_body
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
+from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
+from .i18n import language_problems
 from .images import ShareCard, font_problems, render_share_images, share_cards
 from .index import SiteIndex, build_index
 from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
@@ -71,6 +73,7 @@ class LoadedSite:
     held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles not listed
     next_change: float = float("inf")  # when a future article is due or a listed one expires
     editions: tuple[Edition, ...] = ()  # their pages are in pages; their email copies and feeds are made by digest.editions
+    nav_links: tuple[NavLink, ...] = ()  # the standalone pages every footer links to
 
 
 def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress) -> LoadedSite:
@@ -87,15 +90,21 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     progress("rendering Markdown")
-    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs)
+    pages_by_file = page_urls(config)  # articles may link to standalone pages by their files
+    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, pages_by_file)
     problems += more
-    problems += check_unpublished_links(config, articles, found.unpublished)
+    problems += check_unpublished_links(config, articles, found.unpublished, pages_by_file)
     progress("indexing")
     notes, more = read_story_notes(config, {a.path: a.url for a in articles})
     problems += more
     plan = plan_site(config, articles, options.jobs, memo, notes)
     index, pages, feeds = plan.index, plan.pages, plan.feeds
     problems += plan.problems
+    standalone, nav_links, more = load_standalone_pages(config, articles)
+    problems += more
+    problems += language_problems(config, template_dirs(config))
+    pages = pages + standalone
+    shapes = plan.shapes | {page.url: page_shape(page, {}) for page in standalone}
     progress("planning pages")
     copies, more = find_copies(config)
     problems += more
@@ -103,6 +112,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     copies |= hashed_static_copies(copies)
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
+    problems += check_site_links(config, {page.url for page in pages} | copies.keys())
     problems += font_problems(config, index)
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
     problems += [
@@ -125,9 +135,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         cards,
         copies,
         copy_hashes,
-        site_settings_hash(config, options, index, copy_hashes),
+        site_settings_hash(config, options, index, copy_hashes, nav_links),
         plan.key,
-        plan.shapes,
+        shapes,
         body_hashes,
         memo,
         unloaded,
@@ -136,6 +146,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         held_back(parsed, articles, now, options),
         next_change(parsed, now),
         plan.editions,
+        nav_links,
     )
 
 
@@ -174,15 +185,16 @@ def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
 
 
 def render_bodies_memo(
-    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int
+    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int, extra_urls: dict[str, str] | None = None
 ) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
     """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
 
     A body is memoised by its article file's hash, the Markdown settings and the base path, and reused only while
     its relative links lead where they did. Its HTML is kept apart ("body-html"), read only for what is rendered
     (:func:`load_html`). *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
+    *extra_urls*: other files a body may link to (standalone pages), by path.
     """
-    urls = {a.path: a.url for a in articles}
+    urls = {a.path: a.url for a in articles} | (extra_urls or {})
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
     keys = {a.path: hash_of(settings, a.hash or hash_value(a)) for a in articles}
     found = memo.get_many("body", keys.values())
@@ -214,11 +226,13 @@ def render_bodies_memo(
     return bodies, hashes, unloaded, problems
 
 
-def check_unpublished_links(config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]]) -> list[Problem]:
+def check_unpublished_links(
+    config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]], extra_urls: dict[str, str] | None = None
+) -> list[Problem]:
     """The link problems of files whose front matter has errors, so that one run reports both."""
     if not unpublished:
         return []
-    renderer = BodyRenderer(config, {a.path: a.url for a in articles})
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | (extra_urls or {}))
     return [problem for source, text in unpublished for problem in renderer.render(source, text)[1]]
 
 
@@ -319,7 +333,9 @@ def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
     return known
 
 
-def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes]) -> bytes:
+def site_settings_hash(
+    config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes], nav_links: tuple[NavLink, ...] = ()
+) -> bytes:
     """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names.
 
     Nothing in it depends on where the site folder is: a copy elsewhere hashes alike.
@@ -331,7 +347,7 @@ def site_settings_hash(config: SiteConfig, options: BuildOptions, index: SiteInd
     for folder in template_dirs(config):
         for rel, _ in tree_stamps(folder):
             parts += [rel, (folder / rel).read_bytes()]
-    parts.append(hash_value(nav_refs(index)))
+    parts.append(hash_value((nav_refs(index), nav_links)))
     parts += [f"{url}={made.hex()}" for url, made in sorted(copy_hashes.items()) if url.startswith("/static/")]
     return hash_of(*parts)
 
@@ -410,7 +426,7 @@ def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list
     """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
     global _RENDERER
     if _RENDERER is None or _RENDERER[0] is not site:
-        _RENDERER = (site, PageRenderer(site.config, site.index))
+        _RENDERER = (site, PageRenderer(site.config, site.index, site.nav_links))
     renderer = _RENDERER[1]
     return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
 

@@ -276,7 +276,43 @@ def change_static_file(site: Site, in_process: bool) -> None:
         assert not (site.out / "static" / path.name).exists()
 
 
+def edit_page(site: Site, in_process: bool) -> None:
+    """Write or rewrite a standalone page; its nav order puts it in every page's footer."""
+    pages = site.root / "content" / "pages"
+    pages.mkdir(exist_ok=True)
+    name = site.rng.choice(["about", "standards"])
+    title = f"Page {name} {site.builds}"
+    (pages / f"{name}.md").write_text(f"---\ntitle: {title}\nnav: {site.rng.randint(1, 3)}\n---\nText {site.builds}.\n", encoding="utf-8")
+    run_build(site, in_process)
+    assert title in {a.get_text() for a in parse(site.out / "index.html").select(".site-info a")}
+
+
+def add_correction(site: Site, in_process: bool) -> None:
+    rel = site.rng.choice(site.published())
+    path = site.path(rel)
+    text = path.read_text(encoding="utf-8")
+    if "corrections:" not in text:
+        path.write_text(
+            text.replace("\n---\n", f'\ncorrections:\n  - date: 2026-05-{site.rng.randint(1, 28):02d}\n    text: "Fixed at {site.builds}."\n---\n', 1),
+            encoding="utf-8",
+        )
+    else:
+        path.write_text(text.replace("corrections:\n", f'corrections:\n  - date: 2026-05-29\n    text: "Again at {site.builds}."\n', 1), encoding="utf-8")
+    run_build(site, in_process)
+    assert parse(shown_page(site, rel)).select_one("aside.corrections") is not None
+
+
+def toggle_language(site: Site, in_process: bool) -> None:
+    site.settings["language"] = "en" if site.settings.get("language") == "ar" else "ar"
+    site.write_settings()
+    run_build(site, in_process)
+    assert parse(site.out / "index.html").html["dir"] == ("rtl" if site.settings["language"] == "ar" else "ltr")  # type: ignore[index]
+
+
 EDITS: list[Callable[[Site, bool], None]] = [
+    edit_page,
+    add_correction,
+    toggle_language,
     edit_body,
     edit_tags,
     edit_title,

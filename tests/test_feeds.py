@@ -32,6 +32,8 @@ def expected_feeds(site: LoadedSite) -> dict[str, list[str]]:
     feeds = {"/": [a.url for a in site.index.articles[:count]]}
     feeds |= {t.url: [a.url for a in t.articles[:count]] for t in site.index.topics}
     feeds |= {t.url: [a.url for a in t.articles[:count]] for t in site.index.tags}
+    corrected = sorted((a for a in site.index.articles if a.corrections), key=lambda a: a.corrections[-1].date, reverse=True)
+    feeds["/corrections/"] = [a.url for a in corrected[:count]]
     return feeds
 
 

@@ -122,7 +122,8 @@ def test_articles_carry_news_article_and_breadcrumbs(name: str, request: pytest.
         assert news["dateModified"] == article.last_modified.isoformat()
         assert news["mainEntityOfPage"] == {"@type": "WebPage", "@id": base + article.url.lstrip("/")}
         assert news["publisher"]["name"] == site.config.title  # type: ignore[index]
-        assert news["author"]["name"] == (article.author or site.config.title)  # type: ignore[index]
+        author = site.config.author(article.author)
+        assert news["author"]["name"] == (author.name if author else article.author or site.config.title)  # type: ignore[index]
         assert news["keywords"] == [t.name for t in site.index.tags_of[article.path]]
         assert [s["url"] for s in news["isBasedOn"]] == [s.url for s in article.sources]  # type: ignore[union-attr]
         crumbs = data["BreadcrumbList"]["itemListElement"]

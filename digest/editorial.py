@@ -1,0 +1,122 @@
+"""Standalone pages: ``content/pages/*.md`` (About, Editorial standards, ...) rendered at ``/<slug>/``.
+
+In: ``SiteConfig`` and the published articles (for links from a page to an article). Out: a :class:`~digest.pages.Page`
+per file, with its rendered body, and every problem at ``path:line``. Not articles: no topic, tags or feeds.
+A page with ``nav: N`` is linked from every page's footer, in the order of N.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import SiteConfig
+from .content import file_text, read_file, split_front_matter
+from .errors import Problem, did_you_mean, error, warning
+from .i18n import translator
+from .markdown import BodyRenderer, Unpublished
+from .pages import Crumb, Page
+from .schema import MARKDOWN_SUFFIXES, Article
+from .slugs import make_slug
+from .yamlmap import describe, load_mapping
+
+PAGES_FOLDER = "pages"  # content/pages/: reserved, never a topic
+PAGE_FIELDS = {"title": "Title of the page.", "description": "One sentence for meta tags.", "nav": "Footer link order (a whole number); none: not linked."}
+
+
+@dataclass(frozen=True)
+class NavLink:
+    name: str
+    url: str
+
+
+def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[list[Page], tuple[NavLink, ...], list[Problem]]:
+    """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems."""
+    files = page_files(config)
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | page_urls(config))  # a page links to articles and pages by their files
+    pages: list[Page] = []
+    ordered: list[tuple[int, str, NavLink]] = []
+    problems: list[Problem] = []
+    for path in files:
+        made = _load_page(config, renderer, path, problems)
+        if made is not None:
+            page, nav = made
+            pages.append(page)
+            if nav is not None:
+                ordered.append((nav, page.url, NavLink(page.title, page.url)))
+    return pages, tuple(link for _, _, link in sorted(ordered, key=lambda item: item[:2])), problems
+
+
+def page_files(config: SiteConfig) -> list[Path]:
+    """The Markdown files of ``content/pages/``, sorted."""
+    folder = config.root / "content" / PAGES_FOLDER
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.iterdir()) if not path.name.startswith((".", "_")) and path.name.endswith(MARKDOWN_SUFFIXES)]
+
+
+def page_urls(config: SiteConfig) -> dict[str, str]:
+    """Each standalone page's file (``content/pages/about.md``) -> its URL, so that articles and pages link to it by its file."""
+    return {f"content/{PAGES_FOLDER}/{path.name}": f"/{slug}/" for path in page_files(config) if (slug := make_slug(path.stem))}
+
+
+def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems: list[Problem]) -> tuple[Page, int | None] | None:
+    shown = path.relative_to(config.root).as_posix()
+    raw = read_file(path, config.root)
+    if isinstance(raw, Problem):
+        problems.append(raw)
+        return None
+    try:
+        parts = split_front_matter(file_text(raw), shown)
+    except UnicodeDecodeError:
+        problems.append(error(shown, 1, "expected UTF-8 text, found bytes that are not valid UTF-8"))
+        return None
+    if isinstance(parts, Problem):
+        problems.append(parts)
+        return None
+    front, front_line, text, body_line = parts
+    entries, more = load_mapping(front, shown, front_line)
+    problems += more
+    if entries is None:
+        return None
+    values: dict[str, Any] = {}
+    for key, entry in entries.items():
+        if key not in PAGE_FIELDS:
+            problems.append(warning(shown, entry.line, f'unknown field "{key}"{did_you_mean(key, list(PAGE_FIELDS))}; it is ignored'))
+        elif key == "nav" and (isinstance(entry.value, bool) or not isinstance(entry.value, int)):
+            problems.append(error(shown, entry.line, f"nav: expected a whole number (the footer link order), found {describe(entry.value)}"))
+        elif key != "nav" and not (isinstance(entry.value, str) and entry.value.strip()):
+            problems.append(error(shown, entry.line, f"{key}: expected text, found {describe(entry.value)}"))
+        else:
+            values[key] = " ".join(entry.value.split()) if isinstance(entry.value, str) else entry.value
+    slug = make_slug(path.stem)
+    if not slug:
+        problems.append(error(shown, 1, f'expected a file name with letters or digits to make the URL, found "{path.name}"'))
+    if "title" not in values:
+        if "title" not in entries:
+            problems.append(error(shown, front_line - 1, 'missing required field "title"'))
+        return None
+    if not slug:
+        return None
+    body, more = renderer.render(Unpublished(shown, body_line), text)
+    problems += more
+    context = {"content": body.html, "source_path": shown}
+    home = Crumb(translator(config)("Headlines"), "/")
+    page = Page(f"/{slug}/", "page.html", values["title"], values.get("description") or body.summary, context, (home,))
+    return page, values.get("nav")
+
+
+def check_site_links(config: SiteConfig, urls: set[str]) -> list[Problem]:
+    """A site path among site.yaml's editorial links that no page or copied file has: a warning at the key's line."""
+    named = [("standards_url", config.standards_url), ("corrections_policy_url", config.corrections_policy_url)]
+    named += [("header_links", url) for _, url in config.header_links] + [("footer_links", url) for _, url in config.footer_links]
+    missing = [(key, url) for key, url in named if url.startswith("/") and url.split("#")[0].split("?")[0] not in urls]
+    if not missing:
+        return []
+    try:
+        lines = (config.root / config.path).read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    line_of = {key: next((n for n, text in enumerate(lines, start=1) if text.startswith(key + ":")), 0) for key, _ in missing}
+    return [warning(config.path, line_of[key], f"{key}: expected a page of the site at {url}, found none; the link leads nowhere") for key, url in missing]

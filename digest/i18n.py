@@ -1,0 +1,170 @@
+"""The site's language: template labels from a translation table, dates and month names from Babel, text direction.
+
+The table for ``language`` is the bundled one (``digest/labels/<lang>.yaml``, keyed by the English label) with
+site.yaml's ``labels`` over it; English needs none. A label is written in a template as ``{{ _("English text") }}``,
+or ``{{ _("{count} stories", count=n) }}`` with values to fill in. Every label a template writes that the table lacks
+is a warning at the template's line (:func:`missing_labels`), so a translator sees what is left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, get_month_names
+from jinja2 import Environment, nodes
+from jinja2.ext import Extension
+from jinja2.lexer import Token, TokenStream
+
+from .config import SiteConfig
+from .errors import Problem, warning
+from .schema import RTL_LANGUAGES
+
+LABELS = Path(__file__).resolve().parent / "labels"
+
+
+def primary(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+@cache
+def bundled_table(language: str) -> dict[str, str]:
+    """The bundled labels of *language* (``pt-BR`` falls back to ``pt``), or {}."""
+    for name in (language.lower(), primary(language)):
+        path = LABELS / f"{name}.yaml"
+        if path.is_file():
+            table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return {str(key): str(value) for key, value in table.items()}
+    return {}
+
+
+def label_table(config: SiteConfig) -> dict[str, str]:
+    """English label -> the text shown, for the site's language."""
+    bundled = {} if primary(config.language) == "en" else bundled_table(config.language)
+    return bundled | dict(config.labels)
+
+
+@cache
+def translator(config: SiteConfig) -> Translator:
+    """The site's :class:`Translator`, made once per settings (feeds ask for it once an entry)."""
+    return Translator(config)
+
+
+class Translator:
+    """``_(label, **values)``: *label* in the site's language, its ``{name}`` placeholders filled from *values*."""
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.table = label_table(config)
+
+    def __call__(self, label: str, **values: Any) -> str:
+        text = self.table.get(label, label)
+        return text.format(**values) if values else text
+
+
+class Labels(Extension):
+    """Translates ``_("literal")`` when a template is compiled: the call becomes the string it gives, so a page pays
+    nothing for its labels. Calls with values or a computed label stay calls to the ``_`` global. Safe to cache:
+    compiled templates are kept by the site's settings (``CompiledTemplates``), which hold ``language`` and ``labels``."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        translate: Translator = self.environment.globals["_"]  # type: ignore[assignment]
+        tokens = list(stream)  # a template's tokens: a few thousand at most
+        done: list[Token] = []
+        at = 0
+        while at < len(tokens):
+            token = tokens[at]
+            call = [t.type for t in tokens[at + 1 : at + 4]] == ["lparen", "string", "rparen"]
+            if token.type == "name" and token.value == "_" and call and not (done and done[-1].type == "dot"):
+                done.append(Token(token.lineno, "string", translate(tokens[at + 2].value)))
+                at += 4
+            else:
+                done.append(token)
+                at += 1
+        return iter(done)
+
+
+@cache
+def babel_locale(language: str) -> Locale:
+    """Babel's locale for a language tag; English when Babel does not know it (load_site warns)."""
+    try:
+        return Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def date_formatter(config: SiteConfig) -> Callable[[datetime], str]:
+    """A date as the site's language writes it: English "May 7, 2026" (medium), others in full ("7 mai 2026"), since the
+    medium form of many (Arabic among them) is digits only."""
+    if config.language.lower() in ("en", "en-us"):  # Babel's own answer, five times faster: a large site formats thousands of dates
+        return lambda moment: f"{moment:%b} {moment.day}, {moment.year}"
+    locale = babel_locale(config.language)
+    form = "medium" if primary(config.language) == "en" else "long"
+    return lambda moment: format_date(moment, format=form, locale=locale)
+
+
+def month_names(config: SiteConfig) -> tuple[str, ...]:
+    """January to December in the site's language, as a heading names them."""
+    names = get_month_names("wide", context="stand-alone", locale=babel_locale(config.language))
+    return tuple(names[number] for number in range(1, 13))
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for right-to-left languages, else ``ltr``."""
+    return "rtl" if primary(language) in RTL_LANGUAGES else "ltr"
+
+
+def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem]:
+    """Warnings for a language Babel does not know and for every template label the table lacks, at ``template:line``."""
+    if primary(config.language) == "en":
+        return []
+    problems: list[Problem] = []
+    line = _language_line(config.root / config.path)
+    try:
+        Locale.parse(config.language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        problems.append(warning(config.path, line, f'language: Babel knows no locale "{config.language}"; dates are written in English'))
+    table = label_table(config)
+    if not table:
+        hint = f"; add labels: to site.yaml, or a digest/labels/{primary(config.language)}.yaml"
+        return [*problems, warning(config.path, line, f'language: no translation table for "{config.language}", labels are shown in English{hint}')]
+    seen: set[str] = set()
+    env = Environment()  # without Labels: the templates' _() calls as written
+    for folder in templates:
+        for path in sorted(folder.glob("*.html")):
+            if path.name in seen:
+                continue  # the site's own template hides the bundled one
+            seen.add(path.name)
+            shown = f"templates/{path.name}"
+            for line, label in template_labels(env, path):
+                if label not in table:
+                    problems.append(
+                        warning(
+                            shown, line, f'no "{config.language}" translation for the label "{label}"; it is shown in English (add it to labels: in site.yaml)'
+                        )
+                    )
+    return problems
+
+
+def template_labels(env: Environment, path: Path) -> Iterator[tuple[int, str]]:
+    """Every literal label of ``_()`` in a template, with its line (both branches of ``_("a" if x else "b")``)."""
+    tree = env.parse(path.read_text(encoding="utf-8"))
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "_" and call.args:
+            arg = call.args[0]
+            for const in (arg.expr1, arg.expr2) if isinstance(arg, nodes.CondExpr) else (arg,):
+                if isinstance(const, nodes.Const) and isinstance(const.value, str):
+                    yield call.lineno, const.value
+
+
+def _language_line(path: Path) -> int:
+    """The line of ``language:`` in site.yaml (0 when it cannot be found)."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").split("\n")
+    except (OSError, UnicodeDecodeError):
+        return 0
+    return next((number for number, text in enumerate(lines, start=1) if text.startswith("language:")), 0)
