@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 72
 IMAGE_NAME = "share.png"
-DRAWING_VERSION = "2"  # bump when the layout or encoding changes, so cached images are redrawn
+DRAWING_VERSION = "3"  # bump when the layout or encoding changes, so cached images are redrawn
 CACHE_FOLDER = Path(".digest-cache") / "share-images"
 # Bold faces per script, best first: (file name, face index inside a .ttc collection).
 FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
@@ -64,6 +64,9 @@ MAX_WORD = 60  # characters of one word drawn on a card
 PARALLEL_CARDS = 40  # below this many cards to draw, starting workers costs more than it saves
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"  # the last chunk of every complete PNG
+PNG_LEVEL = 3
+TITLE_TOP = 170  # where the headline's first line starts
+TEXT_LEFT = 24  # where text may start: right of the accent bar
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def load_font(choice: FontChoice, size: int) -> AnyFont:
 
 @lru_cache(maxsize=64)
 def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoice) -> PIL.Image.Image:
-    """The accent bar, site name and topic: the same on every card of a topic, so drawn once per process."""
+    """The accent bar, site name and topic, as palette indexes: the same on every card of a topic, so drawn once per process."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
@@ -219,12 +222,19 @@ def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoi
     for text, choice, size, y, color in ((site, label_font, 34, 56, MUTED), (topic.upper(), topic_font, 30, 110, ACCENT)):
         face = load_font(choice, size)
         draw.text((MARGIN, y), text, font=face, fill=color, direction=_direction(text, face)[0])
-    return image
+    palette = Image.new("P", (1, 1))
+    palette.putpalette(PALETTE)
+    return Image.frombytes("L", image.size, image.quantize(palette=palette, dither=Image.Dither.NONE).tobytes())
 
 
 def draw_card(card: ShareCard) -> bytes:
-    """Draw one 1200x630 PNG."""
-    from PIL import Image, ImageDraw
+    """Draw one 1200x630 PNG.
+
+    The card is drawn as an "L" image of palette indexes: each text is drawn in white on black (its coverage),
+    mapped onto the ramp of its colour over what it is drawn on, and pasted; the palette is attached last.
+    No RGB image is drawn or quantized, and the PNG is 8-bit with a fixed palette.
+    """
+    from PIL import Image, ImageDraw, ImageFont
 
     image = card_top(card.site, card.topic, card.label_font, card.topic_font).copy()
     draw = ImageDraw.Draw(image)
@@ -239,41 +249,106 @@ def draw_card(card: ShareCard) -> bytes:
         line_height = int(size * 1.3)
         if len(lines) * line_height <= box_height:
             break
+    badge_top = HEIGHT - MARGIN - 56
+    # The headline's coverage, from right of the accent bar down to the badge (room for the last line's descenders).
+    coverage = Image.new("L", (WIDTH - TEXT_LEFT, badge_top - TITLE_TOP))
     for row, line in enumerate(lines[: box_height // line_height]):
         direction, language = _direction(line, title_font, card.rtl, card.lang)
-        width = draw.textlength(line, font=title_font, direction=direction, language=language)
-        x = WIDTH - MARGIN - width if card.rtl else MARGIN
-        draw.text((x, 170 + row * line_height), line, font=title_font, fill=TEXT, direction=direction, language=language)
+        x = (WIDTH - MARGIN - draw.textlength(line, font=title_font, direction=direction, language=language) if card.rtl else MARGIN) - TEXT_LEFT
+        draw_line(coverage, (x, row * line_height), line, title_font, direction, language)
+    image.paste(coverage.point(ramp(BACKGROUND, TEXT)), (TEXT_LEFT, TITLE_TOP))
 
     badge_font = load_font(card.label_font, 30)
     width = draw.textlength(card.badge, font=badge_font)
-    left, top = MARGIN, HEIGHT - MARGIN - 56
-    draw.rounded_rectangle((left, top, left + width + 48, top + 56), radius=28, fill=card.badge_color)
-    draw.text((left + 24, top + 28), card.badge, font=badge_font, fill=TEXT, anchor="lm")
+    left = MARGIN
+    draw.rounded_rectangle((left, badge_top, left + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
+    # The label's coverage, inside the badge's straight part (pasting it whole leaves the rounded ends as they are).
+    coverage = Image.new("L", (round(width) + 8, 48))
+    height = sum(badge_font.getmetrics()) if isinstance(badge_font, ImageFont.FreeTypeFont) else 0  # ascent and descent
+    draw_line(coverage, (4, 24 - height // 2), card.badge, badge_font, None, None)  # centred on the badge
+    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (left + 20, badge_top + 4))
 
+    image.putpalette(PALETTE)
     out = io.BytesIO()
-    # A palette PNG of the card's own colours and their blends: a third of the size of an RGB one, and
-    # several times faster to encode (the palette is fixed, so no per-image colour search either).
-    image.quantize(palette=card_palette(), dither=Image.Dither.NONE).save(out, format="PNG", compress_level=3)
+    image.save(out, format="PNG", compress_level=PNG_LEVEL)
     return out.getvalue()
 
 
-@lru_cache(maxsize=1)
-def card_palette() -> PIL.Image.Image:
-    """A palette image holding every colour a card shows: each text colour blended into what it is drawn on."""
-    from PIL import Image
+def draw_line(coverage: PIL.Image.Image, xy: tuple[float, int], line: str, font: AnyFont, direction: str | None, language: str | None) -> None:
+    """Add one line of text to a coverage image: a left-to-right Latin line word by word, each word drawn once per process."""
+    from PIL import ImageDraw
 
-    blends = [(BACKGROUND, TEXT), (BACKGROUND, MUTED), (BACKGROUND, ACCENT), (BACKGROUND, NO_BADGE), (NO_BADGE, TEXT)]
-    blends += [pair for color in BADGE_COLORS.values() for pair in ((BACKGROUND, color), (color, TEXT))]
-    steps = 256 // len(blends)
-    values = [round(start[k] + (end[k] - start[k]) * step / (steps - 1)) for start, end in blends for step in range(steps) for k in range(3)]
-    palette = Image.new("P", (1, 1))
-    palette.putpalette(values + [0] * (768 - len(values)))
-    return palette
+    if not by_words(line, font, direction):
+        ImageDraw.Draw(coverage).text(xy, line, font=font, fill=255, direction=direction, language=language)
+        return
+    x, y = xy
+    space = word_length(font, " ")
+    for word in line.split(" "):
+        if word:
+            mask, left, top = word_coverage(font, word)
+            coverage.paste(255, (round(x) + left, y + top), mask)
+            x += word_length(font, word)
+        x += space
+
+
+def by_words(text: str, font: AnyFont, direction: str | None) -> bool:
+    """Whether *text* is drawn and measured word by word: Latin, left to right, in a FreeType font."""
+    from PIL import ImageFont
+
+    return direction is None and isinstance(font, ImageFont.FreeTypeFont) and script_of(text) == "latin"
+
+
+@lru_cache(maxsize=8192)
+def word_length(font: ImageFont.FreeTypeFont, word: str) -> float:
+    return font.getlength(word)
+
+
+@lru_cache(maxsize=4096)
+def word_coverage(font: ImageFont.FreeTypeFont, word: str) -> tuple[PIL.Image.Image, int, int]:
+    """A word drawn in white on black, and where its box starts from the pen position.
+
+    Drawing a glyph costs tens of microseconds with Noto's hinting, and headlines share most of their words.
+    """
+    from PIL import Image, ImageDraw
+
+    left, top, right, bottom = (int(edge) for edge in font.getbbox(word))
+    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)))
+    ImageDraw.Draw(mask).text((-left, -top), word, font=font, fill=255)
+    return mask, left, top
+
+
+def _ramps() -> list[tuple[tuple[int, int, int], tuple[int, int, int]]]:
+    """Each colour a card shows over what it is drawn on: the palette holds a ramp of blends for each."""
+    ramps = [(BACKGROUND, TEXT), (BACKGROUND, MUTED), (BACKGROUND, ACCENT), (BACKGROUND, NO_BADGE), (NO_BADGE, TEXT)]
+    return ramps + [pair for color in BADGE_COLORS.values() for pair in ((BACKGROUND, color), (color, TEXT))]
+
+
+RAMPS = _ramps()
+STEPS = 256 // len(RAMPS)
+PALETTE = [round(a[k] + (b[k] - a[k]) * step / (STEPS - 1)) for a, b in RAMPS for step in range(STEPS) for k in range(3)]
+PALETTE += [0] * (768 - len(PALETTE))
+
+
+@cache
+def ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> list[int]:
+    """The palette index of each coverage (0 to 255) of *end* drawn over *start*."""
+    base = RAMPS.index((start, end)) * STEPS
+    return [base + round(value * (STEPS - 1) / 255) for value in range(256)]
 
 
 def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
+    if not rtl and by_words(text, font, None):  # a line's width is the sum of its words' and spaces'
+        lines, taken, space = [""], 0.0, word_length(font, " ")
+        for word in text.split():
+            length = word_length(font, word)
+            if lines[-1] and taken + space + length > width:
+                lines.append(word)
+                taken = length
+            else:
+                lines[-1] += " " + word if lines[-1] else word
+                taken += space + length if taken else length
+        return lines if lines[0] else []
     lines = [""]
     for token in re.findall(_TOKEN, text):
         current = lines[-1]
