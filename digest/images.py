@@ -15,13 +15,13 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .config import SiteConfig
 from .errors import Problem, warning
@@ -129,7 +129,54 @@ def font_problems(config: SiteConfig, index: SiteIndex) -> list[Problem]:
 
 def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached: bool = True, jobs: int = 1) -> Iterator[tuple[str, bytes]]:
     """The PNG of each of *cards*, by URL (kept in the cache folder when *cached*), drawn by *jobs* workers."""
+    stop_drawing_ahead()  # what it drew is in the cache now
     return chain.from_iterable(in_chunks(_draw_chunk, (config, cached), list(cards.items()), jobs, PARALLEL_CARDS))
+
+
+def draw_ahead(config: SiteConfig, articles: list[Article], jobs: int) -> None:
+    """Start drawing the cards of *articles* into the cache folder in one background process.
+
+    The build goes on meanwhile, on one core for long stretches (indexing, planning, feeds); the
+    cards are drawn on the other. render_share_images stops this process and draws what is left,
+    and every card drawn ahead is found in the cache. Only for a first build (no cached card yet, so
+    a rebuild reads no cache for nothing); nothing starts for *jobs* 1 or a few cards.
+    """
+    global _AHEAD
+    import multiprocessing
+
+    stop_drawing_ahead()
+    names = {topic.slug: topic.name for topic in config.topics}
+    first = config.share_images and not (config.root / CACHE_FOLDER).exists()
+    todo = [article for article in articles if article.topic in names and not article.image] if first else []
+    if jobs < 2 or len(todo) < PARALLEL_CARDS or "fork" not in multiprocessing.get_all_start_methods():
+        return
+    fonts = font_finder(config)
+    cards = [ShareCard.of(config, names[article.topic], article, fonts) for article in todo]
+    context = multiprocessing.get_context("fork")
+    stop = context.Event()
+    process = context.Process(target=_draw_ahead, args=(config, cards, stop), daemon=True)
+    process.start()
+    _AHEAD = (process, stop)
+
+
+def _draw_ahead(config: SiteConfig, cards: list[ShareCard], stop: Any) -> None:
+    for card in cards:
+        if stop.is_set():
+            return
+        share_image(config, card)
+
+
+def stop_drawing_ahead() -> None:
+    """Stop the cards being drawn ahead, if any, once the card in hand is in the cache."""
+    global _AHEAD
+    if _AHEAD is not None:
+        process, stop = _AHEAD
+        _AHEAD = None
+        stop.set()
+        process.join()
+
+
+_AHEAD: Any = None  # (process, stop event) of the cards being drawn ahead
 
 
 def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCard]]) -> list[tuple[str, bytes]]:
@@ -139,7 +186,14 @@ def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCa
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     """What each generated share image shows, by its URL (none when share_images is off)."""
     articles = index.articles + index.expired if config.share_images else ()
-    return {article.url + IMAGE_NAME: ShareCard.of(config, index, article) for article in articles if not article.image}
+    fonts = font_finder(config)
+    return {article.url + IMAGE_NAME: ShareCard.of(config, index.topic_of[article.topic].name, article, fonts) for article in articles if not article.image}
+
+
+def font_finder(config: SiteConfig) -> Callable[[str, str], FontChoice]:
+    """find_font for *config*, each script and language looked up once (a build's cards share a few fonts)."""
+    find = cache(lambda script, lang: find_font(config, script, lang))
+    return lambda text, lang: find(script_of(text), lang)
 
 
 def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
@@ -176,8 +230,7 @@ class ShareCard:
     topic_font: FontChoice
 
     @staticmethod
-    def of(config: SiteConfig, index: SiteIndex, article: Article) -> ShareCard:
-        topic = index.topic_of[article.topic].name
+    def of(config: SiteConfig, topic: str, article: Article, fonts: Callable[[str, str], FontChoice]) -> ShareCard:
         score = f" · {article.confidence}/100" if article.confidence is not None else ""
         return ShareCard(
             site=config.title,
@@ -187,9 +240,9 @@ class ShareCard:
             badge_color=BADGE_COLORS.get(article.confidence_label, NO_BADGE),
             lang=article.lang,
             rtl=article.dir == "rtl",
-            title_font=find_font(config, script_of(article.title), article.lang),
-            label_font=find_font(config, script_of(config.title)),
-            topic_font=find_font(config, script_of(topic)),
+            title_font=fonts(article.title, article.lang),
+            label_font=fonts(config.title, ""),
+            topic_font=fonts(topic, ""),
         )
 
     def cache_key(self) -> str:
