@@ -364,10 +364,11 @@ def word_coverage(font: ImageFont.FreeTypeFont, word: str) -> tuple[PIL.Image.Im
     """
     from PIL import Image, ImageDraw
 
-    left, top, right, bottom = (int(edge) for edge in font.getbbox(word))
-    mask = Image.new("L", (max(1, right - left), max(1, bottom - top)))
-    ImageDraw.Draw(mask).text((-left, -top), word, font=font, fill=255)
-    return mask, left, top
+    pad = round(font.size)  # room for any glyph's overhang: measuring the word's box first would lay it out once more
+    mask = Image.new("L", (round(word_length(font, word)) + 2 * pad, 2 * pad))
+    ImageDraw.Draw(mask).text((pad, pad // 2), word, font=font, fill=255)
+    box = mask.getbbox() or (0, 0, 1, 1)
+    return mask.crop(box), box[0] - pad, box[1] - pad // 2
 
 
 def _ramps() -> list[tuple[tuple[int, int, int], tuple[int, int, int]]]:
