@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -86,25 +87,28 @@ def main() -> int:
         make_site(site, args.n, args.seed)
         hugo_site(site, theirs, args.related)
         runner = Runner(site, args.n, args.seed, [], trash)
-        builds = {
-            "hugo" + (" with related links" if args.related else ", no related links"): lambda: timed(
-                [hugo, "--quiet", "--destination", str(Path(tmp) / "public")], theirs
-            ),
-            "ours, defaults (share images on)": lambda: (
-                runner.reset(),
-                timed([sys.executable, "build.py", "build", "--quiet", "--source", str(site)], HERE.parent),
-            )[1],
-            "ours, share_images: false": lambda: (
-                runner.reset(),
-                runner.share_images(False),
-                timed([sys.executable, "build.py", "build", "--quiet", "--source", str(site)], HERE.parent),
-                runner.share_images(True),
-            )[2],
+        ours = [sys.executable, "build.py", "build", "--quiet", "--source", str(site)]
+
+        def hugo_build() -> tuple[float, float]:
+            shutil.rmtree(Path(tmp) / "public", ignore_errors=True)
+            return timed([hugo, "--quiet", "--destination", str(Path(tmp) / "public")], theirs)
+
+        def ours_cold(share_images: bool) -> tuple[float, float]:
+            runner.reset()
+            runner.share_images(share_images)
+            try:
+                return timed(ours, HERE.parent)
+            finally:
+                runner.share_images(True)
+
+        builds: dict[str, Callable[[], tuple[float, float]]] = {
+            "hugo" + (" with related links" if args.related else ", no related links"): hugo_build,
+            "ours, defaults (share images on)": lambda: ours_cold(True),
+            "ours, share_images: false": lambda: ours_cold(False),
         }
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in builds}
         for _ in range(args.runs):  # in turns, so that the machine's drift touches each alike
             for name, build in builds.items():
-                shutil.rmtree(Path(tmp) / "public", ignore_errors=True)
                 results[name].append(build())
         base = statistics.median(wall for wall, _ in results[next(iter(builds))])
         for name, runs in results.items():
