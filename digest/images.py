@@ -160,6 +160,9 @@ def draw_ahead(config: SiteConfig, articles: list[Article], jobs: int) -> None:
 
 
 def _draw_ahead(config: SiteConfig, cards: list[ShareCard], stop: Any) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which ends this process without a traceback
     for card in cards:
         if stop.is_set():
             return
