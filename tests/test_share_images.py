@@ -166,3 +166,17 @@ def test_a_latin_headline_drawn_word_by_word_looks_as_drawn_whole() -> None:
     assert whole.getbbox() is not None and by_words.getbbox() is not None
     assert abs(whole.getbbox()[2] - by_words.getbbox()[2]) <= 2  # type: ignore[index]
     assert ImageStat.Stat(ImageChops.difference(whole, by_words)).mean[0] < 1.5  # at most a pixel's shift in a word's place
+
+
+def test_a_card_is_a_valid_8_bit_palette_png_of_the_card_colours() -> None:
+    from digest.config import SiteConfig
+    from digest.images import ACCENT, BACKGROUND, TEXT, ShareCard, draw_card
+
+    font = find_font(SiteConfig(root=Path(".")), "latin")
+    data = draw_card(ShareCard("Site", "Topic", "A headline", "High confidence", (22, 128, 72), "en", False, font, font, font))
+    checked = Image.open(io.BytesIO(data))
+    checked.verify()  # chunk CRCs and the zlib stream
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    assert image.size == (1200, 630)
+    assert image.getpixel((5, 300)) == ACCENT and image.getpixel((600, 600)) == BACKGROUND and image.getpixel((1100, 40)) == BACKGROUND
+    assert TEXT in {color for _, color in image.crop((72, 170, 1128, 300)).getcolors(256) or []}
