@@ -288,8 +288,8 @@ def draw_card(card: ShareCard) -> bytes:
     """Draw one 1200x630 PNG.
 
     The card is drawn as an "L" image of palette indexes: each text is drawn in white on black (its coverage),
-    mapped onto the ramp of its colour over what it is drawn on, and pasted; the palette is attached last.
-    No RGB image is drawn or quantized, and the PNG is 8-bit with a fixed palette.
+    mapped onto the ramp of its colour over what it is drawn on, and pasted. No RGB image is drawn or
+    quantized; the PNG is written with the fixed palette (PALETTE) as an 8-bit palette image.
     """
     from PIL import Image, ImageDraw, ImageFont
 
