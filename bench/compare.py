@@ -37,7 +37,7 @@ class Side(bench.Runner):
         super().__init__(site, n, seed, extra, site.parent / f"trash-{site.name}")
         self.generator = generator
 
-    def build(self) -> tuple[float, float, str]:
+    def build(self) -> tuple[float, float, str, float]:
         return bench.run_build(self.site, self.extra, self.generator / "build.py")
 
 

@@ -5,9 +5,10 @@ Generates a deterministic site of N articles (bench/synth.py) in a temporary
 folder, then times each scenario as the median of --runs builds, each in a
 fresh process (``python build.py``), and prints one line per scenario::
 
-    scenario=<name> n=<N> median_s=<x> peak_mib=<y> pages=<z>
+    scenario=<name> n=<N> median_s=<x> cpu_s=<c> peak_mib=<y> pages=<z>
 
-``peak_mib`` is the largest resident set of any one process of the build (the
+``cpu_s`` is the median CPU time of the build and its workers (user and
+system; steadier than wall time on a shared machine), ``peak_mib`` is the largest resident set of any one process of the build (the
 main process or a worker), ``pages`` the HTML pages in the site. Pages per
 second of the scenario go to stderr, and so does a gauge of the machine's
 speed before and after (:func:`machine_speed`). Before every timed run of an
@@ -42,8 +43,8 @@ from synth import article_text, make_site  # noqa: E402
 SCENARIOS = ("cold", "cold-no-images", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
 
 
-def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str]:
-    """(seconds, peak MiB of any one process, stdout) of one build in a fresh process."""
+def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str, float]:
+    """(seconds, peak MiB of any one process, stdout, CPU seconds) of one build in a fresh process."""
     command = [sys.executable, str(build_py), "build", "--source", str(site), *extra]
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1800000000", "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -58,7 +59,7 @@ def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") 
             sys.exit(f"build failed ({proc.returncode}):\n{err.read().decode()}")
         text = out.read().decode()
     peak = usage.ru_maxrss / 1024
-    return seconds, peak, text
+    return seconds, peak, text, usage.ru_utime + usage.ru_stime
 
 
 class Runner:
@@ -70,7 +71,7 @@ class Runner:
         self.counter = 0
         self.trash = trash  # where reset() moves the last output and cache; None: it deletes them
 
-    def build(self) -> tuple[float, float, str]:
+    def build(self) -> tuple[float, float, str, float]:
         return run_build(self.site, self.extra)
 
     def reset(self) -> None:
@@ -126,7 +127,7 @@ class Runner:
         target.write_text(f"{{# edit {self.counter} #}}\n" + text.replace("card-title", f"card-title edit-{self.counter}"), encoding="utf-8")
 
 
-def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
+def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str, float]:
     """One timed build of *scenario*: from nothing for "cold", else after an untimed build and the scenario's edit."""
     setup: dict[str, Callable[[], None]] = {
         "nochange": lambda: None,
@@ -150,17 +151,20 @@ def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
     return runner.build()
 
 
-def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int]:
+def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, float, int]:
+    """(median seconds, median CPU seconds, largest peak MiB, pages) of *runs* timed runs of *scenario*."""
     times: list[float] = []
+    cpus: list[float] = []
     peaks: list[float] = []
     out = ""
     for _ in range(runs):
-        seconds, peak, out = timed_run(runner, scenario)
+        seconds, peak, out, cpu = timed_run(runner, scenario)
         times.append(seconds)
+        cpus.append(cpu)
         peaks.append(peak)
     match = re.search(r"([\d,]+) pages", out)
     pages = int(match.group(1).replace(",", "")) if match else 0
-    return statistics.median(times), max(peaks), pages
+    return statistics.median(times), statistics.median(cpus), max(peaks), pages
 
 
 def compile_generator(checkout: Path = REPO) -> None:
@@ -213,8 +217,8 @@ def main() -> int:
         runner = Runner(site, args.n, args.seed, extra, None if args.delete else trash)
         print(f"  machine: a fixed loop took {machine_speed():.3f} s before the scenarios", file=sys.stderr, flush=True)
         for scenario in args.scenario or SCENARIOS:
-            median, peak, pages = measure(runner, scenario, args.runs)
-            print(f"scenario={scenario} n={args.n} median_s={median:.3f} peak_mib={peak:.0f} pages={pages}", flush=True)
+            median, cpu, peak, pages = measure(runner, scenario, args.runs)
+            print(f"scenario={scenario} n={args.n} median_s={median:.3f} cpu_s={cpu:.2f} peak_mib={peak:.0f} pages={pages}", flush=True)
             print(f"  {scenario}: {pages / median:.0f} pages/s", file=sys.stderr, flush=True)
         print(f"  machine: a fixed loop took {machine_speed():.3f} s after them", file=sys.stderr, flush=True)
         shutil.rmtree(trash, ignore_errors=True)

@@ -27,7 +27,7 @@ from .editorial import NavLink, check_site_links, load_standalone_pages, page_ur
 from .errors import ContentError, Problem, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
-from .images import ShareCard, font_problems, render_share_images, share_cards
+from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
 from .index import SiteIndex, build_index
 from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
@@ -76,8 +76,8 @@ class LoadedSite:
     nav_links: tuple[NavLink, ...] = ()  # the standalone pages every footer links to
 
 
-def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress) -> LoadedSite:
-    """Run every stage up to the page plan; raise ContentError listing all errors."""
+def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress, ahead: bool = False) -> LoadedSite:
+    """Run every stage up to the page plan; raise ContentError listing all errors. With *ahead*, share images are drawn meanwhile (draw_ahead)."""
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
@@ -89,6 +89,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += found.problems
     articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
+    if ahead and not any(p.is_error for p in problems):
+        draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")
     pages_by_file = page_urls(config)  # articles may link to standalone pages by their files
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, pages_by_file)
@@ -458,7 +460,7 @@ def build_site(
         unchanged = unchanged_build(options, state, started)
         if unchanged is not None:
             return unchanged
-    site = load_site(options, memo, progress)
+    site = load_site(options, memo, progress, ahead=memo.enabled)
     output = options.output if options.output is not None else site.config.root / site.config.output_dir
     progress("rendering pages")
     hashes = plan_outputs(site)
@@ -476,6 +478,7 @@ def build_site(
         except OSError as exc:  # a read-only or full disk: say where, not "internal error"
             where = exc.filename or output
             raise UsageError(f"cannot write {where} ({exc.strerror or exc}); the previous output was left as it was") from exc
+        stop_drawing_ahead()  # when no card was rendered (a build that fails first leaves it to the next build or the exit)
         memo.save()
         result = BuildResult(
             len(site.articles),

@@ -126,3 +126,57 @@ def test_a_huge_headline_is_drawn_quickly_as_a_valid_card(title: str) -> None:
     assert time.perf_counter() - started < 5, "a guard far above the expected 0.1 s, not a benchmark"
     image = Image.open(io.BytesIO(data))
     assert image.size == (1200, 630) and image.format == "PNG"
+
+
+def test_cards_drawn_ahead_in_a_first_build_are_the_cards_drawn_in_place(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitekit import article_front, write_article
+
+    source = copy_site("feeds", tmp_path / "src")
+    for number in range(digest.images.PARALLEL_CARDS):
+        write_article(source, f"lab/story-{number}.md", article_front(f"Story number {number} of the lab", confidence=str(number)))
+    started: list[bool] = []
+    draw_ahead = digest.images.draw_ahead
+
+    def spy(*args: object) -> None:
+        draw_ahead(*args)  # type: ignore[arg-type]
+        started.append(digest.images._AHEAD is not None)
+
+    monkeypatch.setattr("digest.site.draw_ahead", spy)
+    build_site(BuildOptions(source=source, output=tmp_path / "ahead", jobs=2))
+    assert started == [True] and digest.images._AHEAD is None  # drawn ahead, and stopped by the end of the build
+    build_site(BuildOptions(source=source, output=tmp_path / "in-place", jobs=2, cache=False))
+    ahead, in_place = sorted((tmp_path / "ahead").rglob("share.png")), sorted((tmp_path / "in-place").rglob("share.png"))
+    assert len(ahead) == digest.images.PARALLEL_CARDS + 4
+    assert [path.read_bytes() for path in ahead] == [path.read_bytes() for path in in_place]
+    build_site(BuildOptions(source=source, output=tmp_path / "again", jobs=2))
+    assert started == [True, False]  # a rebuild finds its cards in the cache: nothing is drawn ahead
+
+
+def test_a_latin_headline_drawn_word_by_word_looks_as_drawn_whole() -> None:
+    from PIL import ImageChops, ImageDraw, ImageStat
+
+    from digest.config import SiteConfig
+    from digest.images import draw_line, load_font
+
+    font = load_font(find_font(SiteConfig(root=Path(".")), "latin"), 48)
+    line = "Affine fluffy waffles, “quoted” & Wavy AV typography"
+    whole, by_words = Image.new("L", (1800, 120)), Image.new("L", (1800, 120))
+    ImageDraw.Draw(whole).text((10, 10), line, font=font, fill=255)
+    draw_line(by_words, (10, 10), line, font, None, None)
+    assert whole.getbbox() is not None and by_words.getbbox() is not None
+    assert abs(whole.getbbox()[2] - by_words.getbbox()[2]) <= 2  # type: ignore[index]
+    assert ImageStat.Stat(ImageChops.difference(whole, by_words)).mean[0] < 1.5  # at most a pixel's shift in a word's place
+
+
+def test_a_card_is_a_valid_8_bit_palette_png_of_the_card_colours() -> None:
+    from digest.config import SiteConfig
+    from digest.images import ACCENT, BACKGROUND, TEXT, ShareCard, draw_card
+
+    font = find_font(SiteConfig(root=Path(".")), "latin")
+    data = draw_card(ShareCard("Site", "Topic", "A headline", "High confidence", (22, 128, 72), "en", False, font, font, font))
+    checked = Image.open(io.BytesIO(data))
+    checked.verify()  # chunk CRCs and the zlib stream
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    assert image.size == (1200, 630)
+    assert image.getpixel((5, 300)) == ACCENT and image.getpixel((600, 600)) == BACKGROUND and image.getpixel((1100, 40)) == BACKGROUND
+    assert TEXT in {color for _, color in image.crop((72, 170, 1128, 300)).getcolors(256) or []}
