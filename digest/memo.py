@@ -57,6 +57,8 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "Pillow": "PIL",
     "python-slugify": "slugify",
     "text-unidecode": "text_unidecode",
+    "pagefind": "pagefind",
+    "pagefind-bin-extended": "pagefind_bin_extended",
 }
 
 

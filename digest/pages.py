@@ -113,7 +113,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
     stories = Crumb("Stories", "/stories/")
     pages.append(Page("/stories/", "stories.html", "Stories", "Events covered by more than one report, each on one page.", {"stories": index.stories}, (home,)))
     for story in index.stories:
-        outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted({s.outlet for a in story.articles for s in a.sources}))
+        cited = {s.outlet for a in story.articles for s in a.sources}
+        outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted(cited, key=lambda o: (index.outlet_of[o].name.casefold(), o)))  # by name
         about = f"{len(story.articles)} reports on {story.title}"
         pages.append(Page(story.url, "story.html", f"Full coverage: {story.title}", about, {"story": story, "outlets": outlets}, (home, stories)))
 
@@ -127,6 +128,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex) -> list[Page]:
             title, about = f"Archive: {name}", f"Stories published in {name}."
             pages += paginate(month.url, "list.html", title, about, month.articles, per, crumbs, kind="month", month=index.ref(month))
 
+    if config.search:
+        pages.append(Page("/search/", "search.html", "Search", "Search every story by word, topic, tag, source and review.", {}, (home,)))
     pages.append(Page("/404.html", "404.html", "Page not found", "There is no page at this address.", {}, ()))
     return pages
 

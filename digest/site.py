@@ -12,6 +12,7 @@ the only thing ``--no-cache`` changes is the memo they are given.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +35,7 @@ from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
+from .search import index_site, plan_search
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .workers import in_chunks
@@ -99,6 +101,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
+    if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
+        problems.append(error(config.path, 0, "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing; or set search: false"))
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
     problems += [
         error(
@@ -438,11 +442,18 @@ def build_site(
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
+        search = plan_search(site.index.articles, hashes, memo) if site.config.search else None
+        hashes |= search.files if search else {}
         reuse = up_to_date(output, hashes) if memo.enabled else set()
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
-        todo = hashes.keys() - reuse - site.copies.keys()
+        reindex = search is not None and not (search.files and search.files.keys() <= reuse)
+        if search is not None and reindex:
+            reuse -= search.files.keys()
+        todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
+        if search is not None and reindex:
+            files = index_site(search, files, output, reuse, hashes, memo)
         progress("writing files")
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
