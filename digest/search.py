@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ class SearchPlan:
     files: dict[str, bytes]  # index file URL -> hash, as the last build with this key made them (empty when none did)
 
 
-def plan_search(articles: list[Article], hashes: dict[str, bytes], memo: Memo) -> SearchPlan:
+def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Memo) -> SearchPlan:
     """The index of *articles* (the listed ones) by the hashes of their pages (:func:`digest.site.plan_outputs`)."""
     from importlib.metadata import version
 

@@ -102,7 +102,13 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += find_page_collisions(pages, copies)
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
-        problems.append(error(config.path, 0, "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing; or set search: false"))
+        problems.append(
+            error(
+                config.path,
+                0,
+                "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing; or set search: false",
+            )
+        )
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES
     problems += [
         error(
