@@ -5,9 +5,10 @@ Generates a deterministic site of N articles (bench/synth.py) in a temporary
 folder, then times each scenario as the median of --runs builds, each in a
 fresh process (``python build.py``), and prints one line per scenario::
 
-    scenario=<name> n=<N> median_s=<x> peak_mib=<y> pages=<z>
+    scenario=<name> n=<N> median_s=<x> cpu_s=<c> peak_mib=<y> pages=<z>
 
-``peak_mib`` is the largest resident set of any one process of the build (the
+``cpu_s`` is the median CPU time of the build and every process it waited for (workers, Pagefind's binary):
+steadier than the wall time on a shared machine. ``peak_mib`` is the largest resident set of any one process of the build (the
 main process or a worker), ``pages`` the HTML pages in the site. Pages per
 second of the scenario go to stderr, and so does a gauge of the machine's
 speed before and after (:func:`machine_speed`). Before every timed run of an
@@ -16,7 +17,8 @@ before a cold run, the last output and cache are moved aside (``--delete``:
 deleted; see :meth:`Runner.reset`). The generator's modules are byte-compiled
 first (``compileall``). The site has the settings a new user gets, share
 images included; ``cold-no-images`` is the same cold build with
-``share_images: false``.
+``share_images: false``, and ``cold-no-search`` with ``search: false``
+(its difference from ``cold`` is what the search index costs).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from synth import article_text, make_site  # noqa: E402
 
-SCENARIOS = ("cold", "cold-no-images", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
+SCENARIOS = ("cold", "cold-no-images", "cold-no-search", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
 
 
 def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str]:
@@ -58,7 +60,11 @@ def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") 
             sys.exit(f"build failed ({proc.returncode}):\n{err.read().decode()}")
         text = out.read().decode()
     peak = usage.ru_maxrss / 1024
+    CPU_SECONDS.append(usage.ru_utime + usage.ru_stime)
     return seconds, peak, text
+
+
+CPU_SECONDS: list[float] = []  # the CPU time of every build run_build timed, workers and Pagefind's binary included
 
 
 class Runner:
@@ -93,9 +99,14 @@ class Runner:
 
     def share_images(self, on: bool) -> None:
         """Turn the site's share images on (the default a new user gets) or off."""
+        self.setting("share_images", on)
+
+    def setting(self, key: str, on: bool) -> None:
+        """Set a true/false setting of site.yaml."""
         path = self.site / "site.yaml"
         text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"(?m)^share_images: .*$", f"share_images: {str(on).lower()}", text), encoding="utf-8")
+        text = re.sub(rf"(?m)^{key}: .*\n", "", text) + f"{key}: {str(on).lower()}\n"
+        path.write_text(text, encoding="utf-8")
 
     def edit_body(self) -> None:
         self.counter += 1
@@ -142,6 +153,13 @@ def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
             return runner.build()
         finally:
             runner.share_images(True)
+    if scenario == "cold-no-search":  # the same cold build with search: false: the difference is what indexing costs
+        runner.reset()
+        runner.setting("search", False)
+        try:
+            return runner.build()
+        finally:
+            runner.setting("search", True)
     if scenario == "cold":
         runner.reset()
     else:
@@ -150,17 +168,20 @@ def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str]:
     return runner.build()
 
 
-def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int]:
+def measure(runner: Runner, scenario: str, runs: int) -> tuple[float, float, int, float]:
+    """The median seconds, the peak MiB, the pages and the median CPU seconds of *runs* timed builds of *scenario*."""
     times: list[float] = []
+    cpu: list[float] = []
     peaks: list[float] = []
     out = ""
     for _ in range(runs):
         seconds, peak, out = timed_run(runner, scenario)
+        cpu.append(CPU_SECONDS[-1])
         times.append(seconds)
         peaks.append(peak)
     match = re.search(r"([\d,]+) pages", out)
     pages = int(match.group(1).replace(",", "")) if match else 0
-    return statistics.median(times), max(peaks), pages
+    return statistics.median(times), max(peaks), pages, statistics.median(cpu)
 
 
 def compile_generator(checkout: Path = REPO) -> None:
@@ -213,8 +234,8 @@ def main() -> int:
         runner = Runner(site, args.n, args.seed, extra, None if args.delete else trash)
         print(f"  machine: a fixed loop took {machine_speed():.3f} s before the scenarios", file=sys.stderr, flush=True)
         for scenario in args.scenario or SCENARIOS:
-            median, peak, pages = measure(runner, scenario, args.runs)
-            print(f"scenario={scenario} n={args.n} median_s={median:.3f} peak_mib={peak:.0f} pages={pages}", flush=True)
+            median, peak, pages, cpu = measure(runner, scenario, args.runs)
+            print(f"scenario={scenario} n={args.n} median_s={median:.3f} cpu_s={cpu:.3f} peak_mib={peak:.0f} pages={pages}", flush=True)
             print(f"  {scenario}: {pages / median:.0f} pages/s", file=sys.stderr, flush=True)
         print(f"  machine: a fixed loop took {machine_speed():.3f} s after them", file=sys.stderr, flush=True)
         shutil.rmtree(trash, ignore_errors=True)

@@ -13,17 +13,18 @@ names are hashes of their content, unknown until it is made: the memo keeps them
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import json
 import re
+import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
 from .memo import Memo, hash_of
 from .output import url_to_relpath
 from .schema import Article
@@ -71,7 +72,7 @@ def index_site(
         for url in sorted(plan.articles.keys() & reused):
             _stage(pages, url, plan.articles[url], (output / url_to_relpath(url)).read_bytes())
         bundle = Path(folder, "bundle")
-        asyncio.run(_pagefind(pages, bundle))
+        _pagefind(pages, bundle)
         made = canonical_bundle(
             {rel: path.read_bytes() for path in bundle.rglob("*") if path.is_file() and _PUBLISHED.fullmatch(rel := path.relative_to(bundle).as_posix())}
         )
@@ -94,14 +95,20 @@ def _stage(pages: Path, url: str, lang: str, data: bytes) -> None:
     target.write_bytes(data)
 
 
-async def _pagefind(pages: Path, bundle: Path) -> None:
-    """Index the pages under *pages* with Pagefind's binary and write the bundle into *bundle*."""
-    from pagefind.service import PagefindService
+def _pagefind(pages: Path, bundle: Path) -> None:
+    """Index the pages under *pages* with Pagefind's binary (as the pagefind package finds it) and write the bundle into *bundle*.
 
-    async with PagefindService() as service:
-        index = await service.create_index({})
-        await index.add_directory(str(pages.resolve()))
-        await index.write_files(str(bundle.resolve()))
+    The command line rather than the package's service: the service is stopped as soon as it answers that the
+    files are written, which can be before the last of them is (an empty pagefind-entry.json, seen under load).
+    """
+    from pagefind.service import get_executable
+
+    binary = get_executable()
+    if binary is None:
+        raise UsageError("search: the pagefind package found no Pagefind binary; pip install -r requirements.txt, or set search: false")
+    done = subprocess.run([str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent"], capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+        raise UsageError(f"search: Pagefind could not index the site (exit {done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}")
 
 
 # Pagefind writes the values of a filter, and so the files naming them, in an order that changes from run to run
