@@ -233,7 +233,7 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     report.begin()
     problems: list[Problem] = []
     try:
-        result = build_site(options, report.progress, memo, check_unchanged=False)  # run on a change: no stamps to compare
+        result = build_site(options, report.progress, memo, check_unchanged=False, search_later=True)  # on a change: no stamps to compare
     except ContentError as exc:
         problems = list(exc.problems)
     except DigestError as exc:  # a template error or an unusable folder
@@ -249,6 +249,12 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
         report.problems(result.warnings)
         report.info(summary(result))
     state.publish(Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems))))
+    if not problems and result.search_pending:  # the pages are served: now the search index, the slowest output
+        try:
+            build_site(options, memo=memo, check_unchanged=False)
+            report.info("Search index updated")
+        except Exception as exc:  # the next save tries again; the pages stay served
+            print(f"The search index could not be updated: {exc}", file=report.err, flush=True)
 
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:

@@ -35,7 +35,7 @@ from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
-from .search import index_site, plan_search
+from .search import index_site, keep_previous_index, plan_search
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .workers import in_chunks
@@ -423,7 +423,12 @@ def render_site_files(site: LoadedSite) -> dict[str, bytes]:
 
 
 def build_site(
-    options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None, check_unchanged: bool = True
+    options: BuildOptions,
+    progress: Progress = _no_progress,
+    memo: Memo | None = None,
+    state: bytes | None = None,
+    check_unchanged: bool = True,
+    search_later: bool = False,
 ) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
@@ -431,7 +436,8 @@ def build_site(
     to do stops after comparing the stamps of the inputs (unless the caller
     did and passes their *state*, or knows that something changed and says
     *check_unchanged* False), and any other rebuild renders only the outputs
-    whose hash changed.
+    whose hash changed. With *search_later* (``serve``), an out-of-date search index is not made again: the
+    last one stays, and the result says so; the next build makes it, rendering nothing else.
     """
     started = time.perf_counter()
     if memo is None:
@@ -456,9 +462,11 @@ def build_site(
         reindex = search is not None and not (search.files and search.files.keys() <= reuse)
         if search is not None and reindex:
             reuse -= search.files.keys()
+            if search_later:
+                keep_previous_index(output, search, hashes, reuse)
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
-        if search is not None and reindex:
+        if search is not None and reindex and not search_later:
             files = index_site(search, files, output, reuse, hashes, memo)
         progress("writing files")
         try:
@@ -477,7 +485,8 @@ def build_site(
             len(todo),
             "fresh" if not reuse else "update",
             held_back=site.held_back,
+            search_pending=reindex and search_later,
         )
-        if state is not None and memo.enabled:
+        if state is not None and memo.enabled and not result.search_pending:  # a pending index is no finished build
             save_state(options, state, site.next_change, output, result)
     return result

@@ -6,10 +6,12 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import Built, page_file, parse
+import pytest
+from conftest import EPOCH, Built, page_file, parse
+from sitekit import snapshot
 
 from digest.search import _decode, _encode
-from digest.site import BuildResult
+from digest.site import BuildOptions, BuildResult, build_site
 
 
 def test_the_index_has_a_language_for_each_articles_language_and_the_chrome_keeps_the_sites(sample_site: Built) -> None:
@@ -46,3 +48,23 @@ def test_lists_show_no_single_page_count_and_topic_pages_offer_their_feed(sample
     assert follow is not None and "Follow this topic" in follow.get_text()
     assert follow.select_one(".feed-url").get_text().endswith(topic.url + "feed.xml")  # type: ignore[union-attr]
     assert "list-topic" in soup.body["class"]  # type: ignore[index]
+
+
+def test_serve_leaves_the_index_for_the_next_build_which_makes_it_as_a_clean_build_does(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    later = lambda: build_site(BuildOptions(source=site, output=out), search_later=True)  # noqa: E731
+    first = later()
+    assert first.search_pending and not (out / "pagefind").exists() and (out / "search" / "index.html").is_file()
+    assert not build(site).search_pending and (out / "pagefind" / "pagefind-entry.json").is_file()
+    indexed = snapshot(out / "pagefind")
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    assert later().search_pending
+    assert snapshot(out / "pagefind") == indexed  # the last index stays, whole, meanwhile
+    build(site)
+    build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(tmp_path / "clean") and snapshot(out / "pagefind") != indexed
