@@ -68,3 +68,9 @@ def test_serve_leaves_the_index_for_the_next_build_which_makes_it_as_a_clean_bui
     build(site)
     build(site, output=tmp_path / "clean", cache=False)
     assert snapshot(out) == snapshot(tmp_path / "clean") and snapshot(out / "pagefind") != indexed
+
+
+def test_a_storys_sources_are_listed_by_outlet_name(sample_site: Built) -> None:
+    for story in sample_site.site.index.stories:
+        names = [a.get_text() for a in parse(page_file(sample_site.out, story.url)).select("section[aria-labelledby=outlets-heading] a")]
+        assert names == sorted(names, key=str.casefold) and names, story.url
