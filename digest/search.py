@@ -84,7 +84,8 @@ def index_site(
         for url in sorted(plan.articles.keys() & reused):
             _stage(pages, url, plan.articles[url], (output / url_to_relpath(url)).read_bytes())
         bundle = Path(folder, "bundle")
-        _pagefind(pages, bundle)
+        if plan.articles:  # Pagefind refuses a site without pages; the search page then says that search could not load
+            _pagefind(pages, bundle)
         made = canonical_bundle(
             {rel: path.read_bytes() for path in bundle.rglob("*") if path.is_file() and _PUBLISHED.fullmatch(rel := path.relative_to(bundle).as_posix())}
         )
@@ -132,6 +133,8 @@ _SIGNATURE = b"pagefind_dcd"
 
 def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
     """The bundle *files* (path -> bytes) with sorted filter values and names made from content."""
+    if not files:
+        return {}
     renamed: dict[str, str] = {}  # old hash -> new, of filter files and then of meta files
     result = {rel: data for rel, data in files.items() if not rel.startswith("filter/") and not rel.endswith((".pf_meta", "-entry.json"))}
     for rel, data in sorted(files.items()):

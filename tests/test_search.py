@@ -74,3 +74,10 @@ def test_a_storys_sources_are_listed_by_outlet_name(sample_site: Built) -> None:
     for story in sample_site.site.index.stories:
         names = [a.get_text() for a in parse(page_file(sample_site.out, story.url)).select("section[aria-labelledby=outlets-heading] a")]
         assert names == sorted(names, key=str.casefold) and names, story.url
+
+
+def test_a_site_without_articles_builds_without_an_index(tmp_path: Path) -> None:
+    (tmp_path / "site" / "content").mkdir(parents=True)
+    (tmp_path / "site" / "site.yaml").write_text("title: Empty\n", encoding="utf-8")
+    build_site(BuildOptions(source=tmp_path / "site", output=tmp_path / "out", cache=False))
+    assert (tmp_path / "out" / "search" / "index.html").is_file() and not (tmp_path / "out" / "pagefind").exists()
