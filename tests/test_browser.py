@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import REPO, TESTS, Built, page_file, parse
+from conftest import REPO, TESTS, Built, build_fresh, page_file, parse
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -48,10 +48,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def served(sample_site: Built, feeds_site: Built) -> Iterator[str]:
-    """The sample site at http://127.0.0.1:PORT/ and the feeds site (base_url .../digest/) under /digest/."""
+def served(sample_site: Built, feeds_site: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The sample site at http://127.0.0.1:PORT/, the feeds site (base_url .../digest/) under /digest/, and the sample built with --relative under /rel/."""
+    relative = build_fresh("sample", tmp_path_factory.mktemp("relative"), relative=True, base_url="https://example.org/rel/")
     with tempfile.TemporaryDirectory() as root:
         Path(root, "digest").symlink_to(feeds_site.out)
+        Path(root, "rel").symlink_to(relative.out)
         for entry in sample_site.out.iterdir():
             Path(root, entry.name).symlink_to(entry)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=root))
@@ -178,13 +180,16 @@ def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Wa
     assert watched.page.locator("h1").inner_text() == found[0]
 
 
-def test_the_header_search_box_leads_to_results(served: str, watched: Watched) -> None:
+@pytest.mark.parametrize("prefix", ["/", "/rel/"])
+def test_the_header_search_box_leads_to_results_with_and_without_relative_links(served: str, watched: Watched, prefix: str) -> None:
     page = watched.page
-    page.goto(served + "/")
+    page.goto(served + prefix + ("topics/research/index.html" if prefix == "/rel/" else ""))
     page.fill("#site-search-q", "distillation")
     page.press("#site-search-q", "Enter")
     page.wait_for_selector(".search-result")
-    assert page.url.startswith(served + "/search/?q=distillation")
+    assert urlsplit(page.url).path in (prefix + "search/", prefix + "search/index.html") and "q=distillation" in page.url
+    page.locator(".search-result a").first.click()
+    assert urlsplit(page.url).path.startswith(prefix) and "distillation" in page.locator("h1").inner_text().lower()
 
 
 def _pages(sample_site: Built) -> dict[str, str]:
