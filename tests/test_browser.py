@@ -17,6 +17,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,7 +159,7 @@ def test_search_for_a_word_in_one_article_returns_it_first(served: str, watched:
     assert _search(watched.page, f"{served}/search/?q={word}")[0] == title
 
 
-def test_a_topic_filter_narrows_the_results(served: str, watched: Watched) -> None:
+def test_a_topic_filter_narrows_the_results_and_the_date_sort_puts_the_newest_first(served: str, watched: Watched) -> None:
     page = watched.page
     everything = _search(page, f"{served}/search/?q=distillation")
     assert len(everything) > 2
@@ -169,6 +170,10 @@ def test_a_topic_filter_narrows_the_results(served: str, watched: Watched) -> No
     metas = page.locator(".search-result .card-meta").all_inner_texts()
     assert metas and all(meta.startswith(topic) for meta in metas)
     assert "topic=" in page.url
+    page.goto(f"{served}/search/?q=distillation&sort=date")
+    page.wait_for_selector(".search-result")
+    dates = [datetime.strptime(meta.split(" · ")[1], "%b %d, %Y") for meta in page.locator(".search-result .card-meta").all_inner_texts()]
+    assert len(dates) == len(everything) and dates == sorted(dates, reverse=True)
 
 
 def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Watched) -> None:
