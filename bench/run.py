@@ -7,8 +7,8 @@ fresh process (``python build.py``), and prints one line per scenario::
 
     scenario=<name> n=<N> median_s=<x> cpu_s=<c> peak_mib=<y> pages=<z>
 
-``cpu_s`` is the median CPU time of the build and its workers (user and
-system; steadier than wall time on a shared machine), ``peak_mib`` is the largest resident set of any one process of the build (the
+``cpu_s`` is the median CPU time of the build and every process it waited for (workers, Pagefind's binary):
+steadier than the wall time on a shared machine. ``peak_mib`` is the largest resident set of any one process of the build (the
 main process or a worker), ``pages`` the HTML pages in the site. Pages per
 second of the scenario go to stderr, and so does a gauge of the machine's
 speed before and after (:func:`machine_speed`). Before every timed run of an
@@ -17,7 +17,8 @@ before a cold run, the last output and cache are moved aside (``--delete``:
 deleted; see :meth:`Runner.reset`). The generator's modules are byte-compiled
 first (``compileall``). The site has the settings a new user gets, share
 images included; ``cold-no-images`` is the same cold build with
-``share_images: false``.
+``share_images: false``, and ``cold-no-search`` with ``search: false``
+(its difference from ``cold`` is what the search index costs).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ sys.path.insert(0, str(HERE))
 
 from synth import article_text, make_site  # noqa: E402
 
-SCENARIOS = ("cold", "cold-no-images", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
+SCENARIOS = ("cold", "cold-no-images", "cold-no-search", "nochange", "edit-body", "edit-tags", "add-article", "edit-template")
 
 
 def run_build(site: Path, extra: list[str], build_py: Path = REPO / "build.py") -> tuple[float, float, str, float]:
@@ -94,9 +95,14 @@ class Runner:
 
     def share_images(self, on: bool) -> None:
         """Turn the site's share images on (the default a new user gets) or off."""
+        self.setting("share_images", on)
+
+    def setting(self, key: str, on: bool) -> None:
+        """Set a true/false setting of site.yaml."""
         path = self.site / "site.yaml"
         text = path.read_text(encoding="utf-8")
-        path.write_text(re.sub(r"(?m)^share_images: .*$", f"share_images: {str(on).lower()}", text), encoding="utf-8")
+        text = re.sub(rf"(?m)^{key}: .*\n", "", text) + f"{key}: {str(on).lower()}\n"
+        path.write_text(text, encoding="utf-8")
 
     def edit_body(self) -> None:
         self.counter += 1
@@ -143,6 +149,13 @@ def timed_run(runner: Runner, scenario: str) -> tuple[float, float, str, float]:
             return runner.build()
         finally:
             runner.share_images(True)
+    if scenario == "cold-no-search":  # the same cold build with search: false: the difference is what indexing costs
+        runner.reset()
+        runner.setting("search", False)
+        try:
+            return runner.build()
+        finally:
+            runner.setting("search", True)
     if scenario == "cold":
         runner.reset()
     else:

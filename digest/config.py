@@ -129,6 +129,7 @@ class SiteConfig:
     feed_items: int = option(20, "Newest entries in each feed (site, topic, tag).", _at_least(1))
     feed_full_content: bool = option(True, "Put each article's full body in feeds; false sends only the summary.")
     share_images: bool = option(True, "Draw a 1200x630 share image for each article that names no image.")
+    search: bool = option(True, "Index the articles with Pagefind and add a search box and a /search/ page; false leaves them out.")
     markdown_engine: str = option(
         "auto", "Markdown engine: rust (markdown-it-pyrs, fast), python (markdown-it-py) or auto (rust when installed).", key="markdown"
     )

@@ -59,6 +59,8 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "python-slugify": "slugify",
     "text-unidecode": "text_unidecode",
     "babel": "babel",  # dates and month names in the site's language
+    "pagefind": "pagefind",
+    "pagefind-bin-extended": "pagefind_bin_extended",
 }
 
 SCAN_FROM = 1000  # get_many reads a whole stage when more keys than this are not in memory

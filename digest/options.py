@@ -38,6 +38,7 @@ class BuildResult:
     written: int = 0  # files rendered by this build (the others were linked from the previous output or copied)
     mode: str = "fresh"  # "fresh", "update" (only what changed was rendered) or "unchanged"
     held_back: dict[str, int] = field(default_factory=dict)  # "drafts", "future", "expired": articles kept out of the site or its lists
+    search_pending: bool = False  # the search index is out of date: it was left for a build after this one (build_site's search_later)
 
 
 def source_date_epoch() -> int | None:

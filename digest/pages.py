@@ -125,7 +125,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
     about = t("Events covered by one or more reports, each on one page; the most covered first.")
     pages.append(Page("/stories/", "stories.html", t("Stories"), about, {"stories": index.stories}, (home,)))
     for story in index.stories:
-        outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted({s.outlet for a in story.articles for s in a.sources}))
+        cited = {s.outlet for a in story.articles for s in a.sources}
+        outlets = tuple(index.ref(index.outlet_of[o]) for o in sorted(cited, key=lambda o: (index.outlet_of[o].name.casefold(), o)))  # by name
         context = {"story": story, "outlets": outlets, "shared_tags": shared_tags(index, story)}
         context["outlets_of"] = {a.path: tuple(index.ref(index.outlet_of[o]) for o in dict.fromkeys(s.outlet for s in a.sources)) for a in story.articles}
         about = story.summary or t("{count} reports on {title}", count=len(story.articles), title=story.title)
@@ -156,6 +157,8 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
     )
     about = t("Every correction to our stories, newest first.")
     pages.append(Page("/corrections/", "corrections.html", t("Corrections"), about, {"corrections": corrections, "kind": "corrections"}, (home,)))
+    if config.search:
+        pages.append(Page("/search/", "search.html", t("Search"), t("Search every story by word, topic, tag, source and review."), {}, (home,)))
     pages.append(Page("/404.html", "404.html", t("Page not found"), t("There is no page at this address."), {}, ()))
     return pages
 

@@ -225,15 +225,18 @@ class PreviewHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> None:
-    """Build once and publish the snapshot; on failure keep the last good folder and show the problems."""
+def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> bool:
+    """Build once and publish the snapshot; on failure keep the last good folder and show the problems.
+
+    True when the pages are published but not yet the search index (:func:`update_index`).
+    """
     previous = state.snapshot
     config, config_problems = load_config(options.source)
     base_path = previous.base_path if previous.generation and any(p.is_error for p in config_problems) else config.base_path
     report.begin()
     problems: list[Problem] = []
     try:
-        result = build_site(options, report.progress, memo, check_unchanged=False)  # run on a change: no stamps to compare
+        result = build_site(options, report.progress, memo, check_unchanged=False, search_later=True)  # on a change: no stamps to compare
     except ContentError as exc:
         problems = list(exc.problems)
     except DigestError as exc:  # a template error or an unusable folder
@@ -249,6 +252,16 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
         report.problems(result.warnings)
         report.info(summary(result))
     state.publish(Snapshot(previous.generation + 1, previous.folder if problems else result.output, base_path, tuple(sorted(problems))))
+    return not problems and result.search_pending
+
+
+def update_index(options: BuildOptions, memo: Memo, report: Reporter) -> None:
+    """Make the search index that :func:`rebuild` left for later, once the pages are served: it renders nothing else."""
+    try:
+        build_site(options, memo=memo, check_unchanged=False)
+        report.info("Search index updated")
+    except Exception as exc:  # the next save tries again; the pages stay served
+        print(f"The search index could not be updated: {exc}", file=report.err, flush=True)
 
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
@@ -257,6 +270,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     memo = Memo(options.source) if options.cache else NO_MEMO
     state = PreviewState()
     build = functools.partial(rebuild, replace(options, output=work / "site"), memo, report, state)
+    index = functools.partial(update_index, replace(options, output=work / "site"), memo, report)
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:
@@ -265,16 +279,19 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
         batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
         pending = next(batches)
-        build()
+        later = build()
         server = ThreadingHTTPServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
+        if later:
+            index()
         for changes in itertools.chain([pending], batches):
             if changes:
                 report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
-                build()
+                if build():
+                    index()
     finally:
         stop.set()
         state.stop()  # ends the event streams

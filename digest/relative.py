@@ -1,7 +1,7 @@
 """Stage 6e, relative links (``--relative``): make a built site work opened from disk.
 
 In: ``SiteConfig`` and the rendered ``{url_path: bytes}``. Out: the same files, each HTML page's internal
-``href``/``src`` relative to it (``/digest/tags/x/`` from ``/digest/business/y/`` is ``../../tags/x/index.html``:
+``href``/``src``/``action`` relative to it (``/digest/tags/x/`` from ``/digest/business/y/`` is ``../../tags/x/index.html``:
 a browser reading files looks for no index.html). ``404.html`` keeps root-relative links, as a server shows it at
 any depth. Absolute URLs (canonical, feeds...) are untouched.
 """
@@ -13,7 +13,7 @@ import re
 
 from .config import SiteConfig
 
-_LINK = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+_LINK = re.compile(r'(\s(?:href|src|action)=")([^"]*)"')
 
 
 def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, bytes]:

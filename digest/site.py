@@ -12,6 +12,7 @@ the only thing ``--no-cache`` changes is the memo they are given.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -37,6 +38,7 @@ from .pages import Crumb, Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
+from .search import index_site, keep_previous_index, plan_search
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .stories import StoryNote, read_story_notes
@@ -116,6 +118,14 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += find_page_collisions(pages, copies)
     problems += check_site_links(config, {page.url for page in pages} | copies.keys())
     problems += font_problems(config, index)
+    if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
+        problems.append(
+            error(
+                config.path,
+                0,
+                "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing; or set search: false",
+            )
+        )
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
     problems += [
         error(
@@ -442,7 +452,12 @@ def render_site_files(site: LoadedSite) -> dict[str, bytes]:
 
 
 def build_site(
-    options: BuildOptions, progress: Progress = _no_progress, memo: Memo | None = None, state: bytes | None = None, check_unchanged: bool = True
+    options: BuildOptions,
+    progress: Progress = _no_progress,
+    memo: Memo | None = None,
+    state: bytes | None = None,
+    check_unchanged: bool = True,
+    search_later: bool = False,
 ) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
@@ -450,7 +465,8 @@ def build_site(
     to do stops after comparing the stamps of the inputs (unless the caller
     did and passes their *state*, or knows that something changed and says
     *check_unchanged* False), and any other rebuild renders only the outputs
-    whose hash changed.
+    whose hash changed. With *search_later* (``serve``), an out-of-date search index is not made again: the
+    last one stays, and the result says so; the next build makes it, rendering nothing else.
     """
     started = time.perf_counter()
     if memo is None:
@@ -467,11 +483,20 @@ def build_site(
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
+        search = plan_search(site.index.articles, hashes, memo) if site.config.search else None
+        hashes |= search.files if search else {}
         reuse = up_to_date(output, hashes) if memo.enabled else set()
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
-        todo = hashes.keys() - reuse - site.copies.keys()
+        reindex = search is not None and not (search.files and search.files.keys() <= reuse)
+        if search is not None and reindex:
+            reuse -= search.files.keys()
+            if search_later:
+                keep_previous_index(output, search, hashes, reuse)
+        todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
+        if search is not None and reindex and not search_later:
+            files = index_site(search, files, output, reuse, hashes, memo)
         progress("writing files")
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
@@ -490,7 +515,8 @@ def build_site(
             len(todo),
             "fresh" if not reuse else "update",
             held_back=site.held_back,
+            search_pending=reindex and search_later,
         )
-        if state is not None and memo.enabled:
+        if state is not None and memo.enabled and not result.search_pending:  # a pending index is no finished build
             save_state(options, state, site.next_change, output, result)
     return result

@@ -15,6 +15,8 @@ command -v npm >/dev/null || apt_packages+=(npm)
 [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf ] || apt_packages+=(fonts-noto-core)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || apt_packages+=(fonts-noto-cjk)
 python3 -c "from PIL import features; raise SystemExit(not features.check('raqm'))" || apt_packages+=(libraqm0)
+# Chromium for the browser tests (tests/test_browser.py drives it with Playwright; Playwright's own download does not work here).
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
 # Another install may hold a lock: wait up to 10 minutes rather than fail at once.
 # DPkg::Lock::Timeout makes install wait for dpkg's lock, but update does not wait
 # for the package lists' lock (apt 2.6), so update is retried while that is held.
@@ -34,10 +36,13 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
     echo "installing ${apt_packages[*]}"
     apt_update && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
-# The Nu HTML Checker, pinned, into the repository's (git-ignored) node_modules/.
+# The Nu HTML Checker and axe-core (injected into pages by the browser tests), pinned, into the repository's
+# (git-ignored) node_modules/; both at once, as an install with --no-save drops the packages it was not given.
 VNU_VERSION=26.9.27
-if [ "$(node -p "require('./node_modules/vnu-jar/package.json').version" 2>/dev/null)" != "$VNU_VERSION" ]; then
-    npm install --no-save --no-audit --no-fund --silent "vnu-jar@$VNU_VERSION"
+AXE_VERSION=4.14.1
+if [ "$(node -p "require('./node_modules/vnu-jar/package.json').version" 2>/dev/null)" != "$VNU_VERSION" ] ||
+    [ "$(node -p "require('./node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+    npm install --no-save --no-audit --no-fund --silent "vnu-jar@$VNU_VERSION" "axe-core@$AXE_VERSION"
 fi
 
 python3 -m ruff check .

@@ -146,12 +146,13 @@ def test_every_page_advertises_its_feeds(name: str, request: pytest.FixtureReque
             assert (out / site_path(href, base).lstrip("/")).is_file(), href
 
 
-def test_topic_and_tag_pages_show_a_subscribe_link_to_their_own_feed(sample: tuple[Path, LoadedSite]) -> None:
+def test_topic_and_tag_pages_offer_their_own_feed_to_follow(sample: tuple[Path, LoadedSite]) -> None:
     out, site = sample
     for listing in (*site.index.topics, *site.index.tags):
         soup = parse(page_file(out, listing.url))
-        links = {a.get_text(): a["href"] for a in soup.select(".subscribe a")}
-        assert links == {"Atom feed": listing.url + "feed.xml", "JSON Feed": listing.url + "feed.json"}, listing.url
+        links = [a["href"] for a in soup.select(".follow a")]
+        assert links == [listing.url + "feed.xml", listing.url + "feed.json"], listing.url
+        assert soup.select_one(".follow .feed-url").get_text() == "https://example.org" + listing.url + "feed.xml"
 
 
 def test_dates_before_time_zones_are_written_in_rfc_3339(tmp_path: Path) -> None:

@@ -3,9 +3,9 @@
 The build is the shared ``sample_site`` of conftest.py: a copy of the sample,
 ``--no-cache``, SOURCE_DATE_EPOCH fixed at 2026-06-01, share images as the
 site sets them. Every output file is compared byte for byte with its copy
-under tests/golden/sample/files/, except the PNG share images, which are
-compared by the SHA-256 listed in tests/golden/sample/png-sha256.txt (to keep
-the repository small), and ``.digest-manifest``, of which only the listed
+under tests/golden/sample/files/, except the PNG share images and the search
+bundle (pagefind/), which are compared by the SHA-256 listed in
+tests/golden/sample/png-sha256.txt (to keep the repository small), and ``.digest-manifest``, of which only the listed
 paths are compared: its hashes include the generator's version, a hash of
 its code, so they change with every edit to digest/ (tests/test_reproducible.py
 and tests/test_cache_equivalence.py compare its bytes).
@@ -41,9 +41,14 @@ DIFF_LINES = 40  # lines of diff shown per file
 
 def split_output(files: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, str]]:
     """The output as (text files by path, SHA-256 of each PNG by path); the manifest is left out."""
-    texts = {name: data for name, data in files.items() if not name.endswith(".png") and name != MANIFEST}
-    pngs = {name: hashlib.sha256(data).hexdigest() for name, data in files.items() if name.endswith(".png")}
+    texts = {name: data for name, data in files.items() if not hashed(name) and name != MANIFEST}
+    pngs = {name: hashlib.sha256(data).hexdigest() for name, data in files.items() if hashed(name)}
     return texts, pngs
+
+
+def hashed(name: str) -> bool:
+    """Compared by SHA-256 only: the share images and the search bundle (binary, and large)."""
+    return name.endswith(".png") or name.startswith("pagefind/")
 
 
 def write_golden(texts: dict[str, bytes], pngs: dict[str, str]) -> None:

@@ -1,0 +1,83 @@
+"""The search index (digest/search.py) and the pages around it, read from the built sample site; the browser tests search it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import EPOCH, Built, page_file, parse
+from sitekit import snapshot
+
+from digest.search import _decode, _encode
+from digest.site import BuildOptions, BuildResult, build_site
+
+
+def test_the_index_has_a_language_for_each_articles_language_and_the_chrome_keeps_the_sites(sample_site: Built) -> None:
+    entry = json.loads((sample_site.out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert sorted(entry["languages"]) == ["ar", "en"]
+    assert sum(language["page_count"] for language in entry["languages"].values()) == len(sample_site.site.index.articles)
+    arabic = next(a for a in sample_site.site.index.articles if a.lang == "ar")
+    soup = parse(page_file(sample_site.out, arabic.url))
+    assert soup.html is not None and (soup.html["lang"], soup.html["dir"]) == ("en", "ltr")
+    body = soup.select_one("article[data-pagefind-body]")
+    assert body is not None and (body["lang"], body["dir"]) == ("ar", "rtl")
+    assert soup.select_one("nav.site-nav") is not None and soup.select_one("nav.site-nav").find_parent(attrs={"lang": "ar"}) is None  # type: ignore[union-attr]
+
+
+def test_search_false_leaves_out_the_index_the_page_and_the_box(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    site = copy_site("sample")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "search: false\n", encoding="utf-8")
+    build(site, cache=False)
+    out = tmp_path / "out"
+    assert not (out / "pagefind").exists() and not (out / "search").exists()
+    assert parse(out / "index.html").select("form[role=search]") == []
+
+
+def test_the_bundles_cbor_reads_back_what_it_wrote() -> None:
+    value = ["tag", [["Gemini", [0, 23, 24, 255, 256, 65536, 2**32]], ["中文", []]], "x" * 300]
+    assert _decode(_encode(value)) == value
+
+
+def test_lists_show_no_single_page_count_and_topic_pages_offer_their_feed(sample_site: Built) -> None:
+    topic = sample_site.site.index.topics[0]
+    soup = parse(page_file(sample_site.out, topic.url))
+    assert soup.select(".page-header .count") == []
+    follow = soup.select_one(".follow")
+    assert follow is not None and "Follow this topic" in follow.get_text()
+    assert follow.select_one(".feed-url").get_text().endswith(topic.url + "feed.xml")  # type: ignore[union-attr]
+    assert "list-topic" in soup.body["class"]  # type: ignore[index]
+
+
+def test_serve_leaves_the_index_for_the_next_build_which_makes_it_as_a_clean_build_does(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    later = lambda: build_site(BuildOptions(source=site, output=out), search_later=True)  # noqa: E731
+    first = later()
+    assert first.search_pending and not (out / "pagefind").exists() and (out / "search" / "index.html").is_file()
+    assert not build(site).search_pending and (out / "pagefind" / "pagefind-entry.json").is_file()
+    indexed = snapshot(out / "pagefind")
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    assert later().search_pending
+    assert snapshot(out / "pagefind") == indexed  # the last index stays, whole, meanwhile
+    build(site)
+    build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(tmp_path / "clean") and snapshot(out / "pagefind") != indexed
+
+
+def test_a_storys_sources_are_listed_by_outlet_name(sample_site: Built) -> None:
+    for story in sample_site.site.index.stories:
+        names = [a.get_text() for a in parse(page_file(sample_site.out, story.url)).select("section[aria-labelledby=outlets-heading] a")]
+        assert names == sorted(names, key=str.casefold) and names, story.url
+
+
+def test_a_site_without_articles_builds_without_an_index(tmp_path: Path) -> None:
+    (tmp_path / "site" / "content").mkdir(parents=True)
+    (tmp_path / "site" / "site.yaml").write_text("title: Empty\n", encoding="utf-8")
+    build_site(BuildOptions(source=tmp_path / "site", output=tmp_path / "out", cache=False))
+    assert (tmp_path / "out" / "search" / "index.html").is_file() and not (tmp_path / "out" / "pagefind").exists()
