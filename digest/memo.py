@@ -61,6 +61,7 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
     "babel": "babel",  # dates and month names in the site's language
     "pagefind": "pagefind",
     "pagefind-bin-extended": "pagefind_bin_extended",
+    "cbor2": "cbor2",
 }
 
 SCAN_FROM = 1000  # get_many reads a whole stage when more keys than this are not in memory

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cbor2
+
 from .errors import UsageError
 from .memo import Memo, hash_of
 from .output import url_to_relpath
@@ -127,7 +129,7 @@ def _pagefind(pages: Path, bundle: Path) -> None:
 # Pagefind writes the values of a filter, and so the files naming them, in an order that changes from run to run
 # (a hash map's). So that the same site gives the same bundle, each filter file's values are sorted and the
 # files named anew by a hash of what they hold, through the files that name them (meta, entry). They are gzipped
-# CBOR after a signature; they hold only arrays, texts and whole numbers, which is all _cbor reads and writes.
+# CBOR after a signature (read and written with cbor2).
 _SIGNATURE = b"pagefind_dcd"
 
 
@@ -139,15 +141,15 @@ def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
     result = {rel: data for rel, data in files.items() if not rel.startswith("filter/") and not rel.endswith((".pf_meta", "-entry.json"))}
     for rel, data in sorted(files.items()):
         if rel.startswith("filter/"):
-            name, values = _decode(gzip.decompress(data)[len(_SIGNATURE) :])
+            name, values = cbor2.loads(gzip.decompress(data)[len(_SIGNATURE) :])
             old = rel[len("filter/") : -len(".pf_filter")]
-            new_rel, new = _named("filter/", old, _encode([name, sorted(values)]), ".pf_filter", 7)
-            renamed[old], result[new_rel] = new, _packed(_encode([name, sorted(values)]))
+            new_rel, new = _named("filter/", old, cbor2.dumps([name, sorted(values)]), ".pf_filter", 7)
+            renamed[old], result[new_rel] = new, _packed(cbor2.dumps([name, sorted(values)]))
     metas: dict[str, str] = {}
     for rel, data in sorted(files.items()):
         if rel.endswith(".pf_meta"):
             old = rel[len("pagefind.") : -len(".pf_meta")]
-            body = _encode(_renamed(_decode(gzip.decompress(data)[len(_SIGNATURE) :]), renamed))
+            body = cbor2.dumps(_renamed(cbor2.loads(gzip.decompress(data)[len(_SIGNATURE) :]), renamed))
             new_rel, metas[old] = _named("pagefind.", old, body, ".pf_meta", 10)
             result[new_rel] = _packed(body)
     entry = json.loads(files["pagefind-entry.json"])
@@ -177,47 +179,3 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
             items.sort()
         return items
     return value
-
-
-def _decode(data: bytes) -> Any:
-    value, _ = _read(data, 0)
-    return value
-
-
-def _read(data: bytes, at: int) -> tuple[Any, int]:
-    major, info = data[at] >> 5, data[at] & 31
-    at += 1
-    if info < 24:
-        number = info
-    else:
-        size = 1 << (info - 24)
-        number, at = int.from_bytes(data[at : at + size], "big"), at + size
-    if major == 0:
-        return number, at
-    if major == 3:
-        return data[at : at + number].decode("utf-8"), at + number
-    if major == 4:
-        items = []
-        for _ in range(number):
-            item, at = _read(data, at)
-            items.append(item)
-        return items, at
-    raise ValueError(f"unexpected CBOR major type {major} in Pagefind's bundle")
-
-
-def _head(major: int, number: int) -> bytes:
-    if number < 24:
-        return bytes([major << 5 | number])
-    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
-        if number < 1 << (8 * size):
-            return bytes([major << 5 | info]) + number.to_bytes(size, "big")
-    raise ValueError("number too large")
-
-
-def _encode(value: Any) -> bytes:
-    if isinstance(value, int):
-        return _head(0, value)
-    if isinstance(value, str):
-        raw = value.encode("utf-8")
-        return _head(3, len(raw)) + raw
-    return _head(4, len(value)) + b"".join(_encode(item) for item in value)

@@ -10,7 +10,6 @@ import pytest
 from conftest import EPOCH, Built, page_file, parse
 from sitekit import snapshot
 
-from digest.search import _decode, _encode
 from digest.site import BuildOptions, BuildResult, build_site
 
 
@@ -33,11 +32,6 @@ def test_search_false_leaves_out_the_index_the_page_and_the_box(copy_site: Calla
     out = tmp_path / "out"
     assert not (out / "pagefind").exists() and not (out / "search").exists()
     assert parse(out / "index.html").select("form[role=search]") == []
-
-
-def test_the_bundles_cbor_reads_back_what_it_wrote() -> None:
-    value = ["tag", [["Gemini", [0, 23, 24, 255, 256, 65536, 2**32]], ["中文", []]], "x" * 300]
-    assert _decode(_encode(value)) == value
 
 
 def test_lists_show_no_single_page_count_and_topic_pages_offer_their_feed(sample_site: Built) -> None:
