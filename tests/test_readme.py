@@ -41,3 +41,17 @@ def test_the_test_command_names_the_test_script() -> None:
     assert ["bash", "scripts/test.sh"] in shell_commands()
     script = (REPO / "scripts/test.sh").read_text(encoding="utf-8")
     assert "pytest" in script
+
+
+def test_the_readme_is_short() -> None:
+    """What the generator is, the two commands, the tables and commands; everything else is in docs/."""
+    assert len(README.encode("utf-8")) <= 14_000
+
+
+def test_the_field_and_settings_tables_are_the_declarations() -> None:
+    """The README's tables are printed from schema.FIELDS and config.py's options: a new field or setting shows up there."""
+    from digest.config import options_table
+    from digest.content import fields_table
+
+    for table in (fields_table(), options_table()):
+        assert table.strip() in README, table.strip().splitlines()[2]
