@@ -93,12 +93,13 @@ class Watched:
         self.problems: list[str] = []
         self.page.on("console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
-        self.page.on("requestfailed", lambda r: self.problems.append(f"failed request: {r.url}"))
+        # A request the page's own navigation cancels (a click while images still load) fails as net::ERR_ABORTED: not a fault.
+        self.page.on("requestfailed", lambda r: None if r.failure == "net::ERR_ABORTED" else self.problems.append(f"failed request: {r.url} ({r.failure})"))
         self.page.on("response", lambda r: self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
 
     def close(self) -> None:
         self.context.close()
-        assert self.problems == []
+        assert self.problems == [], self.problems
 
 
 @pytest.fixture

@@ -1,0 +1,73 @@
+"""Stage 3 with the memo: every article's rendered body, reused while its text, settings and links are unchanged.
+
+In: the published articles (and the Markdown of those parsed in this build). Out: bodies, their hashes, the memo
+keys of HTML left unread, and problems. :mod:`digest.markdown` renders; this decides what needs rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .config import SiteConfig
+from .content import read_body
+from .errors import Problem
+from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
+from .memo import Memo, hash_of, hash_value
+from .schema import Article
+
+
+def render_bodies_memo(
+    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int, extra_urls: dict[str, str] | None = None
+) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
+    """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
+
+    A body is memoised by its article file's hash, the Markdown settings and the base path, and reused only while
+    its relative links lead where they did. Its HTML is kept apart ("body-html"), read only for what is rendered
+    (:func:`load_html`). *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
+    *extra_urls*: other files a body may link to (standalone pages), by path.
+    """
+    urls = {a.path: a.url for a in articles} | (extra_urls or {})
+    settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
+    keys = {a.path: hash_of(settings, a.hash or hash_value(a)) for a in articles}
+    found = memo.get_many("body", keys.values())
+    bodies: dict[str, RenderedBody] = {}
+    hashes: dict[str, bytes] = {}
+    unloaded: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    todo: list[Article] = []
+    for article in articles:
+        stored = found.get(keys[article.path])
+        if stored is not None and stored[2] == link_targets(config, urls, stored[0].links):
+            bodies[article.path], more, targets = stored
+            problems.extend(more)
+            hashes[article.path] = hash_of(keys[article.path], repr(targets))
+            unloaded[article.path] = keys[article.path]
+        else:
+            todo.append(article)
+    if todo:
+        todo_texts = {a.path: texts[a.path] if a.path in texts else read_body(config, a) for a in todo}
+        made, more = render_bodies(config, todo, todo_texts, jobs, urls)
+        problems.extend(more)
+        for article in todo:
+            body = bodies[article.path] = made[article.path]
+            targets = link_targets(config, urls, body.links)
+            memo.put("body", keys[article.path], (replace(body, html=""), tuple(p for p in more if p.path == article.path), targets))
+            memo.put("body-html", keys[article.path], body.html)
+            hashes[article.path] = hash_of(keys[article.path], repr(targets))
+    memo.keep("body-html", unloaded.values())
+    return bodies, hashes, unloaded, problems
+
+
+def check_unpublished_links(
+    config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]], extra_urls: dict[str, str] | None = None
+) -> list[Problem]:
+    """The link problems of files whose front matter has errors, so that one run reports both."""
+    if not unpublished:
+        return []
+    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | (extra_urls or {}))
+    return [problem for source, text in unpublished for problem in renderer.render(source, text)[1]]
+
+
+def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Where each relative link target of a body leads now: an article's URL, "file", or "" for nowhere."""
+    return tuple((target, urls.get(target, "") if target.endswith((".md", ".markdown")) else "file" * (config.root / target).is_file()) for target in links)
