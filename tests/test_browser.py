@@ -196,6 +196,43 @@ def test_the_header_search_box_leads_to_results_with_and_without_relative_links(
     assert urlsplit(page.url).path.startswith(prefix) and "distillation" in page.locator("h1").inner_text().lower()
 
 
+def _tab_to(page: Any, selector: str, limit: int = 80) -> None:
+    """Press Tab until the element matching *selector* has the keyboard focus (as a reader without a mouse does)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement && document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_on_a_phone_by_keyboard_a_reader_finds_the_distillation_story_narrows_it_and_follows_its_related_stories(served: str, browser: Any) -> None:
+    """The issue's journey: 360 px wide, keyboard only, from the home page's search box to a related story."""
+    reader = Watched(browser, width=360)
+    page = reader.page
+    page.goto(served + "/")
+    _tab_to(page, "#site-search-q")  # the search box is reachable from the top of the page
+    page.keyboard.type("distillation")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".search-result")
+    everything = page.locator(".search-result h2").all_inner_texts()
+    assert any("distill" in title.lower() for title in everything)
+    _tab_to(page, "select[name=topic]")
+    page.keyboard.press("ArrowDown")  # the first topic that has results
+    page.wait_for_function(f"location.search.includes('topic=') && document.querySelectorAll('.search-result').length < {len(everything)}")
+    narrowed = page.locator(".search-result h2").all_inner_texts()
+    assert 0 < len(narrowed) < len(everything)
+    _tab_to(page, ".search-result h2 a")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == narrowed[0]
+    _tab_to(page, "section[aria-labelledby=related-heading] a, section.story-box a")
+    target = page.evaluate("document.activeElement.textContent.trim()")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert target and target in page.locator("h1").inner_text() + " " + page.title()
+    reader.close()
+
+
 PAGES = ("home", "article", "tag", "search", "story", "404")
 
 
