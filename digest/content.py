@@ -19,7 +19,7 @@ from .markdown import Unpublished
 from .memo import NO_MEMO, Memo, content_hashes, hash_of, hash_value
 from .schema import FIELDS, MARKDOWN_SUFFIXES, MAX_ARTICLE_BYTES, Article, FrontMatter
 from .workers import in_chunks
-from .yamlmap import load_mapping
+from .yamlmap import Entry, load_mapping
 
 STORY_NOTES = "stories"  # content/stories/<id>.md: an editor's note on a story, not an article (digest.stories)
 
@@ -219,21 +219,28 @@ def read_article(config: SiteConfig, path: Path) -> tuple[Article | None, list[P
 
 def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article | None, list[Problem], str]:
     """Validate the bytes of the article file *shown* (its path in the site folder): the article, its problems, its Markdown body."""
-    try:
-        text = file_text(raw)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")], ""
-    parts = split_front_matter(text, shown)
-    if isinstance(parts, Problem):
-        return None, [parts], ""
-    front, front_line, body, body_line = parts
-    entries, problems = load_mapping(front, shown, front_line)
+    entries, front_line, body, body_line, problems = read_front_matter(shown, raw)
     if entries is None:
         return None, problems, body
     checker = FrontMatter(config, shown, entries, front_line)
     article = checker.build(body_line)
     return article, problems + checker.problems, body
+
+
+def read_front_matter(shown: str, raw: bytes) -> tuple[dict[str, Entry] | None, int, str, int, list[Problem]]:
+    """The bytes of a Markdown file with front matter (an article, a story note, a standalone page) decoded and split:
+    its front matter read (None when it cannot be), that block's first line, the body, the body's first line, the problems."""
+    try:
+        text = file_text(raw)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return None, 1, "", 1, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")]
+    parts = split_front_matter(text, shown)
+    if isinstance(parts, Problem):
+        return None, 1, "", 1, [parts]
+    front, front_line, body, body_line = parts
+    entries, problems = load_mapping(front, shown, front_line)
+    return entries, front_line, body, body_line, problems
 
 
 def read_body(config: SiteConfig, article: Article) -> str:

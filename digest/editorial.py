@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from .config import SiteConfig
-from .content import file_text, read_file, split_front_matter
+from .content import read_file, read_front_matter
 from .errors import Problem, did_you_mean, error, warning
 from .i18n import translator
 from .markdown import BodyRenderer, Unpublished
 from .pages import Crumb, Page
 from .schema import MARKDOWN_SUFFIXES, Article
 from .slugs import make_slug
-from .yamlmap import describe, load_mapping
+from .yamlmap import describe
 
 PAGES_FOLDER = "pages"  # content/pages/: reserved, never a topic
 PAGE_FIELDS = {"title": "Title of the page.", "description": "One sentence for meta tags.", "nav": "Footer link order (a whole number); none: not linked."}
@@ -67,16 +67,7 @@ def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems:
     if isinstance(raw, Problem):
         problems.append(raw)
         return None
-    try:
-        parts = split_front_matter(file_text(raw), shown)
-    except UnicodeDecodeError:
-        problems.append(error(shown, 1, "expected UTF-8 text, found bytes that are not valid UTF-8"))
-        return None
-    if isinstance(parts, Problem):
-        problems.append(parts)
-        return None
-    front, front_line, text, body_line = parts
-    entries, more = load_mapping(front, shown, front_line)
+    entries, front_line, text, body_line, more = read_front_matter(shown, raw)
     problems += more
     if entries is None:
         return None

@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .config import SiteConfig
-from .content import STORY_NOTES, file_text, read_file, split_front_matter
+from .content import STORY_NOTES, read_file, read_front_matter
 from .errors import Problem, did_you_mean, error, warning
 from .markdown import BodyRenderer, Unpublished
 from .schema import MARKDOWN_SUFFIXES, Article, tag_key
 from .slugs import slug_or_hash
-from .yamlmap import describe, load_mapping
+from .yamlmap import describe
 
 NO_STORY = "none"  # story: none -- the article stays out of every story
 RARE_IN_WINDOW = 40  # a feature shared by more articles than this within the window proposes no pairs
@@ -257,15 +257,10 @@ def read_story_notes(config: SiteConfig, article_urls: dict[str, str]) -> tuple[
             continue
         shown = f"content/{STORY_NOTES}/{path.name}"
         raw = read_file(path, config.root)
-        try:
-            parts = split_front_matter(file_text(raw), shown) if not isinstance(raw, Problem) else raw
-        except UnicodeDecodeError as exc:
-            parts = error(shown, 1, f"expected UTF-8 text, found a byte that is not valid UTF-8 at offset {exc.start}")
-        if isinstance(parts, Problem):
-            problems.append(parts)
+        if isinstance(raw, Problem):
+            problems.append(raw)
             continue
-        front, front_line, body, body_line = parts
-        entries, more = load_mapping(front, shown, front_line)
+        entries, front_line, body, body_line, more = read_front_matter(shown, raw)
         problems += more
         if entries is None:
             continue
