@@ -22,13 +22,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
-from .errors import UsageError
+from .errors import UsageError, plural
 from .feeds import Feed, FeedLink, atom_feed, json_feed, rfc3339
+from .i18n import month_names, translator
 from .images import share_image_url
 from .index import MONTH_NAMES, Ref, SiteIndex
 from .memo import hash_of, hash_value
 from .pages import Crumb, Page
-from .render import SiteUrls, _render, make_environment
+from .render import SiteUrls, fill_template, make_environment
 from .schema import Article
 
 EMAIL_LIMIT = 100_000  # bytes: past about 102 KB, common mail clients clip a message
@@ -69,8 +70,7 @@ class Edition:
     @property
     def counts(self) -> str:
         """``3 stories from 4 reports``."""
-        stories, reports = self.story_count, len(self.articles)
-        return f"{stories} {'story' if stories == 1 else 'stories'} from {reports} {'report' if reports == 1 else 'reports'}"
+        return f"{plural(self.story_count, 'story', 'stories')} from {plural(len(self.articles), 'report')}"
 
     @property
     def email_html(self) -> str:
@@ -96,25 +96,25 @@ class EditionsFeedLink(FeedLink):
         return f"{self.base}{self.kind}.json"
 
 
-def edition_key(kind: str, day: date) -> tuple[str, str, str, date]:
-    """The key, name, URL and first day of the *kind* edition that holds *day*."""
+def edition_key(kind: str, day: date, months: tuple[str, ...] = MONTH_NAMES) -> tuple[str, str, str, date]:
+    """The key, name (with *months*, the site's month names), URL and first day of the *kind* edition that holds *day*."""
     if kind == "daily":
-        return day.isoformat(), f"{MONTH_NAMES[day.month - 1]} {day.day}, {day.year}", f"/editions/{day:%Y/%m/%d}/", day
+        return day.isoformat(), f"{months[day.month - 1]} {day.day}, {day.year}", f"/editions/{day:%Y/%m/%d}/", day
     year, week, weekday = day.isocalendar()
     first = day - timedelta(days=weekday - 1)
     last = first + timedelta(days=6)
-    span = f"{MONTH_NAMES[first.month - 1]} {first.day} – {MONTH_NAMES[last.month - 1]} {last.day}"
+    span = f"{months[first.month - 1]} {first.day} – {months[last.month - 1]} {last.day}"
     return f"{year}-W{week:02d}", f"Week {week}, {year} ({span})", f"/editions/{year}/w{week:02d}/", first
 
 
 def plan_editions(config: SiteConfig, index: SiteIndex) -> tuple[Edition, ...]:
     """Every edition ``editions`` asks for, by kind in the setting's order, newest first."""
     editions: list[Edition] = []
-    tz = config.tz
+    tz, months = config.tz, month_names(config)
     for kind in config.editions:
         by_key: dict[tuple[str, str, str, date], list[Article]] = defaultdict(list)
         for article in index.articles:  # newest first, so each edition's list is too
-            by_key[edition_key(kind, article.date.astimezone(tz).date())].append(article)
+            by_key[edition_key(kind, article.date.astimezone(tz).date(), months)].append(article)
         for (key, name, url, first), articles in sorted(by_key.items(), key=lambda item: item[0][3], reverse=True):
             editions.append(Edition(kind, key, name, url, first, group_stories(index, articles), tuple(articles)))
     return tuple(editions)
@@ -149,13 +149,15 @@ def latest_edition(editions: tuple[Edition, ...]) -> Ref | None:
     return edition_ref(editions[0]) if editions else None
 
 
-def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...], home: Crumb) -> list[Page]:
+def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> list[Page]:
     """The editions index and a page per edition, each linking its neighbours of the same kind."""
-    crumbs = (home, Crumb("Editions", "/editions/"))
+    t = translator(config)  # crumbs and the index's title in the site's language, as plan_pages writes them
+    home = Crumb(t("Headlines"), "/")
+    crumbs = (home, Crumb(t("Editions"), "/editions/"))
     feeds = dict(zip(config.editions, edition_feeds(config), strict=True))
     sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
-    about = "The digest, day by day and week by week, on the web and by email."
-    pages = [Page("/editions/", "editions.html", "Editions", about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
+    about = t("The digest, day by day and week by week, on the web and by email.")
+    pages = [Page("/editions/", "editions.html", t("Editions"), about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
     for n, edition in enumerate(editions):
         newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
         older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
@@ -234,7 +236,9 @@ class EmailRenderer:
         topics = first_stories(edition, shown)
         lead = topics[0].stories[0].article if topics else None
         image = share_image_url(self.config, lead) if lead else ""  # the lead story's picture, at the top of the email
-        return _render(self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else "")
+        return fill_template(
+            self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else ""
+        )
 
 
 def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:

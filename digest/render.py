@@ -166,7 +166,7 @@ class PageRenderer:
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
-        return _render(self.env, page.template, page=page, **page.context).encode("utf-8")
+        return fill_template(self.env, page.template, page=page, **page.context).encode("utf-8")
 
 
 class Rendered(dict[str, Markup]):
@@ -178,7 +178,7 @@ class Rendered(dict[str, Markup]):
         self.template = template
 
     def __missing__(self, path: str) -> Markup:
-        made = self[path] = Markup(_render(self.env, self.template, article=self.articles[path]))
+        made = self[path] = Markup(fill_template(self.env, self.template, article=self.articles[path]))
         return made
 
 
@@ -197,13 +197,13 @@ class Fragments:
             key = (name, tuple(sorted(args.items())))
             made = self.made.get(key)
         except TypeError:  # an argument that cannot be a key: render it every time
-            return Markup(_render(self.env, name, **args))
+            return Markup(fill_template(self.env, name, **args))
         if made is None:
-            made = self.made[key] = Markup(_render(self.env, name, **args))
+            made = self.made[key] = Markup(fill_template(self.env, name, **args))
         return made
 
 
-def _render(env: jinja2.Environment, name: str, **context: Any) -> str:
+def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
     """Template *name* filled with *context*; a template bug is a ``TemplateError`` naming its file and line, not a traceback."""
     try:
         try:

@@ -35,7 +35,7 @@ from .markdown import RenderedBody
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, up_to_date
-from .pages import Crumb, Page, page_shape, plan_pages
+from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
@@ -239,7 +239,7 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
         return plan
     index, problems = build_index(config, articles, jobs, memo, notes)
     editions = plan_editions(config, index)
-    pages = plan_pages(config, index, latest_edition(editions)) + plan_edition_pages(config, editions, Crumb("Headlines", "/"))
+    pages = plan_pages(config, index, latest_edition(editions)) + plan_edition_pages(config, editions)
     feeds = plan_feeds(config, index)
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     shapes = memo.get("plan-shapes", key)

@@ -215,6 +215,9 @@ def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_sit
     assert parse(page_file(out, "/archive/2026/03/")).select_one("main h1").get_text() == "الأرشيف: مارس 2026"  # type: ignore[union-attr]
     third = parse(page_file(out, "/policy/third/"))
     assert third.select_one("#corrections-heading").get_text() == "التصحيحات"  # type: ignore[union-attr]
+    edition = parse(page_file(out, "/editions/2026/03/01/"))
+    assert [a.get_text() for a in edition.select("nav.breadcrumbs a")] == ["العناوين", "الإصدارات"]  # as every other page's crumbs
+    assert "مارس" in edition.select_one("main h1").get_text()  # type: ignore[union-attr]
     assert not [p for p in arabic_site.site.warnings if "translation" in p.message]
 
 
