@@ -160,6 +160,11 @@ class SiteConfig:
         path = urlsplit(self.base_url).path or "/"
         return path if path.endswith("/") else path + "/"
 
+    @property
+    def report_errors_href(self) -> str:
+        """Where ``report_errors`` links: its URL as written, or ``mailto:`` an email address."""
+        return self.report_errors if "://" in self.report_errors else "mailto:" + self.report_errors
+
 
 OPTIONS = {f.metadata["key"] or f.name: f for f in fields(SiteConfig) if f.metadata}  # site.yaml key -> its SiteConfig field
 

@@ -119,7 +119,7 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
-    facts: dict[str, Any]  # provenance(article): Atom's digest: elements and JSON Feed's _digest object
+    facts: dict[str, Any]  # provenance(article) and the story id: Atom's digest: elements and JSON Feed's _digest object
     story: tuple[str, str, str] | None = None  # (id, title, scheme URL: the stories index) of the story it reports on
 
     @staticmethod
@@ -139,7 +139,7 @@ class FeedEntry:
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
-            facts=provenance(article),
+            facts=provenance(article) | ({"story": story.slug} if story else {}),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
 
@@ -172,8 +172,7 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
     if config.standards_url:
         items.append(f'<li><a href="{escape(urls.absolute(config.standards_url))}">{escape(t("Our editorial standards"))}</a></li>')
     if config.report_errors:
-        link = config.report_errors if "://" in config.report_errors else "mailto:" + config.report_errors
-        items.append(f'<li>{escape(t("Report an error:"))} <a href="{escape(link)}">{escape(config.report_errors)}</a></li>')
+        items.append(f'<li>{escape(t("Report an error:"))} <a href="{escape(config.report_errors_href)}">{escape(config.report_errors)}</a></li>')
     tail = (
         f"\n<h2>{escape(t('Why it matters'))}</h2>\n<ul>{why}</ul>\n" if why else "\n"
     ) + f"<h2>{escape(t('Reporting notes'))}</h2>\n<ul>{''.join(items)}</ul>\n"
@@ -269,7 +268,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = entry.facts | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension: one object, a key per fact
+    item["_digest"] = entry.facts  # a JSON Feed extension: one object, a key per fact
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
