@@ -23,7 +23,7 @@ from .errors import Problem, warning
 from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .schema import Article, tag_key
 from .slugs import slug_or_hash
-from .stories import Group, Story, StoryNote, best_report, group_stories
+from .stories import NO_STORY, Group, Story, StoryNote, best_report, group_stories
 from .workers import in_chunks
 
 # Weights of the related-story score; tag rarity (IDF) is the main signal.
@@ -331,7 +331,7 @@ def rank_related(
     if count <= 0:
         return {a.path: () for a in articles}
     if stories is None:
-        stories = {a.path: a.story for a in articles if a.story and a.story != "none"}
+        stories = {a.path: a.story for a in articles if a.story and a.story != NO_STORY}
     at = {a.path: i for i, a in enumerate(articles)}
     excluded = [frozenset(at[p] for p in (shown or {}).get(a.path, ()) if p in at) for a in articles]
     total = len(articles)

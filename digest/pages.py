@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .config import SiteConfig
-from .i18n import Translator, month_names
+from .i18n import Translator, month_names, translator
 from .index import Ref, SiteIndex
 from .memo import hash_value
 from .schema import Article
@@ -92,7 +92,7 @@ def paginate(
 
 def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None) -> list[Page]:
     """Every page of the site, home first, but the editions' (:mod:`digest.editions`); *edition*: the latest, linked from the home page."""
-    t = Translator(config)  # titles, descriptions and crumbs in the site's language
+    t = translator(config)  # titles, descriptions and crumbs in the site's language
     months = month_names(config)
     home = Crumb(t("Headlines"), "/")
     per = config.per_page

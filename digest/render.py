@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
-from .i18n import Labels, Translator, date_formatter, month_names, text_direction
+from .i18n import Labels, date_formatter, month_names, text_direction, translator
 from .index import Ref, SiteIndex
 from .memo import BUNDLED
 from .pages import Page
@@ -117,7 +117,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = month_names(config)
-    env.globals["_"] = Translator(config)  # a template's label in the site's language (digest.i18n)
+    env.globals["_"] = translator(config)  # a template's label in the site's language (digest.i18n)
     env.globals["site_dir"] = text_direction(config.language)
     from .seo import script_json  # here: seo imports this module
 
