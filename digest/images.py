@@ -15,7 +15,7 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -145,13 +145,10 @@ def draw_ahead(config: SiteConfig, articles: list[Article], jobs: int) -> None:
     import multiprocessing
 
     stop_drawing_ahead()
-    names = {topic.slug: topic.name for topic in config.topics}
     first = config.share_images and not (config.root / CACHE_FOLDER).exists()
-    todo = [article for article in articles if article.topic in names and not article.image] if first else []
-    if jobs < 2 or len(todo) < PARALLEL_CARDS or "fork" not in multiprocessing.get_all_start_methods():
+    cards = list(cards_of(config, articles, {topic.slug: topic.name for topic in config.topics}).values()) if first else []  # the index names the others
+    if jobs < 2 or len(cards) < PARALLEL_CARDS or "fork" not in multiprocessing.get_all_start_methods():
         return
-    fonts = font_finder(config)
-    cards = [ShareCard.of(config, names[article.topic], article, fonts) for article in todo]
     context = multiprocessing.get_context("fork")
     stop = context.Event()
     process = context.Process(target=_draw_ahead, args=(config, cards, stop), daemon=True)
@@ -189,8 +186,13 @@ def _draw_chunk(config: SiteConfig, cached: bool, cards: list[tuple[str, ShareCa
 def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
     """What each generated share image shows, by its URL (none when share_images is off)."""
     articles = index.articles + index.expired if config.share_images else ()
+    return cards_of(config, articles, {slug: topic.name for slug, topic in index.topic_of.items()})
+
+
+def cards_of(config: SiteConfig, articles: Sequence[Article], topic_names: dict[str, str]) -> dict[str, ShareCard]:
+    """The card of each of *articles* that names no image and whose topic *topic_names* knows, by its URL."""
     fonts = font_finder(config)
-    return {article.url + IMAGE_NAME: ShareCard.of(config, index.topic_of[article.topic].name, article, fonts) for article in articles if not article.image}
+    return {a.url + IMAGE_NAME: ShareCard.of(config, topic_names[a.topic], a, fonts) for a in articles if not a.image and a.topic in topic_names}
 
 
 def font_finder(config: SiteConfig) -> Callable[[str, str], FontChoice]:
