@@ -1,14 +1,21 @@
-"""Stage 6f, search (``search: true``): a Pagefind index of the finished article pages.
+"""Stage 6f, search (``search: true``): a Pagefind index of the finished article pages, in shards.
 
 In: the article pages as they are published (those rendered by this build, and those left in the output
-folder by the last one). Out: the files of a Pagefind bundle under ``/pagefind/``, handed to the output stage
+folder by the last one). Out: the files of Pagefind bundles under ``/pagefind/``, handed to the output stage
 like every other file. The article template marks what is indexed (``data-pagefind-body``, ``-meta``,
 ``-filter``, ``-sort``); Pagefind makes one index per language, read from each page's ``<html lang>``, which
 is the site's: so each page is indexed with its article's own language put there.
 
-The index is one output made from every listed article's page: its hash (:func:`plan_search`) is that of
-their pages' hashes, so it is made again, whole, when any of them changes, and not otherwise. Its files'
-names are hashes of their content, unknown until it is made: the memo keeps them by that hash.
+Pagefind cannot change an index in part, so the articles are split into shards of at most
+:data:`SHARD_SIZE`, each its own bundle (the first at ``/pagefind/``, the others at ``/pagefind/<n>/``),
+which the search page merges in the browser (``mergeIndex``). A shard's hash (:func:`plan_search`) is that
+of its pages' hashes, so an edit makes one shard again, not the whole index. Its files' names are hashes of
+their content, unknown until it is made: the memo keeps them by that hash.
+
+Articles are dealt to the shards in turn by date, newest last, per language: so the n-th page of every
+shard in Pagefind's date order sits next to the n-th of the others, and the browser's merge (which orders
+results by score, and a date sort's score is that position) keeps the date order across shards exactly.
+A new article, dated after the others, changes one shard; one dated among them moves the ones after it.
 """
 
 from __future__ import annotations
@@ -16,10 +23,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,28 +42,63 @@ from .output import url_to_relpath
 from .schema import Article
 
 BUNDLE = "/pagefind/"
+SHARDS = BUNDLE + "shards.json"  # how many shards the search page merges
+SHARD_SIZE = 1000  # at most this many articles a shard, the number of shards a power of two: a growing site re-deals them seldom
 # The files of the bundle the search page uses; Pagefind's own UIs, the playground and highlighting are left out.
-_PUBLISHED = re.compile(r"(pagefind\.js|pagefind-worker\.js|pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|wasm\.[^/]+\.pagefind|(index|fragment|filter)/.+)")
+# The merged shards need only their index: the first shard's script and WebAssembly search them all.
+_PUBLISHED = re.compile(r"(pagefind\.js|pagefind-worker\.js|wasm\.[^/]+\.pagefind|pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
+_MERGED = re.compile(r"(pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
 _HTML_LANG = re.compile(rb"<html\b[^>]*>")
 
 
 @dataclass(frozen=True)
-class SearchPlan:
-    """The index this build publishes: its hash, the pages it is made from, and its files when a build made it before."""
+class Shard:
+    """One bundle of the index: where it is published, its hash, its pages, and its files when a build made it before."""
 
+    number: int
     key: bytes
     articles: dict[str, str]  # article page URL -> the article's language
     files: dict[str, bytes]  # index file URL -> hash, as the last build with this key made them (empty when none did)
+
+    @property
+    def folder(self) -> str:
+        return BUNDLE if self.number == 0 else f"{BUNDLE}{self.number}/"
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """The index this build publishes: its shards (none for a site without articles)."""
+
+    shards: tuple[Shard, ...]
+
+    @property
+    def files(self) -> dict[str, bytes]:
+        return {url: made for shard in self.shards for url, made in shard.files.items()}
+
+    def stale(self, present: set[str]) -> list[Shard]:
+        """The shards to make again: those whose files no build made from their hash, or that are not all *present*."""
+        return [shard for shard in self.shards if not (shard.files and shard.files.keys() <= present)]
 
 
 def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Memo) -> SearchPlan:
     """The index of *articles* (the listed ones) by the hashes of their pages (:func:`digest.site.plan_outputs`)."""
     from importlib.metadata import version
 
-    key = hash_of("search", version("pagefind-bin-extended"), *(f"{a.url}={a.lang}={hashes[a.url].hex()}" for a in articles))
-    known = memo.get("search", key)
-    files = {url: hash_of(key, url) for url in known} if isinstance(known, tuple) else {}
-    return SearchPlan(key, {a.url: a.lang for a in articles}, files)
+    count = 1
+    while len(articles) > count * SHARD_SIZE:
+        count *= 2
+    members: list[list[Article]] = [[] for _ in range(count)]
+    rank: dict[str, int] = {}
+    for article in sorted(articles, key=lambda a: (a.lang, int(a.date.timestamp()), a.url)):
+        rank[article.lang] = rank.get(article.lang, -1) + 1
+        members[count - 1 - rank[article.lang] % count].append(article)
+    shards = []
+    for number, chosen in enumerate(members if articles else []):
+        key = hash_of("search", version("pagefind-bin-extended"), str(number), str(count), *(f"{a.url}={a.lang}={hashes[a.url].hex()}" for a in chosen))
+        known = memo.get("search", key)
+        files = {url: hash_of(key, url) for url in known} if isinstance(known, tuple) else {}
+        shards.append(Shard(number, key, {a.url: a.lang for a in chosen}, files))
+    return SearchPlan(tuple(shards))
 
 
 def keep_previous_index(output: Path, plan: SearchPlan, hashes: dict[str, bytes], reuse: set[str]) -> None:
@@ -69,45 +114,73 @@ def keep_previous_index(output: Path, plan: SearchPlan, hashes: dict[str, bytes]
 
 
 def index_site(
-    plan: SearchPlan, files: Iterable[tuple[str, bytes]], output: Path, reused: set[str], hashes: dict[str, bytes], memo: Memo
+    plan: SearchPlan, stale: Sequence[Shard], files: Iterable[tuple[str, bytes]], output: Path, reused: set[str], hashes: dict[str, bytes], memo: Memo
 ) -> Iterator[tuple[str, bytes]]:
-    """Pass *files* through, then make the index of the plan's article pages and yield its files.
+    """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
     An article page is taken from *files* when this build rendered it, else from the *output* folder (it is
     in *reused*: the last build wrote it from the same hash). The URL and hash of each index file replace
     the plan's in *hashes*, the manifest, which the output stage reads after the last file.
     """
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as folder:
-        pages = Path(folder, "pages")
+    owner = {url: shard for shard in stale for url in shard.articles}
+    with tempfile.TemporaryDirectory(prefix="digest-search-", dir=_scratch_folder(len(owner))) as folder:
+        held, pages, bundles = Path(folder, "held"), Path(folder, "pages"), Path(folder, "bundles")
+        held.mkdir()
+        rendered: dict[str, Path] = {}
         for url, data in files:
-            if url in plan.articles:
-                _stage(pages, url, plan.articles[url], data)
+            if url in owner:
+                rendered[url] = held / str(len(rendered))
+                rendered[url].write_bytes(_with_lang(data, owner[url].articles[url]))
             yield url, data
-        for url in sorted(plan.articles.keys() & reused):
-            _stage(pages, url, plan.articles[url], (output / url_to_relpath(url)).read_bytes())
-        bundle = Path(folder, "bundle")
-        if plan.articles:  # Pagefind refuses a site without pages; the search page then says that search could not load
-            _pagefind(pages, bundle)
-        made = canonical_bundle(
-            {rel: path.read_bytes() for path in bundle.rglob("*") if path.is_file() and _PUBLISHED.fullmatch(rel := path.relative_to(bundle).as_posix())}
-        )
-        for url in plan.files:
+        # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
+        # written in: so they are put in place in the order of their URLs, as a clean build would.
+        for shard in stale:
+            for url in sorted(shard.articles):
+                target = pages / str(shard.number) / url_to_relpath(url)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if url in rendered:
+                    target.hardlink_to(rendered[url])
+                else:  # in *reused*: left in the output folder by the last build
+                    target.write_bytes(_with_lang((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
+        with ThreadPoolExecutor(max_workers=max(1, min(len(stale), os.cpu_count() or 1))) as pool:
+            made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0), stale))
+    for shard, bundle in zip(stale, made, strict=True):
+        if shard.number == 0:
+            bundle[SHARDS[len(BUNDLE) :]] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()
+        for url in shard.files:
             hashes.pop(url, None)
-        for rel in sorted(made):
-            hashes[BUNDLE + rel] = hash_of(plan.key, BUNDLE + rel)
-            yield BUNDLE + rel, made[rel]
-    memo.put("search", plan.key, tuple(BUNDLE + rel for rel in sorted(made)))
+        for rel in sorted(bundle):
+            hashes[shard.folder + rel] = hash_of(shard.key, shard.folder + rel)
+            yield shard.folder + rel, bundle[rel]
+        memo.put("search", shard.key, tuple(shard.folder + rel for rel in sorted(bundle)))
 
 
-def _stage(pages: Path, url: str, lang: str, data: bytes) -> None:
-    """Write an article page where Pagefind reads it, its ``<html lang>`` set to the article's language."""
-    target = pages / url_to_relpath(url)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tag = _HTML_LANG.search(data)
-    if tag is not None:
-        opened = re.sub(rb'\s(lang|dir)="[^"]*"', b"", tag[0])
-        data = data[: tag.start()] + opened[:-1] + b' lang="' + lang.encode() + b'">' + data[tag.end() :]
-    target.write_bytes(data)
+def _scratch_folder(pages: int) -> str | None:
+    """A RAM disk for the staged pages and Pagefind's bundles when there is one with room to spare (writing
+    them there rather than to a disk halves the index's time), else the system's temporary folder."""
+    ram = "/dev/shm"
+    try:
+        return ram if os.access(ram, os.W_OK) and shutil.disk_usage(ram).free > 256 * 2**20 + pages * 200 * 2**10 else None
+    except OSError:
+        return None
+
+
+def _with_lang(page: bytes, lang: str) -> bytes:
+    """An article *page* with its ``<html lang>`` set to the article's language, where Pagefind reads it."""
+    tag = _HTML_LANG.search(page)
+    if tag is None:
+        return page
+    opened = re.sub(rb'\s(lang|dir)="[^"]*"', b"", tag[0])
+    return page[: tag.start()] + opened[:-1] + b' lang="' + lang.encode() + b'">' + page[tag.end() :]
+
+
+def _made(pages: Path, bundle: Path, first: bool) -> dict[str, bytes]:
+    """The published files (path in the bundle -> bytes) of the index of the pages under *pages*; the *first* shard's carry the script."""
+    _pagefind(pages, bundle)
+    published = _PUBLISHED if first else _MERGED
+    return canonical_bundle(
+        {rel: path.read_bytes() for path in bundle.rglob("*") if path.is_file() and published.fullmatch(rel := path.relative_to(bundle).as_posix())}
+    )
 
 
 def _pagefind(pages: Path, bundle: Path) -> None:

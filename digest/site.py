@@ -432,15 +432,15 @@ def build_site(
         reuse = up_to_date(output, hashes) if memo.enabled else set()
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
-        reindex = search is not None and not (search.files and search.files.keys() <= reuse)
-        if search is not None and reindex:
-            reuse -= search.files.keys()
+        stale = search.stale(reuse) if search is not None else []
+        if search is not None and stale:
+            reuse -= {url for shard in stale for url in shard.files}
             if search_later:
                 keep_previous_index(output, search, hashes, reuse)
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
-        if search is not None and reindex and not search_later:
-            files = index_site(search, files, output, reuse, hashes, memo)
+        if search is not None and stale and not search_later:
+            files = index_site(search, stale, files, output, reuse, hashes, memo)
         progress("writing files")
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
@@ -459,7 +459,7 @@ def build_site(
             len(todo),
             "fresh" if not reuse else "update",
             held_back=site.held_back,
-            search_pending=reindex and search_later,
+            search_pending=bool(stale) and search_later,
         )
         if state is not None and memo.enabled and not result.search_pending:  # a pending index is no finished build
             save_state(options, state, site.next_change, output, result)

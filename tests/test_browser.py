@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import REPO, TESTS, Built, build_fresh, page_file, parse
 
+from digest import search
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = TESTS / "screenshots"
@@ -50,11 +52,16 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def served(sample_site: Built, feeds_site: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The sample site at http://127.0.0.1:PORT/, the feeds site (base_url .../digest/) under /digest/, and the sample built with --relative under /rel/."""
+    """The sample site at http://127.0.0.1:PORT/, the feeds site (base_url .../digest/) under /digest/, the sample built with --relative
+    under /rel/, and the sample with its search index in shards under /shards/."""
     relative = build_fresh("sample", tmp_path_factory.mktemp("relative"), relative=True, base_url="https://example.org/rel/")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search, "SHARD_SIZE", 3)  # the sample's articles in 8 shards, as a site of 8,000 would be
+        sharded = build_fresh("sample", tmp_path_factory.mktemp("sharded"), base_url="https://example.org/shards/")
     with tempfile.TemporaryDirectory() as root:
         Path(root, "digest").symlink_to(feeds_site.out)
         Path(root, "rel").symlink_to(relative.out)
+        Path(root, "shards").symlink_to(sharded.out)
         for entry in sample_site.out.iterdir():
             Path(root, entry.name).symlink_to(entry)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=root))
@@ -173,6 +180,16 @@ def test_a_topic_filter_narrows_the_results_and_the_date_sort_puts_the_newest_fi
     page.wait_for_selector(".search-result")
     dates = [datetime.strptime(meta.split(" · ")[1], "%b %d, %Y") for meta in page.locator(".search-result .card-meta").all_inner_texts()]
     assert len(dates) == len(everything) and dates == sorted(dates, reverse=True)
+
+
+@pytest.mark.parametrize("query", ["q=distillation&sort=date", "topic=Policy&sort=date", "q=model&sort=date", "q=model", "q=مراكز"])
+def test_an_index_in_shards_finds_what_one_index_finds_and_keeps_the_date_order(served: str, watched: Watched, query: str) -> None:
+    whole = _search(watched.page, f"{served}/search/?{query}")
+    topics = watched.page.locator("select[name=topic] option").all_inner_texts()
+    sharded = _search(watched.page, f"{served}/shards/search/?{query}")
+    assert whole and watched.page.locator("select[name=topic] option").all_inner_texts() == topics
+    # A date sort gives the same list; by relevance each shard weighs words by its own pages, so only the set is the same.
+    assert sharded == whole if "sort=date" in query else sorted(sharded) == sorted(whole)
 
 
 def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Watched) -> None:

@@ -10,6 +10,7 @@ import pytest
 from conftest import EPOCH, Built, page_file, parse
 from sitekit import snapshot
 
+from digest import search
 from digest.site import BuildOptions, BuildResult, build_site
 
 
@@ -75,3 +76,23 @@ def test_a_site_without_articles_builds_without_an_index(tmp_path: Path) -> None
     (tmp_path / "site" / "site.yaml").write_text("title: Empty\n", encoding="utf-8")
     build_site(BuildOptions(source=tmp_path / "site", output=tmp_path / "out", cache=False))
     assert (tmp_path / "out" / "search" / "index.html").is_file() and not (tmp_path / "out" / "pagefind").exists()
+
+
+def test_a_body_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_builds(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    build(site)
+    assert json.loads((out / "pagefind" / "shards.json").read_text(encoding="utf-8")) == {"shards": 8}
+    before = snapshot(out / "pagefind")
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    build(site)
+    after = snapshot(out / "pagefind")
+    changed = {rel.split("/")[0] if rel.split("/")[0].isdigit() else "0" for rel in before.keys() ^ after.keys()}
+    assert len(changed) == 1 and all(before[rel] == after[rel] for rel in before.keys() & after.keys() if rel.split("/")[0] not in changed)
+    build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(tmp_path / "clean")

@@ -50,13 +50,25 @@ async function start() {
   const pagefind = await import(`${bundle}pagefind.js`);
   await pagefind.options({ excerptLength: 24 });
   await pagefind.init();
-  // Pagefind keeps one index per language; the page's own is searched first, the others are merged in
-  // (under another spelling of the same folder, as Pagefind skips merging its own).
-  const entry = await (await fetch(`${bundle}pagefind-entry.json`)).json();
+  // The index is in shards (digest/search.py), the first here and the others in numbered folders, each with one
+  // index per language. Pagefind searches the first shard's index in the page's language (else in its first
+  // subtag, else the language with most pages); every other is merged in, that language's in shard order
+  // first, the order in which a date sort stays exact across shards. (The first shard's folder is merged
+  // under another spelling of its path, as Pagefind skips merging its own.)
+  const { shards } = await (await fetch(`${bundle}shards.json`)).json();
+  const folders = Array.from({ length: shards }, (_, n) => (n === 0 ? `${bundle}./` : `${bundle}${n}/`));
+  const entries = await Promise.all(folders.map(async (folder) => (await fetch(`${folder}pagefind-entry.json`)).json()));
   const own = document.documentElement.lang.toLowerCase();
-  for (const language of Object.keys(entry.languages).sort()) {
-    if (language !== own && language !== own.split("-")[0]) {
-      await pagefind.mergeIndex(`${bundle}./`, { language });
+  const first = Object.keys(entries[0].languages);
+  const primary = [own, own.split("-")[0]].find((language) => first.includes(language)) ||
+    first.sort((a, b) => entries[0].languages[b].page_count - entries[0].languages[a].page_count)[0];
+  for (const ownFirst of [true, false]) {
+    for (const [n, folder] of folders.entries()) {
+      for (const language of Object.keys(entries[n].languages).sort()) {
+        if ((language === primary) === ownFirst && !(n === 0 && language === primary)) {
+          await pagefind.mergeIndex(folder, { language });
+        }
+      }
     }
   }
   const filters = await pagefind.filters();
