@@ -327,10 +327,9 @@ def draw_card(card: ShareCard) -> bytes:
     image.paste(coverage.point(ramp(card.badge_color, TEXT)), (left + 20, badge_top + 4))
 
     # An 8-bit palette PNG through Pillow, at zlib's fastest level: deflating is about half of a card's time.
-    card_image = Image.frombytes("P", image.size, image.tobytes())
-    card_image.putpalette(PALETTE)
+    image.putpalette(PALETTE)  # the "L" image of indexes becomes the palette image, without a copy
     out = io.BytesIO()
-    card_image.save(out, "PNG", compress_level=PNG_LEVEL)
+    image.save(out, "PNG", compress_level=PNG_LEVEL)
     return out.getvalue()
 
 
