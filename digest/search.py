@@ -9,7 +9,7 @@ is the site's: so each page is indexed with its article's own language put there
 Pagefind cannot change an index in part, so the articles are split into shards of at most
 :data:`SHARD_SIZE`, each its own bundle (the first at ``/pagefind/``, the others at ``/pagefind/<n>/``),
 which the search page merges in the browser (``mergeIndex``). A shard's hash (:func:`plan_search`) is that
-of its pages' hashes, so an edit makes one shard again, not the whole index. Its files' names are hashes of
+of what it reads of its pages, so an edit makes one shard again, not the whole index. Its files' names are hashes of
 their content, unknown until it is made: the memo keeps them by that hash.
 
 Articles are dealt to the shards in turn by date, newest last, per language: so the n-th page of every
@@ -37,8 +37,9 @@ from typing import Any
 import cbor2
 
 from .errors import UsageError
-from .memo import Memo, hash_of
+from .memo import Memo, hash_of, hash_value
 from .output import url_to_relpath
+from .pages import Page
 from .schema import Article
 
 BUNDLE = "/pagefind/"
@@ -49,6 +50,22 @@ SHARD_SIZE = 1000  # at most this many articles a shard, the number of shards a 
 _PUBLISHED = re.compile(r"(pagefind\.js|pagefind-worker\.js|wasm\.[^/]+\.pagefind|pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
 _MERGED = re.compile(r"(pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
 _HTML_LANG = re.compile(rb"<html\b[^>]*>")
+
+
+# What of an article page the index reads: article.html marks the article alone as the text (data-pagefind-body),
+# not its lists of links to other stories; so a shard keeps its index when only those change (a tag edit changes
+# many pages' related stories). A site with its own article.html is indexed by its pages' whole hashes instead.
+LINK_LISTS = frozenset({"related", "more", "siblings", "story", "older", "newer"})
+SEARCH_SHAPE = "#search"  # the shape of what the index reads of a page is kept under its URL and this
+
+
+def search_shapes(pages: Iterable[Page], known: dict[int, bytes]) -> dict[str, bytes]:
+    """The hash of what the index reads of each article page besides its body and the site-wide values (see :func:`digest.pages.page_shape`)."""
+    return {
+        page.url + SEARCH_SHAPE: hash_value((page.url, page.template, {k: v for k, v in page.context.items() if k not in LINK_LISTS}), known)
+        for page in pages
+        if page.template == "article.html"
+    }
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,7 @@ class SearchPlan:
 
 
 def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Memo) -> SearchPlan:
-    """The index of *articles* (the listed ones) by the hashes of their pages (:func:`digest.site.plan_outputs`)."""
+    """The index of *articles* (the listed ones) by the *hashes* of what it reads of their pages (:func:`digest.site.indexed_hashes`)."""
     from importlib.metadata import version
 
     count = 1

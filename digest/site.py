@@ -39,7 +39,7 @@ from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
 from .schema import Article
-from .search import index_site, keep_previous_index, plan_search
+from .search import SEARCH_SHAPE, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .stories import StoryNote, read_story_notes
@@ -244,7 +244,9 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     shapes = memo.get("plan-shapes", key)
     if shapes is None:
-        shapes = plan_shapes(index, pages, feeds, lambda known: edition_shapes(config, editions, known))
+        shapes = plan_shapes(
+            index, pages, feeds, lambda known: edition_shapes(config, editions, known) | (search_shapes(pages, known) if config.search else {})
+        )
         memo.put("plan-shapes", key, shapes)
     plan = Plan(index, pages, feeds, problems, key, shapes, editions)
     memo.put("plan", key, plan, persist=False)
@@ -330,6 +332,13 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     listed = hash_of(site.site_hash, site.plan_key)
     hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
     return hashes
+
+
+def indexed_hashes(site: LoadedSite, hashes: dict[str, bytes]) -> dict[str, bytes]:
+    """The hash of what the search index reads of each listed article's page (search.LINK_LISTS), by URL; the page's *hashes* when the site has its own article.html."""
+    if (site.config.root / "templates" / "article.html").is_file():
+        return hashes
+    return {a.url: hash_of(site.site_hash, site.shapes[a.url + SEARCH_SHAPE], site.body_hashes[a.path]) for a in site.index.articles}
 
 
 def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_images: bool = True) -> Iterator[tuple[str, bytes]]:
@@ -427,7 +436,7 @@ def build_site(
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
-        search = plan_search(site.index.articles, hashes, memo) if site.config.search else None
+        search = plan_search(site.index.articles, indexed_hashes(site, hashes), memo) if site.config.search else None
         hashes |= search.files if search else {}
         reuse = up_to_date(output, hashes) if memo.enabled else set()
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it

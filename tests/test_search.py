@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from conftest import EPOCH, Built, page_file, parse
 from sitekit import snapshot
 
 from digest import search
+from digest.memo import BUNDLED
 from digest.site import BuildOptions, BuildResult, build_site
 
 
@@ -78,8 +80,22 @@ def test_a_site_without_articles_builds_without_an_index(tmp_path: Path) -> None
     assert (tmp_path / "out" / "search" / "index.html").is_file() and not (tmp_path / "out" / "pagefind").exists()
 
 
-def test_a_body_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_builds(
-    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    "edit",
+    [
+        (lambda text: text + "\nA paragraph about zymurgy.\n", 1),
+        # New tags change other pages' related stories too: their links, which the index does not read.
+        (lambda text: text.replace("tags: [distillation, explainer, training, Grok, OpenAI, Anthropic]", "tags: [explainer, chips, Nvidia, policy]"), 4),
+    ],
+    ids=["body", "tags"],
+)
+def test_an_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_builds(
+    copy_site: Callable[[str], Path],
+    build: Callable[..., BuildResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sample_site: Built,
+    edit: tuple[Callable[[str], str], int],
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     monkeypatch.setattr(search, "SHARD_SIZE", 3)
@@ -87,12 +103,36 @@ def test_a_body_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clea
     out = tmp_path / "out"
     build(site)
     assert json.loads((out / "pagefind" / "shards.json").read_text(encoding="utf-8")) == {"shards": 8}
-    before = snapshot(out / "pagefind")
+    before, pages_before = snapshot(out / "pagefind"), snapshot(out)
     story = next((site / "content").rglob("what-is-model-distillation.md"))
-    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    story.write_text(edit[0](story.read_text(encoding="utf-8")), encoding="utf-8")
+    indexed: list[Path] = []
+    run_pagefind = search._pagefind
+    monkeypatch.setattr(search, "_pagefind", lambda pages, bundle: indexed.append(pages) or run_pagefind(pages, bundle))
     build(site)
+    assert len(indexed) == 1  # Pagefind ran on one shard
     after = snapshot(out / "pagefind")
     changed = {rel.split("/")[0] if rel.split("/")[0].isdigit() else "0" for rel in before.keys() ^ after.keys()}
     assert len(changed) == 1 and all(before[rel] == after[rel] for rel in before.keys() & after.keys() if rel.split("/")[0] not in changed)
+    articles = {a.url.strip("/") + "/index.html" for a in sample_site.site.index.articles}
+    assert len({rel for rel, data in snapshot(out).items() if rel in articles and pages_before[rel] != data}) >= edit[1]  # article pages changed
     build(site, output=tmp_path / "clean", cache=False)
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_with_its_own_article_template_a_site_is_indexed_by_whole_pages(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its template may index the related stories too: so a shard is made again when any of its pages changes.
+    monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    site = copy_site("sample")
+    (site / "templates").mkdir(exist_ok=True)
+    shutil.copy(BUNDLED / "templates" / "article.html", site / "templates" / "article.html")
+    build(site)
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(story.read_text(encoding="utf-8").replace("tags: [distillation, explainer,", "tags: [chips, Nvidia,"), encoding="utf-8")
+    indexed: list[Path] = []
+    run_pagefind = search._pagefind
+    monkeypatch.setattr(search, "_pagefind", lambda pages, bundle: indexed.append(pages) or run_pagefind(pages, bundle))
+    build(site)
+    assert len(indexed) > 1
