@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,7 @@ from .config import load_config
 from .errors import ContentError, DigestError, Problem, error
 from .memo import NO_MEMO, Memo
 from .options import BuildOptions
+from .search import Cancelled
 from .site import build_site
 from .terminal import Reporter, count_text, located_problem, some_of, summary
 
@@ -255,13 +257,41 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     return not problems and result.search_pending
 
 
-def update_index(options: BuildOptions, memo: Memo, report: Reporter) -> None:
-    """Make the search index that :func:`rebuild` left for later, once the pages are served: it renders nothing else."""
+def update_index(options: BuildOptions, memo: Memo, report: Reporter, cancel: threading.Event) -> None:
+    """Make the search index that :func:`rebuild` left for later, once the pages are served: it renders nothing else.
+
+    Run beside the watch loop, which sets *cancel* when a save comes: the index is given up, so the save's
+    pages are not kept waiting for it, and made after the next build.
+    """
     try:
-        build_site(options, memo=memo, check_unchanged=False)
+        build_site(options, memo=memo, check_unchanged=False, cancel=cancel)
         report.info("Search index updated")
+    except Cancelled:
+        pass
     except Exception as exc:  # the next save tries again; the pages stay served
         print(f"The search index could not be updated: {exc}", file=report.err, flush=True)
+
+
+class Indexer:
+    """The search index being made beside the watch loop, at most one at a time (it shares the build's memo)."""
+
+    def __init__(self, make: Callable[[threading.Event], None]) -> None:
+        self.make = make
+        self.cancel = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.stop()
+        self.cancel = threading.Event()
+        self.thread = threading.Thread(target=self.make, args=(self.cancel,), name="digest-search-index", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Give up the index being made, if any, and wait until it has let go of the memo and the folder."""
+        if self.thread is not None:
+            self.cancel.set()
+            self.thread.join()
+            self.thread = None
 
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
@@ -270,7 +300,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     memo = Memo(options.source) if options.cache else NO_MEMO
     state = PreviewState()
     build = functools.partial(rebuild, replace(options, output=work / "site"), memo, report, state)
-    index = functools.partial(update_index, replace(options, output=work / "site"), memo, report)
+    indexer = Indexer(functools.partial(update_index, replace(options, output=work / "site"), memo, report))
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:
@@ -286,13 +316,15 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
         if later:
-            index()
+            indexer.start()
         for changes in itertools.chain([pending], batches):
             if changes:
+                indexer.stop()
                 report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
                 if build():
-                    index()
+                    indexer.start()
     finally:
+        indexer.stop()
         stop.set()
         state.stop()  # ends the event streams
         if server is not None:

@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -130,15 +131,28 @@ def keep_previous_index(output: Path, plan: SearchPlan, hashes: dict[str, bytes]
     reuse |= present
 
 
+class Cancelled(Exception):
+    """The index was given up (``serve``: a save came while it was being made); the output is left as it was."""
+
+
 def index_site(
-    plan: SearchPlan, stale: Sequence[Shard], files: Iterable[tuple[str, bytes]], output: Path, reused: set[str], hashes: dict[str, bytes], memo: Memo
+    plan: SearchPlan,
+    stale: Sequence[Shard],
+    files: Iterable[tuple[str, bytes]],
+    output: Path,
+    reused: set[str],
+    hashes: dict[str, bytes],
+    memo: Memo,
+    cancel: threading.Event | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
     An article page is taken from *files* when this build rendered it, else from the *output* folder (it is
     in *reused*: the last build wrote it from the same hash). The URL and hash of each index file replace
-    the plan's in *hashes*, the manifest, which the output stage reads after the last file.
+    the plan's in *hashes*, the manifest, which the output stage reads after the last file. When *cancel*
+    is set meanwhile, Pagefind is stopped and :class:`Cancelled` raised before the first index file.
     """
+    cancel = cancel or threading.Event()
     owner = {url: shard for shard in stale for url in shard.articles}
     with tempfile.TemporaryDirectory(prefix="digest-search-", dir=_scratch_folder(len(owner))) as folder:
         held, pages, bundles = Path(folder, "held"), Path(folder, "pages"), Path(folder, "bundles")
@@ -152,6 +166,8 @@ def index_site(
         # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
         # written in: so they are put in place in the order of their URLs, as a clean build would.
         for shard in stale:
+            if cancel.is_set():
+                raise Cancelled
             for url in sorted(shard.articles):
                 target = pages / str(shard.number) / url_to_relpath(url)
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -160,7 +176,7 @@ def index_site(
                 else:  # in *reused*: left in the output folder by the last build
                     target.write_bytes(_with_lang((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
         with ThreadPoolExecutor(max_workers=max(1, min(len(stale), os.cpu_count() or 1))) as pool:
-            made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0), stale))
+            made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0, cancel), stale))
     for shard, bundle in zip(stale, made, strict=True):
         if shard.number == 0:
             bundle[SHARDS[len(BUNDLE) :]] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()
@@ -191,16 +207,16 @@ def _with_lang(page: bytes, lang: str) -> bytes:
     return page[: tag.start()] + opened[:-1] + b' lang="' + lang.encode() + b'">' + page[tag.end() :]
 
 
-def _made(pages: Path, bundle: Path, first: bool) -> dict[str, bytes]:
+def _made(pages: Path, bundle: Path, first: bool, cancel: threading.Event) -> dict[str, bytes]:
     """The published files (path in the bundle -> bytes) of the index of the pages under *pages*; the *first* shard's carry the script."""
-    _pagefind(pages, bundle)
+    _pagefind(pages, bundle, cancel)
     published = _PUBLISHED if first else _MERGED
     return canonical_bundle(
         {rel: path.read_bytes() for path in bundle.rglob("*") if path.is_file() and published.fullmatch(rel := path.relative_to(bundle).as_posix())}
     )
 
 
-def _pagefind(pages: Path, bundle: Path) -> None:
+def _pagefind(pages: Path, bundle: Path, cancel: threading.Event) -> None:
     """Index the pages under *pages* with Pagefind's binary (as the pagefind package finds it) and write the bundle into *bundle*.
 
     The command line rather than the package's service: the service is stopped as soon as it answers that the
@@ -211,9 +227,21 @@ def _pagefind(pages: Path, bundle: Path) -> None:
     binary = get_executable()
     if binary is None:
         raise UsageError("search: the pagefind package found no Pagefind binary; pip install -r requirements.txt, or set search: false")
-    done = subprocess.run([str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent"], capture_output=True, text=True, check=False)
-    if done.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
-        raise UsageError(f"search: Pagefind could not index the site (exit {done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}")
+    if cancel.is_set():
+        raise Cancelled
+    with subprocess.Popen(
+        [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as running:
+        while True:
+            try:
+                said = running.communicate(timeout=0.05)[0]
+                break
+            except subprocess.TimeoutExpired:
+                if cancel.is_set():
+                    running.kill()
+                    raise Cancelled from None
+    if running.returncode != 0 or not (bundle / "pagefind-entry.json").is_file():
+        raise UsageError(f"search: Pagefind could not index the site (exit {running.returncode}): {said.strip()[-2000:]}")
 
 
 # Pagefind writes the values of a filter, and so the files naming them, in an order that changes from run to run

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -411,6 +412,7 @@ def build_site(
     state: bytes | None = None,
     check_unchanged: bool = True,
     search_later: bool = False,
+    cancel: threading.Event | None = None,
 ) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
@@ -419,7 +421,8 @@ def build_site(
     did and passes their *state*, or knows that something changed and says
     *check_unchanged* False), and any other rebuild renders only the outputs
     whose hash changed. With *search_later* (``serve``), an out-of-date search index is not made again: the
-    last one stays, and the result says so; the next build makes it, rendering nothing else.
+    last one stays, and the result says so; the next build makes it, rendering nothing else. Setting *cancel*
+    gives the index up (search.Cancelled), leaving the output as it was.
     """
     started = time.perf_counter()
     if memo is None:
@@ -449,7 +452,7 @@ def build_site(
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
         if search is not None and stale and not search_later:
-            files = index_site(search, stale, files, output, reuse, hashes, memo)
+            files = index_site(search, stale, files, output, reuse, hashes, memo, cancel)
         progress("writing files")
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_an_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_bu
     story.write_text(edit[0](story.read_text(encoding="utf-8")), encoding="utf-8")
     indexed: list[Path] = []
     run_pagefind = search._pagefind
-    monkeypatch.setattr(search, "_pagefind", lambda pages, bundle: indexed.append(pages) or run_pagefind(pages, bundle))
+    monkeypatch.setattr(search, "_pagefind", lambda pages, *rest: indexed.append(pages) or run_pagefind(pages, *rest))
     build(site)
     assert len(indexed) == 1  # Pagefind ran on one shard
     after = snapshot(out / "pagefind")
@@ -133,6 +134,31 @@ def test_with_its_own_article_template_a_site_is_indexed_by_whole_pages(
     story.write_text(story.read_text(encoding="utf-8").replace("tags: [distillation, explainer,", "tags: [chips, Nvidia,"), encoding="utf-8")
     indexed: list[Path] = []
     run_pagefind = search._pagefind
-    monkeypatch.setattr(search, "_pagefind", lambda pages, bundle: indexed.append(pages) or run_pagefind(pages, bundle))
+    monkeypatch.setattr(search, "_pagefind", lambda pages, *rest: indexed.append(pages) or run_pagefind(pages, *rest))
     build(site)
     assert len(indexed) > 1
+
+
+def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_it(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # serve gives the index up when a save comes while it is being made (preview.Indexer).
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    build(site)
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    assert build_site(BuildOptions(source=site, output=out), search_later=True).search_pending
+    served = snapshot(out)
+    cancel = threading.Event()
+    run_pagefind = search._pagefind
+    monkeypatch.setattr(search, "_pagefind", lambda *args: cancel.set() or run_pagefind(*args))  # the save comes as Pagefind starts
+    with pytest.raises(search.Cancelled):
+        build_site(BuildOptions(source=site, output=out), check_unchanged=False, cancel=cancel)
+    assert snapshot(out) == served
+    monkeypatch.undo()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    build(site)
+    build(site, output=tmp_path / "clean", cache=False)
+    assert snapshot(out) == snapshot(tmp_path / "clean")
