@@ -166,9 +166,9 @@ def index_site(
         # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
         # written in: so they are put in place in the order of their URLs, as a clean build would.
         for shard in stale:
-            if cancel.is_set():
-                raise Cancelled
             for url in sorted(shard.articles):
+                if cancel.is_set():
+                    raise Cancelled
                 target = pages / str(shard.number) / url_to_relpath(url)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if url in rendered:
