@@ -119,12 +119,10 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
     return SearchPlan(tuple(shards))
 
 
-def keep_previous_index(output: Path, plan: SearchPlan, hashes: dict[str, bytes], reuse: set[str]) -> None:
-    """Leave the index files of the last build in *output* as they are, in the manifest (*hashes*) and *reuse*, instead of the plan's."""
+def keep_previous_index(output: Path, hashes: dict[str, bytes], reuse: set[str]) -> None:
+    """Leave the index files of the last build in *output* as they are, in the manifest (*hashes*) and *reuse*."""
     from .output import read_manifest, up_to_date
 
-    for url in plan.files:
-        hashes.pop(url, None)
     kept = {"/" + rel: bytes.fromhex(made) for rel, made in (read_manifest(output) or {}).items() if rel.startswith(BUNDLE[1:])}
     present = up_to_date(output, kept)
     hashes |= {url: kept[url] for url in present}

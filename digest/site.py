@@ -420,9 +420,10 @@ def build_site(
     to do stops after comparing the stamps of the inputs (unless the caller
     did and passes their *state*, or knows that something changed and says
     *check_unchanged* False), and any other rebuild renders only the outputs
-    whose hash changed. With *search_later* (``serve``), an out-of-date search index is not made again: the
-    last one stays, and the result says so; the next build makes it, rendering nothing else. Setting *cancel*
-    gives the index up (search.Cancelled), leaving the output as it was.
+    whose hash changed. With *search_later* (``serve``), the search index is neither planned nor made: the
+    last one stays, and the result says the index is pending; the next build makes what is out of date of
+    it, rendering nothing else. Setting *cancel* gives the index up (search.Cancelled), leaving the output
+    as it was.
     """
     started = time.perf_counter()
     if memo is None:
@@ -439,19 +440,19 @@ def build_site(
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
-        search = plan_search(site.index.articles, indexed_hashes(site, hashes), memo) if site.config.search else None
+        # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.
+        search = plan_search(site.index.articles, indexed_hashes(site, hashes), memo) if site.config.search and not search_later else None
         hashes |= search.files if search else {}
         reuse = up_to_date(output, hashes) if memo.enabled else set()
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
         stale = search.stale(reuse) if search is not None else []
-        if search is not None and stale:
-            reuse -= {url for shard in stale for url in shard.files}
-            if search_later:
-                keep_previous_index(output, search, hashes, reuse)
+        reuse -= {url for shard in stale for url in shard.files}
+        if site.config.search and search_later:
+            keep_previous_index(output, hashes, reuse)
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
-        if search is not None and stale and not search_later:
+        if search is not None and stale:
             files = index_site(search, stale, files, output, reuse, hashes, memo, cancel)
         progress("writing files")
         try:
@@ -471,7 +472,7 @@ def build_site(
             len(todo),
             "fresh" if not reuse else "update",
             held_back=site.held_back,
-            search_pending=bool(stale) and search_later,
+            search_pending=site.config.search and search_later,
         )
         if state is not None and memo.enabled and not result.search_pending:  # a pending index is no finished build
             save_state(options, state, site.next_change, output, result)
