@@ -105,11 +105,10 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
     count = 1
     while len(articles) > count * SHARD_SIZE:
         count *= 2
-    members: list[list[Article]] = [[] for _ in range(count)]
-    rank: dict[str, int] = {}
-    for article in sorted(articles, key=lambda a: (a.lang, int(a.date.timestamp()), a.url)):
-        rank[article.lang] = rank.get(article.lang, -1) + 1
-        members[count - 1 - rank[article.lang] % count].append(article)
+    members = _dealt(articles, count)
+    while not all(members):  # languages with fewer articles than shards left one empty: Pagefind refuses to index nothing
+        count //= 2
+        members = _dealt(articles, count)
     shards = []
     for number, chosen in enumerate(members if articles else []):
         key = hash_of("search", version("pagefind-bin-extended"), str(number), str(count), *(f"{a.url}={a.lang}={hashes[a.url].hex()}" for a in chosen))
@@ -117,6 +116,16 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
         files = {url: hash_of(key, url) for url in known} if isinstance(known, tuple) else {}
         shards.append(Shard(number, key, {a.url: a.lang for a in chosen}, files))
     return SearchPlan(tuple(shards))
+
+
+def _dealt(articles: Sequence[Article], count: int) -> list[list[Article]]:
+    """*articles* dealt to *count* shards: each language's in turn by date, oldest to the last shard, newest last."""
+    members: list[list[Article]] = [[] for _ in range(count)]
+    rank: dict[str, int] = {}
+    for article in sorted(articles, key=lambda a: (a.lang, int(a.date.timestamp()), a.url)):
+        rank[article.lang] = rank.get(article.lang, -1) + 1
+        members[count - 1 - rank[article.lang] % count].append(article)
+    return members
 
 
 def keep_previous_index(output: Path, hashes: dict[str, bytes], reuse: set[str]) -> None:

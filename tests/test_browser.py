@@ -53,15 +53,18 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def served(sample_site: Built, feeds_site: Built, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The sample site at http://127.0.0.1:PORT/, the feeds site (base_url .../digest/) under /digest/, the sample built with --relative
-    under /rel/, and the sample with its search index in shards under /shards/."""
+    under /rel/, and the sample and the feeds site with their search index in shards under /shards/ and /digest-shards/."""
     relative = build_fresh("sample", tmp_path_factory.mktemp("relative"), relative=True, base_url="https://example.org/rel/")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search, "SHARD_SIZE", 3)  # the sample's articles in 8 shards, as a site of 8,000 would be
         sharded = build_fresh("sample", tmp_path_factory.mktemp("sharded"), base_url="https://example.org/shards/")
+        patch.setattr(search, "SHARD_SIZE", 2)  # Arabic, Chinese and English in 2 shards, one without Chinese
+        sharded_languages = build_fresh("feeds", tmp_path_factory.mktemp("sharded-feeds"), base_url="https://example.org/digest-shards/")
     with tempfile.TemporaryDirectory() as root:
         Path(root, "digest").symlink_to(feeds_site.out)
         Path(root, "rel").symlink_to(relative.out)
         Path(root, "shards").symlink_to(sharded.out)
+        Path(root, "digest-shards").symlink_to(sharded_languages.out)
         for entry in sample_site.out.iterdir():
             Path(root, entry.name).symlink_to(entry)
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=root))
@@ -192,11 +195,12 @@ def test_an_index_in_shards_finds_what_one_index_finds_and_keeps_the_date_order(
     assert sharded == whole if "sort=date" in query else sorted(sharded) == sorted(whole)
 
 
-def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Watched) -> None:
-    found = _search(watched.page, f"{served}/digest/search/?q=开源")
+@pytest.mark.parametrize("folder", ["digest", "digest-shards"])
+def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Watched, folder: str) -> None:
+    found = _search(watched.page, f"{served}/{folder}/search/?q=开源")
     assert found == ["中国开源大模型在基准测试中接近闭源模型"]
     href = watched.page.locator(".search-result a").first.get_attribute("href")
-    assert href is not None and urlsplit(href).path == "/digest/world/chinese/"
+    assert href is not None and urlsplit(href).path == f"/{folder}/world/chinese/"
     watched.page.locator(".search-result a").first.click()
     assert watched.page.locator("h1").inner_text() == found[0]
 

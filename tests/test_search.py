@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import EPOCH, Built, page_file, parse
+from conftest import EPOCH, Built, build_fresh, page_file, parse
 from sitekit import snapshot
 
 from digest import search
@@ -162,3 +162,21 @@ def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_
     build(site)
     build(site, output=tmp_path / "clean", cache=False)
     assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
+def test_no_shard_is_left_empty_when_languages_have_fewer_articles_than_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # tests/sites/feeds: three English articles, one Arabic, one Chinese; in pairs that would be four shards, the first empty.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(search, "SHARD_SIZE", 2)
+    built = build_fresh("feeds", tmp_path)
+    shards = json.loads((built.out / "pagefind" / "shards.json").read_text(encoding="utf-8"))["shards"]
+    entries = [json.loads((built.out / "pagefind" / (f"{n}/" if n else "") / "pagefind-entry.json").read_text(encoding="utf-8")) for n in range(shards)]
+    counts: dict[str, int] = {}
+    for entry in entries:
+        assert entry["languages"]
+        for language, index in entry["languages"].items():
+            counts[language] = counts.get(language, 0) + index["page_count"]
+    wanted: dict[str, int] = {}
+    for article in built.site.index.articles:
+        wanted[article.lang.lower()] = wanted.get(article.lang.lower(), 0) + 1
+    assert shards == 2 and counts == wanted
