@@ -6,8 +6,8 @@ like every other file. The article template marks what is indexed (``data-pagefi
 ``-filter``, ``-sort``); Pagefind makes one index per language, read from each page's ``<html lang>``, which
 is the site's: so each page is indexed with its article's own language put there.
 
-Pagefind cannot change an index in part, so the articles are split into shards of at most
-:data:`SHARD_SIZE`, each its own bundle (the first at ``/pagefind/``, the others at ``/pagefind/<n>/``),
+Pagefind cannot change an index in part, so the articles are split into shards (up to
+:data:`MAX_SHARDS`, of at least :data:`SHARD_SIZE` articles), each its own bundle (the first at ``/pagefind/``, the others at ``/pagefind/<n>/``),
 which the search page merges in the browser (``mergeIndex``). A shard's hash (:func:`plan_search`) is that
 of what it reads of its pages, so an edit makes one shard again, not the whole index. Its files' names are hashes of
 their content, unknown until it is made: the memo keeps them by that hash.
@@ -45,7 +45,10 @@ from .schema import Article
 
 BUNDLE = "/pagefind/"
 SHARDS = BUNDLE + "shards.json"  # how many shards the search page merges
-SHARD_SIZE = 1000  # at most this many articles a shard, the number of shards a power of two: a growing site re-deals them seldom
+# The number of shards: a power of two (a growing site re-deals them seldom), as many as keeps them at least
+# SHARD_SIZE articles, at most MAX_SHARDS (the search page fetches a part of each for every word searched).
+SHARD_SIZE = 500
+MAX_SHARDS = 16
 # The files of the bundle the search page uses; Pagefind's own UIs, the playground and highlighting are left out.
 # The merged shards need only their index: the first shard's script and WebAssembly search them all.
 _PUBLISHED = re.compile(r"(pagefind\.js|pagefind-worker\.js|wasm\.[^/]+\.pagefind|pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
@@ -103,7 +106,7 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
     from importlib.metadata import version
 
     count = 1
-    while len(articles) > count * SHARD_SIZE:
+    while count < MAX_SHARDS and len(articles) >= 2 * count * SHARD_SIZE:
         count *= 2
     members = _dealt(articles, count)
     while not all(members):  # languages with fewer articles than shards left one empty: Pagefind refuses to index nothing

@@ -56,9 +56,9 @@ def served(sample_site: Built, feeds_site: Built, tmp_path_factory: pytest.TempP
     under /rel/, and the sample and the feeds site with their search index in shards under /shards/ and /digest-shards/."""
     relative = build_fresh("sample", tmp_path_factory.mktemp("relative"), relative=True, base_url="https://example.org/rel/")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search, "SHARD_SIZE", 3)  # the sample's articles in 8 shards, as a site of 8,000 would be
+        patch.setattr(search, "SHARD_SIZE", 2)  # the sample's articles in 8 shards, as a site of 4,000 would be
         sharded = build_fresh("sample", tmp_path_factory.mktemp("sharded"), base_url="https://example.org/shards/")
-        patch.setattr(search, "SHARD_SIZE", 2)  # Arabic, Chinese and English in 2 shards, one without Chinese
+        patch.setattr(search, "SHARD_SIZE", 1)  # Arabic, Chinese and English in 2 shards, one without Chinese
         sharded_languages = build_fresh("feeds", tmp_path_factory.mktemp("sharded-feeds"), base_url="https://example.org/digest-shards/")
     with tempfile.TemporaryDirectory() as root:
         Path(root, "digest").symlink_to(feeds_site.out)

@@ -99,7 +99,7 @@ def test_an_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_bu
     edit: tuple[Callable[[str], str], int],
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    monkeypatch.setattr(search, "SHARD_SIZE", 2)
     site = copy_site("sample")
     out = tmp_path / "out"
     build(site)
@@ -125,7 +125,7 @@ def test_with_its_own_article_template_a_site_is_indexed_by_whole_pages(
     copy_site: Callable[[str], Path], build: Callable[..., BuildResult], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Its template may index the related stories too: so a shard is made again when any of its pages changes.
-    monkeypatch.setattr(search, "SHARD_SIZE", 3)
+    monkeypatch.setattr(search, "SHARD_SIZE", 2)
     site = copy_site("sample")
     (site / "templates").mkdir(exist_ok=True)
     shutil.copy(BUNDLED / "templates" / "article.html", site / "templates" / "article.html")
@@ -165,9 +165,9 @@ def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_
 
 
 def test_no_shard_is_left_empty_when_languages_have_fewer_articles_than_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # tests/sites/feeds: three English articles, one Arabic, one Chinese; in pairs that would be four shards, the first empty.
+    # tests/sites/feeds: three English articles, one Arabic, one Chinese; in four shards the first would be empty.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    monkeypatch.setattr(search, "SHARD_SIZE", 2)
+    monkeypatch.setattr(search, "SHARD_SIZE", 1)
     built = build_fresh("feeds", tmp_path)
     shards = json.loads((built.out / "pagefind" / "shards.json").read_text(encoding="utf-8"))["shards"]
     entries = [json.loads((built.out / "pagefind" / (f"{n}/" if n else "") / "pagefind-entry.json").read_text(encoding="utf-8")) for n in range(shards)]
