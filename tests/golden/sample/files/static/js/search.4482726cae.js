@@ -62,10 +62,10 @@ async function start() {
   const first = Object.keys(entries[0].languages);
   const primary = [own, own.split("-")[0]].find((language) => first.includes(language)) ||
     first.sort((a, b) => entries[0].languages[b].page_count - entries[0].languages[a].page_count)[0];
-  for (const ownFirst of [true, false]) {
+  for (const primaryPass of [true, false]) {
     for (const [n, folder] of folders.entries()) {
       for (const language of Object.keys(entries[n].languages).sort()) {
-        if ((language === primary) === ownFirst && !(n === 0 && language === primary)) {
+        if ((language === primary) === primaryPass && !(n === 0 && language === primary)) {
           await pagefind.mergeIndex(folder, { language });
         }
       }
