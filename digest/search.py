@@ -105,6 +105,8 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
     """The index of *articles* (the listed ones) by the *hashes* of what it reads of their pages (:func:`digest.site.indexed_hashes`)."""
     from importlib.metadata import version
 
+    if not articles:  # Pagefind refuses a site without pages; the search page then says that search could not load
+        return SearchPlan(())
     count = 1
     while count < MAX_SHARDS and len(articles) >= 2 * count * SHARD_SIZE:
         count *= 2
@@ -113,7 +115,7 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
         count //= 2
         members = _dealt(articles, count)
     shards = []
-    for number, chosen in enumerate(members if articles else []):
+    for number, chosen in enumerate(members):
         key = hash_of("search", version("pagefind-bin-extended"), str(number), str(count), *(f"{a.url}={a.lang}={hashes[a.url].hex()}" for a in chosen))
         known = memo.get("search", key)
         files = {url: hash_of(key, url) for url in known} if isinstance(known, tuple) else {}
@@ -153,14 +155,16 @@ def index_site(
     reused: set[str],
     hashes: dict[str, bytes],
     memo: Memo,
+    jobs: int = 1,
     cancel: threading.Event | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
-    An article page is taken from *files* when this build rendered it, else from the *output* folder (it is
-    in *reused*: the last build wrote it from the same hash). The URL and hash of each index file replace
-    the plan's in *hashes*, the manifest, which the output stage reads after the last file. When *cancel*
-    is set meanwhile, Pagefind is stopped and :class:`Cancelled` raised before the first index file.
+        An article page is taken from *files* when this build rendered it, else from the *output* folder (it is
+        in *reused*: the last build wrote it from the same hash). The URL and hash of each index file replace
+        the plan's in *hashes*, the manifest, which the output stage reads after the last file. Up to *jobs*
+    Pagefind processes run at once. When *cancel*
+        is set meanwhile, Pagefind is stopped and :class:`Cancelled` raised before the first index file.
     """
     cancel = cancel or threading.Event()
     owner = {url: shard for shard in stale for url in shard.articles}
@@ -185,7 +189,7 @@ def index_site(
                     target.hardlink_to(rendered[url])
                 else:  # in *reused*: left in the output folder by the last build
                     target.write_bytes(_with_lang((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
-        with ThreadPoolExecutor(max_workers=max(1, min(len(stale), os.cpu_count() or 1))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(stale), jobs))) as pool:
             made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0, cancel), stale))
     for shard, bundle in zip(stale, made, strict=True):
         if shard.number == 0:
