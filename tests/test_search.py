@@ -17,6 +17,24 @@ from digest.memo import BUNDLED
 from digest.site import BuildOptions, BuildResult, build_site
 
 
+def add_paragraph(text: str) -> str:
+    return text + "\nA paragraph about zymurgy.\n"
+
+
+def edit_story(site: Path, change: Callable[[str], str]) -> None:
+    """Change the text of the sample's distillation explainer."""
+    story = next((site / "content").rglob("what-is-model-distillation.md"))
+    story.write_text(change(story.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def pagefind_runs(monkeypatch: pytest.MonkeyPatch, before: Callable[[], object] = lambda: None) -> list[Path]:
+    """The page folders Pagefind is run on from now on (calling *before* first each time)."""
+    runs: list[Path] = []
+    run_pagefind = search._pagefind
+    monkeypatch.setattr(search, "_pagefind", lambda pages, *rest: before() or runs.append(pages) or run_pagefind(pages, *rest))
+    return runs
+
+
 def test_the_index_has_a_language_for_each_articles_language_and_the_chrome_keeps_the_sites(sample_site: Built) -> None:
     entry = json.loads((sample_site.out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert sorted(entry["languages"]) == ["ar", "en"]
@@ -59,8 +77,7 @@ def test_serve_leaves_the_index_for_the_next_build_which_makes_it_as_a_clean_bui
     assert first.search_pending and not (out / "pagefind").exists() and (out / "search" / "index.html").is_file()
     assert not build(site).search_pending and (out / "pagefind" / "pagefind-entry.json").is_file()
     indexed = snapshot(out / "pagefind")
-    story = next((site / "content").rglob("what-is-model-distillation.md"))
-    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    edit_story(site, add_paragraph)
     assert later().search_pending
     assert snapshot(out / "pagefind") == indexed  # the last index stays, whole, meanwhile
     build(site)
@@ -84,7 +101,7 @@ def test_a_site_without_articles_builds_without_an_index(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     "edit",
     [
-        (lambda text: text + "\nA paragraph about zymurgy.\n", 1),
+        (add_paragraph, 1),
         # New tags change other pages' related stories too: their links, which the index does not read.
         (lambda text: text.replace("tags: [distillation, explainer, training, Grok, OpenAI, Anthropic]", "tags: [explainer, chips, Nvidia, policy]"), 4),
     ],
@@ -105,11 +122,8 @@ def test_an_edit_makes_one_shard_of_the_index_again_and_the_result_is_a_clean_bu
     build(site)
     assert json.loads((out / "pagefind" / "shards.json").read_text(encoding="utf-8")) == {"shards": 8}
     before, pages_before = snapshot(out / "pagefind"), snapshot(out)
-    story = next((site / "content").rglob("what-is-model-distillation.md"))
-    story.write_text(edit[0](story.read_text(encoding="utf-8")), encoding="utf-8")
-    indexed: list[Path] = []
-    run_pagefind = search._pagefind
-    monkeypatch.setattr(search, "_pagefind", lambda pages, *rest: indexed.append(pages) or run_pagefind(pages, *rest))
+    edit_story(site, edit[0])
+    indexed = pagefind_runs(monkeypatch)
     build(site)
     assert len(indexed) == 1  # Pagefind ran on one shard
     after = snapshot(out / "pagefind")
@@ -130,11 +144,8 @@ def test_with_its_own_article_template_a_site_is_indexed_by_whole_pages(
     (site / "templates").mkdir(exist_ok=True)
     shutil.copy(BUNDLED / "templates" / "article.html", site / "templates" / "article.html")
     build(site)
-    story = next((site / "content").rglob("what-is-model-distillation.md"))
-    story.write_text(story.read_text(encoding="utf-8").replace("tags: [distillation, explainer,", "tags: [chips, Nvidia,"), encoding="utf-8")
-    indexed: list[Path] = []
-    run_pagefind = search._pagefind
-    monkeypatch.setattr(search, "_pagefind", lambda pages, *rest: indexed.append(pages) or run_pagefind(pages, *rest))
+    edit_story(site, lambda text: text.replace("tags: [distillation, explainer,", "tags: [chips, Nvidia,"))
+    indexed = pagefind_runs(monkeypatch)
     build(site)
     assert len(indexed) > 1
 
@@ -147,13 +158,11 @@ def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_
     site = copy_site("sample")
     out = tmp_path / "out"
     build(site)
-    story = next((site / "content").rglob("what-is-model-distillation.md"))
-    story.write_text(story.read_text(encoding="utf-8") + "\nA paragraph about zymurgy.\n", encoding="utf-8")
+    edit_story(site, add_paragraph)
     assert build_site(BuildOptions(source=site, output=out), search_later=True).search_pending
     served = snapshot(out)
     cancel = threading.Event()
-    run_pagefind = search._pagefind
-    monkeypatch.setattr(search, "_pagefind", lambda *args: cancel.set() or run_pagefind(*args))  # the save comes as Pagefind starts
+    pagefind_runs(monkeypatch, before=cancel.set)  # the save comes as Pagefind starts
     with pytest.raises(search.Cancelled):
         build_site(BuildOptions(source=site, output=out), check_unchanged=False, cancel=cancel)
     assert snapshot(out) == served
