@@ -25,6 +25,7 @@ clock tick would not change it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
@@ -188,8 +189,9 @@ def tree_stamps(folder: Path) -> Iterator[tuple[str, str]]:
                 yield rel, ""
 
 
+@functools.cache
 def generator_version() -> bytes:
-    """A hash of the generator's own code and the versions of the libraries it renders with."""
+    """A hash of the generator's own code and the versions of the libraries it renders with (once per process: the code it runs is loaded)."""
     parts: list[str] = [sys.version, str(SCHEMA)]
     for path in sorted([*HERE.rglob("*.py"), *HERE.glob("labels/*.yaml")]):  # the code and the bundled label tables
         parts += [path.relative_to(HERE).as_posix(), path.read_text(encoding="utf-8")]

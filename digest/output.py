@@ -230,9 +230,8 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
                 stamp(output / folder, mtime)
 
 
-def up_to_date(output: Path, hashes: dict[str, bytes]) -> set[str]:
-    """The URLs whose file in *output* was made, by the build that wrote it, from the same hash as now."""
-    known = read_manifest(output) or {}
+def up_to_date(output: Path, hashes: dict[str, bytes], known: dict[str, str]) -> set[str]:
+    """The URLs whose file in *output* was made, by the build that wrote it (its manifest: *known*), from the same hash as now."""
     folder = str(output)
     return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(f"{folder}/{rel}")}
 

@@ -133,12 +133,12 @@ def _dealt(articles: Sequence[Article], count: int) -> list[list[Article]]:
     return members
 
 
-def keep_previous_index(output: Path, hashes: dict[str, bytes], reuse: set[str]) -> None:
-    """Leave the index files of the last build in *output* as they are, in the manifest (*hashes*) and *reuse*."""
-    from .output import read_manifest, up_to_date
+def keep_previous_index(output: Path, known: dict[str, str], hashes: dict[str, bytes], reuse: set[str]) -> None:
+    """Leave the index files of the last build in *output* (its manifest: *known*) as they are, in the new manifest (*hashes*) and *reuse*."""
+    from .output import up_to_date
 
-    kept = {"/" + rel: bytes.fromhex(made) for rel, made in (read_manifest(output) or {}).items() if rel.startswith(BUNDLE[1:])}
-    present = up_to_date(output, kept)
+    kept = {"/" + rel: bytes.fromhex(made) for rel, made in known.items() if rel.startswith(BUNDLE[1:])}
+    present = up_to_date(output, kept, known)
     hashes |= {url: kept[url] for url in present}
     reuse |= present
 

@@ -35,7 +35,7 @@ from .index import SiteIndex, build_index
 from .markdown import RenderedBody
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import check_output_dir, output_lock, publish, up_to_date
+from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
@@ -443,13 +443,14 @@ def build_site(
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.
         search = plan_search(site.index.articles, indexed_hashes(site, hashes), memo) if site.config.search and not search_later else None
         hashes |= search.files if search else {}
-        reuse = up_to_date(output, hashes) if memo.enabled else set()
+        known = (read_manifest(output) or {}) if memo.enabled else {}  # what the last build wrote, read once
+        reuse = up_to_date(output, hashes, known)
         if not reuse:  # the whole folder is replaced: look for files no build wrote anywhere in it
             check_output_dir(output, site.config.root)
         stale = search.stale(reuse) if search is not None else []
         reuse -= {url for shard in stale for url in shard.files}
         if site.config.search and search_later:
-            keep_previous_index(output, hashes, reuse)
+            keep_previous_index(output, known, hashes, reuse)
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
         if search is not None and stale:
