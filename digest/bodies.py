@@ -17,30 +17,28 @@ from .schema import Article
 
 
 def render_bodies_memo(
-    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int, extra_urls: dict[str, str] | None = None
+    config: SiteConfig, articles: list[Article], texts: dict[str, str], memo: Memo, jobs: int, urls: dict[str, str]
 ) -> tuple[dict[str, RenderedBody], dict[str, bytes], dict[str, bytes], list[Problem]]:
     """Every article's rendered body, its hash, the memo keys of HTML not loaded yet, and the problems rendering found.
 
     A body is memoised by its article file's hash, the Markdown settings and the base path, and reused only while
-    its relative links lead where they did. Its HTML is kept apart ("body-html"), read only for what is rendered
-    (:func:`load_html`). *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
-    *extra_urls*: other files a body may link to (standalone pages), by path.
+    its relative links lead where they did (*urls*: the URL of each article and standalone page by its file).
+    Its HTML is kept apart ("body-html"), read only for what is rendered (:func:`digest.site.load_html`).
+    *texts*: the Markdown of the articles parsed in this build; other bodies are read again.
     """
-    urls = {a.path: a.url for a in articles} | (extra_urls or {})
     settings = hash_of("body", config.markdown_engine, str(config.allow_html), config.base_path)
     keys = {a.path: hash_of(settings, a.hash or hash_value(a)) for a in articles}
     found = memo.get_many("body", keys.values())
     bodies: dict[str, RenderedBody] = {}
-    hashes: dict[str, bytes] = {}
+    targets: dict[str, tuple[tuple[str, str], ...]] = {}  # where the relative links of each body lead
     unloaded: dict[str, bytes] = {}
     problems: list[Problem] = []
     todo: list[Article] = []
     for article in articles:
         stored = found.get(keys[article.path])
         if stored is not None and stored[2] == link_targets(config, urls, stored[0].links):
-            bodies[article.path], more, targets = stored
+            bodies[article.path], more, targets[article.path] = stored
             problems.extend(more)
-            hashes[article.path] = hash_of(keys[article.path], repr(targets))
             unloaded[article.path] = keys[article.path]
         else:
             todo.append(article)
@@ -50,21 +48,18 @@ def render_bodies_memo(
         problems.extend(more)
         for article in todo:
             body = bodies[article.path] = made[article.path]
-            targets = link_targets(config, urls, body.links)
-            memo.put("body", keys[article.path], (replace(body, html=""), tuple(p for p in more if p.path == article.path), targets))
+            links = targets[article.path] = link_targets(config, urls, body.links)
+            memo.put("body", keys[article.path], (replace(body, html=""), tuple(p for p in more if p.path == article.path), links))
             memo.put("body-html", keys[article.path], body.html)
-            hashes[article.path] = hash_of(keys[article.path], repr(targets))
     memo.keep("body-html", unloaded.values())
-    return bodies, hashes, unloaded, problems
+    return bodies, {path: hash_of(keys[path], repr(targets[path])) for path in bodies}, unloaded, problems
 
 
-def check_unpublished_links(
-    config: SiteConfig, articles: list[Article], unpublished: list[tuple[Unpublished, str]], extra_urls: dict[str, str] | None = None
-) -> list[Problem]:
+def check_unpublished_links(config: SiteConfig, unpublished: list[tuple[Unpublished, str]], urls: dict[str, str]) -> list[Problem]:
     """The link problems of files whose front matter has errors, so that one run reports both."""
     if not unpublished:
         return []
-    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | (extra_urls or {}))
+    renderer = BodyRenderer(config, urls)
     return [problem for source, text in unpublished for problem in renderer.render(source, text)[1]]
 
 

@@ -89,17 +89,16 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     now = build_now()
     progress("reading articles")
     found = parse_articles(config, memo, options.jobs)
-    parsed = found.articles
     problems += found.problems
-    articles, problems = publish_filter(parsed, now, options.include_drafts, options.include_future, problems)
+    articles, problems = publish_filter(found.articles, now, options.include_drafts, options.include_future, problems)
     problems += check_images(config, articles)
     if ahead and not any(p.is_error for p in problems):
         draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")
-    pages_by_file = page_urls(config)  # articles may link to standalone pages by their files
-    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, pages_by_file)
+    urls = {a.path: a.url for a in articles} | page_urls(config)  # a body may link to standalone pages too, by their files
+    bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
-    problems += check_unpublished_links(config, articles, found.unpublished, pages_by_file)
+    problems += check_unpublished_links(config, found.unpublished, urls)
     progress("indexing")
     notes, more = read_story_notes(config, {a.path: a.url for a in articles})
     problems += more
@@ -157,8 +156,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         unloaded,
         sorted(problems),
         options.relative,
-        held_back(parsed, articles, now, options),
-        next_change(parsed, now),
+        held_back(found.articles, articles, now, options),
+        next_change(found.articles, now),
         plan.editions,
         nav_links,
     )
