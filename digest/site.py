@@ -33,7 +33,7 @@ from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
 from .index import SiteIndex, build_index
 from .markdown import RenderedBody
-from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, hash_of, hash_value, tree_stamps
+from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
@@ -120,20 +120,12 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += check_site_links(config, {page.url for page in pages} | copies.keys())
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
-        problems.append(
-            error(
-                config.path,
-                0,
-                "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing; or set search: false",
-            )
-        )
+        expected = "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing"
+        problems.append(error(config.path, 0, f"{expected}; or set search: false"))
     generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
-    problems += [
-        error(
-            copies[url].relative_to(config.root).as_posix(), 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"
-        )
-        for url in sorted(generated & copies.keys())
-    ]
+    for url in sorted(generated & copies.keys()):
+        where = copies[url].relative_to(config.root).as_posix()
+        problems.append(error(where, 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"))
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), read_or_none)
@@ -212,10 +204,7 @@ def load_html(site: LoadedSite, paths: Iterable[str]) -> dict[str, RenderedBody]
 
 @dataclass(frozen=True)
 class Plan:
-    """What follows from the settings and the listed articles' front matter alone, never from a body.
-
-    A body edit leaves it as it was: the dev server keeps it in memory between rebuilds.
-    """
+    """What follows from the settings and the listed articles' front matter alone: a body edit leaves it as it was."""
 
     index: SiteIndex
     pages: list[Page]
@@ -226,13 +215,11 @@ class Plan:
     editions: tuple[Edition, ...] = ()
 
 
-def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo, notes: dict[str, StoryNote] | None = None) -> Plan:
+def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo, notes: dict[str, StoryNote]) -> Plan:
     """Index the articles and plan every page and feed, by the settings and the articles' front matter.
 
-    The plan is memoised in memory only (on disk it would be larger and slower
-    to read than to make), the hashes of its pages and feeds on disk too.
+    The plan is memoised in memory only (on disk it would be larger and slower to read than to make), its shapes on disk too.
     """
-    notes = notes or {}
     key = hash_of("plan", repr(replace(config, root=Path("."))), hash_value(sorted(notes.items())), *map(article_hash, articles))
     plan = memo.get("plan", key)
     if isinstance(plan, Plan):
@@ -243,20 +230,19 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     feeds = plan_feeds(config, index)
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     shapes = memo.get("plan-shapes", key)
-    if shapes is None:
-        shapes = plan_shapes(
-            index, pages, feeds, lambda known: edition_shapes(config, editions, known) | (search_shapes(pages, known) if config.search else {})
-        )
+    if shapes is None:  # what each page, feed and edition shows besides bodies and site-wide values, by URL
+        known = entity_hashes(index)
+        shapes = {page.url: page_shape(page, known) for page in pages} | edition_shapes(config, editions, known)
+        shapes |= (search_shapes(pages, known) if config.search else {}) | feed_shapes(index, feeds, known)
         memo.put("plan-shapes", key, shapes)
     plan = Plan(index, pages, feeds, problems, key, shapes, editions)
     memo.put("plan", key, plan, persist=False)
     return plan
 
 
-def plan_shapes(index: SiteIndex, pages: list[Page], feeds: list[Feed], more: Callable[[dict[int, bytes]], dict[str, bytes]]) -> dict[str, bytes]:
-    """The hash of what each page and feed shows besides bodies and site-wide values, by URL (a feed by its Atom URL); *more* adds others'."""
-    known = entity_hashes(index)
-    shapes = {page.url: page_shape(page, known) for page in pages} | more(known)
+def feed_shapes(index: SiteIndex, feeds: list[Feed], known: dict[int, bytes]) -> dict[str, bytes]:
+    """The hash of what each feed shows besides its articles' bodies and site-wide values, by its Atom URL."""
+    shapes: dict[str, bytes] = {}
     entries: dict[str, bytes] = {}  # each article's feed entry, hashed once however many feeds show it
     for feed in feeds:
         for article in feed.articles:
@@ -274,16 +260,10 @@ def article_hash(article: Article) -> bytes:
 
 
 def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
-    """The hash of every article and index entity, by ``id()``, for :func:`digest.pages.page_shape`.
-
-    An article stands for :func:`article_hash`; an entity for its own fields and its articles.
-    """
-    known: dict[int, bytes] = {}
-    for article in [*index.articles, *index.expired]:
-        known[id(article)] = article_hash(article)
-    for months in (year.months for year in index.years):
-        for month in months:
-            known[id(month)] = hash_value(month, known)
+    """The hash of every article (article_hash) and index entity (its fields and articles), by ``id()``, for page_shape."""
+    known = {id(article): article_hash(article) for article in [*index.articles, *index.expired]}
+    for month in (month for year in index.years for month in year.months):
+        known[id(month)] = hash_value(month, known)
     for entity in (*index.topics, *index.tags, *index.outlets, *index.stories, *index.years):
         known[id(entity)] = hash_value(entity, known)
     for made in list(index.refs.values()):
@@ -294,12 +274,10 @@ def entity_hashes(index: SiteIndex) -> dict[int, bytes]:
 def site_settings_hash(
     config: SiteConfig, options: BuildOptions, index: SiteIndex, copy_hashes: dict[str, bytes], nav_links: tuple[NavLink, ...] = ()
 ) -> bytes:
-    """What every page sees besides its context: the generator, settings, options, templates, the navigation and the static files ``asset()`` names.
+    """What every page sees besides its context: the generator, settings, options, templates, navigation and static files.
 
     Nothing in it depends on where the site folder is: a copy elsewhere hashes alike.
     """
-    from .memo import generator_version
-
     settings = replace(config, root=Path("."))
     parts: list[bytes | str] = [generator_version(), repr(settings), repr((options.relative, options.include_drafts, options.include_future))]
     for folder in template_dirs(config):
@@ -311,10 +289,7 @@ def site_settings_hash(
 
 
 def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
-    """The hash of every output file by URL: pages, feeds, share images, sitemaps and copied files.
-
-    Two builds that give a URL the same hash write the same bytes there.
-    """
+    """The hash of every output file by URL: two builds that give a URL the same hash write the same bytes there."""
     shapes, bodies = site.shapes, site.body_hashes
     hashes = {
         page.url: hash_of(site.site_hash, shapes[page.url], bodies[page.context["article"].path] if "body" in page.context else b"") for page in site.pages
@@ -324,10 +299,8 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
         hashes[feed.link.atom] = hash_of(made, "atom")
         hashes[feed.link.json] = hash_of(made, "json")
     hashes |= edition_hashes(site.config, site.editions, site.site_hash, shapes)
-    for url, card in site.cards.items():
-        hashes[url] = hash_of("share image", card.cache_key())
-    for url, made in site.copy_hashes.items():
-        hashes[url] = hash_of("copy", made)
+    hashes |= {url: hash_of("share image", card.cache_key()) for url, card in site.cards.items()}
+    hashes |= {url: hash_of("copy", made) for url, made in site.copy_hashes.items()}
     # Sitemaps list every page with its articles' dates: the pages follow from the settings and the articles' front matter.
     listed = hash_of(site.site_hash, site.plan_key)
     hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
@@ -342,11 +315,9 @@ def indexed_hashes(site: LoadedSite, hashes: dict[str, bytes]) -> dict[str, byte
 
 
 def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_images: bool = True) -> Iterator[tuple[str, bytes]]:
-    """The bytes of the pages, feeds, share images, sitemaps and robots.txt at *urls*.
+    """The bytes of the outputs at *urls* (not copied files); pages by *jobs* forked workers when there are many.
 
-    Pages are filled by *jobs* forked workers when there are many; each yields
-    its bytes as soon as its part is done, so a large site is never all in
-    memory at once.
+    Each part is yielded as soon as it is done, so a large site is never all in memory at once.
     """
     global _RENDERER
     wanted = set(urls)
@@ -415,14 +386,10 @@ def build_site(
 ) -> BuildResult:
     """Load, check, render and publish the site; the previous output stays on any error.
 
-    With the memo (the default unless ``--no-cache``), a rebuild with nothing
-    to do stops after comparing the stamps of the inputs (unless the caller
-    did and passes their *state*, or knows that something changed and says
-    *check_unchanged* False), and any other rebuild renders only the outputs
-    whose hash changed. With *search_later* (``serve``), the search index is neither planned nor made: the
-    last one stays, and the result says the index is pending; the next build makes what is out of date of
-    it, rendering nothing else. Setting *cancel* gives the index up (search.Cancelled), leaving the output
-    as it was.
+    With the memo (unless ``--no-cache``), a build stops when the stamps of the inputs are the last build's (unless the
+    caller compared them and passes their *state*, or says *check_unchanged* False), else renders only the outputs whose
+    hash changed. With *search_later* (``serve``) the search index is neither planned nor made: the last one stays and
+    the result says it is pending. Setting *cancel* gives the index up (search.Cancelled), leaving the output as it was.
     """
     started = time.perf_counter()
     if memo is None:
