@@ -1,25 +1,12 @@
 """The memo: results of pure stages, stored under the hash of their inputs.
 
-Every stage of the pipeline is a function of plain data. Where one is slow
-(parsing an article, rendering a body, ranking related stories, drawing a
-share image) its result is kept under a *hash* of everything it reads: file
-bytes, the settings it uses, the generator's own version. A later build that
-computes the same hash takes the result instead of running the stage again; a
-build that computes another hash runs the stage. Nothing is ever trusted
-without its hash matching, so a memo that is stale, from another version or
-corrupt costs time, never correctness.
+In: a slow stage's result and a *hash* of everything it reads (file bytes, settings, the generator's version). Out:
+that result, to a later build that computes the same hash. Nothing is used without its hash matching, so a stale,
+foreign or corrupt memo costs time, never correctness. It lives in ``<site>/.digest-cache/memo.sqlite`` with an
+in-memory layer in front (the dev server keeps one :class:`Memo` for its life); ``--no-cache`` uses :data:`NO_MEMO`.
 
-The memo lives in ``<site>/.digest-cache/memo.sqlite`` (one table of
-``(stage, hash) -> pickled value``) with an in-memory layer in front: the dev
-server keeps one :class:`Memo` for its whole life, so a rebuild there reads
-nothing from disk. ``--no-cache`` builds with :data:`NO_MEMO`, which stores
-nothing and finds nothing.
-
-File *stamps* (size, times, inode) are not hashes: they only tell that a file
-was not touched since its bytes were hashed, the way git's index does, so an
-unchanged file is not read again. A stamp taken less than :data:`RACY_SECONDS`
-after the file was written is not kept, since a second write within the same
-clock tick would not change it.
+File *stamps* (size, times, inode) are not hashes: like git's index, they only tell that a file was not touched
+since its bytes were hashed, so that it need not be read again.
 """
 
 from __future__ import annotations
@@ -41,7 +28,7 @@ from typing import Any
 CACHE_DIR = ".digest-cache"
 DB_NAME = "memo.sqlite"
 SCHEMA = 1  # bump when the table's layout changes
-RACY_SECONDS = 2.0
+RACY_SECONDS = 2.0  # a stamp younger than this is not kept: a second write within the clock's tick could leave it unchanged
 HERE = Path(__file__).resolve().parent
 # The bundled templates/ and static/: beside the package in a checkout, inside it when installed (pyproject.toml).
 BUNDLED = HERE / "bundled" if (HERE / "bundled" / "templates").is_dir() else HERE.parent
@@ -79,12 +66,9 @@ def hash_of(*parts: bytes | str) -> bytes:
 
 
 def hash_value(value: Any, known: dict[int, bytes] | None = None) -> bytes:
-    """The hash of a plain value: text, numbers, dates, tuples, lists, dicts and dataclasses.
+    """The hash of a plain value: text, numbers, dates, tuples, lists, dicts and dataclasses; any other type is a TypeError.
 
-    *known* gives the hash of objects that stand for more than their fields
-    (an article, a rendered body, a topic with its articles), by ``id()``.
-    A value of any other type is a TypeError: what a stage reads must be
-    declared, never guessed.
+    *known* gives the hash of objects that stand for more than their fields (a topic with its articles), by ``id()``.
     """
     out: list[str] = []
     _walk(value, known or {}, out)
@@ -141,10 +125,8 @@ def file_stamp(path: Path | str) -> str:
 def content_hashes(memo: Memo, table: str, paths: Iterable[str], read: Callable[[str], bytes | None]) -> tuple[dict[str, bytes], dict[str, bytes]]:
     """A hash of the bytes of each file in *paths*, and the bytes of those read now.
 
-    A file is read (``read(path)``; None leaves it out) only when its stamp
-    differs from the one its hash was taken with; the stamps and hashes are
-    kept in the memo under *table*, but never a stamp so recent that a second
-    write could keep it.
+    A file is read (``read(path)``; None leaves it out) only when its stamp is not the one its hash was taken with.
+    The stamps and hashes are kept in the memo under *table*, but never a stamp less than RACY_SECONDS old.
     """
     known: dict[str, tuple[str, bytes]] = memo.get(table, b"") or {}
     now = time.time()
@@ -206,12 +188,7 @@ def generator_version() -> bytes:
 
 
 class Memo:
-    """Stage results by (stage, hash): an in-memory layer over an SQLite file.
-
-    Values are written to the file by :meth:`save`, at the end of a build that
-    succeeded; once the file holds more than twice what that build used, the
-    rows it did not use are dropped.
-    """
+    """Stage results by (stage, hash): an in-memory layer over an SQLite file, written by :meth:`save`."""
 
     def __init__(self, root: Path | None) -> None:
         self.folder = root / CACHE_DIR if root is not None else None
@@ -227,10 +204,7 @@ class Memo:
         return self.folder is not None
 
     def _open(self, create: bool = False) -> sqlite3.Connection | None:
-        """The database, opened on first use; a file from another version or unreadable is started anew.
-
-        Reading never creates it: a build that fails writes nothing, not even the memo.
-        """
+        """The database, opened on first use (created only to save); a file from another version or unreadable is started anew."""
         if self._opened or self.folder is None:
             return self.db
         path = self.folder / DB_NAME

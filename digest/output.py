@@ -1,14 +1,11 @@
 """Stage 7, output: the one door to the disk.
 
-In: ``(url_path, bytes)`` from the render stage, ``{url_path: source file}``
-for static files and content assets, and the hash of every output. Out: the
-site folder, with a manifest of every file and the hash it was made from.
+In: ``(url_path, bytes)`` from the render stage, ``{url_path: source file}`` for static files and content assets,
+and the hash of every output. Out: the site folder, with a manifest of every file and the hash it was made from.
 
-Files are staged beside the output folder and swapped or moved in only when
-all are written, so a failed or interrupted build leaves the previous site as
-it was; a file whose hash is the one in the manifest is left as it is. Every
-path is made from URL components, checked to stay inside the folder, and
-written once.
+Files are staged beside the output folder and swapped or moved in only when all are written, so a failed build
+leaves the previous site as it was; a file whose hash is the manifest's is left as it is. Every path is made from
+URL components, checked to stay inside the folder, and written once.
 """
 
 from __future__ import annotations
@@ -168,14 +165,14 @@ def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iter
 def publish(
     output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], reuse: Iterable[str] = (), mtime: int | None = None
 ) -> int:
-    """Publish the site; returns the files in it.
+    """Publish *files* (rendered) and *copies*, leaving *reuse* as they are (:func:`up_to_date`); returns the number of files.
 
-    *files* are rendered, *copies* copied as they are, *reuse* left as they are in the output (see :func:`up_to_date`); with nothing to reuse, the staging folder replaces the output.
+    With nothing to reuse, the staging folder replaces the output; else the new files are moved into it.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     # A build killed between the two renames of the fallback swap left the previous site only as a retired folder: put it back first.
-    retired = sorted(output.parent.glob(f"{RETIRED_PREFIX}{glob.escape(output.name)}-*"))
+    retired = sorted(leftover_folders(output, (RETIRED_PREFIX,)))
     if retired and not output.exists():
         os.rename(retired[0], output)
     for stale in leftover_folders(output):  # of earlier builds killed part-way
@@ -236,9 +233,9 @@ def up_to_date(output: Path, hashes: dict[str, bytes], known: dict[str, str]) ->
     return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(f"{folder}/{rel}")}
 
 
-def leftover_folders(output: Path) -> list[Path]:
-    """The staging and retired folders that earlier builds left beside *output*."""
-    return [found for prefix in (STAGING_PREFIX, RETIRED_PREFIX) for found in output.parent.glob(f"{prefix}{glob.escape(output.name)}-*")]
+def leftover_folders(output: Path, prefixes: tuple[str, ...] = (STAGING_PREFIX, RETIRED_PREFIX)) -> list[Path]:
+    """The staging and retired folders (those of *prefixes*) that earlier builds left beside *output*."""
+    return [found for prefix in prefixes for found in output.parent.glob(f"{prefix}{glob.escape(output.name)}-*")]
 
 
 def swap_in(staging: Path, output: Path) -> None:

@@ -39,8 +39,8 @@ def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
         site = load_site(options_from(args))
     except ContentError as exc:
         return 0, list(exc.problems)
-    if getattr(args, "stories", False):  # beside a JSON report on stdout, on stderr
-        print(stories_text(site.index.stories), file=sys.stderr if getattr(args, "format", "text") == "json" else sys.stdout)
+    if args.stories:  # beside a JSON report on stdout, on stderr
+        print(stories_text(site.index.stories), file=sys.stderr if args.format == "json" else sys.stdout)
     problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
     try:
         render_site_files(site)

@@ -29,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..editions import EMAIL_LIMIT, EmailRenderer, edition_key
+    from ..output import url_to_relpath
     from ..site import load_site
 
     site = load_site(options_from(args))
@@ -53,23 +54,16 @@ def run(args: argparse.Namespace) -> int:
         edition = found[0]
     email = EmailRenderer(config).render(edition)
     output = args.output if args.output is not None else config.root / config.output_dir
-    missing = False
-
-    def where(url: str) -> str:
-        nonlocal missing
-        path = output / (url.lstrip("/") + ("index.html" if url.endswith("/") else ""))
-        missing = missing or not path.is_file()
-        return str(path)
-
+    page, html, text = (output / url_to_relpath(url) for url in (edition.url, edition.email_html, edition.email_text))
     print(f"{edition.title} — {edition.counts}")
-    print(f"  page        {where(edition.url)}")
+    print(f"  page        {page}")
     shown = "every story" if email.shown == edition.story_count else f"{email.shown} stories, the rest linked on the web"
-    print(f"  email.html  {where(edition.email_html)}  ({size(len(email.html))} of at most {size(EMAIL_LIMIT)}; {shown})")
-    print(f"  email.txt   {where(edition.email_text)}  ({size(len(email.text))})")
+    print(f"  email.html  {html}  ({size(len(email.html))} of at most {size(EMAIL_LIMIT)}; {shown})")
+    print(f"  email.txt   {text}  ({size(len(email.text))})")
     for group in edition.topics:
         for item in group.stories:
             print(f"  - {group.topic.name}: {item.article.title}" + (f" ({item.count} reports)" if item.count > 1 else ""))
-    if missing:
+    if not all(path.is_file() for path in (page, html, text)):
         print(f"note: not all of these files are built yet; run `python3 build.py --source {Path(args.source)}` first")
     return 0
 
