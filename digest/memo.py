@@ -53,6 +53,7 @@ LIBRARIES = {  # the distributions whose code shapes the output, as installed ->
 }
 
 SCAN_FROM = 1000  # get_many reads a whole stage when more keys than this are not in memory
+_PLAIN = frozenset({str, int, float, bool, type(None), bytes})  # hashed by their repr
 
 
 def hash_of(*parts: bytes | str) -> bytes:
@@ -73,9 +74,6 @@ def hash_value(value: Any, known: dict[int, bytes] | None = None) -> bytes:
     out: list[str] = []
     _walk(value, known or {}, out)
     return hashlib.blake2b("\x1f".join(out).encode("utf-8", "surrogatepass"), digest_size=16).digest()
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None), bytes})
 
 
 def _walk(value: Any, known: dict[int, bytes], out: list[str]) -> None:

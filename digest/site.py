@@ -47,6 +47,9 @@ from .stories import StoryNote, read_story_notes
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
+SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
+PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
+_RENDERER: tuple[LoadedSite, PageRenderer] | None = None  # the renderer of the site this process renders now
 
 
 def _no_progress(stage: str) -> None:
@@ -85,7 +88,10 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     config, problems = load_config(options.source)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    config = override_base_url(config, options.base_url)
+    if options.base_url is not None:  # the same check as site.yaml's, but a usage error
+        if bad := check_base_url(options.base_url):
+            raise UsageError(f"--base-url: expected {bad}")
+        config = replace(config, base_url=options.base_url)
     now = build_now()
     progress("reading articles")
     found = parse_articles(config, memo, options.jobs)
@@ -177,16 +183,6 @@ def next_change(parsed: list[Article], now: datetime) -> float:
     moments = [a.date.timestamp() for a in parsed if a.date > now]
     moments += [a.expires.timestamp() for a in parsed if a.expires is not None and a.expires > now]
     return min(moments, default=float("inf"))
-
-
-def override_base_url(config: SiteConfig, base_url: str | None) -> SiteConfig:
-    """Apply ``--base-url``: the same check as site.yaml's, but a usage error."""
-    if base_url is None:
-        return config
-    bad = check_base_url(base_url)
-    if bad:
-        raise UsageError(f"--base-url: expected {bad}")
-    return replace(config, base_url=base_url)
 
 
 def load_html(site: LoadedSite, paths: Iterable[str]) -> dict[str, RenderedBody]:
@@ -338,9 +334,6 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
         yield from ((url, data) for url, data in render_seo_files(site.config, site.index, site.pages).items() if url in wanted)
 
 
-SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
-
-
 def with_body(page: Page, bodies: dict[str, RenderedBody]) -> Page:
     """*page* ready to render: an article's page gets its rendered body, and is described by the body's summary."""
     if "body" not in page.context:
@@ -355,9 +348,6 @@ def with_bodies(site: LoadedSite, pages: list[Page]) -> list[Page]:
     return [with_body(page, bodies) for page in pages]
 
 
-PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
-
-
 def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list[Page]) -> list[tuple[str, bytes]]:
     """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
     global _RENDERER
@@ -365,9 +355,6 @@ def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list
         _RENDERER = (site, PageRenderer(site.config, site.index, site.nav_links))
     renderer = _RENDERER[1]
     return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
-
-
-_RENDERER: tuple[LoadedSite, PageRenderer] | None = None  # the renderer of the site this process renders now
 
 
 def render_site_files(site: LoadedSite) -> dict[str, bytes]:
