@@ -1,13 +1,9 @@
-"""The build, start to finish: the pipeline stages wired in order.
+"""The build, start to finish: site.yaml -> config -> content -> markdown -> index -> pages -> render -> output.
 
-    site.yaml -> config -> content -> markdown -> index -> pages -> render -> output
-
-:func:`load_site` runs every stage up to the page plan and checks everything
-(no output exists yet); :func:`plan_outputs` gives every output file its hash;
-:func:`render_outputs` makes the bytes of the outputs asked for;
-:func:`build_site` publishes them through the output stage. ``build``,
-``check``, ``serve``, the tests and the benchmark all call these functions;
-the only thing ``--no-cache`` changes is the memo they are given.
+In: the build options. Out: :func:`load_site` runs every stage up to the page plan and checks everything (no output
+exists yet); :func:`plan_outputs` gives every output file its hash; :func:`render_outputs` makes the bytes of those
+asked for; :func:`build_site` publishes them. ``build``, ``check``, ``serve``, the tests and the benchmark all call
+these; the only thing ``--no-cache`` changes is the memo they are given.
 """
 
 from __future__ import annotations

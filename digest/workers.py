@@ -1,9 +1,8 @@
 """Worker processes: one way to split a list of work between forked processes.
 
-Results come back in the order of the input, so the output of a build does
-not depend on ``--jobs``. Forking shares what the parent already built (the
-site's settings, the index, the work itself) without pickling it: a worker is
-sent only where its chunk starts and stops, and only results travel back.
+Results come back in the order of the input, so the output does not depend on ``--jobs``. Forking shares what the
+parent built (settings, index, the work itself) without pickling it: a worker is sent only where its chunk starts and
+stops, and only results travel back.
 """
 
 from __future__ import annotations
@@ -12,14 +11,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-Item = TypeVar("Item")
 Part = TypeVar("Part")
 
 CHUNKS_PER_JOB = 16  # a worker that finishes early takes the next chunk, so the workers end together; small chunks wait in memory less
 _SHARED: Any = None  # what forked workers run: (work, common, items), set just before the pool forks
 
 
-def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Item], jobs: int, minimum: int) -> Iterator[Part]:
+def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[Any], jobs: int, minimum: int) -> Iterator[Part]:
     """``work(*common, chunk)`` for contiguous chunks of *items*, in order, each as soon as one of *jobs* forked workers has done it.
 
     All run here when *jobs* is 1, the platform cannot fork, or *items* are fewer than *minimum* (workers would cost more than they save).
