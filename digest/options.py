@@ -1,7 +1,6 @@
 """Build options and results, and the build's clock: what every command shares.
 
-Kept free of the pipeline's imports, so that every command can use them
-without loading the whole engine.
+Kept free of the pipeline's imports, so that every command can use them without loading the whole engine.
 """
 
 from __future__ import annotations

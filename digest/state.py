@@ -1,7 +1,6 @@
 """The no-change fast path: the stamps of every input, compared with those of the last build.
 
-Kept apart from the pipeline's imports, so that a rebuild with nothing to do
-(``build`` on an unchanged site) answers in a few tens of milliseconds.
+Kept apart from the pipeline's imports, so that ``build`` on an unchanged site answers in a few tens of milliseconds.
 """
 
 from __future__ import annotations
