@@ -222,7 +222,7 @@ class Memo:
                     db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (self.version,))
                 self.db = db
                 return db
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError):  # OSError: a cache folder that cannot be made (a read-only site folder)
                 if attempt:
                     return None  # no memo this time: the build still runs, only slower
                 with contextlib.suppress(OSError):
@@ -284,22 +284,22 @@ class Memo:
     def save(self) -> None:
         """Write what this build added and drop what it did not use; a failure only loses the memo."""
         db = self._open(create=True)
-        if db is None:
-            self.new.clear()
-            return
-        try:
-            db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", ((stage, key, pickle.dumps(value, 5)) for (stage, key), value in self.new.items()))
-            total = db.execute("SELECT COUNT(*) FROM memo").fetchone()[0]
-            if total > 2 * len(self.used):  # pruned once the file holds twice what a build uses, not on every build
-                db.execute("CREATE TEMP TABLE IF NOT EXISTS used (stage TEXT, hash BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
-                db.execute("DELETE FROM used")
-                db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
-                db.execute("DELETE FROM memo WHERE (stage, hash) NOT IN (SELECT stage, hash FROM used)")
-            db.execute("COMMIT")
-        except sqlite3.Error:
-            with contextlib.suppress(sqlite3.Error):
-                db.execute("ROLLBACK")
+        if db is not None:  # else no memo file can be made: memory is pruned all the same below
+            try:
+                db.execute("BEGIN")
+                db.executemany(
+                    "INSERT OR REPLACE INTO memo VALUES (?, ?, ?)", ((stage, key, pickle.dumps(value, 5)) for (stage, key), value in self.new.items())
+                )
+                total = db.execute("SELECT COUNT(*) FROM memo").fetchone()[0]
+                if total > 2 * len(self.used):  # pruned once the file holds twice what a build uses, not on every build
+                    db.execute("CREATE TEMP TABLE IF NOT EXISTS used (stage TEXT, hash BLOB, PRIMARY KEY (stage, hash)) WITHOUT ROWID")
+                    db.execute("DELETE FROM used")
+                    db.executemany("INSERT OR IGNORE INTO used VALUES (?, ?)", self.used)
+                    db.execute("DELETE FROM memo WHERE (stage, hash) NOT IN (SELECT stage, hash FROM used)")
+                db.execute("COMMIT")
+            except sqlite3.Error:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
         self.new.clear()
         # What this build did not use is gone from disk; drop it from memory too (the dev server keeps this memo).
         self.memory = {slot: value for slot, value in self.memory.items() if slot in self.used}

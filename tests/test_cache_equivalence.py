@@ -27,7 +27,7 @@ from conftest import EPOCH, REPO, page_file, parse
 from sitekit import article_front, snapshot, write_article
 
 from digest.errors import ContentError
-from digest.memo import BUNDLED
+from digest.memo import BUNDLED, Memo
 from digest.output import MANIFEST
 from digest.site import BuildOptions, BuildResult, build_site
 
@@ -425,3 +425,29 @@ def test_the_feed_of_an_empty_topic_follows_the_sites_newest_article(copy_site: 
     for name in ("topics/research/feed.xml", "topics/research/feed.json"):
         assert (cached / name).read_text(encoding="utf-8") == (fresh / name).read_text(encoding="utf-8"), name
     assert "<updated>2026-04-09T00:00:00+00:00</updated>" in (fresh / "topics/research/feed.xml").read_text(encoding="utf-8")
+
+
+def test_a_cache_folder_that_cannot_be_made_only_makes_the_build_slower(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    """A site folder where .digest-cache cannot be made (read-only, or a file of that name): the build publishes, says so, exits 0."""
+    site = copy_site("minimal")
+    (site / ".digest-cache").write_text("not a folder", encoding="utf-8")
+    for _ in range(2):  # the second build finds no memo either, and still succeeds
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(tmp_path / "out")], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("Built "), done.stdout
+    fresh = build_site(BuildOptions(source=site, output=tmp_path / "fresh", cache=False)).output
+    assert snapshot(tmp_path / "out") == snapshot(fresh)
+
+
+def test_a_memo_without_a_file_keeps_in_memory_only_what_the_last_build_used(tmp_path: Path) -> None:
+    """serve keeps one memo for hours: with no file to write, each build still drops from memory what it did not use."""
+    (tmp_path / ".digest-cache").write_text("not a folder", encoding="utf-8")
+    memo = Memo(tmp_path)
+    memo.put("stage", b"old", "value of an earlier build")
+    memo.save()
+    memo.put("stage", b"new", "value of this build")
+    memo.save()
+    assert memo.get("stage", b"new") == "value of this build"
+    memo.save()  # the second build used only b"new"
+    assert memo.get("stage", b"old") is None
+    assert memo.get("stage", b"new") == "value of this build"
