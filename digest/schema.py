@@ -382,7 +382,8 @@ class FrontMatter:
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")
-        url = article_url(self.config.permalink, topic, slug, published)
+        day = {"year": f"{published.year:04d}", "month": f"{published.month:02d}", "day": f"{published.day:02d}"}
+        url = self.config.permalink.format(topic=topic, slug=slug, **day)
         return Article(
             path=self.shown, slug=slug, topic=topic, url=url, sources=sources, confidence=score, confidence_label=label, body_line=body_line, **values
         )
@@ -450,7 +451,3 @@ class FrontMatter:
             host = (urlsplit(url).hostname or "").removeprefix("www.")
             sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
         return tuple(sources)
-
-
-def article_url(pattern: str, topic: str, slug: str, published: datetime) -> str:
-    return pattern.format(topic=topic, slug=slug, year=f"{published.year:04d}", month=f"{published.month:02d}", day=f"{published.day:02d}")
