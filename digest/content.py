@@ -99,19 +99,19 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
     return Parsed(articles, problems, texts, unpublished)
 
 
-def file_text(raw: bytes) -> str:
-    """An article file's bytes as text with "\n" line breaks; UnicodeDecodeError when they are not UTF-8."""
-    return raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+def split_file(raw: bytes, shown: str) -> tuple[str, int, str, int] | Problem:
+    """A Markdown file's bytes decoded (with "\n" line breaks) and split by :func:`split_front_matter`."""
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")
+    return split_front_matter(text, shown)
 
 
 def body_of(raw: bytes | Problem, shown: str) -> tuple[str, int] | None:
     """The Markdown body in an article file's bytes and the file line it starts on, or None when it has none to give."""
-    if isinstance(raw, Problem):
-        return None
-    try:
-        parts = split_front_matter(file_text(raw), shown)
-    except UnicodeDecodeError:
-        return None
+    parts = raw if isinstance(raw, Problem) else split_file(raw, shown)
     return None if isinstance(parts, Problem) else (parts[2], parts[3])
 
 
@@ -230,12 +230,7 @@ def parse_article(config: SiteConfig, shown: str, raw: bytes) -> tuple[Article |
 def read_front_matter(shown: str, raw: bytes) -> tuple[dict[str, Entry] | None, int, str, int, list[Problem]]:
     """The bytes of a Markdown file with front matter (an article, a story note, a standalone page) decoded and split:
     its front matter read (None when it cannot be), that block's first line, the body, the body's first line, the problems."""
-    try:
-        text = file_text(raw)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        return None, 1, "", 1, [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")]
-    parts = split_front_matter(text, shown)
+    parts = split_file(raw, shown)
     if isinstance(parts, Problem):
         return None, 1, "", 1, [parts]
     front, front_line, body, body_line = parts
