@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import Problem, did_you_mean, error, warning
+from .errors import Problem, did_you_mean, error, unknown_keys, warning
 from .slugs import make_slug
 from .yamlmap import Entry, describe, load_mapping
 
@@ -224,7 +224,7 @@ def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]
     value, line = entry.value, entry.line
     if not isinstance(value, dict):
         return None, [error(shown, line, f"markdown: expected a mapping such as {{engine: rust}}, found {describe(value)}")]
-    problems = [warning(shown, line, f'markdown: unknown key "{sub}"{did_you_mean(str(sub), ["engine"])}; it is ignored') for sub in value if sub != "engine"]
+    problems = unknown_keys(shown, line, "markdown", value, ["engine"])
     engine: str | None = value.get("engine")
     if engine is not None and engine not in MARKDOWN_ENGINES:
         problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
@@ -301,9 +301,7 @@ def _read_authors(entry: Entry, shown: str) -> tuple[tuple[AuthorInfo, ...], lis
         if not isinstance(info, dict) or not isinstance(info.get("name"), str) or not info["name"].strip():
             problems.append(error(shown, where, f"authors.{key}: expected {{name, bio, url, image}} with a name, found {describe(info)}"))
             continue
-        for sub in info:
-            if sub not in AUTHOR_KEYS:
-                problems.append(warning(shown, where, f'authors.{key}: unknown key "{sub}"{did_you_mean(str(sub), AUTHOR_KEYS)}; it is ignored'))
+        problems += unknown_keys(shown, where, f"authors.{key}", info, AUTHOR_KEYS)
         values = {k: info.get(k) or "" for k in AUTHOR_KEYS}
         bad = next((f"{k}: expected text, found {describe(v)}" for k, v in values.items() if not isinstance(v, str)), None)
         bad = bad or next((f"{k}: expected {why}" for k in ("url", "image") if (why := _link(values[k]))), None)

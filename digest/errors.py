@@ -7,6 +7,7 @@ prints it as plain lines, never as a traceback (unless ``--debug``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -70,6 +71,12 @@ class UsageError(DigestError):
 
 class TemplateError(DigestError):
     """A template failed to compile or render."""
+
+
+def unknown_keys(path: str, line: int, where: str, keys: Iterable[object], known: list[str]) -> list[Problem]:
+    """A warning for each of *keys* (of a mapping in the input) not in *known*, with the closest known key."""
+    unknown = [key for key in keys if key not in known]
+    return [warning(path, line, f'{where}: unknown key "{key}"{did_you_mean(str(key), known)}; it is ignored') for key in unknown]
 
 
 def did_you_mean(word: str, choices: list[str]) -> str:

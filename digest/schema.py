@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from .config import SiteConfig
-from .errors import Problem, did_you_mean, error, warning
+from .errors import Problem, did_you_mean, error, unknown_keys, warning
 from .slugs import make_slug, slug_or_hash
 from .yamlmap import Entry, describe
 
@@ -261,11 +261,7 @@ def _corrections(value: Any, entry: Entry, checker: FrontMatter) -> tuple[Correc
         if not isinstance(item, dict):
             checker.fail(line, f"corrections: expected a {{date, text}} mapping, found {describe(item)}")
             continue
-        for key in item:
-            if key not in ("date", "text"):
-                checker.problems.append(
-                    warning(checker.shown, line, f'corrections: unknown key "{key}"{did_you_mean(str(key), ["date", "text"])}; it is ignored')
-                )
+        checker.problems += unknown_keys(checker.shown, line, "corrections", item, ["date", "text"])
         try:
             if item.get("date") is None:
                 raise _Invalid("expected a date such as 2026-05-02 for each correction, found none")
@@ -431,9 +427,7 @@ class FrontMatter:
         for item, line in zip(items, lines, strict=True):
             url, name, official = item, "", False
             if isinstance(item, dict):
-                for key in item:
-                    if key not in _SOURCE_KEYS:
-                        self.problems.append(warning(self.shown, line, f'sources: unknown key "{key}"{did_you_mean(str(key), _SOURCE_KEYS)}; it is ignored'))
+                self.problems += unknown_keys(self.shown, line, "sources", item, _SOURCE_KEYS)
                 url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
             if not isinstance(name, str):
                 problem: str | None = f"expected the name as text, found {describe(name)}"
