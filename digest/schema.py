@@ -365,16 +365,14 @@ class FrontMatter:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]
         if published is not None:  # str(date) is its ISO form
+            after = f"after the publication date {published.date()}"
             if updated is not None and updated < published:
-                self.fail(self.entries["updated"].line, f"updated: expected a date on or after the publication date {published.date()}, found {updated.date()}")
+                self.fail(self.entries["updated"].line, f"updated: expected a date on or {after}, found {updated.date()}")
             for correction in values["corrections"]:
                 if correction.date < published:
-                    self.fail(
-                        self.entries["corrections"].line,
-                        f"corrections: expected dates on or after the publication date {published.date()}, found {correction.date.date()}",
-                    )
+                    self.fail(self.entries["corrections"].line, f"corrections: expected dates on or {after}, found {correction.date.date()}")
             if expires is not None and expires <= published:
-                self.fail(self.entries["expires"].line, f"expires: expected a date after the publication date {published.date()}, found {expires.date()}")
+                self.fail(self.entries["expires"].line, f"expires: expected a date {after}, found {expires.date()}")
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")
