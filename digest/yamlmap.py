@@ -315,7 +315,8 @@ def _unreadable_character(exc: yaml.reader.ReaderError, text: str, path: str, li
 
 
 def _item_lines(node: yaml.Node, lines: _FileLines) -> tuple[int, ...]:
-    return tuple(lines.of(item.start_mark) for item in _children(node)[:: 2 if isinstance(node, yaml.MappingNode) else 1])  # a mapping's keys
+    """The line of each item (of a mapping: each key), once the value is built: building merges ``<<`` keys into *node*."""
+    return tuple(lines.of(item.start_mark) for item in _children(node)[:: 2 if isinstance(node, yaml.MappingNode) else 1])
 
 
 def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
