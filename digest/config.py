@@ -334,9 +334,7 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[
         if not isinstance(info, dict):
             problems.append(error(shown, where, f"topics.{key}: expected {{name, description}}, found {describe(info)}"))
             continue
-        for sub in info:
-            if sub not in ("name", "description"):
-                problems.append(warning(shown, where, f'topics.{key}: unknown key "{sub}"{did_you_mean(str(sub), ["name", "description"])}'))
+        problems += unknown_keys(shown, where, f"topics.{key}", info, ["name", "description"])
         name, description = info.get("name", str(key).replace("-", " ").title()), info.get("description", "")
         if not isinstance(name, str) or not isinstance(description, str):
             problems.append(error(shown, where, f"topics.{key}: expected text for name and description"))

@@ -97,7 +97,8 @@ def test_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path: Path) -> None
 
 def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
-    (site / "site.yaml").write_text("title: X\nper_page: ten\ntimezone: Mars/Base\nbase_url: ftp://x\nlanguag: en\n", encoding="utf-8")
+    site_yaml = "title: X\nper_page: ten\ntimezone: Mars/Base\nbase_url: ftp://x\nlanguag: en\ntopics:\n  policy: {name: Policy, descripton: Rules}\n"
+    (site / "site.yaml").write_text(site_yaml, encoding="utf-8")
     with pytest.raises(ContentError) as failure:
         load_site(BuildOptions(source=site))
     shown = [str(p) for p in failure.value.problems]
@@ -105,6 +106,7 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
     assert any(s.startswith("site.yaml:3: error: timezone: expected an IANA time zone") for s in shown)
     assert any(s.startswith("site.yaml:4: error: base_url: expected an absolute http(s) URL") for s in shown)
     assert 'site.yaml:5: warning: unknown setting "languag" (did you mean "language"?); it is ignored' in shown
+    assert 'site.yaml:7: warning: topics.policy: unknown key "descripton" (did you mean "description"?); it is ignored' in shown
 
 
 def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
