@@ -8,6 +8,7 @@ that drives validation, the "did you mean" hint and the README table (``python -
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -175,6 +176,8 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     shown = "site.yaml"
     if path.exists() and not path.is_file():
         return SiteConfig(root=root), [error(shown, 0, "expected site.yaml to be a file, found a folder or a special file")]
+    if path.is_symlink() and not path.exists():  # meant as the settings: the defaults would publish another site
+        return SiteConfig(root=root), [error(shown, 0, f"expected site.yaml to be a file, found a link to a missing file ({os.readlink(path)})")]
     if not path.is_file():
         return SiteConfig(root=root), [warning(shown, 0, "no site.yaml found; using default settings")]
     try:

@@ -117,6 +117,17 @@ def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
     assert [str(p) for p in failure.value.problems] == ['site.yaml:1: error: title: could not read value ("soon" is not a valid timestamp)']
 
 
+def test_a_site_yaml_linking_to_a_missing_file_is_an_error_not_the_defaults(tmp_path: Path) -> None:
+    """A link to shared settings that has gone missing: building with the defaults would publish another site."""
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    (site / "site.yaml").unlink()
+    (site / "site.yaml").symlink_to("../shared/site.yaml")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    shown = [str(p) for p in failure.value.problems]
+    assert shown == ["site.yaml: error: expected site.yaml to be a file, found a link to a missing file (../shared/site.yaml)"]
+
+
 def test_previous_output_survives_a_failed_cli_build(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
     build_site(BuildOptions(source=site))
