@@ -9,17 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .config import SiteConfig
-from .content import read_file, read_front_matter
-from .errors import Problem, did_you_mean, error, warning
+from .errors import Problem, error, warning
 from .i18n import translator
 from .markdown import BodyRenderer, Unpublished
 from .pages import Crumb, Page
-from .schema import MARKDOWN_SUFFIXES, Article
+from .schema import Article
 from .slugs import make_slug
-from .yamlmap import describe
+from .stories import markdown_files, read_note_file
 
 PAGES_FOLDER = "pages"  # content/pages/: reserved, never a topic
 PAGE_FIELDS = {"title": "Title of the page.", "description": "One sentence for meta tags.", "nav": "Footer link order (a whole number); none: not linked."}
@@ -50,10 +48,7 @@ def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[
 
 def page_files(config: SiteConfig) -> list[Path]:
     """The Markdown files of ``content/pages/``, sorted."""
-    folder = config.root / "content" / PAGES_FOLDER
-    if not folder.is_dir():
-        return []
-    return [path for path in sorted(folder.iterdir()) if not path.name.startswith((".", "_")) and path.name.endswith(MARKDOWN_SUFFIXES)]
+    return markdown_files(config.root / "content" / PAGES_FOLDER)
 
 
 def page_urls(config: SiteConfig) -> dict[str, str]:
@@ -62,33 +57,14 @@ def page_urls(config: SiteConfig) -> dict[str, str]:
 
 
 def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems: list[Problem]) -> tuple[Page, int | None] | None:
-    shown = path.relative_to(config.root).as_posix()
-    raw = read_file(path, config.root)
-    if isinstance(raw, Problem):
-        problems.append(raw)
+    read = read_note_file(config, path, PAGE_FIELDS, "it is ignored", problems)
+    if read is None:
         return None
-    entries, front_line, text, body_line, more = read_front_matter(shown, raw)
-    problems += more
-    if entries is None:
-        return None
-    values: dict[str, Any] = {}
-    for key, entry in entries.items():
-        if key not in PAGE_FIELDS:
-            problems.append(warning(shown, entry.line, f'unknown field "{key}"{did_you_mean(key, list(PAGE_FIELDS))}; it is ignored'))
-        elif key == "nav" and (isinstance(entry.value, bool) or not isinstance(entry.value, int)):
-            problems.append(error(shown, entry.line, f"nav: expected a whole number (the footer link order), found {describe(entry.value)}"))
-        elif key != "nav" and not (isinstance(entry.value, str) and entry.value.strip()):
-            problems.append(error(shown, entry.line, f"{key}: expected text, found {describe(entry.value)}"))
-        else:
-            values[key] = " ".join(entry.value.split()) if isinstance(entry.value, str) else entry.value
+    shown, values, text, body_line = read
     slug = make_slug(path.stem)
     if not slug:
         problems.append(error(shown, 1, f'expected a file name with letters or digits to make the URL, found "{path.name}"'))
-    if "title" not in values:
-        if "title" not in entries:
-            problems.append(error(shown, front_line - 1, 'missing required field "title"'))
-        return None
-    if not slug:
+    if "title" not in values or not slug:
         return None
     body, more = renderer.render(Unpublished(shown, body_line), text)
     problems += more

@@ -32,9 +32,11 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 from .config import SiteConfig
 from .content import STORY_NOTES, read_file, read_front_matter
@@ -244,42 +246,56 @@ class StoryNote:
 NOTE_KEYS = ("title", "summary")
 
 
+def markdown_files(folder: Path) -> list[Path]:
+    """The Markdown files of *folder* (none when it is missing), sorted, but hidden ones and those starting with ``_``."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.iterdir()) if not path.name.startswith((".", "_")) and path.name.endswith(MARKDOWN_SUFFIXES)]
+
+
+def read_note_file(
+    config: SiteConfig, path: Path, fields: Collection[str], unknown: str, problems: list[Problem]
+) -> tuple[str, dict[str, Any], str, int] | None:
+    """A Markdown file of ``content/`` that is not an article (a story note, a standalone page): its path as shown, its
+    *fields* (text; ``nav``, a whole number), its body and the body's line; None when it cannot be read. Its problems go
+    to *problems*, each at ``path:line``; *unknown* ends the warning on a field not in *fields*."""
+    shown = path.relative_to(config.root).as_posix()
+    raw = read_file(path, config.root)
+    if isinstance(raw, Problem):
+        problems.append(raw)
+        return None
+    entries, front_line, body, body_line, more = read_front_matter(shown, raw)
+    problems += more
+    if entries is None:
+        return None
+    values: dict[str, Any] = {}
+    for key, entry in entries.items():
+        if key not in fields:
+            problems.append(warning(shown, entry.line, f'unknown field "{key}"{did_you_mean(key, list(fields))}; {unknown}'))
+        elif key == "nav" and (isinstance(entry.value, bool) or not isinstance(entry.value, int)):
+            problems.append(error(shown, entry.line, f"nav: expected a whole number (the footer link order), found {describe(entry.value)}"))
+        elif key != "nav" and not (isinstance(entry.value, str) and entry.value.strip()):
+            problems.append(error(shown, entry.line, f"{key}: expected text, found {describe(entry.value)}"))
+        else:
+            values[key] = " ".join(entry.value.split()) if isinstance(entry.value, str) else entry.value
+    if "title" not in entries:
+        problems.append(error(shown, front_line - 1, 'missing required field "title"'))
+    return shown, values, body, body_line
+
+
 def read_story_notes(config: SiteConfig, article_urls: dict[str, str]) -> tuple[dict[str, StoryNote], list[Problem]]:
     """Every ``content/stories/*.md`` note by story id, with its problems (each as ``path:line``); *article_urls* resolve its links to articles."""
-    folder = config.root / "content" / STORY_NOTES
     notes: dict[str, StoryNote] = {}
     problems: list[Problem] = []
-    if not folder.is_dir():
-        return notes, problems
     renderer = BodyRenderer(config, article_urls)
-    for path in sorted(folder.iterdir()):
-        if not path.name.endswith(MARKDOWN_SUFFIXES) or path.name.startswith((".", "_")):
+    for path in markdown_files(config.root / "content" / STORY_NOTES):
+        read = read_note_file(config, path, NOTE_KEYS, "a story note has only title, summary and a body", problems)
+        if read is None or "title" not in read[1]:
             continue
-        shown = f"content/{STORY_NOTES}/{path.name}"
-        raw = read_file(path, config.root)
-        if isinstance(raw, Problem):
-            problems.append(raw)
-            continue
-        entries, front_line, body, body_line, more = read_front_matter(shown, raw)
-        problems += more
-        if entries is None:
-            continue
-        values: dict[str, str] = {}
-        for key, entry in entries.items():
-            if key not in NOTE_KEYS:
-                problems.append(
-                    warning(shown, entry.line, f'unknown field "{key}"{did_you_mean(key, list(NOTE_KEYS))}; a story note has only title, summary and a body')
-                )
-            elif not isinstance(entry.value, str) or not entry.value.strip():
-                problems.append(error(shown, entry.line, f"{key}: expected text, found {describe(entry.value)}"))
-            else:
-                values[key] = " ".join(entry.value.split())
-        if "title" not in entries:
-            problems.append(error(shown, front_line - 1, 'missing required field "title"'))
-        if "title" not in values:
-            continue
+        shown, values, body, body_line = read
         story = slug_or_hash(path.stem.rsplit(".", 1)[0], "id")
-        body_html, more = renderer.render(Unpublished(shown, body_line, values.get("summary", "")), body) if body.strip() else (None, [])
+        summary = values.get("summary", "")
+        body_html, more = renderer.render(Unpublished(shown, body_line, summary), body) if body.strip() else (None, [])
         problems += more
-        notes[story] = StoryNote(story, shown, values["title"], values.get("summary", ""), body_html.html if body_html else "")
+        notes[story] = StoryNote(story, shown, values["title"], summary, body_html.html if body_html else "")
     return notes, problems
