@@ -23,7 +23,7 @@ from .errors import Problem, warning
 from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .schema import Article, tag_key
 from .slugs import slug_or_hash
-from .stories import NO_STORY, Group, Story, StoryNote, best_report, group_stories
+from .stories import NO_STORY, Group, Story, StoryNote, best_report, group_stories, unused_slug
 from .workers import in_chunks
 
 # Weights of the related-story score; tag rarity (IDF) is the main signal.
@@ -244,15 +244,6 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
         tags[key] = Tag(key, slug, name, f"/tags/{slug}/", tuple(by_key[key]))
     tags_of = {a.path: tuple(tags[tag_key(t)] for t in a.tags) for a in articles}
     return tuple(sorted(tags.values(), key=lambda t: (t.name.casefold(), t.slug))), tags_of
-
-
-def unused_slug(base: str, taken: dict[str, str]) -> str:
-    """*base*, or the first of ``base-2``, ``base-3``, ... that is not taken."""
-    slug, n = base, 1
-    while slug in taken:
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
 
 
 def index_outlets(articles: list[Article], listed: dict[str, str] | None = None) -> tuple[Outlet, ...]:

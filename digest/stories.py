@@ -32,7 +32,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Container, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -135,25 +135,28 @@ def group_stories(articles: Sequence[Article], window_days: int, threshold: floa
     for i in range(total):
         if label[i] is not None:
             members[root(i)].append(i)
-    groups = [m for m in members.values() if len(m) > 1 or label[m[0]]]
+    groups = {r: m for r, m in members.items() if len(m) > 1 or label[m[0]]}  # by root; m in input order
     # Ids: explicit first; found stories by their earliest report, each taking the first free name.
-    taken = {tag_of[root(m[0])] for m in groups if tag_of[root(m[0])]}
-    earliest = {id(m): min(m, key=lambda i: (articles[i].date.timestamp(), articles[i].path)) for m in groups}
+    taken = {name for r in groups if (name := tag_of[r])}
+    unnamed = [(min((articles[i].date.timestamp(), articles[i].path, i) for i in m), r) for r, m in groups.items() if not tag_of[r]]
     named: dict[int, str] = {}
-    for m in sorted((m for m in groups if not tag_of[root(m[0])]), key=lambda m: (articles[earliest[id(m)]].date.timestamp(), articles[earliest[id(m)]].path)):
-        base, n = articles[earliest[id(m)]].slug, 1
-        name = base
-        while name in taken:
-            n += 1
-            name = f"{base}-{n}"
+    for (_, _, first), r in sorted(unnamed):
+        named[r] = name = unused_slug(articles[first].slug, taken)
         taken.add(name)
-        named[id(m)] = name
-    by_root = {root(m[0]): m for m in groups}
     links: dict[int, list[tuple[str, str, float]]] = defaultdict(list)
     for score, i, j in used:
         links[root(i)].append((articles[i].path, articles[j].path, round(score, 3)))
-    found = [Group(tag_of[r] or named[id(m)], bool(tag_of[r]), tuple(articles[i].path for i in sorted(m)), tuple(links[r])) for r, m in by_root.items()]
+    found = [Group(tag_of[r] or named[r], bool(tag_of[r]), tuple(articles[i].path for i in m), tuple(links[r])) for r, m in groups.items()]
     return sorted(found, key=lambda g: g.id)
+
+
+def unused_slug(base: str, taken: Container[str]) -> str:
+    """*base*, or the first of ``base-2``, ``base-3``, ... that is not taken."""
+    slug, n = base, 1
+    while slug in taken:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
 
 
 def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) -> list[tuple[float, int, int]]:
