@@ -119,13 +119,18 @@ class SiteIndex:
     story_at: dict[str, Story]  # article path -> its story (by id or found)
     siblings: dict[str, tuple[Article, ...]]  # article path -> the other reports of its story its page lists
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
-    refs: dict[int, Ref] = field(default_factory=dict, compare=False)  # made by ref(), by the entity's id()
+    refs: dict[int, Ref] = field(default_factory=dict, compare=False)  # made by .ref(), by the entity's id()
 
     def ref(self, entity: Topic | Tag | Outlet | Story | Month) -> Ref:
         """The one :class:`Ref` of *entity* in this index (made once, so its hash is computed once)."""
-        made = self.refs.get(id(entity))
-        if made is None:
-            made = self.refs[id(entity)] = ref(entity)
+        if (made := self.refs.get(id(entity))) is None:
+            if isinstance(entity, Story):
+                made = Ref(entity.slug, entity.title, entity.url, count=len(entity.articles))
+            elif isinstance(entity, Month):
+                made = Ref(f"{entity.year:04d}-{entity.month:02d}", f"{MONTH_NAMES[entity.month - 1]} {entity.year}", entity.url)
+            else:
+                made = Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
+            self.refs[id(entity)] = made
         return made
 
 
@@ -188,14 +193,6 @@ def related_articles(
     return {path: tuple(by_path[p] for p in paths) for path, paths in ranked.items()}
 
 
-def ref(entity: Topic | Tag | Outlet | Story | Month) -> Ref:
-    if isinstance(entity, Story):
-        return Ref(entity.slug, entity.title, entity.url, count=len(entity.articles))
-    if isinstance(entity, Month):
-        return Ref(f"{entity.year:04d}-{entity.month:02d}", f"{MONTH_NAMES[entity.month - 1]} {entity.year}", entity.url)
-    return Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
-
-
 def link_expired(index: SiteIndex, expired: list[Article], tags_of: dict[str, tuple[Tag, ...]], count: int) -> None:
     """Give expired articles' pages links to current stories only."""
     by_key = {t.key: t for t in index.tags}
@@ -210,9 +207,9 @@ def index_topics(config: SiteConfig, articles: list[Article], expired: list[Arti
     for article in articles:
         by_topic[article.topic].append(article)
     topics = [Topic(info.slug, info.name, info.description, f"/topics/{info.slug}/", tuple(by_topic.get(info.slug, ()))) for info in config.topics]
-    unlisted = sorted(set(by_topic) - {info.slug for info in config.topics})
+    listed = {info.slug for info in config.topics}
     # An expired article's topic keeps its (possibly empty) page, so its link resolves.
-    unlisted += sorted({a.topic for a in expired} - {info.slug for info in config.topics} - set(by_topic))
+    unlisted = sorted(by_topic.keys() - listed) + sorted({a.topic for a in expired} - listed - by_topic.keys())
     for slug in unlisted:
         if slug in by_topic:
             first = min(by_topic[slug], key=lambda a: a.path)
