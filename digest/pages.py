@@ -8,6 +8,7 @@ rendered body (and the body's summary as its description).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,11 +60,8 @@ class Page:
 
 
 def page_shape(page: Page, known: dict[int, bytes]) -> bytes:
-    """The hash of what *page* shows besides its article's body and the site-wide values (see :func:`digest.site.plan_outputs`).
-
-    *known* holds the hashes of articles and index entities by ``id()``
-    (see :func:`digest.site.entity_hashes`).
-    """
+    """The hash of what *page* shows besides its article's body and the site-wide values (see :func:`digest.site.plan_outputs`);
+    *known*: the hashes of articles and index entities by ``id()`` (:func:`digest.site.entity_hashes`)."""
     return hash_value((page.url, page.template, page.title, page.description, page.crumbs, page.context), known)
 
 
@@ -74,8 +72,8 @@ def paginate(
     description: str,
     articles: Sequence[Article],
     per_page: int,
-    crumbs: tuple[Crumb, ...] = (),
-    t: Translator | None = None,
+    crumbs: tuple[Crumb, ...],
+    t: Translator,
     **extra: Any,
 ) -> list[Page]:
     """List pages ``/x/``, ``/x/page/2/``, ... of *articles* (always at least one), newest first, *per_page* to a page."""
@@ -84,7 +82,7 @@ def paginate(
     pages = []
     for number, url in enumerate(urls, start=1):
         chunk = articles[(number - 1) * per_page : number * per_page]
-        shown_title = title if number == 1 else t("{title} (page {number})", title=title, number=number) if t else f"{title} (page {number})"
+        shown_title = title if number == 1 else t("{title} (page {number})", title=title, number=number)
         pagination = Pagination(number, len(urls), urls)
         pages.append(Page(url, template, shown_title, description, {"articles": tuple(chunk), "pagination": pagination, **extra}, crumbs))
     return pages
@@ -178,12 +176,9 @@ def developing(index: SiteIndex, count: int = 5) -> list[Story]:
 
 def shared_tags(index: SiteIndex, story: Story) -> tuple[Ref, ...]:
     """The tags at least two of *story*'s reports carry, the most carried first."""
-    counts: dict[str, int] = {}
-    tags = {}
-    for article in story.articles:
-        for tag in index.tags_of[article.path]:
-            counts[tag.key] = counts.get(tag.key, 0) + 1
-            tags[tag.key] = tag
+    carried = [tag for article in story.articles for tag in index.tags_of[article.path]]
+    counts = Counter(tag.key for tag in carried)
+    tags = {tag.key: tag for tag in carried}
     keys = sorted((k for k, n in counts.items() if n > 1), key=lambda k: (-counts[k], tags[k].name.casefold(), k))
     return tuple(index.ref(tags[k]) for k in keys)
 
