@@ -17,13 +17,12 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from .config import SiteConfig
 from .errors import UsageError, plural
-from .feeds import Feed, FeedLink, atom_feed, json_feed, rfc3339
+from .feeds import EPOCH, Feed, FeedLink, atom_feed, json_feed, rfc3339, tag_uri
 from .i18n import month_names, translator
 from .images import share_image_url
 from .index import MONTH_NAMES, Ref, SiteIndex
@@ -206,7 +205,7 @@ class Email:
 class EmailRenderer:
     """Fills ``edition_email.html`` (its CSS inlined) and ``edition_email.txt``, cutting stories until the HTML fits :data:`EMAIL_LIMIT`."""
 
-    def __init__(self, config: SiteConfig, limit: int = EMAIL_LIMIT) -> None:
+    def __init__(self, config: SiteConfig) -> None:
         try:
             import css_inline  # here: only a build with editions to send inlines CSS
         except ImportError:
@@ -215,17 +214,16 @@ class EmailRenderer:
         self.env = make_environment(config)
         self.config, self.urls = config, SiteUrls(config)
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
-        self.limit = limit
 
     def render(self, edition: Edition) -> Email:
         total = edition.story_count
         html = self.html(edition, total)
         shown = total
-        if len(html) > self.limit:  # the most stories that fit, by bisection: more stories never make it shorter
+        if len(html) > EMAIL_LIMIT:  # the most stories that fit, by bisection: more stories never make it shorter
             low, high = 0, total - 1
             while low < high:
                 middle = (low + high + 1) // 2
-                low, high = (middle, high) if len(self.html(edition, middle)) <= self.limit else (low, middle - 1)
+                low, high = (middle, high) if len(self.html(edition, middle)) <= EMAIL_LIMIT else (low, middle - 1)
             shown, html = low, self.html(edition, low)
         return Email(html, self._fill("edition_email.txt", edition, shown).encode("utf-8"), shown)
 
@@ -272,14 +270,13 @@ def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wa
 
 def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, editions: list[Edition], emails: dict[str, Email]) -> Iterator[tuple[str, bytes]]:
     """One kind's editions as Atom and JSON Feed: an entry per edition, the email's HTML as its content."""
-    host = urlsplit(config.base_url).hostname or "localhost"
     feed = Feed(link, f"Every {KIND_NAMES[link.kind].lower()} of {config.title}, as sent by email.", ())
     atom: list[str] = []
     items: list[str] = []
     for edition in editions:
         content = email_content(emails[edition.url].html)
         entry: dict[str, Any] = {
-            "id": f"tag:{host},{edition.first.isoformat()}:{config.base_path.rstrip('/')}{edition.url}",
+            "id": tag_uri(config, edition.first.isoformat(), edition.url),
             "url": urls.absolute(edition.url),
             "title": edition.title,
             "content_html": content,
@@ -296,7 +293,7 @@ def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, ed
         ET.indent(item, level=1)
         atom.append(ET.tostring(item, encoding="unicode"))
         items.append(json.dumps(entry, ensure_ascii=False, indent=2).replace("\n", "\n    "))
-    updated = max((max(a.last_modified for a in e.articles) for e in editions), default=datetime(1970, 1, 1, tzinfo=UTC))
+    updated = max((max(a.last_modified for a in e.articles) for e in editions), default=EPOCH)
     yield link.atom, atom_feed(config, urls, feed, atom, updated)
     yield link.json, json_feed(config, urls, feed, items)
 

@@ -33,6 +33,7 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 DIGEST_NS = "tag:ai-news-digest.example,2026:provenance"  # the namespace of provenance elements in Atom entries (prefix "digest")
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "AI News Digest"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # when a feed has no entries to date it
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
 
 
@@ -61,10 +62,10 @@ class Feed:
 
 def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
     """The feeds a page advertises: the site's, plus its topic's or tag's, or those its context names (``feeds``: the editions')."""
-    if "feeds" in page.context:
-        return (FeedLink(config.title, "/"), *page.context["feeds"])
-    kind = page.context.get("kind")
     site = FeedLink(config.title, "/")
+    if "feeds" in page.context:
+        return (site, *page.context["feeds"])
+    kind = page.context.get("kind")
     if kind == "corrections":
         return (site, corrections_feed_link(config))
     shown = page.context.get("tag") if kind == "tag" else page.context.get("topic") if kind in ("topic", None) else None
@@ -95,7 +96,7 @@ def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:
 def render_feeds(config: SiteConfig, index: SiteIndex, bodies: Mapping[str, RenderedBody], feeds: list[Feed]) -> Iterator[tuple[str, bytes]]:
     """*feeds* (from :func:`plan_feeds`) as ``(url, bytes)``, each file as soon as it is made."""
     urls = SiteUrls(config)
-    newest = index.articles[0].last_modified if index.articles else datetime(1970, 1, 1, tzinfo=UTC)
+    newest = index.articles[0].last_modified if index.articles else EPOCH
     made: dict[str, tuple[str, str]] = {}  # an article appears in several feeds: its entry is built and serialized once
     for feed in feeds:
         for article in feed.articles:
@@ -128,11 +129,10 @@ class FeedEntry:
         categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
-        host = urlsplit(config.base_url).hostname or "localhost"
         story = index.story_at.get(article.path)
         return FeedEntry(
             article=article,
-            id=f"tag:{host},{article.date:%Y-%m-%d}:{config.base_path.rstrip('/')}{article.url}",  # a tag URI (RFC 4151)
+            id=tag_uri(config, f"{article.date:%Y-%m-%d}", article.url),
             url=urls.absolute(article.url),
             author=byline(config, article.author) or config.title,
             summary=body.summary,
@@ -142,6 +142,11 @@ class FeedEntry:
             facts=provenance(article) | ({"story": story.slug} if story else {}),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
+
+
+def tag_uri(config: SiteConfig, day: str, url: str) -> str:
+    """An entry's id: a tag URI (RFC 4151) of the site's host, the entry's day and its URL, the same from build to build."""
+    return f"tag:{urlsplit(config.base_url).hostname or 'localhost'},{day}:{config.base_path.rstrip('/')}{url}"
 
 
 def byline(config: SiteConfig, author: str) -> str:
