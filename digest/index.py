@@ -174,7 +174,11 @@ def build_index(
         siblings=siblings,
         expired=tuple(expired),
     )
-    link_expired(index, expired, tags_of, config.more_from_topic)
+    by_key = {t.key: t for t in tags}
+    for article in expired:  # its page links to current stories only
+        tags_of[article.path] = tuple(by_key[tag_key(t)] for t in article.tags if tag_key(t) in by_key)
+        index.related[article.path] = ()
+        index.more_from_topic[article.path] = index.topic_of[article.topic].articles[: config.more_from_topic]
     return index, problems
 
 
@@ -191,15 +195,6 @@ def related_articles(
         memo.put("related", key, ranked)
     by_path = {a.path: a for a in articles}
     return {path: tuple(by_path[p] for p in paths) for path, paths in ranked.items()}
-
-
-def link_expired(index: SiteIndex, expired: list[Article], tags_of: dict[str, tuple[Tag, ...]], count: int) -> None:
-    """Give expired articles' pages links to current stories only."""
-    by_key = {t.key: t for t in index.tags}
-    for article in expired:
-        tags_of[article.path] = tuple(by_key[tag_key(t)] for t in article.tags if tag_key(t) in by_key)
-        index.related[article.path] = ()
-        index.more_from_topic[article.path] = index.topic_of[article.topic].articles[:count]
 
 
 def index_topics(config: SiteConfig, articles: list[Article], expired: list[Article], problems: list[Problem]) -> tuple[Topic, ...]:

@@ -20,7 +20,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .feeds import FeedLink, feed_links
+from .feeds import FeedLink, feed_links, rfc3339
 from .images import share_image_url
 from .index import SiteIndex, Year
 from .pages import Page
@@ -61,7 +61,7 @@ def page_lastmod(page: Page, site_newest: str) -> str:
 
 def newest_change(articles: Sequence[Article]) -> str:
     """The newest ``last_modified`` of *articles* ("" for none): an update is never before its date (content.py refuses that)."""
-    return max(a.last_modified for a in articles).isoformat(timespec="seconds") if articles else ""
+    return rfc3339(max(a.last_modified for a in articles)) if articles else ""
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
@@ -98,7 +98,7 @@ def news_sitemap(config: SiteConfig, urls: SiteUrls, index: SiteIndex) -> bytes:
         publication = ET.SubElement(news, "news:publication")
         ET.SubElement(publication, "news:name").text = config.title
         ET.SubElement(publication, "news:language").text = news_language(article.lang)
-        ET.SubElement(news, "news:publication_date").text = article.date.isoformat(timespec="seconds")
+        ET.SubElement(news, "news:publication_date").text = rfc3339(article.date)
         ET.SubElement(news, "news:title").text = article.title
     ET.indent(root)
     text = ET.tostring(root, encoding="unicode")  # into a str: much faster than an encoding writer
@@ -116,7 +116,7 @@ def script_json(value: Any) -> Markup:
     return Markup(text)  # safe: every character that could end the element is escaped above
 
 
-iso_seconds = memoized_dates(lambda moment: moment.isoformat(timespec="seconds"))  # each article page writes its dates twice
+iso_seconds = memoized_dates(rfc3339)  # each article page writes its dates twice
 
 
 def website_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
@@ -174,12 +174,8 @@ def author_jsonld(config: SiteConfig, urls: SiteUrls, author: str) -> dict[str, 
     known = config.author(author)
     if known is None:
         return {"@type": "Person", "name": author}
-    more = {"sameAs": urls.absolute(known.url)} if known.url else {}
-    return (
-        {"@type": "Person", "name": known.name, "url": urls.absolute(f"/authors/{known.key}/")}
-        | more
-        | ({"image": urls.absolute(known.image)} if known.image else {})
-    )
+    person = {"@type": "Person", "name": known.name, "url": urls.absolute(f"/authors/{known.key}/")}
+    return person | {key: urls.absolute(url) for key, url in {"sameAs": known.url, "image": known.image}.items() if url}
 
 
 def corrections_jsonld(article: Article) -> dict[str, Any]:
