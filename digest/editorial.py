@@ -31,19 +31,11 @@ class NavLink:
 
 def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[list[Page], tuple[NavLink, ...], list[Problem]]:
     """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems."""
-    files = page_files(config)
     renderer = BodyRenderer(config, {a.path: a.url for a in articles} | page_urls(config))  # a page links to articles and pages by their files
-    pages: list[Page] = []
-    ordered: list[tuple[int, str, NavLink]] = []
     problems: list[Problem] = []
-    for path in files:
-        made = _load_page(config, renderer, path, problems)
-        if made is not None:
-            page, nav = made
-            pages.append(page)
-            if nav is not None:
-                ordered.append((nav, page.url, NavLink(page.title, page.url)))
-    return pages, tuple(link for _, _, link in sorted(ordered, key=lambda item: item[:2])), problems
+    made = [page for path in page_files(config) if (page := _load_page(config, renderer, path, problems)) is not None]
+    linked = sorted(((nav, page.url, NavLink(page.title, page.url)) for page, nav in made if nav is not None), key=lambda item: item[:2])
+    return [page for page, _ in made], tuple(link for _, _, link in linked), problems
 
 
 def page_files(config: SiteConfig) -> list[Path]:

@@ -163,9 +163,12 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
     """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
     reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
     t = translator(config)
+
+    def section(title: str, items: str) -> str:
+        return f"<h2>{escape(t(title))}</h2>\n<ul>{items}</ul>\n" if items else ""
+
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
     fixes = "".join(f"<li><strong>{escape(t('Correction'))}, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
-    head = f"<h2>{escape(t('Corrections'))}</h2>\n<ul>{fixes}</ul>\n" if fixes else ""
     why = "".join(f"<li>{escape(point)}</li>" for point in article.why_it_matters)
     score = f" ({article.confidence}/100)" if article.confidence is not None else ""
     notes = [
@@ -173,17 +176,15 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
         f"{t('Confidence')}: {t(article.confidence_label)}{score}",
         *([f"{t('Model')}: {article.model}"] if article.model else []),
     ]
-    items = [f"<li>{escape(note)}</li>" for note in notes]
+    items = "".join(f"<li>{escape(note)}</li>" for note in notes)
     if config.standards_url:
-        items.append(f'<li><a href="{escape(urls.absolute(config.standards_url))}">{escape(t("Our editorial standards"))}</a></li>')
+        items += f'<li><a href="{escape(urls.absolute(config.standards_url))}">{escape(t("Our editorial standards"))}</a></li>'
     if config.report_errors:
-        items.append(f'<li>{escape(t("Report an error:"))} <a href="{escape(config.report_errors_href)}">{escape(config.report_errors)}</a></li>')
-    tail = (
-        f"\n<h2>{escape(t('Why it matters'))}</h2>\n<ul>{why}</ul>\n" if why else "\n"
-    ) + f"<h2>{escape(t('Reporting notes'))}</h2>\n<ul>{''.join(items)}</ul>\n"
+        items += f'<li>{escape(t("Report an error:"))} <a href="{escape(config.report_errors_href)}">{escape(config.report_errors)}</a></li>'
     official = escape(t("Official"))
     sources = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{f" ({official})" if s.official else ""}</li>' for s in article.sources)
-    return head + html + tail + (f"<h2>{escape(t('Sources'))}</h2>\n<ul>{sources}</ul>\n" if sources else "")
+    notes_and_sources = section("Why it matters", why) + section("Reporting notes", items) + section("Sources", sources)
+    return section("Corrections", fixes) + html + "\n" + notes_and_sources
 
 
 def provenance(article: Article) -> dict[str, Any]:
