@@ -2,12 +2,8 @@
 
 In: published ``Article`` values (newest first) and ``SiteConfig``. Out: a
 frozen :class:`SiteIndex` of plain values, plus warnings. Nothing here knows
-about HTML or files.
-
-Related stories are ranked through inverted indexes (tag -> articles, story ->
-articles, outlet -> articles, topic -> articles). Postings are kept in date
-order and, for a common tag, only a window of the articles nearest in time is
-scored, so the cost grows with the number of articles, not with its square.
+about HTML or files. Related stories are ranked through inverted indexes
+(:func:`rank_related`), so their cost grows with the number of articles, not its square.
 """
 
 from __future__ import annotations
@@ -259,7 +255,7 @@ def index_outlets(articles: list[Article], listed: dict[str, str] | None = None)
     return tuple(sorted(outlets, key=lambda o: (o.name.casefold(), o.slug)))
 
 
-def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, StoryNote], problems: list[Problem], memo: Memo = NO_MEMO) -> tuple[Story, ...]:
+def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, StoryNote], problems: list[Problem], memo: Memo) -> tuple[Story, ...]:
     """The stories of *articles* (:func:`digest.stories.group_stories`, memoised by their front matter), headlined by their note, else their best-supported report."""
     by_path = {a.path: a for a in articles}
     key = hash_of("stories", str(config.story_window_days), str(config.story_similarity), *(a.meta_hash or hash_value(a) for a in articles))
@@ -296,20 +292,18 @@ def rank_related(
     """The paths of up to *count* related articles for each article (never itself).
 
     Score: the IDF of every shared tag, plus bonuses for the same story, the
-    same topic and a shared outlet, plus closeness in time. Ties go to the newer
-    article, then the URL, so the result is deterministic. An article that
-    shares nothing gets recent stories from its topic (they share the topic
-    posting), and when even that is too few, the stories closest in time.
+    same topic and a shared outlet, plus closeness in time; ties go to the newer
+    article, then the URL. An article that shares nothing gets recent stories
+    from its topic, and when even that is too few, the stories closest in time.
 
-    Most candidates share a single posting with the article, so only the few
-    that share two or more get their exact score at first; a candidate sharing
-    one posting scores at most that posting's weight plus RECENCY, which is
-    usually below the best *count* found already, and then it cannot be
-    ranked. The result is the same as scoring every candidate. *stories*: the
-    story id of each article in one (default: its ``story:``); *shown*: the
-    articles its page lists already, never ranked for it. With *jobs*
-    above 1 and many articles, forked workers rank parts of the list; the
-    result does not depend on it.
+    Postings (tag, story, outlet, topic -> articles) are in date order, and a
+    long one is scored only in a window of the articles nearest in time. Only
+    candidates sharing two or more postings get their exact score at first:
+    one sharing a single posting scores at most its weight plus RECENCY,
+    usually below the best *count* found already. The result is the same as
+    scoring every candidate. *stories*: each article's story id (default: its
+    ``story:``); *shown*: the articles its page lists already, never ranked for
+    it. *jobs* forked workers rank parts of the list; the result does not depend on it.
     """
     if count <= 0:
         return {a.path: () for a in articles}
