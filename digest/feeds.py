@@ -130,11 +130,12 @@ class FeedEntry:
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
         image = share_image_url(config, article)
         story = index.story_at.get(article.path)
+        known = config.author(article.author)  # an author key stands for its name; other text is shown as written
         return FeedEntry(
             article=article,
             id=tag_uri(config, f"{article.date:%Y-%m-%d}", article.url),
             url=urls.absolute(article.url),
-            author=byline(config, article.author) or config.title,
+            author=(known.name if known else article.author) or config.title,
             summary=body.summary,
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
@@ -147,12 +148,6 @@ class FeedEntry:
 def tag_uri(config: SiteConfig, day: str, url: str) -> str:
     """An entry's id: a tag URI (RFC 4151) of the site's host, the entry's day and its URL, the same from build to build."""
     return f"tag:{urlsplit(config.base_url).hostname or 'localhost'},{day}:{config.base_path.rstrip('/')}{url}"
-
-
-def byline(config: SiteConfig, author: str) -> str:
-    """The name an article's ``author`` stands for: an author key's name, else the text as written."""
-    known = config.author(author)
-    return known.name if known else author
 
 
 def rfc3339(moment: datetime) -> str:

@@ -145,6 +145,7 @@ def ai_disclosure(article: Article) -> str:
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
     """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
+    corrections = [{"@type": "CorrectionComment", "text": c.text, "datePublished": iso_seconds(c.date)} for c in reversed(article.corrections)]
     return (
         {
             "@context": "https://schema.org",
@@ -165,7 +166,7 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
             + f" Confidence: {article.confidence_label}{f' ({article.confidence}/100)' if article.confidence is not None else ''}.",
         }
         | ({"image": [image]} if image else {})
-        | corrections_jsonld(article)
+        | ({"correction": corrections} if corrections else {})
     )
 
 
@@ -176,13 +177,6 @@ def author_jsonld(config: SiteConfig, urls: SiteUrls, author: str) -> dict[str, 
         return {"@type": "Person", "name": author}
     person = {"@type": "Person", "name": known.name, "url": urls.absolute(f"/authors/{known.key}/")}
     return person | {key: urls.absolute(url) for key, url in {"sameAs": known.url, "image": known.image}.items() if url}
-
-
-def corrections_jsonld(article: Article) -> dict[str, Any]:
-    """``correction``: each as a CorrectionComment, newest first."""
-    if not article.corrections:
-        return {}
-    return {"correction": [{"@type": "CorrectionComment", "text": c.text, "datePublished": iso_seconds(c.date)} for c in reversed(article.corrections)]}
 
 
 def breadcrumb_jsonld(urls: SiteUrls, page: Page) -> dict[str, Any]:
