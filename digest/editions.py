@@ -274,7 +274,8 @@ def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, ed
     atom: list[str] = []
     items: list[str] = []
     for edition in editions:
-        content = email_content(emails[edition.url].html)
+        html = emails[edition.url].html.decode("utf-8")  # the entry carries the inside of the email's <body>, styles inline
+        content = html[html.find(">", html.find("<body")) + 1 : html.rfind("</body>")].strip()
         entry: dict[str, Any] = {
             "id": tag_uri(config, edition.first.isoformat(), edition.url),
             "url": urls.absolute(edition.url),
@@ -296,10 +297,3 @@ def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, ed
     updated = max((max(a.last_modified for a in e.articles) for e in editions), default=EPOCH)
     yield link.atom, atom_feed(config, urls, feed, atom, updated)
     yield link.json, json_feed(config, urls, feed, items)
-
-
-def email_content(html: bytes) -> str:
-    """What a feed entry carries of an email: the inside of its ``<body>``, styles inline."""
-    text = html.decode("utf-8")
-    start = text.find(">", text.find("<body")) + 1
-    return text[start : text.rfind("</body>")].strip()

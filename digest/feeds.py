@@ -120,7 +120,7 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
-    facts: dict[str, Any]  # provenance(article) and the story id: Atom's digest: elements and JSON Feed's _digest object
+    facts: dict[str, Any]  # provenance(article) and the story id: JSON Feed's _digest object (Atom's digest: elements read the article)
     story: tuple[str, str, str] | None = None  # (id, title, scheme URL: the stories index) of the story it reports on
 
     @staticmethod
@@ -239,18 +239,17 @@ def atom_entry(entry: FeedEntry) -> str:
         _text(item, "summary", entry.summary, {"type": "text"})
     if entry.content_html:
         _text(item, "content", entry.content_html, {"type": "html"})
-    facts = entry.facts
     ET.SubElement(item, "digest:review", {"status": article.review, "label": article.review_label})
     score = {"score": str(article.confidence)} if article.confidence is not None else {}
     ET.SubElement(item, "digest:confidence", {"label": article.confidence_label} | score)
     if article.model:
         _text(item, "digest:model", article.model)
-    for point in facts["why_it_matters"]:
+    for point in article.why_it_matters:
         _text(item, "digest:why-it-matters", point)
-    for source in facts["sources"]:
-        ET.SubElement(item, "digest:source", {"href": source["url"], "title": source["name"], "official": str(source["official"]).lower()})
-    for correction in facts["corrections"]:
-        _text(item, "digest:correction", correction["text"], {"date": correction["date"]})
+    for source in article.sources:
+        ET.SubElement(item, "digest:source", {"href": source.url, "title": source.name, "official": str(source.official).lower()})
+    for correction in article.corrections:
+        _text(item, "digest:correction", correction.text, {"date": rfc3339(correction.date)})
     ET.indent(item, level=1)
     return ET.tostring(item, encoding="unicode")
 
