@@ -3,7 +3,8 @@
 In: published ``Article`` values, the time window and the similarity threshold.
 Out: :class:`Group` values (id, member paths, the links that joined them). It
 reads front matter only (title, summary, tags, sources, date), so editing a
-body never regroups anything. Nothing here knows about pages.
+body never regroups anything. Nothing here knows about pages. Also here: the
+editors' notes of ``content/stories/``, read as standalone pages are (:func:`read_note_file`).
 
 How reports are found to be one event:
 
