@@ -216,9 +216,8 @@ class EmailRenderer:
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
 
     def render(self, edition: Edition) -> Email:
-        total = edition.story_count
+        shown = total = edition.story_count
         html = self.html(edition, total)
-        shown = total
         if len(html) > EMAIL_LIMIT:  # the most stories that fit, by bisection: more stories never make it shorter
             low, high = 0, total - 1
             while low < high:
