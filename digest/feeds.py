@@ -120,7 +120,6 @@ class FeedEntry:
     content_html: str  # the body and its sources; "" when the site sends only summaries
     categories: tuple[tuple[str, str, str], ...]  # (term, label, scheme URL)
     image: str
-    facts: dict[str, Any]  # provenance(article) and the story id: JSON Feed's _digest object (Atom's digest: elements read the article)
     story: tuple[str, str, str] | None = None  # (id, title, scheme URL: the stories index) of the story it reports on
 
     @staticmethod
@@ -140,7 +139,6 @@ class FeedEntry:
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
             image=urls.absolute(image) if image.startswith("/") else image,
-            facts=provenance(article) | ({"story": story.slug} if story else {}),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
 
@@ -268,7 +266,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = entry.facts  # a JSON Feed extension: one object, a key per fact
+    item["_digest"] = provenance(article) | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension: a key per fact
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 
