@@ -266,7 +266,7 @@ def json_item(entry: FeedEntry) -> str:
     item["authors"] = [{"name": entry.author}]
     item["tags"] = [label for _term, label, _scheme in entry.categories]
     item["language"] = article.lang
-    item["_digest"] = provenance(article) | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension: a key per fact
+    item["_digest"] = provenance(article) | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
 
 

@@ -145,7 +145,8 @@ def ai_disclosure(article: Article) -> str:
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
     """NewsArticle for an article page; its section and keywords are the page's topic and tags."""
-    corrections = [{"@type": "CorrectionComment", "text": c.text, "datePublished": iso_seconds(c.date)} for c in reversed(article.corrections)]
+    newest_first = reversed(article.corrections)
+    corrections = [{"@type": "CorrectionComment", "text": c.text, "datePublished": iso_seconds(c.date)} for c in newest_first]
     return (
         {
             "@context": "https://schema.org",
