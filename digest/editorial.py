@@ -33,7 +33,7 @@ def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[
     """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems."""
     renderer = BodyRenderer(config, {a.path: a.url for a in articles} | page_urls(config))  # a page links to articles and pages by their files
     problems: list[Problem] = []
-    made = [page for path in page_files(config) if (page := _load_page(config, renderer, path, problems)) is not None]
+    made = [loaded for path in page_files(config) if (loaded := _load_page(config, renderer, path, problems)) is not None]
     links = [(nav, page.url, NavLink(page.title, page.url)) for page, nav in made if nav is not None]
     return [page for page, _ in made], tuple(link for *_, link in sorted(links, key=lambda item: item[:2])), problems
 
