@@ -1,21 +1,18 @@
 """Stage 6f, search (``search: true``): a Pagefind index of the finished article pages, in shards.
 
-In: the article pages as they are published (those rendered by this build, and those left in the output
-folder by the last one). Out: the files of Pagefind bundles under ``/pagefind/``, handed to the output stage
-like every other file. The article template marks what is indexed (``data-pagefind-body``, ``-meta``,
-``-filter``, ``-sort``); Pagefind makes one index per language, read from each page's ``<html lang>``, which
-is the site's: so each page is indexed with its article's own language put there.
+In: the article pages as published (rendered by this build, or left in the output folder by the last one). Out:
+the files of Pagefind bundles under ``/pagefind/``, handed to the output stage like every other file. The article
+template marks what is indexed (``data-pagefind-body``, ``-meta``, ``-filter``, ``-sort``); Pagefind reads a page's
+language from its ``<html lang>``, the site's, so each page is indexed with its article's own language put there.
 
-Pagefind cannot change an index in part, so the articles are split into shards (up to
-:data:`MAX_SHARDS`, of at least :data:`SHARD_SIZE` articles), each its own bundle (the first at ``/pagefind/``, the others at ``/pagefind/<n>/``),
-which the search page merges in the browser (``mergeIndex``). A shard's hash (:func:`plan_search`) is that
-of what it reads of its pages, so an edit makes one shard again, not the whole index. Its files' names are hashes of
-their content, unknown until it is made: the memo keeps them by that hash.
+Pagefind cannot change an index in part, so the articles are split into shards (:data:`MAX_SHARDS` at most, of
+:data:`SHARD_SIZE` articles at least), each its own bundle (``/pagefind/``, then ``/pagefind/<n>/``) merged by the
+search page in the browser (``mergeIndex``). A shard's hash (:func:`plan_search`) is that of what it reads of its
+pages, so an edit makes one shard again; its files are named by their content, so the memo keeps their names by it.
 
-Articles are dealt to the shards in turn by date, newest last, per language: so the n-th page of every
-shard in Pagefind's date order sits next to the n-th of the others, and the browser's merge (which orders
-results by score, and a date sort's score is that position) keeps the date order across shards exactly.
-A new article, dated after the others, changes one shard; one dated among them moves the ones after it.
+Each language's articles are dealt to the shards in turn by date, newest last: the n-th page of every shard in
+Pagefind's date order sits next to the n-th of the others, so the browser's merge (by score, which for a date sort
+is that position) keeps the date order exactly. A new article changes one shard; one dated among them moves those after it.
 """
 
 from __future__ import annotations
@@ -110,10 +107,9 @@ def plan_search(articles: Sequence[Article], hashes: dict[str, bytes], memo: Mem
     count = 1
     while count < MAX_SHARDS and len(articles) >= 2 * count * SHARD_SIZE:
         count *= 2
-    members = _dealt(articles, count)
-    while not all(members):  # languages with fewer articles than shards left one empty: Pagefind refuses to index nothing
+    # A language with fewer articles than shards leaves one empty: Pagefind refuses to index nothing.
+    while not all(members := _dealt(articles, count)):
         count //= 2
-        members = _dealt(articles, count)
     shards = []
     for number, chosen in enumerate(members):
         key = hash_of("search", version("pagefind-bin-extended"), str(number), str(count), *(f"{a.url}={a.lang}={hashes[a.url].hex()}" for a in chosen))
@@ -160,11 +156,10 @@ def index_site(
 ) -> Iterator[tuple[str, bytes]]:
     """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
-        An article page is taken from *files* when this build rendered it, else from the *output* folder (it is
-        in *reused*: the last build wrote it from the same hash). The URL and hash of each index file replace
-        the plan's in *hashes*, the manifest, which the output stage reads after the last file. Up to *jobs*
-    Pagefind processes run at once. When *cancel*
-        is set meanwhile, Pagefind is stopped and :class:`Cancelled` raised before the first index file.
+    An article page comes from *files* when this build rendered it, else from the *output* folder (it is in
+    *reused*: the last build wrote it from the same hash). Each index file's URL and hash replace the plan's in
+    *hashes*, the manifest the output stage reads after the last file. Up to *jobs* Pagefind processes run at
+    once; setting *cancel* stops them and raises :class:`Cancelled` before the first index file.
     """
     cancel = cancel or threading.Event()
     owner = {url: shard for shard in stale for url in shard.articles}
@@ -267,23 +262,16 @@ _SIGNATURE = b"pagefind_dcd"
 
 def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
     """The bundle *files* (path -> bytes) with sorted filter values and names made from content."""
-    if not files:
-        return {}
-    renamed: dict[str, str] = {}  # old hash -> new, of filter files and then of meta files
-    result = {rel: data for rel, data in files.items() if not rel.startswith("filter/") and not rel.endswith((".pf_meta", "-entry.json"))}
-    for rel, data in sorted(files.items()):
+    filters: dict[str, str] = {}  # old name -> new, of the filter files
+    metas: dict[str, str] = {}  # and of the meta files, which name the filters
+    result = {}
+    for rel, data in sorted(files.items()):  # "filter/" sorts before "pagefind.": the filters are renamed first
         if rel.startswith("filter/"):
-            name, values = cbor2.loads(gzip.decompress(data)[len(_SIGNATURE) :])
-            old = rel[len("filter/") : -len(".pf_filter")]
-            new_rel, new = _named("filter/", old, cbor2.dumps([name, sorted(values)]), ".pf_filter", 7)
-            renamed[old], result[new_rel] = new, _packed(cbor2.dumps([name, sorted(values)]))
-    metas: dict[str, str] = {}
-    for rel, data in sorted(files.items()):
-        if rel.endswith(".pf_meta"):
-            old = rel[len("pagefind.") : -len(".pf_meta")]
-            body = cbor2.dumps(_renamed(cbor2.loads(gzip.decompress(data)[len(_SIGNATURE) :]), renamed))
-            new_rel, metas[old] = _named("pagefind.", old, body, ".pf_meta", 10)
-            result[new_rel] = _packed(body)
+            name, values = _unpacked(data)
+            rel, data = _named(rel, "filter/", ".pf_filter", 7, cbor2.dumps([name, sorted(values)]), filters)
+        elif rel.endswith(".pf_meta"):
+            rel, data = _named(rel, "pagefind.", ".pf_meta", 10, cbor2.dumps(_renamed(_unpacked(data), filters)), metas)
+        result[rel] = data
     entry = json.loads(files["pagefind-entry.json"])
     for language in entry["languages"].values():
         language["hash"] = metas[language["hash"]]
@@ -292,13 +280,15 @@ def canonical_bundle(files: dict[str, bytes]) -> dict[str, bytes]:
     return result
 
 
-def _named(folder: str, old: str, body: bytes, suffix: str, digits: int) -> tuple[str, str]:
-    new = old.partition("_")[0] + "_" + hashlib.blake2b(body, digest_size=8).hexdigest()[:digits]
-    return f"{folder}{new}{suffix}", new
+def _unpacked(data: bytes) -> Any:
+    return cbor2.loads(gzip.decompress(data)[len(_SIGNATURE) :])
 
 
-def _packed(body: bytes) -> bytes:
-    return gzip.compress(_SIGNATURE + body, mtime=0)
+def _named(rel: str, folder: str, suffix: str, digits: int, body: bytes, names: dict[str, str]) -> tuple[str, bytes]:
+    """The file *rel* holding *body*, named anew by a hash of it (old name -> new added to *names*), and its bytes."""
+    old = rel[len(folder) : -len(suffix)]
+    names[old] = old.partition("_")[0] + "_" + hashlib.blake2b(body, digest_size=8).hexdigest()[:digits]
+    return f"{folder}{names[old]}{suffix}", gzip.compress(_SIGNATURE + body, mtime=0)
 
 
 def _renamed(value: Any, names: dict[str, str]) -> Any:
