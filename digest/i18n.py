@@ -132,21 +132,17 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
     if not table:
         hint = f"; add labels: to site.yaml, or a digest/labels/{primary(config.language)}.yaml"
         return [*problems, warning(config.path, line, f'language: no translation table for "{config.language}", labels are shown in English{hint}')]
-    seen: set[str] = set()
-    env = Environment()  # without Labels: the templates' _() calls as written
+    first: dict[str, Path] = {}  # template name -> its file: the site's own template hides the bundled one
     for folder in templates:
         for path in sorted(folder.glob("*.html")):
-            if path.name in seen:
-                continue  # the site's own template hides the bundled one
-            seen.add(path.name)
-            shown = f"templates/{path.name}"
-            for line, label in template_labels(env, path):
-                if label not in table:
-                    problems.append(
-                        warning(
-                            shown, line, f'no "{config.language}" translation for the label "{label}"; it is shown in English (add it to labels: in site.yaml)'
-                        )
-                    )
+            first.setdefault(path.name, path)
+    env = Environment()  # without Labels: the templates' _() calls as written
+    english = "it is shown in English (add it to labels: in site.yaml)"
+    for name, path in first.items():
+        for line, label in template_labels(env, path):
+            if label not in table:
+                message = f'no "{config.language}" translation for the label "{label}"; {english}'
+                problems.append(warning(f"templates/{name}", line, message))
     return problems
 
 
