@@ -139,44 +139,40 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.send_page(HTTPStatus.MISDIRECTED_REQUEST, b"this server answers only to 127.0.0.1 and localhost", "text/plain")
             return
         path = unquote(urlsplit(self.path).path)
+        snap = self.state.snapshot
+        base, rel = snap.base_path, path[len(snap.base_path) :]
         if any(ord(ch) < 32 or ch == "\x7f" for ch in path):  # "%00" and the like: no file has such a name
             self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain")
-            return
-        if path == EVENTS_PATH and self.command == "GET":
+        elif path == EVENTS_PATH and self.command == "GET":
             self.stream_events()
-            return
-        if path == SCRIPT_PATH:
+        elif path == SCRIPT_PATH:
             self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript")
-            return
-        snap = self.state.snapshot
-        base = snap.base_path
-        if not path.startswith(base):
-            if base.startswith(path):  # "/", or the base path without its last "/": go to the site
-                self.redirect(base)
-            else:
-                self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html")
-            return
-        rel = path[len(base) :]
-        if snap.problems and (rel.endswith(".html") or "." not in rel.rsplit("/", 1)[-1]):  # a page, not a file it uses
+        elif not path.startswith(base) and base.startswith(path):  # "/", or the base path without its last "/": go to the site
+            self.redirect(base)
+        elif not path.startswith(base):
+            self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"This site is served under {base}"), "text/html")
+        elif snap.problems and (rel.endswith(".html") or "." not in rel.rsplit("/", 1)[-1]):  # a page, not a file it uses
             self.send_page(HTTPStatus.INTERNAL_SERVER_ERROR, error_page(snap.problems, snap.generation), "text/html")
-            return
+        else:
+            self.send_file(snap, path, rel)
+
+    do_HEAD = do_GET  # send_page leaves out the body
+
+    def send_file(self, snap: Snapshot, path: str, rel: str) -> None:
         target = self.find_file(snap, rel)
         if target is None:
             self.send_page(HTTPStatus.NOT_FOUND, self.not_found(snap, f"No page at {path}"), "text/html")
-        elif target.is_dir():
+            return
+        if target.is_dir():
             self.redirect(path + "/")
-        else:
-            kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-            try:
-                data = target.read_bytes()
-            except OSError:  # swapped away by a rebuild mid-request
-                self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain")
-                return
-            if kind == "text/html":
-                data = inject_reload(data, snap.generation)
-            self.send_page(HTTPStatus.OK, data, kind)
-
-    do_HEAD = do_GET  # send_page leaves out the body
+            return
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        try:
+            data = target.read_bytes()
+        except OSError:  # swapped away by a rebuild mid-request
+            self.send_page(HTTPStatus.SERVICE_UNAVAILABLE, b"rebuilding, try again", "text/plain")
+            return
+        self.send_page(HTTPStatus.OK, inject_reload(data, snap.generation) if kind == "text/html" else data, kind)
 
     def find_file(self, snap: Snapshot, rel: str) -> Path | None:
         if snap.folder is None:
@@ -299,8 +295,9 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     work = Path(tempfile.mkdtemp(prefix="digest-serve-"))
     memo = Memo(options.source) if options.cache else NO_MEMO
     state = PreviewState()
-    build = functools.partial(rebuild, replace(options, output=work / "site"), memo, report, state)
-    indexer = Indexer(functools.partial(update_index, replace(options, output=work / "site"), memo, report))
+    options = replace(options, output=work / "site")
+    build = functools.partial(rebuild, options, memo, report, state)
+    indexer = Indexer(functools.partial(update_index, options, memo, report))
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:
