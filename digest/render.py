@@ -26,7 +26,6 @@ from .i18n import Labels, date_formatter, month_names, text_direction, translato
 from .index import Ref, SiteIndex
 from .memo import BUNDLED
 from .pages import Page
-from .schema import Article
 
 
 def template_dirs(config: SiteConfig) -> list[Path]:
@@ -161,24 +160,22 @@ class PageRenderer:
 
         env.globals["page_meta"] = describe
         articles = {a.path: a for a in index.articles + index.expired}
-        env.globals["cards"] = Rendered(env, articles, "_card.html")
-        env.globals["links"] = Rendered(env, articles, "_link.html")
+        env.globals["cards"] = Kept(lambda path: fill_template(env, "_card.html", article=articles[path]))  # an article's list entry
+        env.globals["links"] = Kept(lambda path: fill_template(env, "_link.html", article=articles[path]))  # its one-line link
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
         return fill_template(self.env, page.template, page=page, **page.context).encode("utf-8")
 
 
-class Rendered(dict[str, Markup]):
-    """Each article's list entry (``cards``) or one-line link (``links``), rendered once and reused on every page that shows it."""
+class Kept(dict[Any, Markup]):
+    """Markup made once per key and reused on every page that shows it."""
 
-    def __init__(self, env: jinja2.Environment, articles: dict[str, Article], template: str) -> None:
-        self.env = env
-        self.articles = articles
-        self.template = template
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        self.make = make
 
-    def __missing__(self, path: str) -> Markup:
-        made = self[path] = Markup(fill_template(self.env, self.template, article=self.articles[path]))
+    def __missing__(self, key: Any) -> Markup:
+        made = self[key] = Markup(self.make(key))
         return made
 
 
@@ -190,17 +187,13 @@ class Fragments:
 
     def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
-        self.made: dict[tuple[str, tuple[tuple[str, Any], ...]], Markup] = {}
+        self.made = Kept(lambda key: fill_template(env, key[0], **dict(key[1])))
 
     def __call__(self, name: str, **args: Any) -> Markup:
         try:
-            key = (name, tuple(sorted(args.items())))
-            made = self.made.get(key)
+            return self.made[name, tuple(sorted(args.items()))]
         except TypeError:  # an argument that cannot be a key: render it every time
             return Markup(fill_template(self.env, name, **args))
-        if made is None:
-            made = self.made[key] = Markup(fill_template(self.env, name, **args))
-        return made
 
 
 def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
