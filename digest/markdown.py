@@ -133,6 +133,8 @@ class BodyRenderer:
         from mdit_py_plugins.anchors import anchors_plugin
         from mdit_py_plugins.footnote import footnote_plugin
 
+        from .highlight import highlight_code
+
         options = {"html": self.config.allow_html, "xhtmlOut": False, "highlight": highlight_code, "maxNesting": PYTHON_NESTING}
         md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
@@ -281,6 +283,8 @@ def _link_lines(tree: Any, body: bytes) -> dict[str, list[int]]:
 
 
 def _highlight_fence(match: re.Match[str]) -> str:
+    from .highlight import highlight_code  # Pygments, imported with the first fenced block: a build without code skips it
+
     return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
 
 
@@ -347,13 +351,6 @@ PARALLEL_MIN = 200  # below this, starting workers costs more than it saves
 def _render_chunk(config: SiteConfig, urls: dict[str, str], texts: Mapping[str, str], articles: list[Article]) -> list[tuple[str, RenderedBody, list[Problem]]]:
     renderer = BodyRenderer(config, urls)
     return [(article.path, *renderer.render(article, texts[article.path])) for article in articles]
-
-
-def highlight_code(code: str, lang: str, attrs: str) -> str:
-    """Pygments markup for a fenced block, or '' to let markdown-it escape it (:mod:`digest.highlight`, imported with the first block)."""
-    from .highlight import highlight_code as highlight
-
-    return highlight(code, lang, attrs)
 
 
 if __name__ == "__main__":
