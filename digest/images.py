@@ -377,13 +377,9 @@ def word_coverage(font: ImageFont.FreeTypeFont, word: str) -> tuple[PIL.Image.Im
     return mask.crop(box), box[0] - pad, box[1] - pad // 2
 
 
-def _ramps() -> list[tuple[tuple[int, int, int], tuple[int, int, int]]]:
-    """Each colour a card shows over what it is drawn on: the palette holds a ramp of blends for each."""
-    ramps = [(BACKGROUND, TEXT), (BACKGROUND, MUTED), (BACKGROUND, ACCENT), (BACKGROUND, NO_BADGE), (NO_BADGE, TEXT)]
-    return ramps + [pair for color in BADGE_COLORS.values() for pair in ((BACKGROUND, color), (color, TEXT))]
-
-
-RAMPS = _ramps()
+# Each colour a card shows over what it is drawn on: the palette holds a ramp of blends for each.
+RAMPS = [(BACKGROUND, TEXT), (BACKGROUND, MUTED), (BACKGROUND, ACCENT), (BACKGROUND, NO_BADGE), (NO_BADGE, TEXT)]
+RAMPS += [pair for color in BADGE_COLORS.values() for pair in ((BACKGROUND, color), (color, TEXT))]
 STEPS = 256 // len(RAMPS)
 PALETTE = [round(a[k] + (b[k] - a[k]) * step / (STEPS - 1)) for a, b in RAMPS for step in range(STEPS) for k in range(3)]
 PALETTE += [0] * (768 - len(PALETTE))
