@@ -41,7 +41,6 @@ from .pages import Page
 from .schema import Article
 
 BUNDLE = "/pagefind/"
-SHARDS = BUNDLE + "shards.json"  # how many shards the search page merges
 # The number of shards: a power of two (a growing site re-deals them seldom), as many as keeps them at least
 # SHARD_SIZE articles, at most MAX_SHARDS (the search page fetches a part of each for every word searched).
 SHARD_SIZE = 500
@@ -187,14 +186,15 @@ def index_site(
         with ThreadPoolExecutor(max_workers=max(1, min(len(stale), jobs))) as pool:
             made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0, cancel), stale))
     for shard, bundle in zip(stale, made, strict=True):
-        if shard.number == 0:
-            bundle[SHARDS[len(BUNDLE) :]] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()
+        if shard.number == 0:  # how many shards the search page merges
+            bundle["shards.json"] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()
         for url in shard.files:
             hashes.pop(url, None)
-        for rel in sorted(bundle):
-            hashes[shard.folder + rel] = hash_of(shard.key, shard.folder + rel)
-            yield shard.folder + rel, bundle[rel]
-        memo.put("search", shard.key, tuple(shard.folder + rel for rel in sorted(bundle)))
+        published = {shard.folder + rel: data for rel, data in sorted(bundle.items())}
+        for url, data in published.items():
+            hashes[url] = hash_of(shard.key, url)
+            yield url, data
+        memo.put("search", shard.key, tuple(published))
 
 
 def _scratch_folder(pages: int) -> str | None:
