@@ -74,18 +74,16 @@ class Labels(Extension):
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
         translate: Translator = self.environment.globals["_"]  # type: ignore[assignment]
         tokens = list(stream)  # a template's tokens: a few thousand at most
-        done: list[Token] = []
         at = 0
         while at < len(tokens):
             token = tokens[at]
             call = [t.type for t in tokens[at + 1 : at + 4]] == ["lparen", "string", "rparen"]
-            if token.type == "name" and token.value == "_" and call and not (done and done[-1].type == "dot"):
-                done.append(Token(token.lineno, "string", translate(tokens[at + 2].value)))
+            if token.type == "name" and token.value == "_" and call and not (at and tokens[at - 1].type == "dot"):  # not x._()
+                yield Token(token.lineno, "string", translate(tokens[at + 2].value))
                 at += 4
             else:
-                done.append(token)
+                yield token
                 at += 1
-        return iter(done)
 
 
 @cache
