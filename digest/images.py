@@ -286,11 +286,10 @@ def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoi
 
 
 def draw_card(card: ShareCard) -> bytes:
-    """Draw one 1200x630 PNG.
+    """Draw one 1200x630 PNG: an "L" image of palette indexes, saved as an 8-bit palette image with PALETTE.
 
-    The card is drawn as an "L" image of palette indexes: each text is drawn in white on black (its coverage),
-    mapped onto the ramp of its colour over what it is drawn on, and pasted. No RGB image is drawn or
-    quantized; the PNG is written with the fixed palette (PALETTE) as an 8-bit palette image.
+    Each text is drawn in white on black (its coverage), mapped onto the ramp of its colour over what it is
+    drawn on, and pasted: no RGB image is drawn or quantized.
     """
     from PIL import Image, ImageDraw, ImageFont
 
@@ -318,15 +317,13 @@ def draw_card(card: ShareCard) -> bytes:
 
     badge_font = load_font(card.label_font, 30)
     width = word_length(badge_font, card.badge)  # a few hundred labels in all: measured once each
-    left = MARGIN
-    draw.rounded_rectangle((left, badge_top, left + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
+    draw.rounded_rectangle((MARGIN, badge_top, MARGIN + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
     # The label's coverage, inside the badge's straight part (pasting it whole leaves the rounded ends as they are).
     coverage = Image.new("L", (round(width) + 8, 48))
     height = sum(badge_font.getmetrics()) if isinstance(badge_font, ImageFont.FreeTypeFont) else 0  # ascent and descent
     draw_line(coverage, (4, 24 - height // 2), card.badge, badge_font, None, None)  # centred on the badge
-    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (left + 20, badge_top + 4))
+    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (MARGIN + 20, badge_top + 4))
 
-    # An 8-bit palette PNG through Pillow, at zlib's fastest level: deflating is about half of a card's time.
     image.putpalette(PALETTE)  # the "L" image of indexes becomes the palette image, without a copy
     out = io.BytesIO()
     image.save(out, "PNG", compress_level=PNG_LEVEL)
