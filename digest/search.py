@@ -47,8 +47,8 @@ SHARD_SIZE = 500
 MAX_SHARDS = 16
 # The files of the bundle the search page uses; Pagefind's own UIs, the playground and highlighting are left out.
 # The merged shards need only their index: the first shard's script and WebAssembly search them all.
-_PUBLISHED = re.compile(r"(pagefind\.js|pagefind-worker\.js|wasm\.[^/]+\.pagefind|pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
-_MERGED = re.compile(r"(pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+)")
+_MERGED = re.compile(r"pagefind-entry\.json|pagefind\.[^/]+\.pf_meta|(index|fragment|filter)/.+")
+_PUBLISHED = re.compile(r"pagefind\.js|pagefind-worker\.js|wasm\.[^/]+\.pagefind|" + _MERGED.pattern)
 _HTML_LANG = re.compile(rb"<html\b[^>]*>")
 
 
