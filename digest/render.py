@@ -160,8 +160,9 @@ class PageRenderer:
 
         env.globals["page_meta"] = describe
         articles = {a.path: a for a in index.articles + index.expired}
-        env.globals["cards"] = Kept(lambda path: fill_template(env, "_card.html", article=articles[path]))  # an article's list entry
-        env.globals["links"] = Kept(lambda path: fill_template(env, "_link.html", article=articles[path]))  # its one-line link
+        # Each article's list entry and one-line link, made once for all the pages that show it.
+        env.globals["cards"] = Kept(lambda path: fill_template(env, "_card.html", article=articles[path]))
+        env.globals["links"] = Kept(lambda path: fill_template(env, "_link.html", article=articles[path]))
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
