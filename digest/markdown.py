@@ -336,11 +336,11 @@ def first_paragraph(body_html: str, limit: int = 300) -> str:
 
 
 def render_bodies(
-    config: SiteConfig, articles: list[Article], texts: Mapping[str, str], jobs: int = 1, urls: dict[str, str] | None = None
+    config: SiteConfig, articles: list[Article], texts: Mapping[str, str], jobs: int, urls: dict[str, str]
 ) -> tuple[dict[str, RenderedBody], list[Problem]]:
-    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path."""
-    if urls is None:
-        urls = {a.path: a.url for a in articles}
+    """Render the body of every article (*texts*: its Markdown, by article path); keyed by the article's file path.
+
+    *urls*: the URL of each article and standalone page by its file, where a body's links to files lead."""
     done = [result for part in in_chunks(_render_chunk, (config, urls, texts), articles, jobs, PARALLEL_MIN) for result in part]
     return {path: body for path, body, _ in done}, [problem for _, _, problems in done for problem in problems]
 

@@ -147,7 +147,6 @@ def index_site(
     stale: Sequence[Shard],
     files: Iterable[tuple[str, bytes]],
     output: Path,
-    reused: set[str],
     hashes: dict[str, bytes],
     memo: Memo,
     jobs: int = 1,
@@ -155,8 +154,8 @@ def index_site(
 ) -> Iterator[tuple[str, bytes]]:
     """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
-    An article page comes from *files* when this build rendered it, else from the *output* folder (it is in
-    *reused*: the last build wrote it from the same hash). Each index file's URL and hash replace the plan's in
+    An article page comes from *files* when this build rendered it, else from the *output* folder (the last
+    build wrote it from the same hash: a shard is stale only with all its pages rendered or reused). Each index file's URL and hash replace the plan's in
     *hashes*, the manifest the output stage reads after the last file. Up to *jobs* Pagefind processes run at
     once; setting *cancel* stops them and raises :class:`Cancelled` before the first index file.
     """
@@ -181,7 +180,7 @@ def index_site(
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if url in rendered:
                     target.hardlink_to(rendered[url])
-                else:  # in *reused*: left in the output folder by the last build
+                else:  # reused: left in the output folder by the last build
                     target.write_bytes(_with_lang((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
         with ThreadPoolExecutor(max_workers=max(1, min(len(stale), jobs))) as pool:
             made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0, cancel), stale))

@@ -403,7 +403,7 @@ def build_site(
         todo = hashes.keys() - reuse - site.copies.keys() - (search.files.keys() if search else set())
         files = render_outputs(site, sorted(todo), options.jobs, memo.enabled)
         if search is not None and stale:
-            files = index_site(search, stale, files, output, reuse, hashes, memo, options.jobs, cancel)
+            files = index_site(search, stale, files, output, hashes, memo, options.jobs, cancel)
         progress("writing files")
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
