@@ -40,6 +40,11 @@ def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[An
                             yield waiting.popleft().get()
                     while waiting:
                         yield waiting.popleft().get()
+                    # Let the workers finish and exit: leaving the block with them still running would terminate
+                    # them with SIGTERM, which serve turns into KeyboardInterrupt, and a pool worker caught idle has
+                    # been seen to survive it, the build then waiting for it forever.
+                    pool.close()
+                    pool.join()
             finally:
                 _SHARED = None
             return

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 
 import pytest
+from conftest import REPO
 
 from digest.workers import CHUNKS_PER_JOB, in_chunks
 
@@ -33,3 +36,18 @@ def test_items_reach_workers_without_pickling() -> None:
 def test_few_items_or_one_job_stay_in_this_process() -> None:
     assert list(in_chunks(pids_and_items, (0,), [1, 2, 3], 2, 10)) == [(os.getpid(), [1, 2, 3])]
     assert list(in_chunks(pids_and_items, (0,), list(range(50)), 1, 10)) == [(os.getpid(), list(range(50)))]
+
+
+def test_workers_end_on_their_own_not_by_a_signal() -> None:
+    """serve turns SIGTERM into KeyboardInterrupt; workers stopped by it printed tracebacks, and one that survived it hung the build."""
+    script = (
+        "import os, signal\n"
+        "from digest.workers import in_chunks\n"
+        "signal.signal(signal.SIGTERM, signal.default_int_handler)\n"
+        "for _ in range(5):\n"
+        "    parts = list(in_chunks(lambda chunk: [os.getpid()] * len(chunk), (), list(range(400)), 2, 10))\n"
+        "    assert sum(len(part) for part in parts) == 400\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
