@@ -299,10 +299,8 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     return hashes
 
 
-def indexed_hashes(site: LoadedSite, hashes: dict[str, bytes]) -> dict[str, bytes]:
-    """The hash of what the search index reads of each listed article's page (search.LINK_LISTS), by URL; the page's *hashes* when the site has its own article.html."""
-    if (site.config.root / "templates" / "article.html").is_file():
-        return hashes
+def indexed_hashes(site: LoadedSite) -> dict[str, bytes]:
+    """The hash of what the search index reads of each listed article's page (search.LINK_LISTS), by URL."""
     return {a.url: hash_of(site.site_hash, site.shapes[a.url + SEARCH_SHAPE], site.body_hashes[a.path]) for a in site.index.articles}
 
 
@@ -390,7 +388,10 @@ def build_site(
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.
-        search = plan_search(site.index.articles, indexed_hashes(site, hashes), memo) if site.config.search and not search_later else None
+        search = None
+        if site.config.search and not search_later:  # a site's own article.html may put what the index reads anywhere on the page
+            own = (site.config.root / "templates" / "article.html").is_file()
+            search = plan_search(site.index.articles, hashes if own else indexed_hashes(site), memo, whole_pages=own)
         hashes |= search.files if search else {}
         known = (read_manifest(output) or {}) if memo.enabled else {}  # what the last build wrote, read once
         reuse = up_to_date(output, hashes, known)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import EPOCH, Built, build_fresh, page_file, parse
 from sitekit import snapshot
 
@@ -148,6 +149,22 @@ def test_with_its_own_article_template_a_site_is_indexed_by_whole_pages(
     indexed = pagefind_runs(monkeypatch)
     build(site)
     assert len(indexed) > 1
+
+
+def test_pagefind_given_only_the_article_makes_the_index_it_makes_of_whole_pages(sample_site: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staged pages are cut down to their data-pagefind-body article: fails when article.html puts what Pagefind reads outside it."""
+    cut = search._indexed_part
+    staged: list[bytes] = []
+    monkeypatch.setattr(search, "_indexed_part", lambda page, lang: staged.append(page) or search._with_lang(page, lang))
+    whole = build_fresh("sample", tmp_path / "whole")
+    assert len(staged) == len(whole.site.index.articles)  # every article page went through, staged whole this time
+    assert snapshot(whole.out / "pagefind") == snapshot(sample_site.out / "pagefind")
+    for page in staged:  # and the sample's own index was made from the articles alone
+        alone = BeautifulSoup(cut(page, "en"), "html.parser")
+        article = alone.select("body > article[data-pagefind-body]")
+        assert len(article) == 1 and article[0].h1 is not None
+        assert [child.name for child in alone.body.find_all(recursive=False)] == ["article"]
+        assert len(cut(page, "en")) < 0.8 * len(page)
 
 
 def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_it(
