@@ -224,12 +224,18 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
     shapes = memo.get("plan-shapes", key)
     if shapes is None:  # what each page, feed and edition shows besides bodies and site-wide values, by URL
         known = entity_hashes(index)
-        shapes = {page.url: page_shape(page, known) for page in pages} | edition_shapes(config, editions, known)
-        shapes |= (search_shapes(pages, known) if config.search else {}) | feed_shapes(index, feeds, known)
+        shapes = {url: made for part in in_chunks(_shapes_chunk, (known, config.search), pages, jobs, PARALLEL_PAGES) for url, made in part}
+        shapes |= edition_shapes(config, editions, known) | feed_shapes(index, feeds, known)
         memo.put("plan-shapes", key, shapes)
     plan = Plan(index, pages, feeds, problems, key, shapes, editions)
     memo.put("plan", key, plan, persist=False)
     return plan
+
+
+def _shapes_chunk(known: dict[int, bytes], search: bool, pages: list[Page]) -> list[tuple[str, bytes]]:
+    """The page shapes of *pages* (and what the search index reads of them), hashed in a forked worker: *known* is keyed
+    by ``id()``, which a fork keeps."""
+    return [(page.url, page_shape(page, known)) for page in pages] + list((search_shapes(pages, known) if search else {}).items())
 
 
 def feed_shapes(index: SiteIndex, feeds: list[Feed], known: dict[int, bytes]) -> dict[str, bytes]:
