@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, copy_site_to
 
+from digest import site as pipeline
 from digest.workers import CHUNKS_PER_JOB, in_chunks
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
@@ -51,3 +53,13 @@ def test_workers_end_on_their_own_not_by_a_signal() -> None:
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+def test_page_shapes_hashed_by_workers_equal_those_hashed_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entity hashes the shapes read are keyed by id(): forked workers must find them as the parent made them."""
+    monkeypatch.setattr(pipeline, "PARALLEL_PAGES", 10)  # the sample's pages in chunks, as a large site's are
+    source = copy_site_to("sample", tmp_path / "sample")
+    alone = pipeline.load_site(pipeline.BuildOptions(source=source, jobs=1, cache=False)).shapes
+    shared = pipeline.load_site(pipeline.BuildOptions(source=source, jobs=2, cache=False)).shapes
+    assert len(alone) > 100
+    assert shared == alone
