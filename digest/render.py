@@ -28,9 +28,14 @@ from .memo import BUNDLED
 from .pages import Page
 
 
+def site_templates(config: SiteConfig) -> Path:
+    """The folder of the site's own templates, which override the bundled ones of the same name."""
+    return config.root / "templates"
+
+
 def template_dirs(config: SiteConfig) -> list[Path]:
     """The site's own templates first, then the bundled ones."""
-    return [d for d in (config.root / "templates", BUNDLED / "templates") if d.is_dir()]
+    return [d for d in (site_templates(config), BUNDLED / "templates") if d.is_dir()]
 
 
 class SiteUrls:

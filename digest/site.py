@@ -34,7 +34,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
-from .render import PageRenderer, hashed_static_copies, nav_refs, template_dirs
+from .render import PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
 from .schema import Article
 from .search import SEARCH_SHAPE, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files
@@ -396,7 +396,7 @@ def build_site(
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.
         search = None
         if site.config.search and not search_later:  # a site's own article.html may put what the index reads anywhere on the page
-            own = (site.config.root / "templates" / "article.html").is_file()
+            own = (site_templates(site.config) / "article.html").is_file()
             search = plan_search(site.index.articles, hashes if own else indexed_hashes(site), memo, whole_pages=own)
         hashes |= search.files if search else {}
         known = (read_manifest(output) or {}) if memo.enabled else {}  # what the last build wrote, read once
