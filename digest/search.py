@@ -157,9 +157,10 @@ def index_site(
     """Pass *files* through, then make the *stale* shards of the plan from their article pages and yield their files.
 
     An article page comes from *files* when this build rendered it, else from the *output* folder (the last
-    build wrote it from the same hash: a shard is stale only with all its pages rendered or reused). Each index file's URL and hash replace the plan's in
-    *hashes*, the manifest the output stage reads after the last file. Up to *jobs* Pagefind processes run at
-    once; setting *cancel* stops them and raises :class:`Cancelled` before the first index file.
+    build wrote it from the same hash: a shard is stale only with all its pages rendered or reused). Each index
+    file's URL and hash replace the plan's in *hashes*, the manifest the output stage reads after the last file.
+    Up to *jobs* Pagefind processes run at once; setting *cancel* stops them and raises :class:`Cancelled`
+    before the first index file.
     """
     cancel = cancel or threading.Event()
     owner = {url: shard for shard in stale for url in shard.articles}
