@@ -21,9 +21,7 @@ def build(source: Path, out: Path) -> list[str]:
 
 
 def picture(path: Path) -> Image.Image:
-    image = Image.open(io.BytesIO(path.read_bytes()))
-    image.load()
-    return image
+    return picture_of(path.read_bytes())
 
 
 def test_every_article_without_an_image_gets_a_1200x630_png(tmp_path: Path) -> None:
@@ -180,3 +178,24 @@ def test_a_card_is_a_valid_8_bit_palette_png_of_the_card_colours() -> None:
     assert image.size == (1200, 630)
     assert image.getpixel((5, 300)) == ACCENT and image.getpixel((600, 600)) == BACKGROUND and image.getpixel((1100, 40)) == BACKGROUND
     assert TEXT in {color for _, color in image.crop((72, 170, 1128, 300)).getcolors(256) or []}
+
+
+def test_a_palette_png_decodes_to_the_same_indexes_and_colours() -> None:
+    from digest.images import palette_png
+
+    indexes = Image.new("L", (300, 40))
+    indexes.putdata([(x * 7 + y * 13) % 256 for y in range(40) for x in range(300)])  # every index, no two rows alike
+    palette = bytes((i * 3 + k * 85) % 256 for i in range(256) for k in range(3))
+    data = palette_png(indexes, palette)
+    Image.open(io.BytesIO(data)).verify()  # chunk CRCs and the zlib stream
+    image = picture_of(data)
+    assert (image.format, image.mode, image.size) == ("PNG", "P", (300, 40))
+    assert image.tobytes() == indexes.tobytes()
+    assert bytes(image.getpalette() or []) == palette
+    assert palette_png(indexes, palette) == data  # the same pixels give the same bytes
+
+
+def picture_of(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
