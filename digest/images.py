@@ -82,6 +82,8 @@ def share_image_url(config: SiteConfig, article: Article) -> str:
 
 
 def script_of(text: str) -> str:
+    if text.isascii():  # most headlines: no need to search them for Arabic or CJK letters
+        return "latin"
     return "arabic" if re.search(_ARABIC, text) else "cjk" if re.search(_CJK, text) else "latin"
 
 
