@@ -262,9 +262,15 @@ def _pagefind(pages: Path, bundle: Path, cancel: threading.Event) -> None:
         raise UsageError("search: the pagefind package found no Pagefind binary; pip install -r requirements.txt, or set search: false")
     if cancel.is_set():
         raise Cancelled
-    with subprocess.Popen(
-        [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as running:
+    try:
+        running = subprocess.Popen(
+            [str(binary), "--site", str(pages), "--output-path", str(bundle), "--silent"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    except OSError as exc:  # not "cannot write": the binary itself could not be started
+        raise UsageError(
+            f"search: could not start Pagefind's binary {binary} ({exc.strerror or exc}); pip install -r requirements.txt, or set search: false"
+        ) from exc
+    with running:
         while True:
             try:
                 said = running.communicate(timeout=0.05)[0]

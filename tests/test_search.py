@@ -206,3 +206,21 @@ def test_no_shard_is_left_empty_when_languages_have_fewer_articles_than_shards(t
     for article in built.site.index.articles:
         wanted[article.lang.lower()] = wanted.get(article.lang.lower(), 0) + 1
     assert shards == 2 and counts == wanted
+
+
+def test_a_pagefind_binary_that_cannot_start_is_named_and_the_output_is_left_as_it_was(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest.errors import UsageError
+
+    site = copy_site("feeds")
+    out = tmp_path / "out"
+    build(site, output=out, cache=False)
+    before = snapshot(out)
+    broken = tmp_path / "pagefind"
+    broken.write_text("not a program", encoding="utf-8")  # not executable
+    monkeypatch.setattr("pagefind.service.get_executable", lambda: broken)
+    with pytest.raises(UsageError) as raised:
+        build_site(BuildOptions(source=site, output=out, cache=False))
+    assert f"could not start Pagefind's binary {broken}" in str(raised.value) and "cannot write" not in str(raised.value)
+    assert snapshot(out) == before
