@@ -146,8 +146,11 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
         about = t("The people and desks who write our stories.")
         pages.append(Page("/authors/", "authors.html", t("Authors"), about, {"authors": config.authors}, (home,)))
     people = Crumb(t("Authors"), "/authors/")
+    by_author: dict[str, list[Article]] = {}  # once over the articles, not once for each author
+    for article in index.articles:
+        by_author.setdefault(article.author, []).append(article)
     for author in config.authors:
-        theirs = [a for a in index.articles if a.author == author.key]
+        theirs = by_author.get(author.key, [])
         about = author.bio or t("Stories by {name}.", name=author.name)
         pages += paginate(f"/authors/{author.key}/", "list.html", author.name, about, theirs, per, (home, people), t, kind="author", author=author)
     corrections = tuple(
