@@ -24,6 +24,7 @@ from jinja2.lexer import Token, TokenStream
 from .config import SiteConfig
 from .errors import Problem, warning
 from .schema import RTL_LANGUAGES
+from .yamlmap import load_mapping
 
 LABELS = Path(__file__).resolve().parent / "labels"
 
@@ -156,9 +157,10 @@ def template_labels(env: Environment, path: Path) -> Iterator[tuple[int, str]]:
 
 
 def _language_line(path: Path) -> int:
-    """The line of ``language:`` in site.yaml (0 when it cannot be found)."""
+    """The line of ``language:`` in site.yaml, as the settings' reader finds it (0 when it cannot be read)."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").split("\n")
+        text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return 0
-    return next((number for number, text in enumerate(lines, start=1) if text.startswith("language:")), 0)
+    entry = (load_mapping(text, path.name, 1)[0] or {}).get("language")
+    return entry.line if entry else 0

@@ -230,11 +230,13 @@ def test_a_missing_translation_is_a_warning_at_the_template_line(copy_site: Call
     assert any(m.startswith("templates/page.html:3: warning:") and "A label nobody translated" in m for m in found), found
 
 
-def test_a_language_without_a_table_is_one_warning(copy_site: Callable[[str], Path]) -> None:
+@pytest.mark.parametrize("setting", ["language: fr\n", '"language": fr\n', "# the site's language\nlanguage:\n  fr\n"])
+def test_a_language_without_a_table_is_one_warning_at_its_line(copy_site: Callable[[str], Path], setting: str) -> None:
     site = copy_site("minimal")
-    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "language: fr\n", encoding="utf-8")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + setting, encoding="utf-8")
+    line = 11 + setting.startswith("#")
     found = [m for m in messages(problems_of(site)) if "translation" in m]
-    assert len(found) == 1 and found[0].startswith("site.yaml:11: warning: language:"), found
+    assert len(found) == 1 and found[0].startswith(f"site.yaml:{line}: warning: language:"), found
 
 
 def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path]) -> None:
