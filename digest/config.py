@@ -70,8 +70,11 @@ def _permalink(value: Any) -> str | None:
     return None
 
 
+LANGUAGE_TAG = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"  # a BCP 47 tag as sites write them: "en", "pt-BR", "zh-Hans" (also for articles' lang)
+
+
 def _language(value: Any) -> str | None:
-    ok = re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value)
+    ok = re.fullmatch(LANGUAGE_TAG, value)
     return None if ok else f'a language tag such as "en" or "pt-BR", found "{value}"'
 
 

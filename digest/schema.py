@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
-from .config import SiteConfig
+from .config import LANGUAGE_TAG, SiteConfig
 from .errors import Problem, did_you_mean, error, unknown_keys, warning
 from .slugs import make_slug, slug_or_hash
 from .yamlmap import Entry, describe
@@ -200,7 +200,7 @@ def _slug_value(value: Any, entry: Entry, checker: FrontMatter) -> str:
 
 
 def _lang(value: Any, entry: Entry, checker: FrontMatter) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", value.strip()):
+    if not isinstance(value, str) or not re.fullmatch(LANGUAGE_TAG, value.strip()):
         raise _Invalid(f'expected a language tag such as "en", "ar" or "zh-Hans", found {describe(value)}')
     return value.strip()
 
