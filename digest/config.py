@@ -194,6 +194,17 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     return SiteConfig(root=root, **values), problems + more
 
 
+def setting_lines(config: SiteConfig) -> dict[str, int]:
+    """The line of each top-level key of the site's site.yaml, as load_config reads them (none when it cannot be read):
+    for warnings about settings found after loading."""
+    try:
+        text = (config.root / config.path).read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    entries, _ = load_mapping(text, config.path, 1)
+    return {key: entry.line for key, entry in (entries or {}).items()}
+
+
 def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, Any], list[Problem]]:
     """Check each key against :data:`OPTIONS`; return constructor arguments."""
     problems: list[Problem] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SiteConfig
+from .config import SiteConfig, setting_lines
 from .errors import Problem, error, warning
 from .i18n import translator
 from .markdown import BodyRenderer, Unpublished
@@ -73,9 +73,7 @@ def check_site_links(config: SiteConfig, urls: set[str]) -> list[Problem]:
     missing = [(key, url) for key, url in named if url.startswith("/") and url.split("#")[0].split("?")[0] not in urls]
     if not missing:
         return []
-    try:
-        lines = (config.root / config.path).read_text(encoding="utf-8-sig").split("\n")
-    except (OSError, UnicodeDecodeError):
-        lines = []
-    line_of = {key: next((n for n, text in enumerate(lines, start=1) if text.startswith(key + ":")), 0) for key, _ in missing}
-    return [warning(config.path, line_of[key], f"{key}: expected a page of the site at {url}, found none; the link leads nowhere") for key, url in missing]
+    line_of = setting_lines(config)
+    return [
+        warning(config.path, line_of.get(key, 0), f"{key}: expected a page of the site at {url}, found none; the link leads nowhere") for key, url in missing
+    ]

@@ -21,10 +21,9 @@ from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
-from .config import SiteConfig
+from .config import SiteConfig, setting_lines
 from .errors import Problem, warning
 from .schema import RTL_LANGUAGES
-from .yamlmap import load_mapping
 
 LABELS = Path(__file__).resolve().parent / "labels"
 
@@ -122,7 +121,7 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
     if primary(config.language) == "en":
         return []
     problems: list[Problem] = []
-    line = _language_line(config.root / config.path)
+    line = setting_lines(config).get("language", 0)
     try:
         Locale.parse(config.language, sep="-")
     except (UnknownLocaleError, ValueError):
@@ -154,13 +153,3 @@ def template_labels(env: Environment, path: Path) -> Iterator[tuple[int, str]]:
             for const in (arg.expr1, arg.expr2) if isinstance(arg, nodes.CondExpr) else (arg,):
                 if isinstance(const, nodes.Const) and isinstance(const.value, str):
                     yield call.lineno, const.value
-
-
-def _language_line(path: Path) -> int:
-    """The line of ``language:`` in site.yaml, as the settings' reader finds it (0 when it cannot be read)."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        return 0
-    entry = (load_mapping(text, path.name, 1)[0] or {}).get("language")
-    return entry.line if entry else 0

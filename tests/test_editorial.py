@@ -239,10 +239,11 @@ def test_a_language_without_a_table_is_one_warning_at_its_line(copy_site: Callab
     assert len(found) == 1 and found[0].startswith(f"site.yaml:{line}: warning: language:"), found
 
 
-def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path]) -> None:
+@pytest.mark.parametrize("key", ["standards_url", '"standards_url"'])
+def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path], key: str) -> None:
     site = copy_site("minimal")
     text = (site / "site.yaml").read_text(encoding="utf-8")
-    (site / "site.yaml").write_text(text + "standards_url: /standards/\nfooter_links:\n  Tags: /tags/\n", encoding="utf-8")
+    (site / "site.yaml").write_text(text + f"{key}: /standards/\nfooter_links:\n  Tags: /tags/\n", encoding="utf-8")
     found = messages(problems_of(site))
     assert any(m.startswith("site.yaml:11: warning: standards_url:") and "/standards/" in m for m in found), found
     assert not any("footer_links" in m for m in found), found
