@@ -8,7 +8,7 @@ rendered body (and the body's summary as its description).
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,11 +146,11 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
         about = t("The people and desks who write our stories.")
         pages.append(Page("/authors/", "authors.html", t("Authors"), about, {"authors": config.authors}, (home,)))
     people = Crumb(t("Authors"), "/authors/")
-    by_author: dict[str, list[Article]] = {}  # once over the articles, not once for each author
+    by_author: dict[str, list[Article]] = defaultdict(list)  # once over the articles, not once for each author
     for article in index.articles:
-        by_author.setdefault(article.author, []).append(article)
+        by_author[article.author].append(article)
     for author in config.authors:
-        theirs = by_author.get(author.key, [])
+        theirs = by_author[author.key]
         about = author.bio or t("Stories by {name}.", name=author.name)
         pages += paginate(f"/authors/{author.key}/", "list.html", author.name, about, theirs, per, (home, people), t, kind="author", author=author)
     corrections = tuple(
