@@ -1,7 +1,7 @@
 """Standalone pages: ``content/pages/*.md`` (About, Editorial standards, ...) rendered at ``/<slug>/``.
 
-In: ``SiteConfig`` and the published articles (for links from a page to an article). Out: a :class:`~digest.pages.Page`
-per file, with its rendered body, and every problem at ``path:line``. Not articles: no topic, tags or feeds.
+In: ``SiteConfig`` and the URLs of the published articles and pages by file (for links from a page). Out: a
+:class:`~digest.pages.Page` per file, with its rendered body, and every problem at ``path:line``. Not articles: no topic, tags or feeds.
 A page with ``nav: N`` is linked from every page's footer, in the order of N.
 """
 
@@ -15,7 +15,6 @@ from .errors import Problem, error, warning
 from .i18n import translator
 from .markdown import BodyRenderer, Unpublished
 from .pages import Crumb, Page
-from .schema import Article
 from .slugs import make_slug
 from .stories import markdown_files, read_note_file
 
@@ -29,9 +28,12 @@ class NavLink:
     url: str
 
 
-def load_standalone_pages(config: SiteConfig, articles: list[Article]) -> tuple[list[Page], tuple[NavLink, ...], list[Problem]]:
-    """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems."""
-    renderer = BodyRenderer(config, {a.path: a.url for a in articles} | page_urls(config))  # a page links to articles and pages by their files
+def load_standalone_pages(config: SiteConfig, urls: dict[str, str]) -> tuple[list[Page], tuple[NavLink, ...], list[Problem]]:
+    """Every page under ``content/pages/``, sorted by file name; the footer links of those with ``nav``; the problems.
+
+    *urls*: the URL of each article and standalone page by its file, which a page's links may name.
+    """
+    renderer = BodyRenderer(config, urls)
     problems: list[Problem] = []
     made = [loaded for path in page_files(config) if (loaded := _load_page(config, renderer, path, problems)) is not None]
     links = [(nav, page.url, NavLink(page.title, page.url)) for page, nav in made if nav is not None]

@@ -97,17 +97,18 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     if ahead and not any(p.is_error for p in problems):
         draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")
-    urls = {a.path: a.url for a in articles} | page_urls(config)  # a body may link to standalone pages too, by their files
+    article_urls = {a.path: a.url for a in articles}
+    urls = article_urls | page_urls(config)  # a body may link to standalone pages too, by their files
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
     problems += check_unpublished_links(config, found.unpublished, urls)
     progress("indexing")
-    notes, more = read_story_notes(config, {a.path: a.url for a in articles})
+    notes, more = read_story_notes(config, article_urls)
     problems += more
     plan = plan_site(config, articles, options.jobs, memo, notes)
     index, pages, feeds = plan.index, plan.pages, plan.feeds
     problems += plan.problems
-    standalone, nav_links, more = load_standalone_pages(config, articles)
+    standalone, nav_links, more = load_standalone_pages(config, urls)
     problems += more
     problems += language_problems(config, template_dirs(config))
     pages = pages + standalone
