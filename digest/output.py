@@ -163,11 +163,18 @@ def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iter
 
 
 def publish(
-    output: Path, files: Iterable[tuple[str, bytes]], copies: dict[str, Path], hashes: dict[str, bytes], reuse: Iterable[str] = (), mtime: int | None = None
+    output: Path,
+    files: Iterable[tuple[str, bytes]],
+    copies: dict[str, Path],
+    hashes: dict[str, bytes],
+    reuse: Iterable[str] = (),
+    mtime: int | None = None,
+    known: dict[str, str] | None = None,
 ) -> int:
     """Publish *files* (rendered) and *copies*, leaving *reuse* as they are (:func:`up_to_date`); returns the number of files.
 
-    With nothing to reuse, the staging folder replaces the output; else the new files are moved into it.
+    With nothing to reuse, the staging folder replaces the output; else the new files are moved into it, and the
+    files of the last build's manifest (*known*, read when None) that are no longer made are removed.
     """
     output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +195,7 @@ def publish(
         for url, data in files:
             writer.write(url, data)
         if reused:
-            update_in_place(staging, output, sorted(writer.written), hashes, mtime)
+            update_in_place(staging, output, sorted(writer.written), hashes, mtime, read_manifest(output) if known is None else known)
         else:
             writer.write("/" + MANIFEST, manifest_text(hashes))
             for folder in writer.made:  # folders too, so that an archive of the output is the same every time
@@ -203,12 +210,12 @@ def manifest_text(hashes: dict[str, bytes]) -> bytes:
     return "".join(sorted(f"{made.hex()}\t{url_to_relpath(url)}\n" for url, made in hashes.items())).encode("utf-8")
 
 
-def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None) -> None:
-    """Move the files staged at *moves* into *output*, remove those no longer made, then write the manifest."""
+def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[str, bytes], mtime: int | None, known: dict[str, str] | None) -> None:
+    """Move the files staged at *moves* into *output*, remove those of *known* (the last manifest) no longer made, then write the manifest."""
     for rel in moves:
         (output / rel).parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging / rel, output / rel)
-    gone = sorted((read_manifest(output) or {}).keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
+    gone = sorted((known or {}).keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
     for rel in gone:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)

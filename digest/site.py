@@ -414,7 +414,7 @@ def build_site(
             files = index_site(search, stale, files, output, hashes, memo, options.jobs, cancel)
         progress("writing files")
         try:
-            published = publish(output, files, site.copies, hashes, reuse, source_date_epoch())
+            published = publish(output, files, site.copies, hashes, reuse, source_date_epoch(), known)
         except OSError as exc:  # a read-only or full disk: say where, not "internal error"
             where = exc.filename or output
             raise UsageError(f"cannot write {where} ({exc.strerror or exc}); the previous output was left as it was") from exc
