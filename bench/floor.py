@@ -18,7 +18,10 @@ are filled from:
   templates (``PageRenderer``: cards and link lists rendered once and reused);
 - ``write``: every page's bytes written into a fresh folder (in the system's
   temporary folder), one ``mkdir`` per new folder; nothing is deleted until
-  the end, as deleting many files slows creating them on some disks.
+  the end, as deleting many files slows creating them on some disks;
+- ``search`` (a site with ``search: true``, the default): Pagefind's binary
+  indexing every listed article's page, whole, in one run (the CPU time of
+  that child process), as any build with search on must.
 
 Each is the median CPU time of --runs runs. It then prints the sum of the
 cheaper front-matter reader and the others, divided by the cores a build
@@ -39,8 +42,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,14 +67,20 @@ from digest.render import PageRenderer  # noqa: E402
 from digest.site import load_site, with_bodies  # noqa: E402
 
 
-def cpu_median(runs: int, work: Callable[[], object]) -> float:
-    """Median CPU seconds of *runs* calls of *work* (this process only)."""
+def cpu_median(runs: int, work: Callable[[], object], clock: Callable[[], float] = time.process_time) -> float:
+    """Median CPU seconds of *runs* calls of *work*, by *clock* (default: this process only)."""
     spent = []
     for _ in range(runs):
-        started = time.process_time()
+        started = clock()
         work()
-        spent.append(time.process_time() - started)
+        spent.append(clock() - started)
     return statistics.median(spent)
+
+
+def children_cpu() -> float:
+    """CPU seconds of the child processes that have ended."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def main() -> int:
@@ -134,9 +145,27 @@ def main() -> int:
 
         figures["write"] = cpu_median(args.runs, write_all)
 
+        if config.search:
+            from pagefind.service import get_executable
+
+            listed = {article.url for article in loaded.index.articles}
+            staged = Path(scratch) / "search"
+            staged.mkdir()
+            stager = SiteWriter(staged)
+            for url, data in pages:
+                if url in listed:
+                    stager.write(url, data)
+
+            def index_all() -> None:
+                bundle = tempfile.mkdtemp(dir=scratch)
+                subprocess.run([str(get_executable()), "--site", str(staged), "--output-path", bundle, "--silent"], check=True)
+
+            figures["search"] = cpu_median(args.runs, index_all, children_cpu)
+
         for name, seconds in figures.items():
             print(f"stage={name} n={n} cpu_s={seconds:.3f}", flush=True)
         floor_cpu = figures["read"] + min(figures["front_matter"], figures["front_matter_ours"]) + figures["markdown"] + figures["templates"] + figures["write"]
+        floor_cpu += figures.get("search", 0.0)
         floor_wall = floor_cpu / max(1, args.jobs)
         print(f"floor n={n} cpu_s={floor_cpu:.2f} cores={args.jobs} wall_s={floor_wall:.2f}", flush=True)
 
