@@ -8,6 +8,7 @@ these; the only thing ``--no-cache`` changes is the memo they are given.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 import threading
@@ -36,7 +37,7 @@ from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
 from .schema import Article
-from .search import SEARCH_SHAPE, index_site, keep_previous_index, plan_search, search_shapes
+from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .stories import StoryNote, read_story_notes
@@ -363,6 +364,12 @@ def render_site_files(site: LoadedSite) -> dict[str, bytes]:
     return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
 
 
+def _unless_cancelled(progress: Progress, cancel: threading.Event, stage: str) -> None:
+    if cancel.is_set():
+        raise Cancelled
+    progress(stage)
+
+
 def build_site(
     options: BuildOptions,
     progress: Progress = _no_progress,
@@ -377,9 +384,12 @@ def build_site(
     With the memo (unless ``--no-cache``), a build stops when the stamps of the inputs are the last build's (unless the
     caller compared them and passes their *state*, or says *check_unchanged* False), else renders only the outputs whose
     hash changed. With *search_later* (``serve``) the search index is neither planned nor made: the last one stays and
-    the result says it is pending. Setting *cancel* gives the index up (search.Cancelled), leaving the output as it was.
+    the result says it is pending. Setting *cancel* gives the build up at its next stage or while the index is made
+    (search.Cancelled), leaving the output as it was.
     """
     started = time.perf_counter()
+    if cancel is not None:  # given up at the next stage, not only once the index is being made
+        progress = functools.partial(_unless_cancelled, progress, cancel)
     if memo is None:
         memo = Memo(options.source) if options.cache else NO_MEMO
     if state is None and memo.enabled and check_unchanged:

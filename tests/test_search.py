@@ -190,6 +190,25 @@ def test_an_index_given_up_leaves_the_output_as_it_was_and_the_next_build_makes_
     assert snapshot(out) == snapshot(tmp_path / "clean")
 
 
+def test_a_save_while_the_index_build_is_still_loading_gives_it_up_at_the_next_stage(
+    copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # serve's next save waits for the index being made to let go (preview.Indexer.stop): it must not wait for a whole build.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    assert build_site(BuildOptions(source=site, output=out), search_later=True).search_pending
+    served = snapshot(out)
+    runs = pagefind_runs(monkeypatch)
+    cancel = threading.Event()
+    stages: list[str] = []
+    save_comes = lambda stage: stages.append(stage) or (stage == "reading articles" and cancel.set())  # noqa: E731
+    with pytest.raises(search.Cancelled):
+        build_site(BuildOptions(source=site, output=out), save_comes, check_unchanged=False, cancel=cancel)
+    assert stages == ["reading articles"] and runs == []
+    assert snapshot(out) == served
+
+
 def test_no_shard_is_left_empty_when_languages_have_fewer_articles_than_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # tests/sites/feeds: three English articles, one Arabic, one Chinese; in four shards the first would be empty.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
