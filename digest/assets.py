@@ -77,7 +77,7 @@ def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
     found = []
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not (skip and n.endswith(skip))]
+        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not n.endswith(skip)]
     return found
 
 
