@@ -37,7 +37,6 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
     content = config.root / "content"
     for path in _files_under(content, skip=(".md", ".markdown")):
         url = "/" + path.relative_to(content).as_posix()
-        shown = path.relative_to(config.root).as_posix()
         if url.startswith("/static/"):
             message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
         elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
@@ -46,7 +45,7 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
         else:
             copies[url] = path
             continue
-        problems.append(error(shown, 0, message))
+        problems.append(error(path.relative_to(config.root).as_posix(), 0, message))
     return copies, problems
 
 
@@ -77,7 +76,7 @@ def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
     found = []
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not (skip and n.endswith(skip))]
+        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not n.endswith(skip)]
     return found
 
 
@@ -104,7 +103,5 @@ def _source(output: Page | Path) -> tuple[str, str]:
     if isinstance(output, Path):
         return output.as_posix(), output.as_posix()
     article = output.context.get("article")
-    if isinstance(article, Article):
-        return article.path, article.path
-    shown = output.context.get("source_path", "")  # a standalone page (content/pages/)
+    shown = article.path if isinstance(article, Article) else output.context.get("source_path", "")  # or a standalone page's
     return (shown, shown) if shown else ("", f"the {output.title!r} page")

@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if not args_list or (args_list[0] not in verbs.choices and args_list[0] not in ("-h", "--help")):
+    if not args_list or args_list[0] not in {*verbs.choices, "-h", "--help"}:
         args_list.insert(0, "build")
     args = parser.parse_args(args_list)
     run: Callable[[argparse.Namespace], int] = args.run

@@ -183,10 +183,10 @@ class BodyRenderer:
             return base + url + fragment
         if target.startswith("content/"):
             looked_up.add(target)
-        if not target.startswith("content/") or not (self.config.root / target).is_file():
-            problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
-            return None
-        return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
+            if (self.config.root / target).is_file():
+                return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
+        problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
+        return None
 
     def _rewrite_links(self, state: StateCore) -> None:
         """The python engine's core rule: resolve each relative link and image."""

@@ -21,7 +21,6 @@ import shutil
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -226,7 +225,7 @@ class PreviewHandler(BaseHTTPRequestHandler):
 def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> bool:
     """Build once and publish the snapshot; on failure keep the last good folder and show the problems.
 
-    True when the pages are published but not yet the search index (:func:`update_index`).
+    True when the pages are published but not yet the search index (:class:`Indexer`).
     """
     previous = state.snapshot
     config, config_problems = load_config(options.source)
@@ -253,26 +252,15 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
     return not problems and result.search_pending
 
 
-def update_index(options: BuildOptions, memo: Memo, report: Reporter, cancel: threading.Event) -> None:
-    """Make the search index that :func:`rebuild` left for later, once the pages are served: it renders nothing else.
-
-    Run beside the watch loop, which sets *cancel* when a save comes: the index is given up, so the save's
-    pages are not kept waiting for it, and made after the next build.
-    """
-    try:
-        build_site(options, memo=memo, check_unchanged=False, cancel=cancel)
-        report.info("Search index updated")
-    except Cancelled:
-        pass
-    except Exception as exc:  # the next save tries again; the pages stay served
-        print(f"The search index could not be updated: {exc}", file=report.err, flush=True)
-
-
 class Indexer:
-    """The search index being made beside the watch loop, at most one at a time (it shares the build's memo)."""
+    """The search index that :func:`rebuild` left for later, made beside the watch loop once the pages are served.
 
-    def __init__(self, make: Callable[[threading.Event], None]) -> None:
-        self.make = make
+    At most one at a time (it shares the build's memo); a save gives it up, so the save's pages are not kept
+    waiting for it, and the next build's is made instead.
+    """
+
+    def __init__(self, options: BuildOptions, memo: Memo, report: Reporter) -> None:
+        self.options, self.memo, self.report = options, memo, report
         self.cancel = threading.Event()
         self.thread: threading.Thread | None = None
 
@@ -289,6 +277,16 @@ class Indexer:
             self.thread.join()
             self.thread = None
 
+    def make(self, cancel: threading.Event) -> None:
+        """Build again with the search index (it renders nothing else), unless *cancel* is set first."""
+        try:
+            build_site(self.options, memo=self.memo, check_unchanged=False, cancel=cancel)
+            self.report.info("Search index updated")
+        except Cancelled:
+            pass
+        except Exception as exc:  # the next save tries again; the pages stay served
+            print(f"The search index could not be updated: {exc}", file=self.report.err, flush=True)
+
 
 def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -> None:
     """Serve until Ctrl-C (KeyboardInterrupt) ends the watch loop; then clean up."""
@@ -297,7 +295,7 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     state = PreviewState()
     options = replace(options, output=work / "site")
     build = functools.partial(rebuild, options, memo, report, state)
-    indexer = Indexer(functools.partial(update_index, options, memo, report))
+    indexer = Indexer(options, memo, report)
     stop = threading.Event()
     server: ThreadingHTTPServer | None = None
     try:

@@ -40,18 +40,15 @@ def run(args: argparse.Namespace) -> int:
     listed = [e for e in site.editions if e.kind == kind]
     if not listed:
         raise UsageError(f"there is no {kind} edition yet: the site has no published articles")
-    edition = listed[0]
-    if args.date is not None:
-        key = edition_key(kind, args.date)[0]
-        found = [e for e in listed if e.key == key]
-        if not found:
-            period = "that day" if kind == "daily" else "that week"
-            nearest = min(listed, key=lambda e: (abs(e.first - args.date), e.first)).first.isoformat()
-            raise UsageError(
-                f"there is no {kind} edition for {args.date.isoformat()}: no article was published {period} in the site's time zone ({config.timezone});"
-                f" the nearest is --date {nearest}, the latest --date {listed[0].first.isoformat()}"
-            )
-        edition = found[0]
+    key = listed[0].key if args.date is None else edition_key(kind, args.date)[0]
+    edition = next((e for e in listed if e.key == key), None)
+    if edition is None:  # only for a --date: the latest is listed
+        period = "that day" if kind == "daily" else "that week"
+        nearest = min(listed, key=lambda e: (abs(e.first - args.date), e.first)).first.isoformat()
+        raise UsageError(
+            f"there is no {kind} edition for {args.date.isoformat()}: no article was published {period} in the site's time zone ({config.timezone});"
+            f" the nearest is --date {nearest}, the latest --date {listed[0].first.isoformat()}"
+        )
     email = EmailRenderer(config).render(edition)
     output = args.output if args.output is not None else config.root / config.output_dir
     page, html, text = (output / url_to_relpath(url) for url in (edition.url, edition.email_html, edition.email_text))
