@@ -193,8 +193,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
 
 
 def setting_lines(config: SiteConfig) -> dict[str, int]:
-    """The line of each top-level key of the site's site.yaml, as load_config reads them (none when it cannot be read):
-    for warnings about settings found after loading."""
+    """The line of each site.yaml key as load_config reads it ({} when unreadable), for warnings about settings found later."""
     try:
         text = (config.root / config.path).read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
