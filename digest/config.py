@@ -60,8 +60,7 @@ def _output_dir(value: Any) -> str | None:
 
 def _permalink(value: Any) -> str | None:
     names = re.findall(r"{([^}]*)}", value)
-    unknown = [n for n in names if n not in PERMALINK_FIELDS]
-    if unknown:
+    if unknown := [n for n in names if n not in PERMALINK_FIELDS]:
         return f"placeholders among {{{'}, {'.join(PERMALINK_FIELDS)}}}, found {{{unknown[0]}}}"
     if "slug" not in names:
         return f'a pattern containing {{slug}}, found "{value}"'
@@ -74,8 +73,7 @@ LANGUAGE_TAG = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"  # a BCP 47 tag as sites wri
 
 
 def _language(value: Any) -> str | None:
-    ok = re.fullmatch(LANGUAGE_TAG, value)
-    return None if ok else f'a language tag such as "en" or "pt-BR", found "{value}"'
+    return None if re.fullmatch(LANGUAGE_TAG, value) else f'a language tag such as "en" or "pt-BR", found "{value}"'
 
 
 def _link(value: Any) -> str | None:
@@ -195,8 +193,7 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
 
 
 def setting_lines(config: SiteConfig) -> dict[str, int]:
-    """The line of each top-level key of the site's site.yaml, as load_config reads them (none when it cannot be read):
-    for warnings about settings found after loading."""
+    """The line of each site.yaml key as load_config reads it ({} when unreadable), for warnings about settings found later."""
     try:
         text = (config.root / config.path).read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
@@ -259,8 +256,7 @@ def _read_editions(entry: Entry, shown: str) -> tuple[tuple[str, ...] | None, li
     value, kinds = entry.value, ", ".join(EDITION_KINDS)
     if not isinstance(value, list):
         return None, [error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(value)}")]
-    unknown = [item for item in value if item not in EDITION_KINDS]
-    if unknown:
+    if unknown := [item for item in value if item not in EDITION_KINDS]:
         return None, [
             error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(unknown[0])}{did_you_mean(str(unknown[0]), list(EDITION_KINDS))}")
         ]

@@ -41,10 +41,14 @@ def publish_filter(
         for article in articles
         if (include_drafts or not article.draft) and (include_future or article.date <= now)
     ]
-    # one article per URL (the first by path, as the last one written wins), so later stages do not report a collision again
-    kept = {article.url: article for article in sorted(published, key=lambda a: a.path, reverse=True)}
+    # one article per URL, the first by path; a later one is an error naming both files, so later stages need not report it
+    kept: dict[str, Article] = {}
+    clashes: list[Problem] = []
+    for article in sorted(published, key=lambda a: a.path):
+        if (other := kept.setdefault(article.url, article)) is not article:
+            clashes.append(error(article.path, 1, f'URL {article.url} is already used by {other.path}; set a different "slug:"'))
     newest_first = sorted(kept.values(), key=lambda a: (-a.date.timestamp(), a.url))  # a total order, so listings are deterministic
-    return newest_first, problems + find_url_collisions(published)
+    return newest_first, problems + clashes
 
 
 class Parsed(NamedTuple):
@@ -267,17 +271,6 @@ def _key_line(path: Path, key: str) -> int:
     except (OSError, UnicodeDecodeError):
         return 1
     return next((number for number, line in enumerate(lines, start=1) if line.startswith(key + ":")), 1)
-
-
-def find_url_collisions(articles: list[Article]) -> list[Problem]:
-    """Two articles that would be written to the same URL; both files are named."""
-    first: dict[str, Article] = {}
-    problems: list[Problem] = []
-    for article in sorted(articles, key=lambda a: a.path):
-        other = first.setdefault(article.url, article)
-        if other is not article:
-            problems.append(error(article.path, 1, f'URL {article.url} is already used by {other.path}; set a different "slug:"'))
-    return problems
 
 
 def fields_table() -> str:

@@ -28,7 +28,6 @@ REVIEW_STATUSES = {
     "ai-generated": ("AI-generated", "Written by an AI system and published without an editor's review."),
     "unreviewed": ("Not yet reviewed", "Nobody has checked this story against its sources yet."),
 }
-CONFIDENCE_LABELS = {"high": "High", "medium": "Medium", "low": "Low"}
 MAX_ARTICLE_BYTES = 2_000_000  # Markdown renders at roughly 3 s per MB; no news story is longer
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
 
@@ -175,8 +174,8 @@ def tag_key(tag: str) -> str:
 
 
 def _confidence(value: Any, entry: Entry, checker: FrontMatter) -> tuple[int | None, str]:
-    if isinstance(value, str) and value.strip().lower() in CONFIDENCE_LABELS:
-        return None, CONFIDENCE_LABELS[value.strip().lower()]
+    if isinstance(value, str) and (word := value.strip().lower()) in ("high", "medium", "low"):
+        return None, word.title()
     if (isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value)) or (isinstance(value, float) and value.is_integer()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -319,7 +318,6 @@ FIELDS: tuple[Field, ...] = (
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
-_SOURCE_KEYS = ["url", "name", "official"]  # of a source given as a mapping
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
@@ -425,7 +423,7 @@ class FrontMatter:
         for item, line in zip(items, lines, strict=True):
             url, name, official = item, "", False
             if isinstance(item, dict):
-                self.problems += unknown_keys(self.shown, line, "sources", item, _SOURCE_KEYS)
+                self.problems += unknown_keys(self.shown, line, "sources", item, ["url", "name", "official"])
                 url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
             if not isinstance(name, str):
                 problem: str | None = f"expected the name as text, found {describe(name)}"

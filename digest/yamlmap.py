@@ -217,13 +217,11 @@ class _GraphCheck:
         return node
 
     def find_duplicate_keys(self, node: yaml.MappingNode) -> None:
-        first_seen: dict[str, yaml.Node] = {}
+        seen: dict[str, yaml.Node] = {}
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                first = first_seen.setdefault(key_node.value, key_node)
-                if first is not key_node:
-                    message = f'duplicate key "{key_node.value}" (first given on line {self.lines.of(first.start_mark)})'
-                    self.problems.append(error(self.path, self.lines.of(key_node.start_mark), message))
+            if isinstance(key_node, yaml.ScalarNode) and (first := seen.setdefault(key_node.value, key_node)) is not key_node:
+                message = f'duplicate key "{key_node.value}" (first given on line {self.lines.of(first.start_mark)})'
+                self.problems.append(error(self.path, self.lines.of(key_node.start_mark), message))
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
