@@ -42,6 +42,7 @@ SCRIPT_PATH = "/__digest__/reload.js"
 KEEPALIVE_SECONDS = 10.0
 WATCHED = ("content", "templates", "static", "site.yaml")
 WAKE_MS = 300  # the watcher yields at least this often, so its first yield says it is ready
+INDEX_AFTER_SECONDS = 1.0  # the index is made once saves pause this long: a browser's reload and the next save come first
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,8 @@ def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewS
 class Indexer:
     """The search index that :func:`rebuild` left for later, made beside the watch loop once the pages are served.
 
-    At most one at a time (it shares the build's memo); a save gives it up, so the save's pages are not kept
+    At most one at a time (it shares the build's memo); it waits for :data:`INDEX_AFTER_SECONDS` without a save
+    first, so the browser's reload is not slowed by it, and a save gives it up, so the save's pages are not kept
     waiting for it, and the next build's is made instead.
     """
 
@@ -279,6 +281,8 @@ class Indexer:
 
     def make(self, cancel: threading.Event) -> None:
         """Build again with the search index (it renders nothing else), unless *cancel* is set first."""
+        if cancel.wait(INDEX_AFTER_SECONDS):
+            return
         try:
             build_site(self.options, memo=self.memo, check_unchanged=False, cancel=cancel)
             self.report.info("Search index updated")

@@ -174,20 +174,30 @@ def index_site(
                 rendered[url] = held / str(len(rendered))
                 rendered[url].write_bytes(staged(data, owner[url].articles[url]))
             yield url, data
-        # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
-        # written in: so they are put in place in the order of their URLs, as a clean build would.
-        for shard in stale:
-            for url in sorted(shard.articles):
-                if cancel.is_set():
-                    raise Cancelled
-                target = pages / str(shard.number) / url_to_relpath(url)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if url in rendered:
-                    target.hardlink_to(rendered[url])
-                else:  # reused: left in the output folder by the last build
-                    target.write_bytes(staged((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
+
+        def make(shard: Shard) -> dict[str, bytes]:
+            """Stage the shard's pages (while other shards are indexed), index them, and remove them (a save under serve,
+            giving the index up, waits only for the shards under way to be removed)."""
+            shard_pages, bundle = pages / str(shard.number), bundles / str(shard.number)
+            try:
+                # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
+                # written in: so they are put in place in the order of their URLs, as a clean build would.
+                for url in sorted(shard.articles):
+                    if cancel.is_set():
+                        raise Cancelled
+                    target = shard_pages / url_to_relpath(url)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if url in rendered:
+                        target.hardlink_to(rendered[url])
+                    else:  # reused: left in the output folder by the last build
+                        target.write_bytes(staged((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
+                return _made(shard_pages, bundle, shard.number == 0, cancel)
+            finally:
+                shutil.rmtree(shard_pages, ignore_errors=True)
+                shutil.rmtree(bundle, ignore_errors=True)
+
         with ThreadPoolExecutor(max_workers=max(1, min(len(stale), jobs))) as pool:
-            made = list(pool.map(lambda shard: _made(pages / str(shard.number), bundles / str(shard.number), shard.number == 0, cancel), stale))
+            made = list(pool.map(make, stale))
     for shard, bundle in zip(stale, made, strict=True):
         if shard.number == 0:  # how many shards the search page merges
             bundle["shards.json"] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import queue
 import signal
@@ -185,6 +186,23 @@ def test_an_edit_is_served_and_reaches_a_connected_page(serve: Server) -> None:
     _, body = wait_for_page(serve, events, "/digest/policy/eu-rules/", lambda status, body: "rewrote the rules overnight" in body)
     assert BeautifulSoup(body, "html.parser").find(string=lambda s: s is not None and "rewrote the rules overnight" in s)
     events.close()
+
+
+def test_the_search_index_follows_an_edit_once_saves_pause(serve: Server) -> None:
+    def index_hash() -> str:  # Pagefind names the index of each language by a hash of what it holds
+        status, _, body = serve.get("/digest/pagefind/pagefind-entry.json")
+        return str(json.loads(body)["languages"]["en"]["hash"]) if status == 200 else ""
+
+    deadline = time.monotonic() + WAIT
+    while not (before := index_hash()):  # the first build's index is made beside the served pages
+        assert time.monotonic() < deadline, "the first search index was never served"
+        time.sleep(0.1)
+    article = serve.site / "content/policy/eu-rules.md"
+    save(article, article.read_text(encoding="utf-8").replace("The Commission published the rules.", "The Commission added quantumfoxtrot."))
+    deadline = time.monotonic() + WAIT
+    while index_hash() == before:
+        assert time.monotonic() < deadline, "the search index never took the edit in"
+        time.sleep(0.1)
 
 
 def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(serve: Server) -> None:
