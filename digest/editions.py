@@ -232,10 +232,8 @@ class EmailRenderer:
     def _fill(self, template: str, edition: Edition, shown: int) -> str:
         topics = first_stories(edition, shown)
         lead = topics[0].stories[0].article if topics else None
-        image = share_image_url(self.config, lead) if lead else ""  # the lead story's picture, at the top of the email
-        return fill_template(
-            self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else ""
-        )
+        image = share_image_url(self.config, self.urls, lead) if lead else ""  # the lead story's picture, at the top of the email
+        return fill_template(self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=image)
 
 
 def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:

@@ -127,7 +127,6 @@ class FeedEntry:
         topic = index.topic_of[article.topic]
         categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
         categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
-        image = share_image_url(config, article)
         story = index.story_at.get(article.path)
         known = config.author(article.author)  # an author key stands for its name; other text is shown as written
         return FeedEntry(
@@ -138,7 +137,7 @@ class FeedEntry:
             summary=body.summary,
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
             categories=tuple(categories),
-            image=urls.absolute(image) if image.startswith("/") else image,
+            image=share_image_url(config, urls, article),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
 

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
     import PIL.Image
     from PIL import ImageDraw, ImageFont
 
+    from .render import SiteUrls
+
     AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
@@ -76,9 +78,10 @@ class FontChoice:
     content: str = ""  # a hash of the font file's bytes: another font, wherever it is installed, draws the cards again
 
 
-def share_image_url(config: SiteConfig, article: Article) -> str:
-    """The article's share image: its own ``image`` (URL or site path), else its card, else ""."""
-    return article.image or (article.url + IMAGE_NAME if config.share_images else "")
+def share_image_url(config: SiteConfig, urls: SiteUrls, article: Article) -> str:
+    """The absolute URL of the article's share image: its own ``image`` (URL or site path), else its card, else ""."""
+    image = article.image or (article.url + IMAGE_NAME if config.share_images else "")
+    return urls.absolute(image) if image else ""
 
 
 def script_of(text: str) -> str:

@@ -219,8 +219,7 @@ def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
     crumbs = [breadcrumb_jsonld(urls, page)] if page.crumbs else []
     if not isinstance(article, Article):
         return PageMeta(*head, (*website, *crumbs))
-    image = share_image_url(config, article)
-    image = urls.absolute(image) if image else ""
+    image = share_image_url(config, urls, article)
     return PageMeta(
         *head,
         (*website, article_jsonld(config, urls, page, article, image), *crumbs),
