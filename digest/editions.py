@@ -12,6 +12,7 @@ An edition shows stories, not reports: the reports of one story (the same
 
 from __future__ import annotations
 
+import bisect
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -216,14 +217,12 @@ class EmailRenderer:
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
 
     def render(self, edition: Edition) -> Email:
-        shown = total = edition.story_count
-        html = self.html(edition, total)
-        if len(html) > EMAIL_LIMIT:  # the most stories that fit, by bisection: more stories never make it shorter
-            low, high = 0, total - 1
-            while low < high:
-                middle = (low + high + 1) // 2
-                low, high = (middle, high) if len(self.html(edition, middle)) <= EMAIL_LIMIT else (low, middle - 1)
-            shown, html = low, self.html(edition, low)
+        shown = edition.story_count
+        html = self.html(edition, shown)
+        if len(html) > EMAIL_LIMIT:  # the most stories that fit (at least none), by bisection: more stories never make it shorter
+            fit = bisect.bisect_right(range(shown), EMAIL_LIMIT, key=lambda count: len(self.html(edition, count)))
+            shown = max(fit - 1, 0)
+            html = self.html(edition, shown)
         return Email(html, self._fill("edition_email.txt", edition, shown).encode("utf-8"), shown)
 
     def html(self, edition: Edition, shown: int) -> bytes:
