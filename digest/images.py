@@ -322,13 +322,12 @@ def draw_card(card: ShareCard) -> bytes:
 
     badge_font = load_font(card.label_font, 30)
     width = word_length(badge_font, card.badge)  # a few hundred labels in all: measured once each
-    left = MARGIN
-    draw.rounded_rectangle((left, badge_top, left + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
+    draw.rounded_rectangle((MARGIN, badge_top, MARGIN + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
     # The label's coverage, inside the badge's straight part (pasting it whole leaves the rounded ends as they are).
     coverage = Image.new("L", (round(width) + 8, 48))
     height = sum(badge_font.getmetrics()) if isinstance(badge_font, ImageFont.FreeTypeFont) else 0  # ascent and descent
     draw_line(coverage, (4, 24 - height // 2), card.badge, badge_font, None, None)  # centred on the badge
-    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (left + 20, badge_top + 4))
+    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (MARGIN + 20, badge_top + 4))
 
     return palette_png(image, PALETTE_BYTES)
 
