@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Any
 
 from .config import SiteConfig
@@ -237,13 +238,9 @@ class EmailRenderer:
 
 def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:
     """The edition's topics holding only its first *count* stories, in reading order."""
-    kept: list[EditionTopic] = []
-    for group in edition.topics:
-        if count <= 0:
-            break
-        kept.append(EditionTopic(group.topic, group.stories[:count]))
-        count -= len(group.stories)
-    return tuple(kept)
+    above = accumulate((len(group.stories) for group in edition.topics), initial=0)  # the stories of the topics above each
+    topics = zip(edition.topics, above, strict=False)  # the last of above, the edition's total, has no topic
+    return tuple(EditionTopic(group.topic, group.stories[: count - n]) for group, n in topics if n < count)
 
 
 def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wanted: set[str]) -> Iterator[tuple[str, bytes]]:
