@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -196,14 +196,8 @@ def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
 
 def cards_of(config: SiteConfig, articles: Sequence[Article], topic_names: dict[str, str]) -> dict[str, ShareCard]:
     """The card of each of *articles* that names no image and whose topic *topic_names* knows, by its URL."""
-    fonts = font_finder(config)
+    fonts = cache(partial(find_font, config))  # by script and language: a build's cards share a few fonts
     return {a.url + IMAGE_NAME: ShareCard.of(config, topic_names[a.topic], a, fonts) for a in articles if not a.image and a.topic in topic_names}
-
-
-def font_finder(config: SiteConfig) -> Callable[[str, str], FontChoice]:
-    """find_font for *config*, each script and language looked up once (a build's cards share a few fonts)."""
-    find = cache(lambda script, lang: find_font(config, script, lang))
-    return lambda text, lang: find(script_of(text), lang)
 
 
 def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
@@ -250,9 +244,9 @@ class ShareCard:
             badge_color=BADGE_COLORS.get(article.confidence_label, NO_BADGE),
             lang=article.lang,
             rtl=article.dir == "rtl",
-            title_font=fonts(article.title, article.lang),
-            label_font=fonts(config.title, ""),
-            topic_font=fonts(topic, ""),
+            title_font=fonts(script_of(article.title), article.lang),
+            label_font=fonts(script_of(config.title), ""),
+            topic_font=fonts(script_of(topic), ""),
         )
 
     def cache_key(self) -> str:
