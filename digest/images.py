@@ -139,13 +139,9 @@ def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached:
 
 
 def draw_ahead(config: SiteConfig, articles: list[Article], jobs: int) -> None:
-    """Start drawing the cards of *articles* into the cache folder in one background process.
-
-    The build goes on meanwhile, on one core for long stretches (indexing, planning, feeds); the
-    cards are drawn on the other. render_share_images stops this process and draws what is left,
-    and every card drawn ahead is found in the cache. Only for a first build (no cached card yet, so
-    a rebuild reads no cache for nothing); nothing starts for *jobs* 1 or a few cards.
-    """
+    """Draw the cards of *articles* into the cache folder in a background process, while the build goes on (on one
+    core for long stretches); render_share_images stops it and draws what is left. Only in a first build (no cache
+    folder: a rebuild reads no cache for nothing), with *jobs* over 1 and enough cards."""
     global _AHEAD
     import multiprocessing
 
@@ -285,11 +281,8 @@ def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoi
 
 
 def draw_card(card: ShareCard) -> bytes:
-    """Draw one 1200x630 PNG: an "L" image of palette indexes, saved as an 8-bit palette image with PALETTE.
-
-    Each text is drawn in white on black (its coverage), mapped onto the ramp of its colour over what it is
-    drawn on, and pasted: no RGB image is drawn or quantized.
-    """
+    """One card as a PNG of PALETTE indexes: each text drawn in white on black (its coverage), mapped onto the ramp
+    of its colour over what is under it, and pasted; no RGB image is drawn or quantized."""
     from PIL import Image, ImageDraw, ImageFont
 
     image = card_top(card.site, card.topic, card.label_font, card.topic_font).copy()
@@ -327,12 +320,8 @@ def draw_card(card: ShareCard) -> bytes:
 
 
 def palette_png(indexes: PIL.Image.Image, palette: bytes) -> bytes:
-    """An 8-bit palette PNG of *indexes* (an "L" image of palette indexes): the chunks IHDR, PLTE, IDAT, IEND.
-
-    Pillow's PNG encoder deflates with the system's zlib, which took half a card's time; zlib-ng does it in a
-    third of that, and PNG's framing is a few lines. Each row starts with its filter type, 0 (none), as Pillow
-    writes palette images.
-    """
+    """An 8-bit palette PNG of *indexes* (an "L" image), each row of filter type 0 (none) as Pillow writes them. Pillow
+    deflates with the system's zlib, in half a card's time; zlib-ng takes a third of that, and PNG's framing is short."""
     from PIL import Image
     from zlib_ng import zlib_ng
 
@@ -375,10 +364,8 @@ def word_length(font: AnyFont, word: str) -> float:
 
 @lru_cache(maxsize=4096)
 def word_coverage(font: ImageFont.FreeTypeFont, word: str) -> tuple[PIL.Image.Image, int, int]:
-    """A word drawn in white on black, and where its box starts from the pen position.
-
-    Drawing a glyph costs tens of microseconds with Noto's hinting, and headlines share most of their words.
-    """
+    """A word drawn in white on black, and where its box starts from the pen position (kept: a glyph costs tens of
+    microseconds with Noto's hinting, and headlines share most of their words)."""
     from PIL import Image, ImageDraw
 
     pad = round(font.size)  # room for any glyph's overhang: measuring the word's box first would lay it out once more
