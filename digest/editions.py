@@ -155,7 +155,7 @@ def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> lis
     t = translator(config)  # crumbs and the index's title in the site's language, as plan_pages writes them
     home = Crumb(t("Headlines"), "/")
     crumbs = (home, Crumb(t("Editions"), "/editions/"))
-    feeds = dict(zip(config.editions, edition_feeds(config), strict=True))
+    feeds = {feed.kind: feed for feed in edition_feeds(config)}
     sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
     about = t("The digest, day by day and week by week, on the web and by email.")
     pages = [Page("/editions/", "editions.html", t("Editions"), about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
