@@ -393,8 +393,9 @@ def ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> list[int]:
 
 def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
+    lines = [""]
     if not rtl and by_words(text, font, None):  # a line's width is the sum of its words' and spaces'
-        lines, taken, space = [""], 0.0, word_length(font, " ")
+        taken, space = 0.0, word_length(font, " ")
         for word in text.split():
             length = word_length(font, word)
             if lines[-1] and taken + space + length > width:
@@ -403,16 +404,15 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: b
             else:
                 lines[-1] += " " + word if lines[-1] else word
                 taken += space + length if taken else length
-        return lines if lines[0] else []
-    lines = [""]
-    for token in re.findall(_TOKEN, text):
-        current = lines[-1]
-        joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
-        candidate = current + joiner + token
-        if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
-            lines.append(token)
-        else:
-            lines[-1] = candidate
+    else:
+        for token in re.findall(_TOKEN, text):
+            current = lines[-1]
+            joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
+            candidate = current + joiner + token
+            if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
+                lines.append(token)
+            else:
+                lines[-1] = candidate
     return lines if lines[0] else []  # the first line is empty only when the text is
 
 
