@@ -50,8 +50,7 @@ FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
     "cjk": (("NotoSansCJK-Bold.ttc", 2), ("NotoSansCJKsc-Bold.otf", 0), ("NotoSerifCJK-Bold.ttc", 2)),
 }
 CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face index in Noto's CJK collection
-# Patterns, compiled (and kept by re) on first use: wide character classes take milliseconds
-# to compile, and most builds draw no image.
+# Patterns compiled (and kept by re) on first use: wide character classes take milliseconds to compile; most builds draw none.
 _ARABIC = r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 _TOKEN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+"
