@@ -12,12 +12,14 @@ An edition shows stories, not reports: the reports of one story (the same
 
 from __future__ import annotations
 
+import bisect
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Any
 
 from .config import SiteConfig
@@ -153,7 +155,7 @@ def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> lis
     t = translator(config)  # crumbs and the index's title in the site's language, as plan_pages writes them
     home = Crumb(t("Headlines"), "/")
     crumbs = (home, Crumb(t("Editions"), "/editions/"))
-    feeds = dict(zip(config.editions, edition_feeds(config), strict=True))
+    feeds = {feed.kind: feed for feed in edition_feeds(config)}
     sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
     about = t("The digest, day by day and week by week, on the web and by email.")
     pages = [Page("/editions/", "editions.html", t("Editions"), about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
@@ -216,14 +218,12 @@ class EmailRenderer:
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False)
 
     def render(self, edition: Edition) -> Email:
-        shown = total = edition.story_count
-        html = self.html(edition, total)
-        if len(html) > EMAIL_LIMIT:  # the most stories that fit, by bisection: more stories never make it shorter
-            low, high = 0, total - 1
-            while low < high:
-                middle = (low + high + 1) // 2
-                low, high = (middle, high) if len(self.html(edition, middle)) <= EMAIL_LIMIT else (low, middle - 1)
-            shown, html = low, self.html(edition, low)
+        shown = edition.story_count
+        html = self.html(edition, shown)
+        if len(html) > EMAIL_LIMIT:  # the most stories that fit (at least none), by bisection: more stories never make it shorter
+            fit = bisect.bisect_right(range(shown), EMAIL_LIMIT, key=lambda count: len(self.html(edition, count)))
+            shown = max(fit - 1, 0)
+            html = self.html(edition, shown)
         return Email(html, self._fill("edition_email.txt", edition, shown).encode("utf-8"), shown)
 
     def html(self, edition: Edition, shown: int) -> bytes:
@@ -232,21 +232,15 @@ class EmailRenderer:
     def _fill(self, template: str, edition: Edition, shown: int) -> str:
         topics = first_stories(edition, shown)
         lead = topics[0].stories[0].article if topics else None
-        image = share_image_url(self.config, lead) if lead else ""  # the lead story's picture, at the top of the email
-        return fill_template(
-            self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=self.urls.absolute(image) if image else ""
-        )
+        image = share_image_url(self.config, self.urls, lead) if lead else ""  # the lead story's picture, at the top of the email
+        return fill_template(self.env, template, edition=edition, topics=topics, more=edition.story_count - shown, image=image)
 
 
 def first_stories(edition: Edition, count: int) -> tuple[EditionTopic, ...]:
     """The edition's topics holding only its first *count* stories, in reading order."""
-    kept: list[EditionTopic] = []
-    for group in edition.topics:
-        if count <= 0:
-            break
-        kept.append(EditionTopic(group.topic, group.stories[:count]))
-        count -= len(group.stories)
-    return tuple(kept)
+    above = accumulate((len(group.stories) for group in edition.topics), initial=0)  # the stories of the topics above each
+    topics = zip(edition.topics, above, strict=False)  # the last of above, the edition's total, has no topic
+    return tuple(EditionTopic(group.topic, group.stories[: count - n]) for group, n in topics if n < count)
 
 
 def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wanted: set[str]) -> Iterator[tuple[str, bytes]]:

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from .config import SiteConfig
 from .i18n import translator
 from .images import share_image_url
-from .index import SiteIndex
+from .index import SiteIndex, Tag, Topic
 from .markdown import RenderedBody
 from .pages import Page
 from .render import SiteUrls
@@ -124,10 +124,7 @@ class FeedEntry:
 
     @staticmethod
     def make(config: SiteConfig, index: SiteIndex, urls: SiteUrls, article: Article, body: RenderedBody) -> FeedEntry:
-        topic = index.topic_of[article.topic]
-        categories = [(topic.slug, topic.name, urls.absolute(topic.url))]
-        categories += [(tag.slug, tag.name, urls.absolute(tag.url)) for tag in index.tags_of[article.path]]
-        image = share_image_url(config, article)
+        shown: tuple[Topic | Tag, ...] = (index.topic_of[article.topic], *index.tags_of[article.path])
         story = index.story_at.get(article.path)
         known = config.author(article.author)  # an author key stands for its name; other text is shown as written
         return FeedEntry(
@@ -137,8 +134,8 @@ class FeedEntry:
             author=(known.name if known else article.author) or config.title,
             summary=body.summary,
             content_html=full_content(config, urls, article, body.html) if config.feed_full_content else "",
-            categories=tuple(categories),
-            image=urls.absolute(image) if image.startswith("/") else image,
+            categories=tuple((c.slug, c.name, urls.absolute(c.url)) for c in shown),
+            image=share_image_url(config, urls, article),
             story=(story.slug, story.title, urls.absolute("/stories/")) if story else None,
         )
 
@@ -224,10 +221,8 @@ def atom_entry(entry: FeedEntry) -> str:
     _text(item, "published", rfc3339(article.date))
     _text(item, "updated", rfc3339(article.last_modified))
     _text(ET.SubElement(item, "author"), "name", entry.author)
-    for term, label, scheme in entry.categories:
-        ET.SubElement(item, "category", {"term": term, "label": label, "scheme": scheme})
-    if entry.story:
-        ET.SubElement(item, "category", dict(zip(("term", "label", "scheme"), entry.story, strict=True)))
+    for category in (*entry.categories, *([entry.story] if entry.story else [])):  # the story's last, in the stories' scheme
+        ET.SubElement(item, "category", dict(zip(("term", "label", "scheme"), category, strict=True)))
     for source in article.sources:
         ET.SubElement(item, "link", {"rel": "related", "type": "text/html", "href": source.url, "title": source.name})
     if entry.image:

@@ -49,12 +49,6 @@ def label_table(config: SiteConfig) -> dict[str, str]:
     return bundled | dict(config.labels)
 
 
-@cache
-def translator(config: SiteConfig) -> Translator:
-    """The site's :class:`Translator`, made once per settings (feeds ask for it once an entry)."""
-    return Translator(config)
-
-
 class Translator:
     """``_(label, **values)``: *label* in the site's language, its ``{name}`` placeholders filled from *values*."""
 
@@ -64,6 +58,9 @@ class Translator:
     def __call__(self, label: str, **values: Any) -> str:
         text = self.table.get(label, label)
         return text.format(**values) if values else text
+
+
+translator = cache(Translator)  # the site's Translator, made once per settings (feeds ask for it once an entry)
 
 
 class Labels(Extension):

@@ -18,7 +18,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
     import PIL.Image
     from PIL import ImageDraw, ImageFont
 
+    from .render import SiteUrls
+
     AnyFont = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 WIDTH, HEIGHT = 1200, 630
@@ -48,8 +50,7 @@ FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
     "cjk": (("NotoSansCJK-Bold.ttc", 2), ("NotoSansCJKsc-Bold.otf", 0), ("NotoSerifCJK-Bold.ttc", 2)),
 }
 CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face index in Noto's CJK collection
-# Patterns, compiled (and kept by re) on first use: wide character classes take milliseconds
-# to compile, and most builds draw no image.
+# Patterns compiled (and kept by re) on first use: wide character classes take milliseconds to compile; most builds draw none.
 _ARABIC = r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 _TOKEN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+"
@@ -76,9 +77,10 @@ class FontChoice:
     content: str = ""  # a hash of the font file's bytes: another font, wherever it is installed, draws the cards again
 
 
-def share_image_url(config: SiteConfig, article: Article) -> str:
-    """The article's share image: its own ``image`` (URL or site path), else its card, else ""."""
-    return article.image or (article.url + IMAGE_NAME if config.share_images else "")
+def share_image_url(config: SiteConfig, urls: SiteUrls, article: Article) -> str:
+    """The absolute URL of the article's share image: its own ``image`` (URL or site path), else its card, else ""."""
+    image = article.image or (article.url + IMAGE_NAME if config.share_images else "")
+    return urls.absolute(image) if image else ""
 
 
 def script_of(text: str) -> str:
@@ -136,13 +138,9 @@ def render_share_images(config: SiteConfig, cards: dict[str, ShareCard], cached:
 
 
 def draw_ahead(config: SiteConfig, articles: list[Article], jobs: int) -> None:
-    """Start drawing the cards of *articles* into the cache folder in one background process.
-
-    The build goes on meanwhile, on one core for long stretches (indexing, planning, feeds); the
-    cards are drawn on the other. render_share_images stops this process and draws what is left,
-    and every card drawn ahead is found in the cache. Only for a first build (no cached card yet, so
-    a rebuild reads no cache for nothing); nothing starts for *jobs* 1 or a few cards.
-    """
+    """Draw the cards of *articles* into the cache folder in a background process, while the build goes on (on one
+    core for long stretches); render_share_images stops it and draws what is left. Only in a first build (no cache
+    folder: a rebuild reads no cache for nothing), with *jobs* over 1 and enough cards."""
     global _AHEAD
     import multiprocessing
 
@@ -193,14 +191,8 @@ def share_cards(config: SiteConfig, index: SiteIndex) -> dict[str, ShareCard]:
 
 def cards_of(config: SiteConfig, articles: Sequence[Article], topic_names: dict[str, str]) -> dict[str, ShareCard]:
     """The card of each of *articles* that names no image and whose topic *topic_names* knows, by its URL."""
-    fonts = font_finder(config)
+    fonts = cache(partial(find_font, config))  # by script and language: a build's cards share a few fonts
     return {a.url + IMAGE_NAME: ShareCard.of(config, topic_names[a.topic], a, fonts) for a in articles if not a.image and a.topic in topic_names}
-
-
-def font_finder(config: SiteConfig) -> Callable[[str, str], FontChoice]:
-    """find_font for *config*, each script and language looked up once (a build's cards share a few fonts)."""
-    find = cache(lambda script, lang: find_font(config, script, lang))
-    return lambda text, lang: find(script_of(text), lang)
 
 
 def share_image(config: SiteConfig, card: ShareCard, cached: bool = True) -> bytes:
@@ -247,9 +239,9 @@ class ShareCard:
             badge_color=BADGE_COLORS.get(article.confidence_label, NO_BADGE),
             lang=article.lang,
             rtl=article.dir == "rtl",
-            title_font=fonts(article.title, article.lang),
-            label_font=fonts(config.title, ""),
-            topic_font=fonts(topic, ""),
+            title_font=fonts(script_of(article.title), article.lang),
+            label_font=fonts(script_of(config.title), ""),
+            topic_font=fonts(script_of(topic), ""),
         )
 
     def cache_key(self) -> str:
@@ -288,11 +280,8 @@ def card_top(site: str, topic: str, label_font: FontChoice, topic_font: FontChoi
 
 
 def draw_card(card: ShareCard) -> bytes:
-    """Draw one 1200x630 PNG: an "L" image of palette indexes, saved as an 8-bit palette image with PALETTE.
-
-    Each text is drawn in white on black (its coverage), mapped onto the ramp of its colour over what it is
-    drawn on, and pasted: no RGB image is drawn or quantized.
-    """
+    """One card as a PNG of PALETTE indexes: each text drawn in white on black (its coverage), mapped onto the ramp
+    of its colour over what is under it, and pasted; no RGB image is drawn or quantized."""
     from PIL import Image, ImageDraw, ImageFont
 
     image = card_top(card.site, card.topic, card.label_font, card.topic_font).copy()
@@ -319,24 +308,19 @@ def draw_card(card: ShareCard) -> bytes:
 
     badge_font = load_font(card.label_font, 30)
     width = word_length(badge_font, card.badge)  # a few hundred labels in all: measured once each
-    left = MARGIN
-    draw.rounded_rectangle((left, badge_top, left + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
+    draw.rounded_rectangle((MARGIN, badge_top, MARGIN + width + 48, badge_top + 56), radius=28, fill=ramp(card.badge_color, TEXT)[0])
     # The label's coverage, inside the badge's straight part (pasting it whole leaves the rounded ends as they are).
     coverage = Image.new("L", (round(width) + 8, 48))
     height = sum(badge_font.getmetrics()) if isinstance(badge_font, ImageFont.FreeTypeFont) else 0  # ascent and descent
     draw_line(coverage, (4, 24 - height // 2), card.badge, badge_font, None, None)  # centred on the badge
-    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (left + 20, badge_top + 4))
+    image.paste(coverage.point(ramp(card.badge_color, TEXT)), (MARGIN + 20, badge_top + 4))
 
     return palette_png(image, PALETTE_BYTES)
 
 
 def palette_png(indexes: PIL.Image.Image, palette: bytes) -> bytes:
-    """An 8-bit palette PNG of *indexes* (an "L" image of palette indexes): the chunks IHDR, PLTE, IDAT, IEND.
-
-    Pillow's PNG encoder deflates with the system's zlib, which took half a card's time; zlib-ng does it in a
-    third of that, and PNG's framing is a few lines. Each row starts with its filter type, 0 (none), as Pillow
-    writes palette images.
-    """
+    """An 8-bit palette PNG of *indexes* (an "L" image), each row of filter type 0 (none) as Pillow writes them. Pillow
+    deflates with the system's zlib, in half a card's time; zlib-ng takes a third of that, and PNG's framing is short."""
     from PIL import Image
     from zlib_ng import zlib_ng
 
@@ -379,10 +363,8 @@ def word_length(font: AnyFont, word: str) -> float:
 
 @lru_cache(maxsize=4096)
 def word_coverage(font: ImageFont.FreeTypeFont, word: str) -> tuple[PIL.Image.Image, int, int]:
-    """A word drawn in white on black, and where its box starts from the pen position.
-
-    Drawing a glyph costs tens of microseconds with Noto's hinting, and headlines share most of their words.
-    """
+    """A word drawn in white on black, and where its box starts from the pen position (kept: a glyph costs tens of
+    microseconds with Noto's hinting, and headlines share most of their words)."""
     from PIL import Image, ImageDraw
 
     pad = round(font.size)  # room for any glyph's overhang: measuring the word's box first would lay it out once more
@@ -410,8 +392,9 @@ def ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> list[int]:
 
 def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: bool) -> list[str]:
     """Greedy line breaking on spaces, and between CJK characters."""
+    lines = [""]
     if not rtl and by_words(text, font, None):  # a line's width is the sum of its words' and spaces'
-        lines, taken, space = [""], 0.0, word_length(font, " ")
+        taken, space = 0.0, word_length(font, " ")
         for word in text.split():
             length = word_length(font, word)
             if lines[-1] and taken + space + length > width:
@@ -420,16 +403,15 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: b
             else:
                 lines[-1] += " " + word if lines[-1] else word
                 taken += space + length if taken else length
-        return lines if lines[0] else []
-    lines = [""]
-    for token in re.findall(_TOKEN, text):
-        current = lines[-1]
-        joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
-        candidate = current + joiner + token
-        if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
-            lines.append(token)
-        else:
-            lines[-1] = candidate
+    else:
+        for token in re.findall(_TOKEN, text):
+            current = lines[-1]
+            joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
+            candidate = current + joiner + token
+            if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
+                lines.append(token)
+            else:
+                lines[-1] = candidate
     return lines if lines[0] else []  # the first line is empty only when the text is
 
 

@@ -19,25 +19,20 @@ _LINK = re.compile(r'(\s(?:href|src|action)=")([^"]*)"')
 def relativize_pages(config: SiteConfig, files: dict[str, bytes]) -> dict[str, bytes]:
     """Rewrite internal links of every HTML page but 404.html."""
     base = config.base_path
-    result: dict[str, bytes] = {}
-    for url, data in files.items():
-        if url == "/404.html" or not url.endswith(("/", ".html")):
-            result[url] = data
-            continue
-        page = base + url.lstrip("/")
-        page_dir = page if page.endswith("/") else posixpath.dirname(page) + "/"
-        result[url] = relativize_html(data.decode("utf-8"), base, page_dir).encode("utf-8")
-    return result
+    return {url: relativize_page(base, url, data) for url, data in files.items()}
 
 
-def relativize_html(html: str, base: str, page_dir: str) -> str:
-    return _LINK.sub(lambda m: m[1] + relative_link(m[2], base, page_dir) + '"', html)
+def relativize_page(base: str, url: str, data: bytes) -> bytes:
+    if url == "/404.html" or not url.endswith(("/", ".html")):
+        return data
+    folder = posixpath.dirname(base + url.lstrip("/"))  # /digest/a/ and /digest/a/index.html: /digest/a
+    return _LINK.sub(lambda m: m[1] + relative_link(m[2], base, folder) + '"', data.decode("utf-8")).encode("utf-8")
 
 
-def relative_link(value: str, base: str, page_dir: str) -> str:
-    """*value* as seen from *page_dir*, if it points inside the site; else unchanged."""
+def relative_link(value: str, base: str, folder: str) -> str:
+    """*value* as seen from *folder*, if it points inside the site; else unchanged."""
     if not value.startswith(base) or value.startswith("//"):
         return value
     path = re.split("[?#]", value, maxsplit=1)[0]
-    relative = posixpath.relpath(path + "index.html" if path.endswith("/") else path, page_dir.rstrip("/") or "/")
+    relative = posixpath.relpath(path + "index.html" if path.endswith("/") else path, folder)
     return relative + value[len(path) :]  # the query and fragment as they were

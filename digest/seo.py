@@ -65,11 +65,8 @@ def newest_change(articles: Sequence[Article]) -> str:
 
 
 def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
-    """Every HTML page worth indexing, with the date of its newest change.
-
-    Written as text rather than through ElementTree: it lists every page, and
-    this is the same XML (as ElementTree would write it) several times faster.
-    """
+    """Every HTML page worth indexing, with the date of its newest change: the XML ElementTree would write,
+    written as text (it lists every page) several times faster."""
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
     site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
     for page in sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url):
@@ -219,8 +216,7 @@ def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
     crumbs = [breadcrumb_jsonld(urls, page)] if page.crumbs else []
     if not isinstance(article, Article):
         return PageMeta(*head, (*website, *crumbs))
-    image = share_image_url(config, article)
-    image = urls.absolute(image) if image else ""
+    image = share_image_url(config, urls, article)
     return PageMeta(
         *head,
         (*website, article_jsonld(config, urls, page, article, image), *crumbs),
