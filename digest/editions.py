@@ -248,13 +248,12 @@ def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wa
     feeds = [feed for feed in edition_feeds(config) if feed.atom in wanted or feed.json in wanted]
     needed = {e.url for feed in feeds for e in feed_editions(config, editions, feed.kind)}
     todo = [e for e in editions if e.email_html in wanted or e.email_text in wanted or e.url in needed]
-    if not todo:
-        return
-    renderer = EmailRenderer(config)
     emails: dict[str, Email] = {}
-    for edition in todo:
-        email = emails[edition.url] = renderer.render(edition)
-        yield from ((url, data) for url, data in ((edition.email_html, email.html), (edition.email_text, email.text)) if url in wanted)
+    if todo:  # a site without editions still publishes its (empty) editions feeds, with no email to render
+        renderer = EmailRenderer(config)
+        for edition in todo:
+            email = emails[edition.url] = renderer.render(edition)
+            yield from ((url, data) for url, data in ((edition.email_html, email.html), (edition.email_text, email.text)) if url in wanted)
     urls = SiteUrls(config)
     for feed in feeds:
         shown = feed_editions(config, editions, feed.kind)

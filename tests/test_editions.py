@@ -203,6 +203,29 @@ def test_no_editions_means_no_edition_files(tmp_path: Path) -> None:
     assert parse(tmp_path / "out" / "index.html").select_one(".todays-edition") is None
 
 
+def test_a_site_with_no_edition_yet_publishes_the_feeds_its_editions_page_links(tmp_path: Path) -> None:
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    write_article(source, "policy/draft.md", story("Not out yet", "2026-03-31T08:00:00-07:00", draft="true"))
+    with source_date():
+        build_site(BuildOptions(source=source, output=tmp_path / "out"))
+    out = tmp_path / "out"
+    links = [a["href"] for a in parse(out / "editions" / "index.html").select("link[rel=alternate], a[href$='.xml'], a[href$='.json']")]
+    feeds = sorted({str(href) for href in links if "/editions/" in str(href)})
+    assert feeds, "the editions page links its feeds"
+    for href in feeds:
+        path = out / str(href).removeprefix(BASE).removeprefix("/digest/")
+        assert path.is_file(), f"{href} is linked but was not written"
+        if path.suffix == ".json":
+            assert json.loads(path.read_bytes())["items"] == []
+        else:
+            parsed = feedparser.parse(path.read_bytes())
+            assert not parsed.bozo and parsed.entries == [] and parsed.feed.title
+    listed = {line.split("\t", 1)[1] for line in (out / ".digest-manifest").read_text(encoding="utf-8").splitlines()}
+    assert all((out / name).is_file() for name in listed), "every file the manifest lists exists"
+
+
 def test_a_cached_build_after_an_edit_equals_a_clean_one(tmp_path: Path) -> None:
     source = tmp_path / "src"
     source.mkdir()
