@@ -229,8 +229,8 @@ def _image(value: Any, entry: Entry, checker: FrontMatter) -> str:
         raise _Invalid(f'expected an http(s) URL or a path such as "/img/card.png", found "{text[:80]}"')
     if text.startswith("/"):
         return text
-    # a relative path names a file beside the article (content assets keep their folders)
-    return "/" + "/".join((*PurePosixPath(checker.shown).parts[1:-1], text))
+    # a relative path names a file beside the article (content assets keep their folders); "./" and "//" are dropped
+    return "/" + PurePosixPath(*PurePosixPath(checker.shown).parts[1:-1], text).as_posix()
 
 
 def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:

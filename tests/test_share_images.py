@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from conftest import copy_site_to as copy_site
 from PIL import Image, features
 
@@ -107,6 +108,17 @@ def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None
         "content/lab/own-image.md:7: error: image: expected an image file at content/lab/nope.png or a static file, found none"
     ]
     assert not (tmp_path / "out").exists()
+
+
+def test_an_image_beside_the_article_written_with_dot_slash_gets_a_plain_url(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    page = source / "content" / "lab" / "own-image.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("image: cover.png", "image: ./cover.png"), encoding="utf-8")
+    assert build(source, tmp_path / "out") == []
+    site = load_site(BuildOptions(source=source))
+    assert next(a for a in site.articles if a.path == "content/lab/own-image.md").image == "/lab/cover.png"
+    soup = BeautifulSoup((tmp_path / "out" / "lab" / "own-image" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert soup.select_one('meta[property="og:image"]')["content"] == "https://example.org/digest/lab/cover.png"  # type: ignore[index]
 
 
 @pytest.mark.parametrize("title", ["word " * 100_000, "x" * 1_000_000], ids=["500 KB of words", "a word of a million letters"])
