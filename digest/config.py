@@ -7,6 +7,7 @@ that drives validation, the "did you mean" hint and the README table (``python -
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -150,7 +151,15 @@ class SiteConfig:
 
     def author(self, name: str) -> AuthorInfo | None:
         """The author of site.yaml's ``authors`` whose key is *name*, or None for a free-form byline."""
-        return next((a for a in self.authors if a.key == name), None)
+        return self.authors_by_key.get(name)
+
+    @functools.cached_property
+    def authors_by_key(self) -> dict[str, AuthorInfo]:  # asked for each article's byline by feeds and pages: made once
+        return {a.key: a for a in self.authors}
+
+    def output_folder(self, override: Path | None = None) -> Path:
+        """Where the site is written: *override* (``--output``) when given, else ``output_dir`` in the site folder."""
+        return override if override is not None else self.root / self.output_dir
 
     @property
     def tz(self) -> ZoneInfo:

@@ -398,7 +398,7 @@ def build_site(
         if unchanged is not None:
             return unchanged
     site = load_site(options, memo, progress, ahead=memo.enabled)
-    output = options.output if options.output is not None else site.config.root / site.config.output_dir
+    output = site.config.output_folder(options.output)
     progress("rendering pages")
     hashes = plan_outputs(site)
     check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     from ..output import check_output_dir, remove_output
 
     config, _ = load_config(args.source)
-    output = args.output if args.output is not None else config.root / config.output_dir
+    output = config.output_folder(args.output)
     check_output_dir(output, config.root)
     removed = [str(output)] if remove_output(output) else []
     cache = config.root / CACHE_DIR

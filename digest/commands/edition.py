@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             f" the nearest is --date {nearest}, the latest --date {listed[0].first.isoformat()}"
         )
     email = EmailRenderer(config).render(edition)
-    output = args.output if args.output is not None else config.root / config.output_dir
+    output = config.output_folder(args.output)
     page, html, text = (output / url_to_relpath(url) for url in (edition.url, edition.email_html, edition.email_text))
     print(f"{edition.title} — {edition.counts}")
     print(f"  page        {page}")
