@@ -259,18 +259,18 @@ def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
             continue
         found = (config.root / "content" / image.lstrip("/")).is_file()
         if not found and not (image.startswith("/static/") and find_static(config, image.removeprefix("/static/")) is not None):
-            line = _key_line(config.root / article.path, "image")
+            line = _key_line(config.root / article.path, article.path, "image")
             problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
     return problems
 
 
-def _key_line(path: Path, key: str) -> int:
-    """The line of the front-matter key *key* in *path* (1 when it cannot be found)."""
+def _key_line(path: Path, shown: str, key: str) -> int:
+    """The line of the front-matter key *key* in *path*, as its reader finds it (1 when it cannot be found)."""
     try:
-        lines = path.read_text(encoding="utf-8-sig").split("\n")
-    except (OSError, UnicodeDecodeError):
+        entries = read_front_matter(shown, path.read_bytes())[0] or {}
+    except OSError:
         return 1
-    return next((number for number, line in enumerate(lines, start=1) if line.startswith(key + ":")), 1)
+    return entries[key].line if key in entries else 1
 
 
 def fields_table() -> str:

@@ -108,6 +108,11 @@ def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None
         "content/lab/own-image.md:7: error: image: expected an image file at content/lab/nope.png or a static file, found none"
     ]
     assert not (tmp_path / "out").exists()
+    # a quoted key is found where the front-matter reader finds it, not at a body line that starts alike
+    page.write_text(page.read_text(encoding="utf-8").replace("image: nope.png", '"image": nope.png') + "\nimage: the cover.\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(source, tmp_path / "out")
+    assert [(p.path, p.line) for p in caught.value.problems] == [("content/lab/own-image.md", 7)]
 
 
 def test_an_image_beside_the_article_written_with_dot_slash_gets_a_plain_url(tmp_path: Path) -> None:
