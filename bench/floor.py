@@ -14,6 +14,8 @@ are filled from:
   (``front_matter_ours``: by the build's own reader, with its checks);
 - ``markdown``: every body rendered by markdown-it-pyrs with the rules the
   build enables, no highlighting and no link rewriting;
+- ``highlight``: every fenced block of those bodies in a language Pygments
+  knows, highlighted by Pygments into HTML (each lexer looked up once);
 - ``templates``: every page of the site rendered by Jinja2 with the bundled
   templates (``PageRenderer``: cards and link lists rendered once and reused);
 - ``write``: every page's bytes written into a fresh folder (in the system's
@@ -26,8 +28,8 @@ are filled from:
 Each is the median CPU time of --runs runs. It then prints the sum of the
 cheaper front-matter reader and the others, divided by the cores a build
 uses: no build on this machine can be faster than that, whatever else it does
-(it leaves out indexing, related stories, feeds, sitemaps, highlighting, the
-build cache and the processes' start-up). Then a real cold build of the same
+(it leaves out indexing, related stories, feeds, sitemaps, the build cache
+and the processes' start-up). Then a real cold build of the same
 site, timed in the same run, for the ratio::
 
     stage=<name> n=<articles> cpu_s=<x>
@@ -41,7 +43,10 @@ temporary folder; SOURCE_DATE_EPOCH defaults to 1800000000, as there.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import html
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -126,6 +131,21 @@ def main() -> int:
         texts = [read_body(config, a) for a in loaded.articles]
         figures["markdown"] = cpu_median(args.runs, lambda: [md.render(text) for text in texts])
 
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import get_lexer_by_name
+        from pygments.util import ClassNotFound
+
+        fence = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>')
+        blocks = [(lang, html.unescape(code)) for text in texts for lang, code in fence.findall(md.render(text))]
+        lexers = {}
+        for lang in {lang for lang, _ in blocks}:
+            with contextlib.suppress(ClassNotFound):
+                lexers[lang] = get_lexer_by_name(html.unescape(lang))
+        formatter = HtmlFormatter(nowrap=True)
+        known = [(lexers[lang], code) for lang, code in blocks if lang in lexers]
+        figures["highlight"] = cpu_median(args.runs, lambda: [highlight(code, lexer, formatter) for lexer, code in known])
+
         pages: list[tuple[str, bytes]] = []
         ready = with_bodies(loaded, loaded.pages)  # each article's page with its rendered body, as the build renders it
 
@@ -164,7 +184,14 @@ def main() -> int:
 
         for name, seconds in figures.items():
             print(f"stage={name} n={n} cpu_s={seconds:.3f}", flush=True)
-        floor_cpu = figures["read"] + min(figures["front_matter"], figures["front_matter_ours"]) + figures["markdown"] + figures["templates"] + figures["write"]
+        floor_cpu = (
+            figures["read"]
+            + min(figures["front_matter"], figures["front_matter_ours"])
+            + figures["markdown"]
+            + figures["highlight"]
+            + figures["templates"]
+            + figures["write"]
+        )
         floor_cpu += figures.get("search", 0.0)
         floor_wall = floor_cpu / max(1, args.jobs)
         print(f"floor n={n} cpu_s={floor_cpu:.2f} cores={args.jobs} wall_s={floor_wall:.2f}", flush=True)
