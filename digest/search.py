@@ -140,6 +140,12 @@ def keep_previous_index(output: Path, known: dict[str, str], hashes: dict[str, b
     reuse |= present
 
 
+# The bundles Pagefind made for the shards of an index that was not finished (serve gives it up when a save comes), by
+# shard key: the next try in this process takes them rather than making them again, so a large site's first index
+# under serve is finished across saves. A shard's key is the hash of all it reads, so its bundle is the same.
+_MADE: dict[bytes, dict[str, bytes]] = {}
+
+
 class Cancelled(Exception):
     """The index was given up (``serve``: a save came while it was being made); the output is left as it was."""
 
@@ -163,6 +169,8 @@ def index_site(
     before the first index file.
     """
     cancel = cancel or threading.Event()
+    for key in _MADE.keys() - {shard.key for shard in stale}:  # kept only while the shards they belong to are still to make
+        del _MADE[key]
     owner = {url: shard for shard in stale for url in shard.articles}
     staged = _with_lang if plan.whole_pages else _indexed_part
     with tempfile.TemporaryDirectory(prefix="digest-search-", dir=_scratch_folder(len(owner))) as folder:
@@ -178,6 +186,8 @@ def index_site(
         def make(shard: Shard) -> dict[str, bytes]:
             """Stage the shard's pages (while other shards are indexed), index them, and remove them (a save under serve,
             giving the index up, waits only for the shards under way to be removed)."""
+            if shard.key in _MADE:
+                return _MADE[shard.key]
             shard_pages, bundle = pages / str(shard.number), bundles / str(shard.number)
             try:
                 # Pagefind numbers the pages in the order it finds them in the folder, which can be the order they were
@@ -191,16 +201,18 @@ def index_site(
                         target.hardlink_to(rendered[url])
                     else:  # reused: left in the output folder by the last build
                         target.write_bytes(staged((output / url_to_relpath(url)).read_bytes(), shard.articles[url]))
-                return _made(shard_pages, bundle, shard.number == 0, cancel)
+                _MADE[shard.key] = _made(shard_pages, bundle, shard.number == 0, cancel)
+                return _MADE[shard.key]
             finally:
                 shutil.rmtree(shard_pages, ignore_errors=True)
                 shutil.rmtree(bundle, ignore_errors=True)
 
         with ThreadPoolExecutor(max_workers=max(1, min(len(stale), jobs))) as pool:
             made = list(pool.map(make, stale))
+        _MADE.clear()  # every shard made: they are published below
     for shard, bundle in zip(stale, made, strict=True):
         if shard.number == 0:  # how many shards the search page merges
-            bundle["shards.json"] = json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()
+            bundle = bundle | {"shards.json": json.dumps({"shards": len(plan.shards)}, separators=(",", ":")).encode()}
         for url in shard.files:
             hashes.pop(url, None)
         published = {shard.folder + rel: data for rel, data in sorted(bundle.items())}

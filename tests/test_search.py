@@ -209,6 +209,28 @@ def test_a_save_while_the_index_build_is_still_loading_gives_it_up_at_the_next_s
     assert snapshot(out) == served
 
 
+def test_shards_made_before_the_index_was_given_up_are_not_made_again(
+    copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # serve gives a large site's first index up at every save: what it made already must not be lost each time.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(search, "SHARD_SIZE", 1)
+    site = copy_site("sample")
+    out = tmp_path / "out"
+    assert build_site(BuildOptions(source=site, output=out), search_later=True).search_pending  # the pages, no index yet
+    cancel = threading.Event()
+    runs = pagefind_runs(monkeypatch, before=lambda: len(runs) == 2 and cancel.set())  # the save comes as the third shard starts
+    with pytest.raises(search.Cancelled):
+        build_site(BuildOptions(source=site, output=out), check_unchanged=False, cancel=cancel)
+    assert len(runs) == 3
+    runs.clear()
+    build_site(BuildOptions(source=site, output=out), check_unchanged=False)
+    shards = json.loads((out / "pagefind" / "shards.json").read_text(encoding="utf-8"))["shards"]
+    assert shards > 3 and len(runs) == shards - 2  # the two shards made before were taken as they were
+    build_site(BuildOptions(source=site, output=tmp_path / "clean", cache=False))
+    assert snapshot(out) == snapshot(tmp_path / "clean")
+
+
 def test_no_shard_is_left_empty_when_languages_have_fewer_articles_than_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # tests/sites/feeds: three English articles, one Arabic, one Chinese; in four shards the first would be empty.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
