@@ -188,8 +188,9 @@ def generator_version() -> bytes:
 class Memo:
     """Stage results by (stage, hash): an in-memory layer over an SQLite file, written by :meth:`save`."""
 
-    def __init__(self, root: Path | None) -> None:
+    def __init__(self, root: Path | None, read_only: bool = False) -> None:
         self.folder = root / CACHE_DIR if root is not None else None
+        self.read_only = read_only  # ``check``: the last build's memo is read if it is of this version; nothing is written
         self.version = generator_version() if root is not None else b""
         self.memory: dict[tuple[str, bytes], Any] = {}
         self.new: dict[tuple[str, bytes], Any] = {}  # put since the last save
@@ -209,6 +210,14 @@ class Memo:
         if not create and not path.is_file():
             return None
         self._opened = True
+        if self.read_only:
+            with contextlib.suppress(sqlite3.Error):
+                db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+                if db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == (self.version,):
+                    self.db = db
+                else:
+                    db.close()
+            return self.db
         for attempt in range(2):
             try:
                 self.folder.mkdir(exist_ok=True)
@@ -283,8 +292,8 @@ class Memo:
 
     def save(self) -> None:
         """Write what this build added and drop what it did not use; a failure only loses the memo."""
-        db = self._open(create=True)
-        if db is not None:  # else no memo file can be made: memory is pruned all the same below
+        db = None if self.read_only else self._open(create=True)
+        if db is not None:  # else no memo file can be made (or none is to be written): memory is pruned all the same below
             try:
                 db.execute("BEGIN")
                 db.executemany(

@@ -360,7 +360,7 @@ def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list
 
 
 def render_site_files(site: LoadedSite) -> dict[str, bytes]:
-    """Every output but the copied files, in memory (for ``check`` and tests)."""
+    """Every output but the copied files, in memory (for tests)."""
     return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
 
 

@@ -196,6 +196,34 @@ def test_check_reports_a_template_error_with_its_line(copy_site: Callable[[str],
     assert problem["path"].endswith("templates/404.html") and problem["line"] == 3
 
 
+def test_check_reads_the_last_builds_memo_and_writes_nothing(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    from digest.memo import CACHE_DIR, DB_NAME
+
+    site = copy_site("authoring")
+    build(site)
+    database = site / CACHE_DIR / DB_NAME
+
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file() and "_site" not in p.parts}
+
+    before = files()
+    assert run_cli(["check", "--source", str(site)], capsys)[0] == 0
+    assert files() == before
+    with sqlite3.connect(database) as db:  # a memo another version of the generator left: not used, and not emptied either
+        db.execute("UPDATE meta SET value = ? WHERE name = 'version'", (b"another version",))
+    db.close()
+    before = files()
+    rows = sqlite3.connect(database).execute("SELECT COUNT(*) FROM memo").fetchone()[0]
+    assert rows > 0
+    code, out, _ = run_cli(["check", "--source", str(site)], capsys)
+    assert code == 0 and out.startswith("Checked ")
+    assert files() == before
+
+
 # --- clean ----------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -33,19 +34,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
     """(articles checked, every problem found) for the site the arguments name; with ``--stories``, the stories are printed."""
-    from ..site import load_site, render_site_files  # the pipeline, loaded only when a command needs it
+    from ..memo import NO_MEMO, Memo
+    from ..site import load_site, plan_outputs, render_outputs  # the pipeline, loaded only when a command needs it
 
-    try:
-        site = load_site(options_from(args))
-    except ContentError as exc:
-        return 0, list(exc.problems)
-    if args.stories:  # beside a JSON report on stdout, on stderr
-        print(stories_text(site.index.stories), file=sys.stderr if args.format == "json" else sys.stdout)
-    problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
-    try:
-        render_site_files(site)
-    except TemplateError as exc:
-        problems.append(located_problem(str(exc)))
+    options = options_from(args)
+    with contextlib.closing(Memo(options.source, read_only=True) if options.cache else NO_MEMO) as memo:  # the last build's, if any
+        try:
+            site = load_site(options, memo)
+        except ContentError as exc:
+            return 0, list(exc.problems)
+        if args.stories:  # beside a JSON report on stdout, on stderr
+            print(stories_text(site.index.stories), file=sys.stderr if args.format == "json" else sys.stdout)
+        problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
+        try:  # every page, feed and email rendered (a template's error shows only then) and dropped; share images use no template
+            for _ in render_outputs(site, sorted(plan_outputs(site).keys() - site.copies.keys() - site.cards.keys()), options.jobs):
+                pass
+        except TemplateError as exc:
+            problems.append(located_problem(str(exc)))
     return len(site.articles), problems
 
 
