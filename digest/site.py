@@ -359,11 +359,6 @@ def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list
     return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
 
 
-def render_site_files(site: LoadedSite) -> dict[str, bytes]:
-    """Every output but the copied files, in memory (for tests)."""
-    return dict(render_outputs(site, plan_outputs(site).keys() - site.copies.keys()))
-
-
 def _unless_cancelled(progress: Progress, cancel: threading.Event, stage: str) -> None:
     if cancel.is_set():
         raise Cancelled
