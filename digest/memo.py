@@ -203,20 +203,24 @@ class Memo:
         return self.folder is not None
 
     def _open(self, create: bool = False) -> sqlite3.Connection | None:
-        """The database, opened on first use (created only to save); a file from another version or unreadable is started anew."""
+        """The database, opened on first use (created only to save); a file from another version or unreadable is started anew
+        (read-only: not used)."""
         if self._opened or self.folder is None:
             return self.db
         path = self.folder / DB_NAME
         if not create and not path.is_file():
             return None
         self._opened = True
-        if self.read_only:
-            with contextlib.suppress(sqlite3.Error):
+        if self.read_only:  # used only when it is of this version, else left as it is (closed)
+            try:
                 db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            except sqlite3.Error:
+                return None
+            with contextlib.suppress(sqlite3.Error):
                 if db.execute("SELECT value FROM meta WHERE name = 'version'").fetchone() == (self.version,):
                     self.db = db
-                else:
-                    db.close()
+            if self.db is None:
+                db.close()
             return self.db
         for attempt in range(2):
             try:
