@@ -24,7 +24,7 @@ from .config import SiteConfig
 from .errors import TemplateError
 from .i18n import Labels, date_formatter, month_names, text_direction, translator
 from .index import Ref, SiteIndex
-from .memo import BUNDLED
+from .memo import BUNDLED, Memo, hash_of
 from .pages import Page
 
 
@@ -99,6 +99,22 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self.compiled[(self.settings, bucket.key)] = bucket.bytecode_to_string()
+
+    @classmethod
+    def recall(cls, config: SiteConfig, memo: Memo) -> None:
+        """Take the templates an earlier build of these settings compiled from *memo*: a build that renders a few pages
+        would spend more on compiling them than on the pages. Before rendering, so that forked workers have them too."""
+        settings = repr(config)
+        for name, code in (memo.get("templates", hash_of(settings)) or {}).items():
+            cls.compiled.setdefault((settings, name), code)
+
+    @classmethod
+    def remember(cls, config: SiteConfig, memo: Memo) -> None:
+        """Keep the templates this process compiled for these settings in *memo* (those compiled by workers are not)."""
+        settings = repr(config)
+        mine = {name: code for (made_for, name), code in cls.compiled.items() if made_for == settings}
+        if mine and memo.get("templates", hash_of(settings)) != mine:
+            memo.put("templates", hash_of(settings), mine)
 
 
 def make_environment(config: SiteConfig) -> jinja2.Environment:

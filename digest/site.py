@@ -35,7 +35,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
-from .render import PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
+from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
 from .schema import Article
 from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files
@@ -322,6 +322,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     pages = [page for page in site.pages if page.url in wanted]
     bodies = load_html(site, [page.context["article"].path for page in pages if "body" in page.context])  # here: workers read no memo
     feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
+    CompiledTemplates.recall(site.config, site.memo)
     for part in in_chunks(_render_chunk, (site, bodies), pages, jobs, PARALLEL_PAGES):
         yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
@@ -334,6 +335,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
         yield from render_share_images(site.config, cards, cached_images, jobs)
     if wanted & SEO_FILES:
         yield from ((url, data) for url, data in render_seo_files(site.config, site.index, site.pages).items() if url in wanted)
+    CompiledTemplates.remember(site.config, site.memo)
 
 
 def with_body(page: Page, bodies: dict[str, RenderedBody]) -> Page:

@@ -414,6 +414,22 @@ def test_an_immediate_edit_of_the_same_size_is_seen(copy_site: Callable[[str], P
         article.write_text(article.read_text(encoding="utf-8").replace(f"Second body {word[::-1]}.", "Second body."), encoding="utf-8")
 
 
+def test_a_template_edit_is_seen_by_a_new_process_that_finds_the_template_compiled_in_the_memo(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    """The memo keeps compiled templates by the site's settings (render.CompiledTemplates); an edited template is compiled anew."""
+    site, out = copy_site("minimal"), tmp_path / "out"
+    footer = site / "templates" / "_footer.html"
+    footer.parent.mkdir(exist_ok=True)
+    original = (BUNDLED / "templates" / "_footer.html").read_text(encoding="utf-8")
+    for step, word in enumerate(["first", "second", "third"]):
+        footer.write_text(original.replace("</footer>", f'<p class="marker">{word}</p>\n</footer>'), encoding="utf-8")
+        article = site / "content/policy/second-story.md"  # a body edit: only the article's page is rendered
+        article.write_text(article.read_text(encoding="utf-8") + f"\nEdit {step}.\n", encoding="utf-8")
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "-q", "-s", str(site), "-o", str(out)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        for page in (out / "index.html", page_file(out, "/policy/second-story/")):
+            assert parse(page).select_one(".site-footer .marker").get_text() == word  # type: ignore[union-attr]
+
+
 def test_the_feed_of_an_empty_topic_follows_the_sites_newest_article(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by the random test (seed 3): an empty feed's <updated> is the site's newest change, an input its hash must declare."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
