@@ -96,7 +96,7 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         problems.extend(more)
         if article is not None:
             articles.append(article)
-        elif any(p.is_error for p in more):  # its links are still checked, if it has a body
+        else:  # not published (its errors are in more): its links are still checked, if it has a body
             body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown[path])
             if body is not None:
                 unpublished.append((Unpublished(shown[path], body[1]), body[0]))

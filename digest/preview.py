@@ -145,6 +145,8 @@ class PreviewHandler(BaseHTTPRequestHandler):
             self.send_page(HTTPStatus.BAD_REQUEST, b"bad request: control character in the path", "text/plain")
         elif path == EVENTS_PATH and self.command == "GET":
             self.stream_events()
+        elif path == EVENTS_PATH:  # HEAD: the stream's headers, without waiting for its events
+            self.send_page(HTTPStatus.OK, b"", "text/event-stream")
         elif path == SCRIPT_PATH:
             self.send_page(HTTPStatus.OK, RELOAD_JS, "text/javascript")
         elif not path.startswith(base) and base.startswith(path):  # "/", or the base path without its last "/": go to the site

@@ -39,10 +39,10 @@ class Server:
         self.stderr_reader.join(timeout=WAIT)
         return "".join(self.stderr)
 
-    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+    def get(self, path: str, method: str = "GET") -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=WAIT)
         try:
-            conn.request("GET", path)
+            conn.request(method, path)
             response = conn.getresponse()
             return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode("utf-8")
         finally:
@@ -156,6 +156,9 @@ def test_serves_the_site_under_its_base_path_with_the_reload_script(serve: Serve
     assert status == 200 and "EventSource" not in css
     status, _, missing = serve.get("/digest/no-such-page/")
     assert status == 404 and "/__digest__/reload.js" in missing
+    for path, kind in (("/digest/", "text/html"), ("/__digest__/reload.js", "text/javascript"), ("/__digest__/events", "text/event-stream")):
+        status, headers, nothing = serve.get(path, "HEAD")  # what a link checker asks: the headers a GET would have
+        assert (status, headers["content-type"].split(";")[0], nothing) == (200, kind, ""), path
     for odd in ("/digest/%00", "/digest/policy/%00x/", "/digest/a%1bb"):  # a bad request, not a traceback
         status, _, _ = serve.get(odd)
         assert status == 400, odd
