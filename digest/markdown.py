@@ -326,13 +326,15 @@ def _keep_own_names(element: str, attribute: str, value: str) -> str | None:
 
 
 def first_paragraph(body_html: str, limit: int = 300) -> str:
-    """Plain text of the first paragraph, cut at a word boundary."""
-    start = body_html.find("<p>")
-    if start < 0:
-        return ""
-    end = body_html.find("</p>", start)
-    text = " ".join(html.unescape(_TAG.sub("", body_html[start + 3 : end if end > 0 else None])).split())
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    """Plain text of the first paragraph that has any (not one holding only an image), cut at a word boundary."""
+    end = 0
+    while (start := body_html.find("<p>", end)) >= 0:
+        end = body_html.find("</p>", start)
+        end = len(body_html) if end < 0 else end
+        text = " ".join(html.unescape(_TAG.sub("", body_html[start + 3 : end])).split())
+        if text:
+            return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return ""
 
 
 def render_bodies(

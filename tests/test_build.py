@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import EPOCH, Built, build_fresh, page_file, parse
 from helpers import broken_links, html_files, url_of
-from sitekit import snapshot
+from sitekit import article_front, snapshot, write_article
 
 from digest.schema import tag_key
 from digest.site import BuildOptions, BuildResult, build_site, load_site
@@ -256,6 +257,19 @@ def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str
     build(site)
     assert not (out / "research" / "benchmarks").exists()
     assert not (out / "tags" / "agents").exists()
+
+
+def test_an_article_without_a_summary_is_described_by_its_first_words_and_shows_them_once(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("basic")
+    (site / "content/research/wafer.png").write_bytes(b"\x89PNG")
+    write_article(site, "research/wafer.md", article_front("Wafer-scale chips"), "![A wafer](wafer.png)\n\nThe wafer holds a whole cluster.\n\nMore detail.\n")
+    out = build(site).output
+    page = parse(page_file(out, "/research/wafer/"))
+    assert page.select_one('meta[name="description"]')["content"] == "The wafer holds a whole cluster."  # type: ignore[index]
+    assert page.select(".article-header .lede") == []  # the body's first paragraph follows: no lede repeating it
+    assert next(p.get_text() for p in page.select(".body p") if p.get_text()) == "The wafer holds a whole cluster."
+    [item] = [item for item in json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"] if item["url"].endswith("/research/wafer/")]
+    assert item["summary"] == "The wafer holds a whole cluster."
 
 
 def test_a_parallel_build_gives_the_same_site(sample_site: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -245,6 +245,9 @@ def test_first_paragraph_summary_is_plain_text() -> None:
     assert first_paragraph("<p>Hello <em>world</em> &amp; more</p><p>Next</p>") == "Hello world & more"
     long = "<p>" + "word " * 200 + "</p>"
     assert first_paragraph(long).endswith("…") and len(first_paragraph(long)) <= 301
+    # A body that opens with a picture is summed up by its first words, not by nothing.
+    assert first_paragraph('<p><img src="wafer.png" alt="A wafer"></p>\n<p>The <a href="/x/">wafer</a> is big.</p>') == "The wafer is big."
+    assert first_paragraph('<p><img src="a.png" alt="only a picture"></p>') == ""
 
 
 def test_summary_and_minutes(engine: str) -> None:
