@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import Problem, did_you_mean, error, unknown_keys, warning
+from .errors import Problem, UsageError, did_you_mean, error, unknown_keys, warning
 from .slugs import make_slug
 from .yamlmap import Entry, describe, load_mapping
 
@@ -181,7 +181,10 @@ OPTIONS = {f.metadata["key"] or f.name: f for f in fields(SiteConfig) if f.metad
 
 
 def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
-    """Read ``root/site.yaml``; a missing file gives the defaults and a warning."""
+    """Read ``root/site.yaml``; a missing file gives the defaults and a warning, a missing folder a usage error."""
+    if not root.is_dir():  # a mistyped --source: say so, not that content/ has no articles
+        found = "a file" if root.exists() else "nothing there"
+        raise UsageError(f"{root}: expected a site folder (with site.yaml and content/), found {found}")
     path = root / "site.yaml"
     shown = "site.yaml"
     if path.exists() and not path.is_file():

@@ -121,6 +121,23 @@ def test_new_refuses_a_topic_not_in_site_yaml(copy_site: Callable[[str], Path], 
     assert not (site / "content/polcy").exists()
 
 
+def test_a_site_folder_that_is_not_there_is_a_usage_error_for_every_command(
+    copy_site: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --source (or new's --site) says which folder is missing, not that content/ has no articles; nothing is made."""
+    missing, a_file = tmp_path / "typo-site", copy_site("authoring") / "site.yaml"
+    for folder, found in ((missing, "found nothing there"), (a_file, "found a file")):
+        for args in (
+            ["build", "-s", str(folder)],
+            ["check", "-s", str(folder)],
+            ["edition", "-s", str(folder)],
+            ["new", "A story", "-t", "policy", "-s", str(folder)],
+        ):
+            code, _, err = run_cli(args, capsys)
+            assert code == 2 and f"{folder}: expected a site folder" in err and found in err and "internal error" not in err, (args, err)
+    assert not missing.exists()
+
+
 # --- check ------------------------------------------------------------------------
 
 

@@ -23,7 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--topic", "-t", required=True, help="topic slug; the file goes in content/<topic>/")
     parser.add_argument("--tags", default="", help="comma-separated tags, e.g. OpenAI,agents (default: the topic)")
     parser.add_argument("--source", dest="source_url", action="append", default=[], metavar="URL", help="a source URL (repeat for more)")
-    parser.add_argument("--site", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)")
+    parser.add_argument(
+        "--site", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)"
+    )
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
 
 
@@ -43,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
     config, problems = load_config(args.site)
     if any(p.is_error for p in problems):
         raise ContentError(problems)
+    for problem in problems:  # "no site.yaml found": the draft goes in all the same
+        print(problem, file=sys.stderr)
     title = " ".join(args.title.split())
     if not title:
         raise UsageError("expected a title, found an empty one")
