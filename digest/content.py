@@ -41,10 +41,11 @@ def publish_filter(
         for article in articles
         if (include_drafts or not article.draft) and (include_future or article.date <= now)
     ]
-    # one article per URL, the first by path; a later one is an error naming both files, so later stages need not report it
+    # One article per URL: the earliest, most likely the one already published (then the first by path); a later one is
+    # an error naming both files, so later stages need not report it.
     kept: dict[str, Article] = {}
     clashes: list[Problem] = []
-    for article in sorted(published, key=lambda a: a.path):
+    for article in sorted(published, key=lambda a: (a.date.timestamp(), a.path)):
         if (other := kept.setdefault(article.url, article)) is not article:
             clashes.append(error(article.path, 1, f'URL {article.url} is already used by {other.path}; set a different "slug:"'))
     newest_first = sorted(kept.values(), key=lambda a: (-a.date.timestamp(), a.url))  # a total order, so listings are deterministic

@@ -79,6 +79,16 @@ def test_two_articles_with_the_same_url_name_both_files(tmp_path: Path) -> None:
     assert problem.path == "content/news/other.md"
     assert "URL /news/good/ is already used by content/news/good.md" in problem.message
 
+    # A newer article that takes the URL is the one to change, whichever file name sorts first; links to the older still work.
+    newer = GOOD.replace("title: Good", "title: Newer\nslug: good").replace("2026-01-01", "2026-06-01")
+    linking = GOOD.replace("title: Good", "title: Linking") + "\nSee [the good one](good.md).\n"
+    site = make_site(tmp_path / "site2", {"good.md": GOOD.encode(), "aaa-newer.md": newer.encode(), "linking.md": linking.encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [(p.path, p.message) for p in failure.value.problems] == [
+        ("content/news/aaa-newer.md", 'URL /news/good/ is already used by content/news/good.md; set a different "slug:"')
+    ]
+
 
 def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\nsumary: typo").encode()})
