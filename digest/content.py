@@ -265,6 +265,23 @@ def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
     return problems
 
 
+def check_update_dates(config: SiteConfig, articles: list[Article], now: datetime) -> list[Problem]:
+    """A warning for each ``updated`` or correction date after *now* in an article dated before it: most likely a mistyped year,
+    and the page and the sitemaps would say the story changed on a day that has not come."""
+    problems = []
+    for article in articles:
+        if article.date > now:  # published with --future: a later update is no surprise
+            continue
+        late = [("updated", article.updated)] if article.updated is not None and article.updated > now else []
+        late += [("corrections", c.date) for c in article.corrections if c.date > now]
+        for key, moment in late:
+            where = _key_line(config.root / article.path, article.path, key)
+            problems.append(
+                warning(article.path, where, f"{key}: expected a date no later than today ({now.astimezone(config.tz).date()}), found {moment.date()}")
+            )
+    return problems
+
+
 def _key_line(path: Path, shown: str, key: str) -> int:
     """The line of the front-matter key *key* in *path*, as its reader finds it (1 when it cannot be found)."""
     try:

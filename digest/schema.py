@@ -420,6 +420,7 @@ class FrontMatter:
 
     def read_sources(self, items: list[Any], lines: tuple[int, ...]) -> tuple[Source, ...]:
         sources: list[Source] = []
+        first_on: dict[str, int] = {}  # URL -> the line that listed it
         for item, line in zip(items, lines, strict=True):
             url, name, official = item, "", False
             if isinstance(item, dict):
@@ -438,6 +439,12 @@ class FrontMatter:
             if problem:
                 self.fail(line, f"sources: {problem}")
                 continue
+            if url.strip() in first_on:  # counted once: "sources reviewed" must not grow by a copy
+                self.problems.append(
+                    warning(self.shown, line, f"sources: expected each source once, found {url.strip()} again (first on line {first_on[url.strip()]})")
+                )
+                continue
+            first_on[url.strip()] = line
             host = (urlsplit(url).hostname or "").removeprefix("www.")
             sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
         return tuple(sources)

@@ -21,7 +21,7 @@ from pathlib import Path
 from .assets import check_copies, find_copies, find_page_collisions
 from .bodies import check_unpublished_links, render_bodies_memo
 from .config import SiteConfig, check_base_url, load_config
-from .content import check_images, parse_articles, publish_filter
+from .content import check_images, check_update_dates, parse_articles, publish_filter
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
 from .errors import ContentError, Problem, UsageError, error
@@ -94,7 +94,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     found = parse_articles(config, memo, options.jobs)
     problems += found.problems
     articles, problems = publish_filter(found.articles, now, options.include_drafts, options.include_future, problems)
-    problems += check_images(config, articles)
+    problems += check_images(config, articles) + check_update_dates(config, articles, now)
     if ahead and not any(p.is_error for p in problems):
         draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")

@@ -44,6 +44,25 @@ def test_drafts_and_future_articles_are_left_out_unless_asked(copy_site: Callabl
     assert {"/digest/research/unfinished-draft/", "/digest/research/scheduled-story/"} <= listed_links(out, "/topics/research/")
 
 
+def test_a_mistyped_year_in_an_update_or_correction_and_a_source_listed_twice_are_warnings(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    site = copy_site("authoring")
+    article = site / "content/policy/eu-rules.md"
+    text = article.read_text(encoding="utf-8").replace("date: 2026-03-02\n", "date: 2026-03-02\nupdated: 2126-03-04\n")
+    text = text.replace("    official: true\n", "    official: true\n  - https://example.eu/press/rules\n", 1)
+    text = text.replace("summary:", "corrections:\n  - date: 2126-03-05\n    text: A date a century out.\nsummary:")
+    article.write_text(text, encoding="utf-8")
+    result = build(site)
+    assert [re.sub(r"today \(\d{4}-\d\d-\d\d\)", "today", str(w)) for w in result.warnings if "eu-rules" in w.path] == [
+        "content/policy/eu-rules.md:4: warning: updated: expected a date no later than today, found 2126-03-04",
+        "content/policy/eu-rules.md:10: warning: sources: expected each source once, found https://example.eu/press/rules again (first on line 7)",
+        "content/policy/eu-rules.md:13: warning: corrections: expected a date no later than today, found 2126-03-05",
+    ]
+    page = parse(page_file(tmp_path / "out", "/policy/eu-rules/"))
+    assert [a["href"] for a in page.select(".sources > li > a")] == ["https://example.eu/press/rules"]  # type: ignore[misc]
+
+
 def test_an_expired_article_leaves_lists_but_keeps_its_page_marked_expired(
     copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
 ) -> None:
