@@ -42,7 +42,7 @@ except ImportError:  # the rust engine is optional; "auto" falls back to python
     markdown_it_pyrs = None  # type: ignore[assignment]
 
 WORDS_PER_MINUTE = 230
-_NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are
+_NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are, but for a site path's base path
 _TAG = re.compile(r"<[^>]+>")
 
 # What the sanitizer keeps of raw HTML: prose markup and the attributes our own renderer emits.
@@ -166,8 +166,11 @@ class BodyRenderer:
 
     def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str]) -> str | None:
         """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to *looked_up*."""
-        if href.startswith(_NOT_RELATIVE):
-            return None  # the common case, decided without urlsplit
+        if href.startswith(_NOT_RELATIVE):  # the common case, decided without urlsplit
+            base = self.config.base_path
+            if href.startswith("/") and not href.startswith(("//", base)) and base != "/" and href != base.rstrip("/"):
+                return base.rstrip("/") + href  # a site path (/about/), as in site.yaml: under the base path
+            return None
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path:
             return None
@@ -255,7 +258,7 @@ RUST_RULES: list[Any] = [
 ]  # fmt: skip
 # What markdown-it-pyrs writes for the markup we finish; with raw HTML off an author's "<" is "&lt;".
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
-_RUST_LINK = re.compile(r'<(a href|img src)="(?!#|/|https?://)([^"]*)"')  # not those resolve leaves: _NOT_RELATIVE
+_RUST_LINK = re.compile(r'<(a href|img src)="(?!#|//|https?://)([^"]*)"')  # not those resolve always leaves
 _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon link before the heading's text
     r'<h([1-6])><a aria-hidden="true" class="anchor" id="([^"]*)" href="#[^"]*"><svg\b[^>]*>(?:<path\b[^>]*></path>)*</svg></a>(.*?)</h\1>', re.S
 )

@@ -93,6 +93,8 @@ def crawl(start: str) -> tuple[dict[str, int], list[str]]:
 @pytest.mark.parametrize("prefix", ["/", "/digest/"])
 def test_the_site_works_served_at_a_root_and_under_a_sub_path(prefix: str, tmp_path: Path) -> None:
     source = copy_site("sample", tmp_path / "src")
+    story = next((source / "content").glob("*/*.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nHow we check: [our standards](/editorial-standards/).\n", encoding="utf-8")  # a site path
     served = tmp_path / "www"
     out = served / prefix.strip("/") if prefix != "/" else served
     with serving(served) as port:

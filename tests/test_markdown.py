@@ -236,6 +236,12 @@ def test_links_get_the_sites_base_path(engine: str) -> None:
     config = SiteConfig(root=Path("."), markdown_engine=engine, base_url="https://example.org/sub/")
     rendered, _ = BodyRenderer(config, B_URLS).render(article(), '[b](b.md "B & co")\n')
     assert BeautifulSoup(rendered.html, "html.parser").find("a").attrs == {"href": "/sub/news/b/", "title": "B & co"}
+    # A site path is under the base path, as site.yaml's are; one written with it, and any other address, is left as it is.
+    body = "[about](/about/) ![chart](/news/chart.png) [written whole](/sub/about/) [the base](/sub) [cdn](//cdn.example.com/x.js) [web](https://x.test/)\n"
+    rendered, problems = BodyRenderer(config, B_URLS).render(article(), body)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert [a["href"] for a in soup.find_all("a")] == ["/sub/about/", "/sub/about/", "/sub", "//cdn.example.com/x.js", "https://x.test/"]
+    assert soup.find("img")["src"] == "/sub/news/chart.png" and problems == []
 
 
 # Summary and reading time.
