@@ -39,6 +39,8 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
         url = "/" + path.relative_to(content).as_posix()
         if url.startswith("/static/"):
             message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
+        elif path.suffix.lower() in (".md", ".markdown"):  # .MD: read as an article only when named in lower case
+            message = f'expected an article file to end in "{path.suffix.lower()}", found "{path.suffix}"; rename it'
         elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
             kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
             message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"

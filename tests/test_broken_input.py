@@ -300,6 +300,14 @@ def test_content_publishes_media_and_documents_only(copy_site: Callable[[str], P
     ]
 
 
+def test_an_article_named_in_capitals_is_told_to_rename_not_to_move(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "content/policy/LOUD.MD").write_text("---\ntitle: Loud\n---\nBody.\n", encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert errors_of(caught) == ['content/policy/LOUD.MD: error: expected an article file to end in ".md", found ".MD"; rename it']
+
+
 def test_content_cannot_replace_the_sites_own_static_files(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
     site = copy_site("minimal")
     (site / "content/static/css").mkdir(parents=True)
