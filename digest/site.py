@@ -40,7 +40,7 @@ from .schema import Article
 from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
-from .stories import StoryNote, read_story_notes
+from .stories import StoryNote, note_urls, read_story_notes
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
@@ -99,7 +99,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")
     article_urls = {a.path: a.url for a in articles}
-    urls = article_urls | page_urls(config)  # a body may link to standalone pages too, by their files
+    urls = article_urls | page_urls(config) | note_urls(config)  # a body may link to standalone pages and stories too, by their files
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
     problems += check_unpublished_links(config, found.unpublished, urls)

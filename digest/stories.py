@@ -287,6 +287,15 @@ def read_note_file(
     return shown, values, body, body_line
 
 
+def note_urls(config: SiteConfig) -> dict[str, str]:
+    """Each story note's file (``content/stories/x.md``) -> its story's URL, so that a body links to a story by its note."""
+    return {f"content/{STORY_NOTES}/{path.name}": f"/stories/{_note_id(path)}/" for path in markdown_files(config.root / "content" / STORY_NOTES)}
+
+
+def _note_id(path: Path) -> str:
+    return slug_or_hash(path.stem.rsplit(".", 1)[0], "id")
+
+
 def read_story_notes(config: SiteConfig, article_urls: dict[str, str]) -> tuple[dict[str, StoryNote], list[Problem]]:
     """Every ``content/stories/*.md`` note by story id, with its problems (each as ``path:line``); *article_urls* resolve its links to articles."""
     notes: dict[str, StoryNote] = {}
@@ -297,7 +306,7 @@ def read_story_notes(config: SiteConfig, article_urls: dict[str, str]) -> tuple[
         if read is None or "title" not in read[1]:
             continue
         shown, values, body, body_line = read
-        story = slug_or_hash(path.stem.rsplit(".", 1)[0], "id")
+        story = _note_id(path)
         summary = values.get("summary", "")
         body_html, more = renderer.render(Unpublished(shown, body_line, summary), body) if body.strip() else (None, [])
         problems += more

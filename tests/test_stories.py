@@ -13,7 +13,7 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from conftest import Built, source_date
+from conftest import Built, parse, source_date
 from sitekit import snapshot
 from story_fixture import ROWS
 
@@ -176,6 +176,17 @@ def test_story_note_problems_are_located_and_notes_are_not_articles(copy_site: C
     assert ("content/stories/broken.md", 1, True) in found  # no title
     assert ("content/stories/orphan.md", 1, False) in found  # no story has this id
     assert all(not p.path.startswith("content/stories/") or "topic" not in p.message for p in failed.value.problems)
+
+
+def test_an_article_links_to_a_story_by_its_note(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("sample")
+    story = next((site / "content" / "business").glob("*.md"))
+    story.write_text(story.read_text(encoding="utf-8") + "\nThe whole [trial so far](../stories/musk-openai-trial.md#reports).\n", encoding="utf-8")
+    with source_date():
+        out = build_site(BuildOptions(source=site, output=tmp_path / "out")).output
+    page = parse(out / "business" / story.stem / "index.html")
+    [link] = [a for a in page.select(".body a") if a.get_text() == "trial so far"]
+    assert link["href"] == "/stories/musk-openai-trial/#reports" and (out / "stories/musk-openai-trial/index.html").is_file()
 
 
 def test_cached_rebuild_after_a_note_edit_equals_a_clean_build(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
