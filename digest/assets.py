@@ -106,4 +106,4 @@ def _source(output: Page | Path) -> tuple[str, str]:
         return output.as_posix(), output.as_posix()
     article = output.context.get("article")
     shown = article.path if isinstance(article, Article) else output.context.get("source_path", "")  # or a standalone page's
-    return (shown, shown) if shown else ("", f"the {output.title!r} page")
+    return (shown, shown) if shown else ("", f"the page “{output.title}”")

@@ -18,6 +18,13 @@ from .errors import ContentError, DigestError
 from .terminal import Reporter
 
 
+def worker_count(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, 1 or more."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f'expected a number of worker processes, 1 or more, found "{text}"')
+    return int(text)
+
+
 def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--source", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)"
@@ -28,7 +35,7 @@ def add_site_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--jobs",
         "-j",
-        type=int,
+        type=worker_count,
         default=os.cpu_count() or 1,
         metavar="N",
         help="worker processes for reading articles and rendering Markdown and pages (default: the number of cores)",

@@ -169,7 +169,7 @@ def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
-    """Tags are one tag regardless of case and spacing."""
+    """Tags are one tag regardless of case and runs of spaces ("Open  AI" is "open ai"; "OpenAI" is another)."""
     return " ".join(tag.split()).casefold()
 
 
@@ -193,7 +193,7 @@ def _review(value: Any, entry: Entry, checker: FrontMatter) -> str:
 
 
 def _slug_value(value: Any, entry: Entry, checker: FrontMatter) -> str:
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
         raise _Invalid(f"expected a short name of letters, digits and hyphens, found {describe(value)}")
     return slug_or_hash(str(value), "id")
 
@@ -288,7 +288,7 @@ FIELDS: tuple[Field, ...] = (
     Field("date", "Publication date (`2026-04-30`) or date-time (`2026-04-30T18:20:00-07:00`); the site time zone applies when none is given.", True, _date),
     Field("updated", "Date or date-time of the last substantive update; shown beside the date.", False, _date),
     Field("topic", "Topic slug; defaults to the folder the file is in (`content/<topic>/`)."),
-    Field("tags", "List of tags (`[OpenAI, agents]`). Case and spacing do not matter: `OpenAI` and `openai` are one tag.", True, _tags, ()),
+    Field("tags", "List of tags (`[OpenAI, agents]`). Case and extra spaces do not matter: `OpenAI` and `openai` are one tag.", True, _tags, ()),
     Field("sources", "List of sources: URL strings or `{url, name, official}` mappings. `official: true` marks a primary source (filing, company post).", True),
     Field("source", "A single source URL; shorthand for a one-item `sources` list."),
     Field("confidence", "How sure the desk is: a score 0-100, or `high`, `medium`, `low`.", True, _confidence, (None, "")),
@@ -337,8 +337,10 @@ class FrontMatter:
     def get(self, key: str, read: Callable[[Any, Entry, FrontMatter], Any], default: Any = None) -> Any:
         entry = self.entries.get(key)
         if entry is None or entry.value is None:  # a broken value is None too, and already reported
-            if key in REQUIRED and (entry is None or not entry.broken):
+            if key in REQUIRED and entry is None:
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
+            elif key in REQUIRED and not entry.broken:  # "confidence:" with nothing after it
+                self.fail(entry.line, f"{key}: expected a value, found an empty value")
             return default
         try:
             return read(entry.value, entry, self)

@@ -90,6 +90,25 @@ def test_two_articles_with_the_same_url_name_both_files(tmp_path: Path) -> None:
     ]
 
 
+def test_an_empty_slug_or_required_field_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    text = GOOD.replace("title: Good", "title: Good\nslug: ''").replace("confidence: 50", "confidence:")
+    site = make_site(tmp_path / "site", {"good.md": text.encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems] == [
+        'content/news/good.md:3: error: slug: expected a short name of letters, digits and hyphens, found the text ""',
+        "content/news/good.md:7: error: confidence: expected a value, found an empty value",
+    ]
+
+
+def test_jobs_must_be_one_or_more(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    for jobs in ("0", "-1", "two"):
+        run = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-j", jobs], capture_output=True, text=True, check=False)
+        assert run.returncode == 2 and f'--jobs/-j: expected a number of worker processes, 1 or more, found "{jobs}"' in run.stderr, run.stderr
+    assert not (site / "_site").exists()
+
+
 def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\nsumary: typo").encode()})
     loaded = load_site(BuildOptions(source=site))

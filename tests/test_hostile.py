@@ -172,7 +172,7 @@ def test_an_article_and_a_generated_page_on_one_url_is_an_error(copy_site: Calla
     errors = [str(p) for p in caught.value.problems if p.is_error]
     assert len(errors) == 1
     assert errors[0].startswith("content/tags/regulation.md:1: error:")
-    assert "'Tag: regulation' page" in errors[0] and "/tags/regulation/" in errors[0]
+    assert "page “Tag: regulation”" in errors[0] and "/tags/regulation/" in errors[0]
 
 
 def test_a_content_file_on_a_generated_url_is_an_error(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
