@@ -339,7 +339,7 @@ class FrontMatter:
         if entry is None or entry.value is None:  # a broken value is None too, and already reported
             if key in REQUIRED and entry is None:
                 self.fail(self.front_line - 1, f'missing required field "{key}"')
-            elif key in REQUIRED and not entry.broken:  # "confidence:" with nothing after it
+            elif key in REQUIRED and entry is not None and not entry.broken:  # "confidence:" with nothing after it
                 self.fail(entry.line, f"{key}: expected a value, found an empty value")
             return default
         try:
