@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -97,11 +98,19 @@ def parse_articles(config: SiteConfig, memo: Memo = NO_MEMO, jobs: int = 1) -> P
         problems.extend(more)
         if article is not None:
             articles.append(article)
-        else:  # not published (its errors are in more): its links are still checked, if it has a body
-            body = body_of(raws[path] if path in raws else read_file(Path(path), config.root), shown[path])
-            if body is not None:
-                unpublished.append((Unpublished(shown[path], body[1]), body[0]))
+        else:  # not published (its errors are in more): its links and image are still checked, if it has a body
+            data = raws[path] if path in raws else read_file(Path(path), config.root)
+            body = body_of(data, shown[path])
+            if body is not None and isinstance(data, bytes):
+                unpublished.append((Unpublished(shown[path], body[1], image=_image_of(config, shown[path], data)), body[0]))
     return Parsed(articles, problems, texts, unpublished)
+
+
+def _image_of(config: SiteConfig, shown: str, raw: bytes) -> str:
+    """The ``image`` of an article whose front matter has errors elsewhere, as a site path ("" when it is none or not valid)."""
+    entries, front_line = read_front_matter(shown, raw)[:2]
+    read = next(f.read for f in FIELDS if f.name == "image")
+    return str(FrontMatter(config, shown, entries, front_line).get("image", read, "")) if entries and read else ""
 
 
 def split_file(raw: bytes, shown: str) -> tuple[str, int, str, int] | Problem:
@@ -249,7 +258,7 @@ def read_body(config: SiteConfig, article: Article) -> str:
     return found[0] if found is not None else ""
 
 
-def check_images(config: SiteConfig, articles: list[Article]) -> list[Problem]:
+def check_images(config: SiteConfig, articles: Sequence[Article | Unpublished]) -> list[Problem]:
     """A local ``image`` must exist (``content/...`` or ``static/...``); checked on every build, as files come and go."""
     from .render import find_static
 

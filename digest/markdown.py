@@ -94,6 +94,7 @@ class Unpublished:
     path: str
     body_line: int
     summary: str = ""
+    image: str = ""  # its image as a site path, when valid: checked to exist in the same run too
 
 
 BodySource = Article | Unpublished  # rendering reads of it only path, body_line and summary

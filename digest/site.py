@@ -94,7 +94,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     found = parse_articles(config, memo, options.jobs)
     problems += found.problems
     articles, problems = publish_filter(found.articles, now, options.include_drafts, options.include_future, problems)
-    problems += check_images(config, articles) + check_update_dates(config, articles, now)
+    problems += check_images(config, articles + [file for file, _ in found.unpublished]) + check_update_dates(config, articles, now)
     if ahead and not any(p.is_error for p in problems):
         draw_ahead(config, articles, options.jobs)
     progress("rendering Markdown")

@@ -52,12 +52,12 @@ def test_all_problems_are_reported_in_one_run(tmp_path: Path) -> None:
 
 
 def test_a_broken_link_is_reported_with_the_front_matter_errors_of_its_own_file(tmp_path: Path) -> None:
-    text = "---\ntitle: Both\ndate: 2026-01-01\ntags: [a]\nsources: [https://example.test/a]\nconfidence: lots\n---\nSee [gone](gone.md).\n"
+    text = "---\ntitle: Both\ndate: 2026-01-01\ntags: [a]\nsources: [https://example.test/a]\nconfidence: lots\nimage: gone.png\n---\nSee [gone](gone.md).\n"
     site = make_site(tmp_path / "site", {"both.md": text.encode(), "good.md": GOOD.encode()})
     with pytest.raises(ContentError) as failure:
         build_site(BuildOptions(source=site, output=tmp_path / "out"))
     found = [(p.line, p.message.split(":")[0]) for p in failure.value.problems if p.is_error]
-    assert found == [(6, "confidence"), (8, 'link to "gone.md"')]
+    assert found == [(6, "confidence"), (7, "image"), (9, 'link to "gone.md"')]  # the missing image too, not after the fix
 
 
 def test_cli_lists_every_error_exits_1_and_writes_nothing(tmp_path: Path) -> None:
