@@ -174,6 +174,11 @@ def test_the_edition_command_says_where_the_files_are(built: Built, capsys: pyte
     assert code == 0 and "the rest linked on the web" in out
     code, out, _ = run_edition(built, capsys, "--weekly", "--date", "2026-04-02")
     assert code == 0 and out.startswith("Weekly edition: Week 14, 2026 (March 30 – April 5) — ")
+    # Asked of a folder the build has not written: the command to make it there, with the same options.
+    with source_date():
+        code = main(["edition", "--source", str(built.source), "--output", str(built.out / "elsewhere"), "--drafts"])
+    out = capsys.readouterr().out
+    assert code == 0 and f"run `python3 build.py --source {built.source} --drafts --output {built.out / 'elsewhere'}` first" in out
 
 
 def test_the_edition_command_explains_a_missing_edition(built: Built, capsys: pytest.CaptureFixture[str]) -> None:

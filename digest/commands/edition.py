@@ -61,7 +61,9 @@ def run(args: argparse.Namespace) -> int:
         for item in group.stories:
             print(f"  - {group.topic.name}: {item.article.title}" + (f" ({item.count} reports)" if item.count > 1 else ""))
     if not all(path.is_file() for path in (page, html, text)):
-        print(f"note: not all of these files are built yet; run `python3 build.py --source {Path(args.source)}` first")
+        same = [f"--source {Path(args.source)}"] + [flag for flag, on in (("--drafts", args.drafts), ("--future", args.future)) if on]
+        same += [f"--output {args.output}"] if args.output else []  # the build that makes this edition, into this folder
+        print(f"note: not all of these files are built yet; run `python3 build.py {' '.join(same)}` first")
     return 0
 
 
