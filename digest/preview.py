@@ -15,16 +15,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import html
-import itertools
 import mimetypes
 import shutil
+import socket
+import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Generator
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import watchfiles
@@ -180,12 +183,15 @@ class PreviewHandler(BaseHTTPRequestHandler):
         if snap.folder is None:
             return None
         root = snap.folder.resolve()
-        target = (root / rel).resolve()
-        if not target.is_relative_to(root):
+        try:
+            target = (root / rel).resolve()
+            if not target.is_relative_to(root) or (rel.endswith("/") and not target.is_dir()):  # "/feed.xml/": no file, as a static host says
+                return None
+            if target.is_dir() and (rel == "" or rel.endswith("/")):
+                target = target / "index.html"
+            return target if target.exists() else None
+        except OSError:  # a name too long for the file system, say: no such file either
             return None
-        if target.is_dir() and (rel == "" or rel.endswith("/")):
-            target = target / "index.html"
-        return target if target.exists() else None
 
     def not_found(self, snap: Snapshot, text: str) -> bytes:
         if snap.folder and (snap.folder / "404.html").is_file():
@@ -223,6 +229,19 @@ class PreviewHandler(BaseHTTPRequestHandler):
                 self.wfile.flush()
                 shown = generation
         self.close_connection = True
+
+
+class PreviewServer(ThreadingHTTPServer):
+    """One thread a request, on IPv4 or IPv6 (``--host ::1``) as the host is written."""
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that stops a download (a reload, a click) is no error to print; anything else is."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def rebuild(options: BuildOptions, memo: Memo, report: Reporter, state: PreviewState) -> bool:
@@ -307,23 +326,35 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
     try:
         # Watch before the first build, so no save between the build and the
         # first request is missed; the first (usually empty) batch means ready.
-        paths = [options.source / name for name in WATCHED if (options.source / name).exists()]
-        batches = watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS)
+        seen = watched_files(options.source)
+        batches = watch(options.source, seen, stop)
         pending = next(batches)
         later = build()
-        server = ThreadingHTTPServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
+        server = PreviewServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
         print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
         if later:
             indexer.start()
-        for changes in itertools.chain([pending], batches):
+        changes = pending
+        while True:
+            now = watched_files(options.source)
+            if now != seen:  # a watched name made, removed or replaced (an editor's atomic save): a watch follows no such change
+                batches.close()
+                batches = watch(options.source, now, stop)
+                next(batches)  # ready: what changes from now on is seen
+                changes |= {(watchfiles.Change.modified, str(options.source / name)) for name in WATCHED if now[name] != seen[name]}
+                seen = now
             if changes:
                 indexer.stop()
                 report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
                 if build():
                     indexer.start()
+            following = next(batches, None)  # Ctrl-C raises KeyboardInterrupt here (raise_interrupt)
+            if following is None:
+                break
+            changes = following
     finally:
         indexer.stop()
         stop.set()
@@ -333,6 +364,23 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
             server.server_close()
         memo.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def watched_files(source: Path) -> dict[str, int | None]:
+    """The inode of each name of :data:`WATCHED` in the site folder (None when missing)."""
+    found: dict[str, int | None] = {}
+    for name in WATCHED:
+        try:
+            found[name] = (source / name).stat().st_ino
+        except OSError:
+            found[name] = None
+    return found
+
+
+def watch(source: Path, present: dict[str, int | None], stop: threading.Event) -> Generator[set[tuple[watchfiles.Change, str]], None, None]:
+    """Batches of changes under the *present* names of :data:`WATCHED`; an empty batch at least every :data:`WAKE_MS`."""
+    paths = [source / name for name, inode in present.items() if inode is not None] or [source]  # none yet: wait for one to be made
+    return watchfiles.watch(*paths, stop_event=stop, raise_interrupt=True, yield_on_timeout=True, rust_timeout=WAKE_MS, recursive=paths != [source])
 
 
 def changed_names(changes: set[tuple[watchfiles.Change, str]], root: Path) -> list[str]:

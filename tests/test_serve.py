@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+
+from digest.memo import BUNDLED
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -65,7 +68,9 @@ class Events:
     def next(self) -> int:
         """The build number of the next reload event (comments are keep-alives)."""
         kind, data = "", ""
+        deadline = time.monotonic() + WAIT  # keep-alives come every 10 s: a reload that never comes fails, not hangs
         while True:
+            assert time.monotonic() < deadline, "no reload event came"
             line = self.response.readline().decode("utf-8")
             if not line:
                 raise AssertionError("the event stream closed")
@@ -251,3 +256,29 @@ def test_a_broken_site_yaml_shows_its_line_and_keeps_the_base_path(serve: Server
     listed = [li.get_text(" ", strip=True) for li in BeautifulSoup(body, "html.parser").select("ul.problems li")]
     assert any(item.startswith("error site.yaml:3: timezone: expected an IANA time zone") for item in listed), listed
     events.close()
+
+
+def test_every_save_of_site_yaml_and_a_templates_folder_made_while_serving_are_seen(serve: Server) -> None:
+    """An editor's save replaces site.yaml (a new file renamed over it), which a watch of the old file never sees again."""
+    events = serve.events()
+    events.next()
+    settings = serve.site / "site.yaml"
+    for title in ("First Title", "Second Title", "Third Title"):
+        temporary = settings.parent / ".site.yaml.saving"
+        temporary.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", settings.read_text(encoding="utf-8")), encoding="utf-8")
+        os.replace(temporary, settings)
+        wait_for_page(serve, events, "/digest/", lambda status, body, title=title: status == 200 and f"<title>{title}" in body)  # type: ignore[misc]
+    footer = serve.site / "templates" / "_footer.html"  # the site had no templates/ when the server started
+    footer.parent.mkdir()
+    footer.write_text(
+        (BUNDLED / "templates" / "_footer.html").read_text(encoding="utf-8").replace("</footer>", "<p>Made while serving</p></footer>"), encoding="utf-8"
+    )
+    wait_for_page(serve, events, "/digest/", lambda status, body: "Made while serving" in body)
+    events.close()
+
+
+def test_odd_paths_get_a_not_found_page_not_a_dropped_connection(serve: Server) -> None:
+    for path in ("/digest/" + "a" * 300, "/digest/" + "b/" * 3000, "/digest/feed.xml/", "/digest/index.html/"):
+        status, _, body = serve.get(path)
+        assert status == 404 and "/__digest__/reload.js" in body, path[:40]
+    assert serve.get("/digest/feed.xml")[0] == 200
