@@ -42,6 +42,8 @@ except ImportError:  # the rust engine is optional; "auto" falls back to python
     markdown_it_pyrs = None  # type: ignore[assignment]
 
 WORDS_PER_MINUTE = 230
+# The "URL" of an article file whose front matter has errors (reported there): a link to it is no error of the linking file.
+WITHHELD = "#withheld"
 _NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are, but for a site path's base path
 _TAG = re.compile(r"<[^>]+>")
 
@@ -183,6 +185,7 @@ class BodyRenderer:
             url = self.article_urls.get(target)
             if url is None:
                 problems.append(error(article.path, line, f'link to "{href}": expected an article file, found no published article at {target}'))
+            if url is None or url == WITHHELD:
                 return None
             return base + url + fragment
         if target.startswith("content/"):

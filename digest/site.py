@@ -29,7 +29,7 @@ from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
 from .index import SiteIndex, build_index
-from .markdown import RenderedBody
+from .markdown import WITHHELD, RenderedBody
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
@@ -100,6 +100,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     progress("rendering Markdown")
     article_urls = {a.path: a.url for a in articles}
     urls = article_urls | page_urls(config) | note_urls(config)  # a body may link to standalone pages and stories too, by their files
+    urls |= {file.path: WITHHELD for file, _ in found.unpublished}
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
     problems += check_unpublished_links(config, found.unpublished, urls)

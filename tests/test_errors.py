@@ -60,6 +60,16 @@ def test_a_broken_link_is_reported_with_the_front_matter_errors_of_its_own_file(
     assert found == [(6, "confidence"), (7, "image"), (9, 'link to "gone.md"')]  # the missing image too, not after the fix
 
 
+def test_a_link_to_an_article_whose_front_matter_is_broken_is_not_a_second_error(tmp_path: Path) -> None:
+    """One typo, one error: the file that links to the broken one is not blamed for it."""
+    broken = GOOD.replace("confidence: 50", "confidence: [50")
+    linking = GOOD.replace("title: Good", "title: Linking") + "\nSee [the other](good.md#part).\n"
+    site = make_site(tmp_path / "site", {"good.md": broken.encode(), "linking.md": linking.encode()})
+    with pytest.raises(ContentError) as failure:
+        build_site(BuildOptions(source=site, output=tmp_path / "out"))
+    assert [(p.path, p.line) for p in failure.value.problems if p.is_error] == [("content/news/good.md", 6)]
+
+
 def test_cli_lists_every_error_exits_1_and_writes_nothing(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {name: (INVALID / name).read_bytes() for name in ("bad-url.md", "bad-date.md")})
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "--source", str(site)], capture_output=True, text=True, check=False)
