@@ -160,6 +160,7 @@ def _search(page: Any, url: str) -> list[str]:
     page.wait_for_function(
         "document.querySelector('.search-status').textContent.includes('found') || document.querySelector('.search-status').textContent.includes('No story')"
     )
+    assert page.locator(".search-offline").is_hidden()  # served over HTTP: no word of opening from disk
     return [str(t) for t in page.locator(".search-result h2").all_inner_texts()]
 
 
@@ -203,6 +204,21 @@ def test_search_under_a_sub_path_in_english_and_chinese(served: str, watched: Wa
     assert href is not None and urlsplit(href).path == f"/{folder}/world/chinese/"
     watched.page.locator(".search-result a").first.click()
     assert watched.page.locator("h1").inner_text() == found[0]
+
+
+def test_search_opened_from_disk_says_it_cannot_run_and_leads_to_the_archive(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A --relative site opened from disk: the browser runs no module script from file://, so the page says search cannot load."""
+    built = build_fresh("minimal", tmp_path_factory.mktemp("offline"), relative=True)
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto((built.out / "search" / "index.html").as_uri() + "?q=story")
+        page.wait_for_selector(".search-offline a", state="visible")
+        page.click(".search-offline a")
+        page.wait_for_load_state()
+        assert page.url == (built.out / "archive" / "index.html").as_uri() and page.locator("h1").first.inner_text()
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("prefix", ["/", "/rel/"])
