@@ -334,7 +334,8 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
-        print(f"Serving http://{shown_host}:{bound_port}{state.snapshot.base_path} (Ctrl-C to stop)", flush=True)
+        shown_base = state.snapshot.base_path
+        print(f"Serving http://{shown_host}:{bound_port}{shown_base} (Ctrl-C to stop)", flush=True)
         if later:
             indexer.start()
         changes = pending
@@ -351,6 +352,9 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
                 report.info("Changed: " + some_of(changed_names(changes, options.source.resolve())))
                 if build():
                     indexer.start()
+                if state.snapshot.base_path != shown_base:  # base_url's path changed (or a broken first site.yaml was fixed)
+                    shown_base = state.snapshot.base_path
+                    print(f"Serving http://{shown_host}:{bound_port}{shown_base} now", flush=True)
             following = next(batches, None)  # Ctrl-C raises KeyboardInterrupt here (raise_interrupt)
             if following is None:
                 break

@@ -36,6 +36,7 @@ class Server:
     site: Path
     stderr: list[str]
     stderr_reader: threading.Thread
+    stdout: queue.Queue[str]  # the lines printed after "Serving ..."
 
     def terminal(self) -> str:
         """Everything the server printed on stderr, once it has exited."""
@@ -120,7 +121,7 @@ def serve(copy_site: Callable[[str], Path]) -> Iterator[Server]:
                 url = line.split()[1]
         parts = urlsplit(url)
         assert parts.hostname and parts.port
-        yield Server(process, parts.hostname, parts.port, parts.path, site, stderr, reader)
+        yield Server(process, parts.hostname, parts.port, parts.path, site, stderr, reader, lines)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -268,12 +269,21 @@ def test_every_save_of_site_yaml_and_a_templates_folder_made_while_serving_are_s
         temporary.write_text(re.sub(r"(?m)^title: .*$", f"title: {title}", settings.read_text(encoding="utf-8")), encoding="utf-8")
         os.replace(temporary, settings)
         wait_for_page(serve, events, "/digest/", lambda status, body, title=title: status == 200 and f"<title>{title}" in body)  # type: ignore[misc]
+    # A new base path moves the site: the terminal says where it is served now.
+    temporary = settings.parent / ".site.yaml.saving"
+    temporary.write_text(re.sub(r"(?m)^base_url: .*$", "base_url: https://example.org/moved/", settings.read_text(encoding="utf-8")), encoding="utf-8")
+    os.replace(temporary, settings)
+    wait_for_page(serve, events, "/moved/", lambda status, body: status == 200)
+    said = [serve.stdout.get(timeout=WAIT)]
+    while not said[-1].startswith("Serving "):
+        said.append(serve.stdout.get(timeout=WAIT))
+    assert said[-1] == f"Serving http://{serve.host}:{serve.port}/moved/ now\n", said
     footer = serve.site / "templates" / "_footer.html"  # the site had no templates/ when the server started
     footer.parent.mkdir()
     footer.write_text(
         (BUNDLED / "templates" / "_footer.html").read_text(encoding="utf-8").replace("</footer>", "<p>Made while serving</p></footer>"), encoding="utf-8"
     )
-    wait_for_page(serve, events, "/digest/", lambda status, body: "Made while serving" in body)
+    wait_for_page(serve, events, "/moved/", lambda status, body: "Made while serving" in body)
     events.close()
 
 
