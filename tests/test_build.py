@@ -188,9 +188,9 @@ def test_hostile_markup_is_escaped(basic: tuple[Path, BuildResult]) -> None:
     out = basic[1].output
     for page in html_files(out):
         soup = parse(page)
-        # No script but JSON-LD, and the search page's own module, loaded from /static/js/.
+        # No script but JSON-LD, and the search page's own two (the module, and the word for a page opened from disk), from /static/js/.
         scripts = soup.find_all("script", attrs={"type": lambda t: t != "application/ld+json"})
-        assert [s["src"].startswith("/static/js/search.") and not s.string for s in scripts] == [True] * len(scripts), page
+        assert [s["src"].startswith(("/static/js/search.", "/static/js/search-offline.")) and not s.string for s in scripts] == [True] * len(scripts), page
         for element in soup.find_all(True):
             assert not any(attr.startswith("on") for attr in element.attrs), (page, element)
             for attr in ("href", "src"):
