@@ -71,11 +71,13 @@ def _load_page(config: SiteConfig, renderer: BodyRenderer, path: Path, problems:
 def check_site_links(config: SiteConfig, urls: set[str]) -> list[Problem]:
     """A site path among site.yaml's editorial links that no page or copied file has: a warning at the key's line."""
     named = [("standards_url", config.standards_url), ("corrections_policy_url", config.corrections_policy_url)]
-    named += [("header_links", url) for _, url in config.header_links] + [("footer_links", url) for _, url in config.footer_links]
+    named += [(f'header_links: "{label}"', url) for label, url in config.header_links]
+    named += [(f'footer_links: "{label}"', url) for label, url in config.footer_links]
     missing = [(key, url) for key, url in named if url.startswith("/") and url.split("#")[0].split("?")[0] not in urls]
     if not missing:
         return []
     line_of = setting_lines(config)
     return [
-        warning(config.path, line_of.get(key, 0), f"{key}: expected a page of the site at {url}, found none; the link leads nowhere") for key, url in missing
+        warning(config.path, line_of.get(key.split(":")[0], 0), f"{key}: expected a page of the site at {url}, found none; the link leads nowhere")
+        for key, url in missing
     ]

@@ -122,12 +122,12 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     copies |= hashed_static_copies(copies)
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
-    problems += check_site_links(config, {page.url for page in pages} | copies.keys())
+    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
+    problems += check_site_links(config, {page.url for page in pages} | copies.keys() | generated)  # a footer may link the feed
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
         expected = "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing"
         problems.append(error(config.path, 0, f"{expected}; or set search: false"))
-    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
     for url in sorted(generated & copies.keys()):
         where = copies[url].relative_to(config.root).as_posix()
         problems.append(error(where, 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"))

@@ -243,10 +243,15 @@ def test_a_language_without_a_table_is_one_warning_at_its_line(copy_site: Callab
 def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path], key: str) -> None:
     site = copy_site("minimal")
     text = (site / "site.yaml").read_text(encoding="utf-8")
-    (site / "site.yaml").write_text(text + f"{key}: /standards/\nfooter_links:\n  Tags: /tags/\n", encoding="utf-8")
+    links = (
+        "footer_links:\n  Tags: /tags/\n  RSS: /feed.xml\n  Map: /sitemap.xml\n  Daily: /editions/daily.xml\n  Gone: /gone/\n"  # generated files are there too
+    )
+    (site / "site.yaml").write_text(text + f"{key}: /standards/\n{links}", encoding="utf-8")
     found = messages(problems_of(site))
     assert any(m.startswith("site.yaml:11: warning: standards_url:") and "/standards/" in m for m in found), found
-    assert not any("footer_links" in m for m in found), found
+    assert [m for m in found if "footer_links" in m] == [
+        'site.yaml:12: warning: footer_links: "Gone": expected a page of the site at /gone/, found none; the link leads nowhere'
+    ]
 
 
 def test_a_translation_with_a_placeholder_its_label_lacks_is_an_error_at_its_line(copy_site: Callable[[str], Path]) -> None:
