@@ -23,7 +23,6 @@ from jinja2.lexer import Token, TokenStream
 
 from .config import SiteConfig, setting_lines
 from .errors import Problem, warning
-from .schema import RTL_LANGUAGES
 
 LABELS = Path(__file__).resolve().parent / "labels"
 
@@ -106,11 +105,6 @@ def month_names(config: SiteConfig) -> tuple[str, ...]:
     """January to December in the site's language, as a heading names them."""
     names = get_month_names("wide", context="stand-alone", locale=babel_locale(config.language))
     return tuple(names[number] for number in range(1, 13))
-
-
-def text_direction(language: str) -> str:
-    """``rtl`` for right-to-left languages, else ``ltr``."""
-    return "rtl" if primary(language) in RTL_LANGUAGES else "ltr"
 
 
 def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem]:

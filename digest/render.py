@@ -22,10 +22,11 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
-from .i18n import Labels, date_formatter, month_names, text_direction, translator
+from .i18n import Labels, date_formatter, month_names, translator
 from .index import Ref, SiteIndex
 from .memo import BUNDLED, Memo, hash_of
 from .pages import Page
+from .schema import text_direction
 
 
 def site_templates(config: SiteConfig) -> Path:

@@ -29,7 +29,15 @@ REVIEW_STATUSES = {
     "unreviewed": ("Not yet reviewed", "Nobody has checked this story against its sources yet."),
 }
 MAX_ARTICLE_BYTES = 2_000_000  # Markdown renders at roughly 3 s per MB; no news story is longer
-RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "ks", "ku", "ps", "sd", "ug", "ur", "yi"}
+RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "syr", "ug", "ur", "yi"}
+RTL_SCRIPTS = {"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa"}  # ISO 15924, as a tag's script subtag
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` for a right-to-left language or script (``ku`` and ``pa-Arab``, not ``ku-Latn``), else ``ltr``."""
+    primary, *rest = language.lower().split("-")
+    script = next((part for part in rest if len(part) == 4 and part.isalpha()), "")
+    return "rtl" if (script in RTL_SCRIPTS if script else primary in RTL_LANGUAGES) else "ltr"
 
 
 class Source(NamedTuple):
@@ -82,7 +90,7 @@ class Article:
     @property
     def dir(self) -> str:
         """``rtl`` for right-to-left languages, else ``ltr``."""
-        return "rtl" if self.lang.split("-")[0].lower() in RTL_LANGUAGES else "ltr"
+        return text_direction(self.lang)
 
     @property
     def official_count(self) -> int:

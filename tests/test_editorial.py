@@ -201,6 +201,14 @@ def arabic_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(source, folder / "out", site, result)
 
 
+def test_the_direction_follows_the_script_when_the_tag_names_one() -> None:
+    from digest.schema import text_direction
+
+    assert [text_direction(tag) for tag in ("ar", "he", "ku", "ku-Latn", "ku-Arab", "pa", "pa-Arab", "az-Arab-IR", "syr", "en", "zh-Hans", "fa-IR")] == [
+        "rtl", "rtl", "rtl", "ltr", "rtl", "ltr", "rtl", "rtl", "rtl", "ltr", "ltr", "rtl",
+    ]  # fmt: skip
+
+
 def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_site: Built) -> None:
     out = arabic_site.out
     for url in ("/", "/policy/first-story/", "/tags/", "/archive/", "/corrections/", "/404.html"):
