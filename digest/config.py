@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from .errors import Problem, UsageError, did_you_mean, error, unknown_keys, warning
 from .slugs import make_slug
@@ -44,14 +44,25 @@ def check_base_url(value: Any) -> str | None:
         return f'an absolute http(s) URL such as "https://example.org/", found "{value}"'
     if parts.query or parts.fragment:
         return f'a URL without query or fragment, found "{value}"'
+    if re.search(r'[\s<>"`{}|\\^]', value):  # it is written into every canonical link and sitemap as it is
+        return f'a URL without spaces or <>"`{{}}|\\^ (percent-encode them), found "{value}"'
+    try:
+        parts.port  # noqa: B018 (it raises for a port out of range)
+    except ValueError:
+        return f'a port from 0 to 65535, found "{value}"'
     return None
 
 
 def _timezone(value: Any) -> str | None:
+    expected = 'an IANA time zone such as "Europe/Paris" or "UTC"'
+    if value.strip().lower() == "localtime":  # the build machine's zone: the same site would date its stories by where it is built
+        return f'{expected}, found "{value}", which is the zone of the machine that builds'
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return f'an IANA time zone such as "Europe/Paris" or "UTC", found "{value}"'
+        zones = {zone.lower(): zone for zone in available_timezones()}
+        hint = f' (did you mean "{zones[value.lower()]}"?)' if value.lower() in zones else did_you_mean(value, sorted(zones.values()))
+        return f'{expected}, found "{value}"{hint}'
     return None
 
 

@@ -147,6 +147,20 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
     assert 'site.yaml:5: warning: unknown setting "languag" (did you mean "language"?); it is ignored' in shown
     assert 'site.yaml:7: warning: topics.policy: unknown key "descripton" (did you mean "description"?); it is ignored' in shown
 
+    # A base URL that would be written broken into every canonical link, and a zone that depends on the building machine.
+    (site / "site.yaml").write_text("base_url: https://exa mple.org/a b/\ntimezone: utc\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems] == [
+        'site.yaml:1: error: base_url: expected a URL without spaces or <>"`{}|\\^ (percent-encode them), found "https://exa mple.org/a b/"',
+        'site.yaml:2: error: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", found "utc" (did you mean "UTC"?)',
+    ]
+    for setting, found in (("base_url: https://example.org:99999/", "a port from 0 to 65535"), ("timezone: localtime", "the zone of the machine that builds")):
+        (site / "site.yaml").write_text(setting + "\n", encoding="utf-8")
+        with pytest.raises(ContentError) as failure:
+            load_site(BuildOptions(source=site))
+        assert found in str(failure.value.problems[0])
+
 
 def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
