@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .assets import check_copies, find_copies, find_page_collisions
 from .bodies import check_unpublished_links, render_bodies_memo
-from .config import SiteConfig, check_base_url, load_config
+from .config import SiteConfig, check_base_url, load_config, setting_lines
 from .content import check_images, check_update_dates, parse_articles, publish_filter
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
@@ -399,7 +399,12 @@ def build_site(
     output = site.config.output_folder(options.output)
     progress("rendering pages")
     hashes = plan_outputs(site)
-    check_output_dir(output, site.config.root, walk=False)  # a folder the build must not replace is refused before anything is written
+    try:  # a folder the build must not replace is refused before anything is written
+        check_output_dir(output, site.config.root, walk=False)
+    except UsageError as exc:  # say where the folder came from when it is site.yaml's
+        if options.output is not None:
+            raise
+        raise ContentError([error(site.config.path, setting_lines(site.config).get("output_dir", 0), f"output_dir: {exc}")]) from None
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.

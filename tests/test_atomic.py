@@ -321,7 +321,7 @@ def test_clean_refuses_a_folder_with_foreign_files(copy_site: Callable[[str], Pa
     assert (documents / "keep.txt").is_file()
 
 
-@pytest.mark.parametrize("where", ["source", "parent", "root", "home", "content", "static", "templates", "file"])
+@pytest.mark.parametrize("where", ["source", "parent", "root", "home", "content", "static", "templates", "cache", "file"])
 def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     site = copy_site("minimal")
     home = tmp_path / "home"
@@ -336,6 +336,7 @@ def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], 
         "content": site / "content/policy/out",
         "static": site / "static",
         "templates": site / "templates/x",
+        "cache": site / ".digest-cache",
         "file": site / "a-file",
     }[where]
     before = snapshot(tmp_path)
@@ -347,6 +348,16 @@ def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], 
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines()[-1].startswith("error: "), done.stderr  # after any progress lines of a slow build
     assert snapshot(tmp_path) == before
+
+
+def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+    site = copy_site("minimal")
+    for value, says in (("..", "it contains the site's own files"), (".digest-cache", "inside the site's .digest-cache/ folder")):
+        (site / "site.yaml").write_text(f"title: Minimal\noutput_dir: {value}\n", encoding="utf-8")
+        before = snapshot(tmp_path)
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site)], capture_output=True, text=True)
+        assert done.returncode == 1 and done.stderr.startswith("site.yaml:2: error: output_dir: refusing") and says in done.stderr, done.stderr
+        assert snapshot(tmp_path) == before
 
 
 def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
