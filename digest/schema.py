@@ -8,6 +8,7 @@ validation, the "did you mean" hint for unknown keys and the README table
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -165,20 +166,31 @@ def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...
     return tuple(filter(None, (_one_text(item, "text for each item", line) for item, line in zip(value, lines, strict=True))))
 
 
+def outlet_host(url: str) -> str:
+    """The outlet a source URL is from: its host without "www.", an internationalized name in its Unicode form
+    (``xn--bcher-kva.example`` is ``bücher.example``), so both spellings are one outlet."""
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    try:
+        return host.encode("ascii").decode("idna") if "xn--" in host else host
+    except UnicodeError:  # not a valid encoded name: kept as written
+        return host
+
+
 def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
     tags = _text_list(value.split(",") if isinstance(value, str) else value, entry, checker)
     if not tags:
         raise _Invalid("expected at least one tag, found an empty list")
     unique: dict[str, str] = {}
     for tag in tags:
-        unique.setdefault(tag_key(tag), tag)
+        unique.setdefault(tag_key(tag), unicodedata.normalize("NFC", tag))  # "é" typed as e and an accent is "é"
     return tuple(unique.values())
 
 
 @lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
-    """Tags are one tag regardless of case and runs of spaces ("Open  AI" is "open ai"; "OpenAI" is another)."""
-    return " ".join(tag.split()).casefold()
+    """Tags are one tag regardless of case, runs of spaces ("Open  AI" is "open ai"; "OpenAI" is another) and how an
+    accented letter is encoded (one character, or a letter and a combining accent)."""
+    return unicodedata.normalize("NFC", " ".join(tag.split()).casefold())
 
 
 def _confidence(value: Any, entry: Entry, checker: FrontMatter) -> tuple[int | None, str]:
@@ -455,6 +467,6 @@ class FrontMatter:
                 )
                 continue
             first_on[url.strip()] = line
-            host = (urlsplit(url).hostname or "").removeprefix("www.")
+            host = outlet_host(url)
             sources.append(Source(url=url.strip(), name=" ".join(name.split()) or host, official=official, outlet=host))
         return tuple(sources)

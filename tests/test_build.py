@@ -272,6 +272,18 @@ def test_an_article_without_a_summary_is_described_by_its_first_words_and_shows_
     assert item["summary"] == "The wafer holds a whole cluster."
 
 
+def test_one_tag_and_one_outlet_however_their_letters_are_encoded(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("basic")
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"  # both show as "Café"
+    write_article(site, "research/one.md", article_front("One", tags=f"[{composed}]", sources="[https://bücher.example/a]"))
+    write_article(site, "research/two.md", article_front("Two", tags=f"[{decomposed}, {composed}]", sources="[https://xn--bcher-kva.example/b]"))
+    out = build(site).output
+    assert sorted(p.name for p in (out / "tags").iterdir() if p.name.startswith("caf")) == ["cafe"]
+    assert [a.get_text() for a in parse(page_file(out, "/research/two/")).select(".tags a")] == [composed]
+    outlets = [p.name for p in (out / "sources").iterdir() if "bcher" in p.name or "bucher" in p.name]
+    assert outlets == ["bucher-example"], outlets
+
+
 def test_a_parallel_build_gives_the_same_site(sample_site: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import digest.content
     import digest.index
