@@ -12,6 +12,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import tzinfo
 from itertools import pairwise
 
 from .config import SiteConfig
@@ -150,7 +151,7 @@ def build_index(
     stories = index_stories(config, articles, notes or {}, problems, memo)
     story_at = {a.path: s for s in stories for a in s.articles}
     siblings = {a.path: tuple(b for b in s.articles if b is not a)[:STORY_BOX] for s in stories if len(s.articles) > 1 for a in s.articles}
-    years = index_archive(articles)
+    years = index_archive(articles, config.tz)
     index = SiteIndex(
         articles=tuple(articles),
         topics=topics,
@@ -276,10 +277,13 @@ def index_stories(config: SiteConfig, articles: list[Article], notes: dict[str, 
     return tuple(sorted(stories, key=lambda s: (-len(s.articles), -s.articles[0].date.timestamp(), s.slug)))
 
 
-def index_archive(articles: list[Article]) -> tuple[Year, ...]:
+def index_archive(articles: list[Article], zone: tzinfo) -> tuple[Year, ...]:
+    """The years and months of *articles*, each in the month its date falls in the site's time *zone*, as the editions
+    and the pages' dates place it (not by the offset it was written with)."""
     by_month: dict[tuple[int, int], list[Article]] = defaultdict(list)
     for article in articles:
-        by_month[(article.date.year, article.date.month)].append(article)
+        local = article.date.astimezone(zone)
+        by_month[(local.year, local.month)].append(article)
     years: dict[int, list[Month]] = defaultdict(list)
     for (year, month), listed in sorted(by_month.items(), reverse=True):
         years[year].append(Month(year, month, f"/archive/{year:04d}/{month:02d}/", tuple(listed)))

@@ -134,7 +134,8 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    env.filters["date"] = memoized_dates(date_formatter(config))
+    shown = date_formatter(config)
+    env.filters["date"] = memoized_dates(lambda moment: shown(moment.astimezone(config.tz)))  # the day in the site's zone, as the archive has it
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = month_names(config)

@@ -284,6 +284,21 @@ def test_one_tag_and_one_outlet_however_their_letters_are_encoded(copy_site: Cal
     assert outlets == ["bucher-example"], outlets
 
 
+def test_a_date_written_with_another_offset_is_on_the_sites_calendar(copy_site: Callable[[str], Path], build: Build) -> None:
+    """Archive, editions and shown dates agree on the day: the site's time zone decides it, not the offset written."""
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text(
+        (site / "site.yaml").read_text(encoding="utf-8").replace("timezone: UTC", "timezone: America/Los_Angeles"), encoding="utf-8"
+    )
+    write_article(site, "policy/far-east.md", article_front("From the date line", date="2026-01-01T00:15:00+14:00"))  # Dec 31, 2:15 in LA
+    out = build(site).output
+    assert page_file(out, "/archive/2025/12/").is_file() and not page_file(out, "/archive/2026/01/").exists()
+    edition = parse(page_file(out, "/editions/2025/12/31/"))
+    assert "From the date line" in edition.get_text()
+    shown = parse(page_file(out, "/policy/far-east/")).select_one(".article-meta time")
+    assert shown is not None and shown.get_text() == "Dec 31, 2025" and shown["datetime"] == "2026-01-01T00:15:00+14:00"
+
+
 def test_a_parallel_build_gives_the_same_site(sample_site: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import digest.content
     import digest.index
