@@ -385,14 +385,18 @@ class FrontMatter:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]
         if published is not None:  # str(date) is its ISO form
-            after = f"after the publication date {published.date()}"
+
+            def wrong(moment: datetime) -> tuple[str, str]:  # (publication, moment) as days, or as times when their days alone do not differ
+                both = (published.isoformat(), moment.isoformat()) if moment.date() >= published.date() else (str(published.date()), str(moment.date()))
+                return f"after the publication date {both[0]}", both[1]
+
             if updated is not None and updated < published:
-                self.fail(self.entries["updated"].line, f"updated: expected a date on or {after}, found {updated.date()}")
+                self.fail(self.entries["updated"].line, "updated: expected a date on or {}, found {}".format(*wrong(updated)))
             for correction in values["corrections"]:
                 if correction.date < published:
-                    self.fail(self.entries["corrections"].line, f"corrections: expected dates on or {after}, found {correction.date.date()}")
+                    self.fail(self.entries["corrections"].line, "corrections: expected dates on or {}, found {}".format(*wrong(correction.date)))
             if expires is not None and expires <= published:
-                self.fail(self.entries["expires"].line, f"expires: expected a date {after}, found {expires.date()}")
+                self.fail(self.entries["expires"].line, "expires: expected a date {}, found {}".format(*wrong(expires)))
         if any(p.is_error for p in self.problems) or values["title"] is None or published is None or topic is None:
             return None
         score, label = values.pop("confidence")

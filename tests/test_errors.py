@@ -111,6 +111,16 @@ def test_an_empty_slug_or_required_field_is_reported_at_its_own_line(tmp_path: P
     ]
 
 
+def test_an_update_before_publication_shows_the_times_when_the_days_alone_do_not_tell(tmp_path: Path) -> None:
+    text = GOOD.replace("date: 2026-01-01", "date: 2025-12-31T23:30:00-08:00\nupdated: 2026-01-01T05:00:00+14:00")  # 16.5 hours before
+    site = make_site(tmp_path / "site", {"good.md": text.encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems] == [
+        "content/news/good.md:4: error: updated: expected a date on or after the publication date 2025-12-31T23:30:00-08:00, found 2026-01-01T05:00:00+14:00"
+    ]
+
+
 def test_jobs_must_be_one_or_more(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
     for jobs in ("0", "-1", "two"):
