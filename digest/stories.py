@@ -14,8 +14,9 @@ How reports are found to be one event:
   source URLs, each weighted by its rarity (IDF). Two articles' similarity is
   the cosine of these weighted sets.
 * Candidate pairs come from an inverted index (feature -> articles in date
-  order): only a feature that few articles within the time window share
-  (at most :data:`RARE_IN_WINDOW`) proposes pairs, and only the
+  order): a feature proposes the articles within the time window that share
+  it, only the :data:`RARE_IN_WINDOW` nearest in time when more do (a big
+  event's hundred reports still chain into one story), and only the
   :data:`CANDIDATES` best-proposed partners of an article are scored in full,
   so the cost grows with the number of articles, not its square.
 * Pairs at or above the threshold are joined, best first, union-find style;
@@ -48,7 +49,7 @@ from .slugs import slug_or_hash
 from .yamlmap import describe
 
 NO_STORY = "none"  # story: none -- the article stays out of every story
-RARE_IN_WINDOW = 40  # a feature shared by more articles than this within the window proposes no pairs
+RARE_IN_WINDOW = 40  # a feature shared by more articles than this within the window proposes only the nearest this many in time
 CANDIDATES = 8  # partners scored in full per article, the best proposed first
 COMMON_SHARE, COMMON_AT_LEAST = 0.05, 10  # a feature of more than 5% of the articles (and more than 10) is too common to tell events apart
 MIN_SHARED = 3  # two reports sharing fewer words, tags and sources are not found alike, however rare those are
@@ -181,8 +182,11 @@ def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) 
         for key, w in weights[i].items():
             at = times[key]
             lo, hi = bisect_left(at, when - window), bisect_right(at, when + window)
-            if hi - lo > RARE_IN_WINDOW or hi - lo < 2:
+            if hi - lo < 2:
                 continue
+            if hi - lo > RARE_IN_WINDOW:  # a busy feature (a big event's): only the reports nearest in time propose, so the cost stays linear
+                here = bisect_left(at, when)
+                lo, hi = max(lo, here - RARE_IN_WINDOW // 2), min(hi, here + RARE_IN_WINDOW // 2 + 1)
             for j in postings[key][lo:hi]:
                 if j != i and (free[i] or free[j]):
                     proposed[j] += w

@@ -93,6 +93,24 @@ def test_explicit_id_wins_attracts_and_none_opts_out() -> None:
     assert found == {articles[0].path: "halcyon", articles[1].path: "halcyon", articles[3].path: "halcyon"}
 
 
+def test_a_big_event_with_a_hundred_reports_is_one_story() -> None:
+    """The more coverage an event gets, the more surely it is one story: its words are then shared by more reports
+    within the window than the index lets propose pairs, so the nearest in time propose them."""
+    titles = [
+        "Nvidia recalls Blackwell boards after Zephyr thermal faults",
+        "Zephyr faults force Nvidia Blackwell board recall",
+        "Nvidia pulls Blackwell boards over Zephyr heat",
+    ]
+    event = [
+        report(n, titles[n % 3], "Nvidia recalled Blackwell boards after thermal faults at Zephyr's data centers.", ("Nvidia", "recall"),
+               ("https://nvidia.example/recall", f"https://outlet{n % 30}.example/story-{n}"), n / 100)
+        for n in range(100)
+    ]  # fmt: skip
+    background = [replace(article, path=f"content/news/b{n:03d}.md", date=article.date + timedelta(days=30 + n % 20)) for n, article in enumerate(FIXTURE * 40)]
+    found = group(newest_first(event + background))
+    assert len({found.get(article.path) for article in event}) == 1 and None not in {found.get(a.path) for a in event}
+
+
 def test_two_named_stories_never_merge() -> None:
     rows = [row for row in ROWS if row[0] == "outage"]
     articles = [report(n, r[2], r[3], r[4], r[5], r[1], story=f"named-{n}") for n, r in enumerate(rows[:2])]
