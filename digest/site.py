@@ -24,7 +24,7 @@ from .config import SiteConfig, check_base_url, load_config, setting_lines
 from .content import check_images, check_update_dates, parse_articles, publish_filter
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
-from .errors import ContentError, Problem, UsageError, error
+from .errors import ContentError, Problem, TemplateError, UsageError, error
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
@@ -41,6 +41,7 @@ from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, pl
 from .seo import render_seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .stories import StoryNote, note_urls, read_story_notes
+from .terminal import located_problem
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
@@ -324,9 +325,15 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     bodies = load_html(site, [page.context["article"].path for page in pages if "body" in page.context])  # here: workers read no memo
     feeds = [feed for feed in site.feeds if feed.link.atom in wanted or feed.link.json in wanted]
     CompiledTemplates.recall(site.config, site.memo)
+    failed: set[str] = set()  # each template mistake once, however many pages it broke
     for part in in_chunks(_render_chunk, (site, bodies), pages, jobs, PARALLEL_PAGES):
-        yield from relativize_pages(site.config, dict(part)).items() if site.relative else part
+        made = [(url, data) for url, data in part if isinstance(data, bytes)]
+        failed.update(str(data) for _, data in part if isinstance(data, TemplateError))
+        if not failed:  # after a failure the pages are still rendered, to find the other mistakes, but not published
+            yield from relativize_pages(site.config, dict(made)).items() if site.relative else made
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
+    if failed:
+        raise ContentError([located_problem(text) for text in sorted(failed)])
     if feeds:
         bodies = load_html(site, [a.path for feed in feeds for a in feed.articles])
         yield from ((url, data) for url, data in render_feeds(site.config, site.index, bodies, feeds) if url in wanted)
@@ -353,13 +360,20 @@ def with_bodies(site: LoadedSite, pages: list[Page]) -> list[Page]:
     return [with_body(page, bodies) for page in pages]
 
 
-def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list[Page]) -> list[tuple[str, bytes]]:
-    """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk."""
+def _render_chunk(site: LoadedSite, bodies: dict[str, RenderedBody], pages: list[Page]) -> list[tuple[str, bytes | TemplateError]]:
+    """Render *pages* with this process's renderer for *site*, so that its cards and fragments serve every chunk; a page
+    a template mistake breaks gives that error, so that one run finds every mistake."""
     global _RENDERER
     if _RENDERER is None or _RENDERER[0] is not site:
         _RENDERER = (site, PageRenderer(site.config, site.index, site.nav_links))
     renderer = _RENDERER[1]
-    return [(page.url, renderer.render(with_body(page, bodies))) for page in pages]
+    done: list[tuple[str, bytes | TemplateError]] = []
+    for page in pages:
+        try:
+            done.append((page.url, renderer.render(with_body(page, bodies))))
+        except TemplateError as exc:
+            done.append((page.url, exc))
+    return done
 
 
 def _unless_cancelled(progress: Progress, cancel: threading.Event, stage: str) -> None:

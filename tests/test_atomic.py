@@ -19,7 +19,7 @@ import pytest
 from conftest import REPO, page_file
 from sitekit import article_front, snapshot, write_article
 
-from digest.errors import ContentError, TemplateError, UsageError
+from digest.errors import ContentError, UsageError
 from digest.output import MANIFEST, check_output_dir, publish
 from digest.site import BuildResult
 
@@ -226,10 +226,15 @@ def test_template_exception_leaves_the_previous_site(sample: tuple[Path, Path, d
     (site / "templates").mkdir()
     article = (REPO / "templates/article.html").read_text(encoding="utf-8")
     (site / "templates/article.html").write_text(article.replace("<h1>{{ article.title }}</h1>", "<h1>{{ article.title }}{{ 1 // 0 }}</h1>"), encoding="utf-8")
-    with pytest.raises(TemplateError) as caught:
+    listing = (REPO / "templates/list.html").read_text(encoding="utf-8")
+    (site / "templates/list.html").write_text(listing.replace("{{ page.title }}", "{{ no_such_name }}", 1), encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
         build(site)
-    assert str(caught.value).endswith("template error: integer division or modulo by zero")
-    assert "article.html:" in str(caught.value)
+    # Both mistakes in one run, each once however many pages they broke.
+    assert [(Path(p.path).name, p.message) for p in caught.value.problems] == [
+        ("article.html", "template error: integer division or modulo by zero"),
+        ("list.html", "template error: 'no_such_name' is undefined"),
+    ]
     assert snapshot(out) == before
     assert leftovers(out) == []
 
@@ -246,9 +251,9 @@ def test_template_exception_in_page_workers_stops_the_build(
     article = (REPO / "templates/article.html").read_text(encoding="utf-8")
     failing = "<h1>{{ article.title }}{{ 1 // 0 if article.path.endswith('brand-new.md') else '' }}</h1>"
     (site / "templates/article.html").write_text(article.replace("<h1>{{ article.title }}</h1>", failing), encoding="utf-8")
-    with pytest.raises(TemplateError) as caught:
+    with pytest.raises(ContentError) as caught:
         build(site, jobs=2, cache=False)
-    assert "integer division or modulo by zero" in str(caught.value)
+    assert [p.message for p in caught.value.problems] == ["template error: integer division or modulo by zero"]
     assert snapshot(out) == before
     assert leftovers(out) == []
 

@@ -49,7 +49,9 @@ def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
         try:  # every page, feed and email rendered (a template's error shows only then) and dropped; share images use no template
             for _ in render_outputs(site, sorted(plan_outputs(site).keys() - site.copies.keys() - site.cards.keys()), options.jobs):
                 pass
-        except TemplateError as exc:
+        except ContentError as exc:  # every page's template mistakes
+            problems += exc.problems
+        except TemplateError as exc:  # a feed's or an edition email's
             problems.append(located_problem(str(exc)))
     return len(site.articles), problems
 
