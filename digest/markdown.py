@@ -49,7 +49,7 @@ _TAG = re.compile(r"<[^>]+>")
 
 # What the sanitizer keeps of raw HTML: prose markup and the attributes our own renderer emits.
 _ALLOWED_ATTRIBUTES = {
-    **{tag: set(attrs) for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},
+    **{tag: set(attrs) - {"cite"} for tag, attrs in nh3.ALLOWED_ATTRIBUTES.items()},  # a cite URL escapes url_schemes, and no reader sees it
     "*": {"class", "id", "title", "lang", "dir"},
     "a": {"href", "title", "hreflang"},
     "img": {"src", "alt", "title", "width", "height", "loading"},

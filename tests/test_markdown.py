@@ -73,6 +73,8 @@ def test_allowed_html_is_sanitized(engine: str) -> None:
     assert "onclick" not in soup.find("b").attrs
     assert soup.find("script") is None and soup.find("iframe") is None
     assert not (soup.find("a").get("href") or "").startswith("javascript:")
+    quoted = render('<blockquote cite="javascript:alert(1)">quote</blockquote> <q cite="data:text/html,x">q</q>', engine, allow_html=True)
+    assert [tag.attrs for tag in quoted.find_all(["blockquote", "q"])] == [{}, {}]  # no URL outside http, https and mailto
 
 
 @pytest.mark.parametrize("allow_html", [False, True])
