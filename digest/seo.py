@@ -33,12 +33,28 @@ NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 NEWS_WINDOW = timedelta(days=2)
 NEWS_LIMIT = 1000
 NOT_INDEXED = ("/404.html",)
+SITEMAP_LIMIT = 50_000  # URLs in one sitemap (the protocol's limit): a larger site's /sitemap.xml is an index of parts
+
+
+def seo_files(pages: list[Page]) -> list[str]:
+    """The URLs :func:`render_seo_files` writes for *pages*: the sitemap, its parts when there are too many pages for one,
+    the news sitemap and robots.txt."""
+    count = sum(1 for page in pages if page.url not in NOT_INDEXED)
+    parts = [f"/sitemaps/{n}.xml" for n in range(1, -(-count // SITEMAP_LIMIT) + 1)] if count > SITEMAP_LIMIT else []
+    return ["/sitemap.xml", *parts, "/news-sitemap.xml", "/robots.txt"]
 
 
 def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
     urls = SiteUrls(config)
-    return {
-        "/sitemap.xml": sitemap(urls, index, pages),
+    listed = sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url)
+    site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
+    if len(listed) <= SITEMAP_LIMIT:
+        files = {"/sitemap.xml": sitemap(urls, listed, site_newest)}
+    else:
+        parts = [listed[start : start + SITEMAP_LIMIT] for start in range(0, len(listed), SITEMAP_LIMIT)]
+        files = {f"/sitemaps/{n}.xml": sitemap(urls, part, site_newest) for n, part in enumerate(parts, 1)}
+        files = {"/sitemap.xml": sitemap_index(urls, list(files)), **files}
+    return files | {
         "/news-sitemap.xml": news_sitemap(config, urls, index),
         "/robots.txt": f"User-agent: *\nAllow: /\n\nSitemap: {urls.absolute('/sitemap.xml')}\nSitemap: {urls.absolute('/news-sitemap.xml')}\n".encode(),
     }
@@ -64,17 +80,24 @@ def newest_change(articles: Sequence[Article]) -> str:
     return rfc3339(max(a.last_modified for a in articles)) if articles else ""
 
 
-def sitemap(urls: SiteUrls, index: SiteIndex, pages: list[Page]) -> bytes:
-    """Every HTML page worth indexing, with the date of its newest change: the XML ElementTree would write,
-    written as text (it lists every page) several times faster."""
+def sitemap(urls: SiteUrls, pages: list[Page], site_newest: str) -> bytes:
+    """*pages* with the date of each one's newest change: the XML ElementTree would write, written as text (it lists
+    every page) several times faster."""
     lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<urlset xmlns="{SITEMAP_NS}">']
-    site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
-    for page in sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url):
+    for page in pages:
         lines.append(f"  <url>\n    <loc>{escape(urls.absolute(page.url), quote=False)}</loc>")
         if lastmod := page_lastmod(page, site_newest):  # an ISO date: nothing to escape
             lines.append(f"    <lastmod>{lastmod}</lastmod>")
         lines.append("  </url>")
     return ("\n".join([*lines, "</urlset>"]) + "\n").encode("utf-8")
+
+
+def sitemap_index(urls: SiteUrls, parts: list[str]) -> bytes:
+    """A sitemap index of the sitemaps at *parts* (their pages carry the dates)."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>', f'<sitemapindex xmlns="{SITEMAP_NS}">']
+    for url in parts:
+        lines += ["  <sitemap>", f"    <loc>{escape(urls.absolute(url), quote=False)}</loc>", "  </sitemap>"]
+    return ("\n".join([*lines, "</sitemapindex>"]) + "\n").encode("utf-8")
 
 
 def news_language(lang: str) -> str:

@@ -38,14 +38,13 @@ from .relative import relativize_pages
 from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
 from .schema import Article
 from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
-from .seo import render_seo_files
+from .seo import render_seo_files, seo_files
 from .state import inputs_state, save_state, unchanged_build
 from .stories import StoryNote, note_urls, read_story_notes
 from .terminal import located_problem
 from .workers import in_chunks
 
 Progress = Callable[[str], None]  # told the name of each stage as it starts
-SEO_FILES = frozenset({"/sitemap.xml", "/news-sitemap.xml", "/robots.txt"})
 PARALLEL_PAGES = 400  # below this many pages, starting workers costs more than it saves
 _RENDERER: tuple[LoadedSite, PageRenderer] | None = None  # the renderer of the site this process renders now
 
@@ -123,7 +122,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     copies |= hashed_static_copies(copies)
     cards = share_cards(config, index)
     problems += find_page_collisions(pages, copies)
-    generated = {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | SEO_FILES | set(edition_urls(config, plan.editions))
+    generated = (
+        {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | set(seo_files(pages)) | set(edition_urls(config, plan.editions))
+    )
     problems += check_site_links(config, {page.url for page in pages} | copies.keys() | generated)  # a footer may link the feed
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
@@ -305,7 +306,7 @@ def plan_outputs(site: LoadedSite) -> dict[str, bytes]:
     hashes |= {url: hash_of("copy", made) for url, made in site.copy_hashes.items()}
     # Sitemaps list every page with its articles' dates: the pages follow from the settings and the articles' front matter.
     listed = hash_of(site.site_hash, site.plan_key)
-    hashes |= {url: hash_of(listed, url) for url in SEO_FILES}
+    hashes |= {url: hash_of(listed, url) for url in seo_files(site.pages)}
     return hashes
 
 
@@ -341,7 +342,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
     cards = {url: card for url, card in site.cards.items() if url in wanted}
     if cards:
         yield from render_share_images(site.config, cards, cached_images, jobs)
-    if wanted & SEO_FILES:
+    if wanted & set(seo_files(site.pages)):
         yield from ((url, data) for url, data in render_seo_files(site.config, site.index, site.pages).items() if url in wanted)
     CompiledTemplates.remember(site.config, site.memo)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bs4 import BeautifulSoup
 from conftest import Built, page_file, parse
 from helpers import html_pages, site_path
 
-from digest.site import LoadedSite
+from digest.site import BuildOptions, LoadedSite, build_site
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS = "{http://www.google.com/schemas/sitemap-news/0.9}"
@@ -48,6 +49,26 @@ def test_sitemap_lists_every_page_but_404_with_lastmod(name: str, request: pytes
     assert set(listed) == pages
     for article in site.index.articles:
         assert listed[article.url] == article.last_modified.isoformat()
+
+
+def test_a_site_with_more_pages_than_one_sitemap_holds_gets_a_sitemap_index(
+    copy_site: Callable[[str], Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past 50,000 URLs a search engine refuses a sitemap: /sitemap.xml is then an index of parts, every page in one."""
+    from digest import seo
+
+    monkeypatch.setattr(seo, "SITEMAP_LIMIT", 10)  # the sample's 170-odd pages as a site of 900,000 would be
+    out = build_site(BuildOptions(source=copy_site("sample"), output=tmp_path / "out")).output
+    index = ET.fromstring((out / "sitemap.xml").read_bytes())
+    assert index.tag == f"{SM}sitemapindex"
+    parts = [site_path(loc.text or "", "https://example.org/") for loc in index.iter(f"{SM}loc")]
+    listed: list[str] = []
+    for part in parts:
+        urls = ET.fromstring(page_file(out, part).read_bytes()).findall(f"{SM}url")
+        assert 0 < len(urls) <= 10
+        listed += [site_path(url.findtext(f"{SM}loc") or "", "https://example.org/") for url in urls]
+    assert sorted(listed) == listed and set(listed) == {page_url(out, p) for p in html_pages(out)} - {"/404.html"} and len(set(listed)) == len(listed)
+    assert parts == [f"/sitemaps/{n}.xml" for n in range(1, len(parts) + 1)]
 
 
 def test_news_sitemap_has_the_two_days_before_the_newest_article(tricky: tuple[Path, LoadedSite]) -> None:
