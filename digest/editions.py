@@ -16,16 +16,18 @@ import bisect
 import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
+from babel.dates import format_date, format_skeleton
+
 from .config import SiteConfig
-from .errors import UsageError, plural
+from .errors import UsageError
 from .feeds import EPOCH, Feed, FeedLink, atom_feed, json_feed, rfc3339, tag_uri
-from .i18n import month_names, translator
+from .i18n import babel_locale, primary, translator
 from .images import share_image_url
 from .index import MONTH_NAMES, Ref, SiteIndex
 from .memo import hash_of, hash_value
@@ -59,19 +61,12 @@ class Edition:
     first: date  # the first day it covers, in the site's time zone
     topics: tuple[EditionTopic, ...]  # in the site's topic order
     articles: tuple[Article, ...]  # every report it covers, newest first
-
-    @property
-    def title(self) -> str:
-        return f"{KIND_NAMES[self.kind]}: {self.name}"
+    title: str = ""  # Daily edition: March 30, 2026, in the site's language
+    counts: str = ""  # 3 stories from 4 reports, in the site's language
 
     @property
     def story_count(self) -> int:
         return sum(len(t.stories) for t in self.topics)
-
-    @property
-    def counts(self) -> str:
-        """``3 stories from 4 reports``."""
-        return f"{plural(self.story_count, 'story', 'stories')} from {plural(len(self.articles), 'report')}"
 
     @property
     def email_html(self) -> str:
@@ -97,27 +92,50 @@ class EditionsFeedLink(FeedLink):
         return f"{self.base}{self.kind}.json"
 
 
-def edition_key(kind: str, day: date, months: tuple[str, ...] = MONTH_NAMES) -> tuple[str, str, str, date]:
-    """The key, name (with *months*, the site's month names), URL and first day of the *kind* edition that holds *day*."""
+class Names:
+    """How editions are named in the site's language: in English "March 30, 2026", in others as Babel writes a date
+    there ("30 mars 2026"); the words through the site's labels."""
+
+    def __init__(self, config: SiteConfig | None = None) -> None:
+        english = config is None or primary(config.language) == "en"
+        self.t: Callable[..., str] = translator(config) if config is not None else (lambda label, **values: label.format(**values))
+        self.locale = None if english or config is None else babel_locale(config.language)
+
+    def day(self, day: date) -> str:
+        return f"{MONTH_NAMES[day.month - 1]} {day.day}, {day.year}" if self.locale is None else format_date(day, "long", locale=self.locale)
+
+    def month_day(self, day: date) -> str:
+        return f"{MONTH_NAMES[day.month - 1]} {day.day}" if self.locale is None else format_skeleton("MMMMd", day, locale=self.locale)
+
+    def counted(self, count: int, one: str, many: str) -> str:
+        return self.t(one if count == 1 else many, count=count)
+
+
+def edition_key(kind: str, day: date, names: Names | None = None) -> tuple[str, str, str, date]:
+    """The key, name (by *names*, English by default), URL and first day of the *kind* edition that holds *day*."""
+    names = names or Names()
     if kind == "daily":
-        return day.isoformat(), f"{months[day.month - 1]} {day.day}, {day.year}", f"/editions/{day:%Y/%m/%d}/", day
+        return day.isoformat(), names.day(day), f"/editions/{day:%Y/%m/%d}/", day
     year, week, weekday = day.isocalendar()
     first = day - timedelta(days=weekday - 1)
-    last = first + timedelta(days=6)
-    span = f"{months[first.month - 1]} {first.day} – {months[last.month - 1]} {last.day}"
-    return f"{year}-W{week:02d}", f"Week {week}, {year} ({span})", f"/editions/{year}/w{week:02d}/", first
+    span = f"{names.month_day(first)} – {names.month_day(first + timedelta(days=6))}"
+    return f"{year}-W{week:02d}", names.t("Week {week}, {year} ({span})", week=week, year=year, span=span), f"/editions/{year}/w{week:02d}/", first
 
 
 def plan_editions(config: SiteConfig, index: SiteIndex) -> tuple[Edition, ...]:
     """Every edition ``editions`` asks for, by kind in the setting's order, newest first."""
     editions: list[Edition] = []
-    tz, months = config.tz, month_names(config)
+    tz, names = config.tz, Names(config)
     for kind in config.editions:
         by_key: dict[tuple[str, str, str, date], list[Article]] = defaultdict(list)
         for article in index.articles:  # newest first, so each edition's list is too
-            by_key[edition_key(kind, article.date.astimezone(tz).date(), months)].append(article)
+            by_key[edition_key(kind, article.date.astimezone(tz).date(), names)].append(article)
         for (key, name, url, first), articles in sorted(by_key.items(), key=lambda item: item[0][3], reverse=True):
-            editions.append(Edition(kind, key, name, url, first, group_stories(index, articles), tuple(articles)))
+            topics = group_stories(index, articles)
+            stories = names.counted(sum(len(t.stories) for t in topics), "{count} story", "{count} stories")
+            counts = names.t("{stories} from {reports}", stories=stories, reports=names.counted(len(articles), "{count} report", "{count} reports"))
+            title = f"{names.t(KIND_NAMES[kind])}: {name}"
+            editions.append(Edition(kind, key, name, url, first, topics, tuple(articles), title, counts))
     return tuple(editions)
 
 
@@ -162,7 +180,7 @@ def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> lis
     for n, edition in enumerate(editions):
         newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
         older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
-        about = f"{edition.counts}, by topic."
+        about = t("{counts}, by topic.", counts=edition.counts)
         context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older, "feeds": (feeds[edition.kind],)}
         pages.append(Page(edition.url, "edition.html", edition.title, about, context, crumbs))
     return pages

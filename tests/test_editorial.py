@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -225,7 +227,14 @@ def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_sit
     assert third.select_one("#corrections-heading").get_text() == "التصحيحات"  # type: ignore[union-attr]
     edition = parse(page_file(out, "/editions/2026/03/01/"))
     assert [a.get_text() for a in edition.select("nav.breadcrumbs a")] == ["العناوين", "الإصدارات"]  # as every other page's crumbs
-    assert "مارس" in edition.select_one("main h1").get_text()  # type: ignore[union-attr]
+    assert edition.select_one("main h1").get_text() == "الإصدار اليومي: 1 مارس 2026"  # type: ignore[union-attr]
+    assert edition.select_one("main .lede").get_text() == "قصة واحدة من تقرير واحد، حسب الموضوع."  # type: ignore[union-attr]
+    from digest.editions import Names, edition_key
+
+    assert edition_key("weekly", date(2026, 3, 4), Names(arabic_site.site.config))[1] == "الأسبوع 10، 2026 (2 مارس – 8 مارس)"
+    assert edition_key("weekly", date(2026, 3, 4), Names(replace(arabic_site.site.config, language="fr")))[1] == "Week 10, 2026 (2 mars – 8 mars)"
+    email = parse(page_file(out, "/editions/2026/03/01/email.html")).html
+    assert email is not None and (email["lang"], email["dir"]) == ("ar", "rtl")
     assert not [p for p in arabic_site.site.warnings if "translation" in p.message]
 
 
