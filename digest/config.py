@@ -261,8 +261,10 @@ def _read_markdown(entry: Entry, shown: str) -> tuple[str | None, list[Problem]]
     value, line = entry.value, entry.line
     if not isinstance(value, dict):
         return None, [error(shown, line, f"markdown: expected a mapping such as {{engine: rust}}, found {describe(value)}")]
-    problems = unknown_keys(shown, line, "markdown", value, ["engine"])
+    at = dict(zip(value, entry.item_lines, strict=False))  # the line of each key under markdown:
+    problems = [p for key in value for p in unknown_keys(shown, at.get(key, line), "markdown", [key], ["engine"])]
     engine: str | None = value.get("engine")
+    line = at.get("engine", line)
     if engine is not None and engine not in MARKDOWN_ENGINES:
         problems.append(error(shown, line, f"markdown.engine: expected one of {', '.join(MARKDOWN_ENGINES)}, found {describe(engine)}"))
         engine = None
@@ -279,10 +281,9 @@ def _read_editions(entry: Entry, shown: str) -> tuple[tuple[str, ...] | None, li
     value, kinds = entry.value, ", ".join(EDITION_KINDS)
     if not isinstance(value, list):
         return None, [error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(value)}")]
-    if unknown := [item for item in value if item not in EDITION_KINDS]:
-        return None, [
-            error(shown, entry.line, f"editions: expected a list of {kinds}, found {describe(unknown[0])}{did_you_mean(str(unknown[0]), list(EDITION_KINDS))}")
-        ]
+    if unknown := [(item, line) for item, line in zip(value, entry.item_lines or (entry.line,) * len(value), strict=False) if item not in EDITION_KINDS]:
+        (item, line), hint = unknown[0], did_you_mean(str(unknown[0][0]), list(EDITION_KINDS))
+        return None, [error(shown, line, f"editions: expected a list of {kinds}, found {describe(item)}{hint}")]
     return tuple(kind for kind in EDITION_KINDS if kind in value), []
 
 
@@ -373,7 +374,8 @@ def _read_topics(entry: Entry, shown: str) -> tuple[tuple[TopicInfo, ...], list[
         problems += unknown_keys(shown, where, f"topics.{key}", info, ["name", "description"])
         name, description = info.get("name", str(key).replace("-", " ").title()), info.get("description", "")
         if not isinstance(name, str) or not isinstance(description, str):
-            problems.append(error(shown, where, f"topics.{key}: expected text for name and description"))
+            odd = name if not isinstance(name, str) else description
+            problems.append(error(shown, where, f"topics.{key}: expected text for name and description, found {describe(odd)}"))
             continue
         topics.append(TopicInfo(slug=slug, name=name, description=description))
         lines[slug] = where

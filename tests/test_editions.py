@@ -191,6 +191,9 @@ def test_the_editions_setting_is_checked(tmp_path: Path) -> None:
     (tmp_path / "site.yaml").write_text("title: x\neditions: [daily, monthly]\n", encoding="utf-8")
     config, problems = load_config(tmp_path)
     assert [(p.path, p.line, p.message) for p in problems] == [("site.yaml", 2, 'editions: expected a list of daily, weekly, found the text "monthly"')]
+    (tmp_path / "site.yaml").write_text("title: x\neditions:\n  - daily\n  - montly\n", encoding="utf-8")
+    config, problems = load_config(tmp_path)  # a block list: the item's own line
+    assert [(p.line, p.message) for p in problems] == [(4, 'editions: expected a list of daily, weekly, found the text "montly"')]
     (tmp_path / "site.yaml").write_text("editions: []\n", encoding="utf-8")
     config, problems = load_config(tmp_path)
     assert config.editions == () and problems == []

@@ -306,12 +306,15 @@ def test_engine_setting_defaults_to_auto_and_auto_takes_rust(tmp_path: Path) -> 
         ("markdown: {engine: perl}\n", "error", 'markdown.engine: expected one of auto, python, rust, found the text "perl"'),
         ("markdown: rust\n", "error", 'markdown: expected a mapping such as {engine: rust}, found the text "rust"'),
         ("markdown: {engin: rust}\n", "warning", 'markdown: unknown key "engin" (did you mean "engine"?); it is ignored'),
+        ("markdown:\n  other: 1\n  engine: perl\n", "error", 'markdown.engine: expected one of auto, python, rust, found the text "perl"'),  # at its line
+        ("markdown:\n  engin: rust\n", "warning", 'markdown: unknown key "engin" (did you mean "engine"?); it is ignored'),
     ],
 )
 def test_bad_engine_setting_is_reported(tmp_path: Path, text: str, severity: str, message: str) -> None:
     (tmp_path / "site.yaml").write_text("title: x\n" + text, encoding="utf-8")
     config, problems = load_config(tmp_path)
-    assert [(p.line, p.severity.value, p.message) for p in problems] == [(2, severity, message)]
+    line = 2 + text.count("\n") - 1  # the key's own line: the last written
+    assert [(p.line, p.severity.value, p.message) for p in problems if p.severity.value == severity] == [(line, severity, message)]
     assert config.markdown_engine == "auto"
 
 
