@@ -74,17 +74,19 @@ def feed_links(config: SiteConfig, page: Page) -> tuple[FeedLink, ...]:
 
 def plan_feeds(config: SiteConfig, index: SiteIndex) -> list[Feed]:
     """One feed for the whole site, one per topic and one per tag."""
-    count = config.feed_items
+    count, t = config.feed_items, translator(config)  # descriptions in the site's language, as its pages word them
     feeds = [Feed(FeedLink(config.title, "/"), config.description, index.articles[:count])]
-    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), t.description or f"Stories about {t.name}.", t.articles[:count]) for t in index.topics]
-    feeds += [Feed(FeedLink(f"{config.title}: {t.name}", t.url), f"Stories tagged {t.name}.", t.articles[:count]) for t in index.tags]
+    feeds += [
+        Feed(FeedLink(f"{config.title}: {i.name}", i.url), i.description or t("Stories about {name}.", name=i.name), i.articles[:count]) for i in index.topics
+    ]
+    feeds += [Feed(FeedLink(f"{config.title}: {i.name}", i.url), t("Stories tagged {name}.", name=i.name), i.articles[:count]) for i in index.tags]
     corrected = sorted((a for a in index.articles if a.corrections), key=lambda a: (-a.corrections[-1].date.timestamp(), a.url))
-    feeds.append(Feed(corrections_feed_link(config), "Stories we corrected, the latest correction first.", tuple(corrected[:count])))
+    feeds.append(Feed(corrections_feed_link(config), t("Stories we corrected, the latest correction first."), tuple(corrected[:count])))
     return feeds
 
 
 def corrections_feed_link(config: SiteConfig) -> FeedLink:
-    return FeedLink(f"{config.title}: Corrections", "/corrections/")
+    return FeedLink(f"{config.title}: {translator(config)('Corrections')}", "/corrections/")
 
 
 def entry_inputs(index: SiteIndex, article: Article) -> tuple[Any, ...]:

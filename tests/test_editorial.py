@@ -235,6 +235,12 @@ def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_sit
     assert edition_key("weekly", date(2026, 3, 4), Names(replace(arabic_site.site.config, language="fr")))[1] == "Week 10, 2026 (2 mars – 8 mars)"
     email = parse(page_file(out, "/editions/2026/03/01/email.html")).html
     assert email is not None and (email["lang"], email["dir"]) == ("ar", "rtl")
+    atom = "{http://www.w3.org/2005/Atom}"
+    tag_feed = ElementTree.parse(out / "tags/courts/feed.xml").getroot()
+    assert tag_feed.findtext(f"{atom}subtitle") == "قصص موسومة بـ courts."  # the feeds speak the site's language too
+    corrections = ElementTree.parse(out / "corrections/feed.xml").getroot()
+    assert corrections.findtext(f"{atom}title") == "Minimal Digest: التصحيحات"
+    assert corrections.findtext(f"{atom}subtitle") == "قصص صحّحناها، الأحدث تصحيحًا أولًا."
     assert not [p for p in arabic_site.site.warnings if "translation" in p.message]
 
 
