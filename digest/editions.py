@@ -17,7 +17,7 @@ import json
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
@@ -131,11 +131,10 @@ def plan_editions(config: SiteConfig, index: SiteIndex) -> tuple[Edition, ...]:
         for article in index.articles:  # newest first, so each edition's list is too
             by_key[edition_key(kind, article.date.astimezone(tz).date(), names)].append(article)
         for (key, name, url, first), articles in sorted(by_key.items(), key=lambda item: item[0][3], reverse=True):
-            topics = group_stories(index, articles)
-            stories = names.counted(sum(len(t.stories) for t in topics), "{count} story", "{count} stories")
+            edition = Edition(kind, key, name, url, first, group_stories(index, articles), tuple(articles))
+            stories = names.counted(edition.story_count, "{count} story", "{count} stories")
             counts = names.t("{stories} from {reports}", stories=stories, reports=names.counted(len(articles), "{count} report", "{count} reports"))
-            title = f"{names.t(KIND_NAMES[kind])}: {name}"
-            editions.append(Edition(kind, key, name, url, first, topics, tuple(articles), title, counts))
+            editions.append(replace(edition, title=f"{names.t(KIND_NAMES[kind])}: {name}", counts=counts))
     return tuple(editions)
 
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
+from .memo import CACHE_DIR
 from .slugs import RESERVED_NAMES
 from .terminal import some_of
 
@@ -97,7 +98,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         raise UsageError(f"refusing to use {out} as the output folder: the build replaces the whole folder")
     if out == src or src.is_relative_to(out):
         raise UsageError(f"refusing to use {out} as the output folder: it contains the site's own files ({src})")
-    for part in ("content", "templates", "static", ".digest-cache"):  # the last: the build cache (memo.CACHE_DIR)
+    for part in ("content", "templates", "static", CACHE_DIR):
         if out.is_relative_to(src / part):
             raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
     if out.exists() and not out.is_dir():

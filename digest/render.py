@@ -134,8 +134,8 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    shown = date_formatter(config)
-    env.filters["date"] = memoized_dates(lambda moment: shown(moment.astimezone(config.tz)))  # the day in the site's zone, as the archive has it
+    shown, zone = date_formatter(config), config.tz
+    env.filters["date"] = memoized_dates(lambda moment: shown(moment.astimezone(zone)))  # the day in the site's zone, as the archive has it
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = month_names(config)
