@@ -121,7 +121,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
 def make_environment(config: SiteConfig) -> jinja2.Environment:
     """The site's Jinja environment: autoescaping, and an error for any undefined name."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(config)]),
+        loader=jinja2.ChoiceLoader(  # "bundled/x.html" is always the bundled x.html, so that a site's x.html can extend it
+            [jinja2.FileSystemLoader(template_dirs(config)), jinja2.PrefixLoader({"bundled": jinja2.FileSystemLoader(BUNDLED / "templates")})]
+        ),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -226,19 +228,22 @@ def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
         try:
             template = env.get_template(name)
         except jinja2.TemplateNotFound as exc:  # only the page's own template: a missing include is a template error below
-            raise TemplateError(f"templates/{name}: template not found (looked in {', '.join(str(d) for d in env.loader.searchpath)})") from exc  # type: ignore[union-attr]
+            raise TemplateError(f"templates/{name}: template not found in the site's templates/ or the bundled ones") from exc
         return template.render(**context)
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
     except Exception as exc:
-        where = f"templates/{name}"
+        where, problem = f"templates/{name}", str(exc)
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
             if frame.filename.endswith((".html", ".xml", ".json", ".txt")):
                 where = f"{_shown(frame.filename)}:{frame.lineno}"
                 break
-        raise TemplateError(f"{where}: template error: {exc}") from exc
+        if isinstance(exc, RecursionError):
+            itself = where.rpartition(":")[0].rpartition("templates/")[2]
+            problem = f'the template extends or includes itself; to build on the bundled {itself}, write {{% extends "bundled/{itself}" %}}'
+        raise TemplateError(f"{where}: template error: {problem}") from exc
 
 
 def _shown(filename: str) -> str:

@@ -8,9 +8,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from conftest import REPO, page_file, parse
 from helpers import html_pages
 
+from digest.errors import ContentError
 from digest.memo import BUNDLED
 from digest.site import BuildResult
 
@@ -73,3 +75,25 @@ def test_template_and_stylesheet_edits_show_on_a_cached_rebuild(copy_site: Calla
     home = page_file(out, "/")
     assert parse(home).select_one(".site-header .marker") is None
     assert stylesheet(home, out).read_bytes() == bundled_css
+
+
+def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_itself_is_explained(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult]
+) -> None:
+    site = copy_site("minimal")
+    (site / "templates").mkdir()
+    mine = site / "templates/article.html"
+    mine.write_text('{% extends "bundled/article.html" %}\n{% block main %}<p class="marker">ours</p>{{ super() }}{% endblock %}\n', encoding="utf-8")
+    out = build(site).output
+    articles = [page for page in html_pages(out) if parse(page).select_one("article h1")]
+    assert len(articles) == 2  # the minimal site's two articles
+    for page in articles:
+        html = parse(page)
+        assert html.select_one("main .marker") is not None, page  # our block...
+        assert html.select_one(".site-header") is not None and html.select("main article"), page  # ...around the bundled page
+    mine.write_text('{% extends "article.html" %}\n', encoding="utf-8")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert {str(p) for p in caught.value.problems} == {
+        f'{mine}:1: error: template error: the template extends or includes itself; to build on the bundled article.html, write {{% extends "bundled/article.html" %}}'
+    }
