@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, get_month_names
+from babel.dates import format_date, format_datetime, get_month_names
 from jinja2 import Environment, nodes
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
@@ -99,6 +99,13 @@ def date_formatter(config: SiteConfig) -> Callable[[datetime], str]:
     locale = babel_locale(config.language)
     form = "medium" if primary(config.language) == "en" else "long"
     return lambda moment: format_date(moment, format=form, locale=locale)
+
+
+def date_pattern(config: SiteConfig) -> Callable[[datetime, str], str]:
+    """A moment in the site's zone written by a pattern, the ``date`` filter's argument: a CLDR pattern in the site's
+    language (``"d MMMM y"``, ``"EEE HH:mm"``) or, when it has a ``%``, a ``strftime`` one (``"%Y-%m-%d"``)."""
+    locale, zone = babel_locale(config.language), config.tz
+    return lambda moment, pattern: moment.astimezone(zone).strftime(pattern) if "%" in pattern else format_datetime(moment, pattern, tzinfo=zone, locale=locale)
 
 
 def month_names(config: SiteConfig) -> tuple[str, ...]:

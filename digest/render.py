@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
-from .i18n import Labels, date_formatter, month_names, translator
+from .i18n import Labels, date_formatter, date_pattern, month_names, translator
 from .index import Ref, SiteIndex
 from .memo import BUNDLED, Memo, hash_of
 from .pages import Page
@@ -136,8 +136,9 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     urls = SiteUrls(config)
     env.filters["url"] = urls.path
     env.filters["abs_url"] = urls.absolute
-    shown, zone = date_formatter(config), config.tz
-    env.filters["date"] = memoized_dates(lambda moment: shown(moment.astimezone(zone)))  # the day in the site's zone, as the archive has it
+    shown, zone, patterned = date_formatter(config), config.tz, date_pattern(config)
+    day = memoized_dates(lambda moment: shown(moment.astimezone(zone)))  # the day in the site's zone, as the archive has it
+    env.filters["date"] = lambda moment, pattern=None: day(moment) if pattern is None else patterned(moment, pattern)
     env.filters["isodate"] = memoized_dates(lambda moment: moment.isoformat())
     env.globals["site"] = config
     env.globals["month_names"] = month_names(config)

@@ -37,6 +37,13 @@ def test_memoized_dates_tell_zones_apart() -> None:
     assert made(utc.date()) == "2026-03-01"  # not a datetime: formatted, not remembered
 
 
+def test_the_date_filter_takes_a_cldr_or_strftime_pattern_in_the_sites_language_and_zone(sample: LoadedSite) -> None:
+    moment = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)  # March 6 in Paris
+    template = '{{ d | date }}|{{ d | date("d MMMM y, HH:mm") }}|{{ d | date("%Y-%m-%d %H:%M") }}|{{ d | date("EEEE") }}'
+    paris = replace(sample.config, language="fr", timezone="Europe/Paris")
+    assert make_environment(paris).from_string(template).render(d=moment) == "6 mars 2026|6 mars 2026, 00:30|2026-03-06 00:30|vendredi"
+
+
 def test_the_header_is_rendered_once_and_shown_on_every_page(sample: LoadedSite) -> None:
     renderer = PageRenderer(sample.config, sample.index)
     pages = [p for p in with_bodies(sample, sample.pages) if p.template == "article.html"][:2]
