@@ -186,9 +186,15 @@ class PageRenderer:
 
         env.globals["page_meta"] = describe
         articles = {a.path: a for a in index.articles + index.expired}
+
+        def article(path: str) -> Any:
+            if path not in articles:  # not a KeyError, which Jinja would turn into "has no attribute"
+                raise jinja2.TemplateRuntimeError(f"cards[...] and links[...] take a listed article's path (article.path), not {path!r}")
+            return articles[path]
+
         # Each article's list entry and one-line link, made once for all the pages that show it.
-        env.globals["cards"] = Kept(lambda path: fill_template(env, "_card.html", article=articles[path]))
-        env.globals["links"] = Kept(lambda path: fill_template(env, "_link.html", article=articles[path]))
+        env.globals["cards"] = Kept(lambda path: fill_template(env, "_card.html", article=article(path)))
+        env.globals["links"] = Kept(lambda path: fill_template(env, "_link.html", article=article(path)))
         env.globals["fragment"] = Fragments(env)
 
     def render(self, page: Page) -> bytes:
@@ -217,6 +223,7 @@ class Fragments:
         self.made = Kept(lambda key: fill_template(env, key[0], **dict(key[1])))
 
     def __call__(self, name: str, **args: Any) -> Markup:
+        self.env.get_template(name)  # a missing one is the calling template's error, at its line
         try:
             return self.made[name, tuple(sorted(args.items()))]
         except TypeError:  # an argument that cannot be a key: render it every time
@@ -241,7 +248,9 @@ def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
             if frame.filename.endswith((".html", ".xml", ".json", ".txt")):
                 where = f"{_shown(frame.filename)}:{frame.lineno}"
                 break
-        if isinstance(exc, RecursionError):
+        if isinstance(exc, jinja2.TemplateNotFound):
+            problem = f"template {exc.name!r} not found in the site's templates/ or the bundled ones"
+        elif isinstance(exc, RecursionError):
             itself = where.rpartition(":")[0].rpartition("templates/")[2]
             problem = f'the template extends or includes itself; to build on the bundled {itself}, write {{% extends "bundled/{itself}" %}}'
         raise TemplateError(f"{where}: template error: {problem}") from exc

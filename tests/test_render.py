@@ -80,3 +80,21 @@ def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: Load
     with pytest.raises(TemplateError, match=r"templates/x\.html:3: template error: 'b' is undefined"):
         renderer.render(page)
     assert env.get_template("x.html").render(a="<1>", b={"c": {"d": 2}}) == "<p>&lt;1&gt;\nline two &lt;1&gt;\n2</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('{{ fragment("_nope.html") }}', "template '_nope.html' not found in the site's templates/ or the bundled ones"),
+        ('{% include "_nope.html" %}', "template '_nope.html' not found in the site's templates/ or the bundled ones"),
+        ('{{ cards["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
+        ('{{ links["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
+    ],
+)
+def test_a_missing_part_or_article_is_the_calling_templates_error_at_its_line(sample: LoadedSite, tmp_path: Path, line: str, problem: str) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/x.html").write_text(f"<p>fine</p>\n{line}\n")
+    renderer = PageRenderer(replace(sample.config, root=tmp_path), sample.index)
+    with pytest.raises(TemplateError) as caught:
+        renderer.render(replace(sample.pages[-1], template="x.html", context={}))
+    assert str(caught.value) == f"{tmp_path}/templates/x.html:2: template error: {problem}"
