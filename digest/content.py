@@ -267,11 +267,31 @@ def check_images(config: SiteConfig, articles: Sequence[Article | Unpublished]) 
         image = article.image
         if not image or "://" in image:
             continue
-        found = (config.root / "content" / image.lstrip("/")).is_file()
-        if not found and not (image.startswith("/static/") and find_static(config, image.removeprefix("/static/")) is not None):
+        file = config.root / "content" / image.lstrip("/")
+        if not file.is_file() and image.startswith("/static/"):
+            file = find_static(config, image.removeprefix("/static/")) or file
+        if not file.is_file():
             line = _key_line(config.root / article.path, article.path, "image")
             problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
+        elif (kind := image_format(file)) not in SHARED_FORMATS:
+            line = _key_line(config.root / article.path, article.path, "image")
+            found = f"a {kind} image" if kind else "a file that is no image"
+            problems.append(warning(article.path, line, f"image: expected a PNG, JPEG, GIF or WebP file, which link previews show, found {found}"))
     return problems
+
+
+SHARED_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+def image_format(path: Path) -> str | None:
+    """The image format of *path* as Pillow reads its header ("PNG"), or None when it is no image Pillow knows."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            return image.format
+    except (UnidentifiedImageError, OSError):
+        return None
 
 
 def check_update_dates(config: SiteConfig, articles: list[Article], now: datetime) -> list[Problem]:

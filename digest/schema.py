@@ -329,7 +329,7 @@ FIELDS: tuple[Field, ...] = (
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
     Field(
         "image",
-        "Share image for social cards and feeds: an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card.",
+        "Share image for social cards and feeds (PNG, JPEG, GIF or WebP): an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card.",
         False,
         _image,
         "",

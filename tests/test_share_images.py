@@ -115,6 +115,17 @@ def test_a_missing_local_image_is_an_error_with_its_line(tmp_path: Path) -> None
     assert [(p.path, p.line) for p in caught.value.problems] == [("content/lab/own-image.md", 7)]
 
 
+def test_a_local_image_link_previews_cannot_show_is_a_warning(tmp_path: Path) -> None:
+    source = copy_site("feeds", tmp_path / "src")
+    cover = source / "content" / "lab" / "cover.png"
+    assert build(source, tmp_path / "out") == []  # the fixture's own cover is a PNG
+    cover.write_text("<html>a page saved under the wrong name</html>", encoding="utf-8")
+    found = "content/lab/own-image.md:7: warning: image: expected a PNG, JPEG, GIF or WebP file, which link previews show, found {}"
+    assert build(source, tmp_path / "out") == [found.format("a file that is no image")]
+    Image.new("RGB", (40, 20)).save(cover, format="TIFF")
+    assert build(source, tmp_path / "out") == [found.format("a TIFF image")]
+
+
 def test_an_image_beside_the_article_written_with_dot_slash_gets_a_plain_url(tmp_path: Path) -> None:
     source = copy_site("feeds", tmp_path / "src")
     page = source / "content" / "lab" / "own-image.md"
