@@ -89,6 +89,24 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
     return None
 
 
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+
+
+def without_comments(text: str) -> str:
+    """*text* less its HTML comments (editors' notes, ``<!--more-->``), which with raw HTML off would show as text; those in code
+    stay. markdown-it-py's own parse (with HTML on) finds them; each line stays where it was, for the lines errors name."""
+    from markdown_it import MarkdownIt
+
+    lines = text.split("\n")
+    for token in MarkdownIt("commonmark").parse(text):
+        inline = token.type == "inline" and any(c.type == "html_inline" and c.content.startswith("<!--") for c in token.children or ())
+        if token.map and (inline or (token.type == "html_block" and token.content.lstrip().startswith("<!--"))):
+            start, end = token.map
+            kept = _COMMENT.sub(lambda comment: "\n" * comment[0].count("\n"), "\n".join(lines[start:end]))
+            lines[start:end] = kept.split("\n")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Unpublished:
     """An article file whose front matter has errors: its body is still checked, so its broken links show in the same run."""
@@ -151,6 +169,8 @@ class BodyRenderer:
         beyond = beyond_limits(text)
         if beyond is not None:  # rendering it would crash the engine or take minutes
             return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, article.body_line + beyond[0], beyond[1])]
+        if "<!--" in text and not self.config.allow_html:  # with it on, the sanitizer drops comments
+            text = without_comments(text)
         looked_up: set[str] = set()
         problems: list[Problem] = []
         body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None

@@ -63,6 +63,21 @@ def test_raw_html_is_escaped_by_default(engine: str) -> None:
     assert "<script>alert(1)</script>" in soup.get_text()
 
 
+@pytest.mark.parametrize("allow_html", [False, True])
+def test_html_comments_are_dropped_but_in_code_and_lines_stay_true(engine: str, allow_html: bool) -> None:
+    body = (
+        "<!-- embargo until 9am;\nsource: Jane at the ministry -->\nThe ministry spoke. <!-- check the day -->Then [a](gone.md).\n\n"
+        "<!--more-->\n\n```html\n<!-- shown -->\n```\n\nWrite `<!-- this -->` to hide a note.\n"
+    )
+    rendered, problems = render_body(body, engine, allow_html)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert "embargo" not in rendered.html and "check the day" not in rendered.html and "more" not in soup.get_text()
+    assert soup.select_one("pre").get_text() == "<!-- shown -->\n"  # type: ignore[union-attr]
+    assert soup.select_one("p code").get_text() == "<!-- this -->"  # type: ignore[union-attr]
+    assert rendered.summary == "The ministry spoke. Then a."
+    assert [p.line for p in problems] == [8 + 2]  # the link's own line, as before the comments went
+
+
 def test_allowed_html_is_sanitized(engine: str) -> None:
     soup = render(
         '<b onclick="steal()">bold</b> <a href="javascript:alert(1)">x</a>\n\n<script>alert(1)</script>\n\n<iframe src="https://x"></iframe>',
