@@ -1,4 +1,4 @@
-"""The files a build copies as they are: the static files (bundled, overlaid by the site's) and the media of content/.
+"""The files a build copies as they are: the static files (bundled, overlaid by the site's), the media of content/ and root/.
 
 Part of the planning stage: in ``SiteConfig`` and the page plan, out each copy's
 URL and the problems. ``content/`` is untrusted, so only media and documents a
@@ -43,11 +43,23 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
             message = f'expected an article file to end in "{path.suffix.lower()}", found "{path.suffix}"; rename it'
         elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
             kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
-            message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"
+            message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)"
         else:
             copies[url] = path
             continue
         problems.append(error(path.relative_to(config.root).as_posix(), 0, message))
+    top = config.root / "root"  # the owner's files for the top of the site, as they are: _headers, .well-known/, ...
+    for path in _files_under(top, hidden=True):
+        url = "/" + path.relative_to(top).as_posix()
+        if url in copies and copies[url].is_relative_to(content):
+            problems.append(
+                error(
+                    copies[url].relative_to(config.root).as_posix(),
+                    0,
+                    f"expected {url} in one place, found it in content/ and in root/, whose file is published; delete one",
+                )
+            )
+        copies[url] = path
     return copies, problems
 
 
@@ -71,14 +83,14 @@ def check_copies(config: SiteConfig, copies: dict[str, Path]) -> list[Problem]:
 _UNUSABLE_NAME = "expected a file name usable in a URL (no ':', '\\', control characters or device names such as CON), found one that is not; rename the file"
 
 
-def _files_under(folder: Path, skip: tuple[str, ...] = ()) -> list[Path]:
-    """Every file under *folder* but hidden ones and names ending with *skip*, in a fixed order."""
+def _files_under(folder: Path, skip: tuple[str, ...] = (), hidden: bool = False) -> list[Path]:
+    """Every file under *folder* but names ending with *skip* and, unless *hidden*, hidden ones (never ``.git``), in a fixed order."""
     if not folder.is_dir():
         return []
     found = []
     for parent, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found += [Path(parent, n) for n in sorted(names) if not n.startswith(".") and not n.endswith(skip)]
+        dirs[:] = sorted(d for d in dirs if (hidden or not d.startswith(".")) and d != ".git")
+        found += [Path(parent, n) for n in sorted(names) if (hidden or not n.startswith(".")) and not n.endswith(skip)]
     return found
 
 

@@ -98,7 +98,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         raise UsageError(f"refusing to use {out} as the output folder: the build replaces the whole folder")
     if out == src or src.is_relative_to(out):
         raise UsageError(f"refusing to use {out} as the output folder: it contains the site's own files ({src})")
-    for part in ("content", "templates", "static", CACHE_DIR):
+    for part in ("content", "templates", "static", "root", CACHE_DIR):
         if out.is_relative_to(src / part):
             raise UsageError(f"refusing to write the output inside the site's {part}/ folder ({out})")
     if out.exists() and not out.is_dir():
@@ -113,7 +113,7 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
     if foreign:
         raise UsageError(
             f"refusing to replace {out}: it holds files the previous build did not write ({some_of(foreign)}); "
-            "the build replaces the whole folder, so put such files in content/ instead (copied to the same path on every build) or delete them"
+            "the build replaces the whole folder, so put such files in the site's root/ folder instead (copied to the same path on every build) or delete them"
         )
 
 

@@ -43,7 +43,7 @@ from .terminal import Reporter, count_text, located_problem, some_of, summary
 EVENTS_PATH = "/__digest__/events"
 SCRIPT_PATH = "/__digest__/reload.js"
 KEEPALIVE_SECONDS = 10.0
-WATCHED = ("content", "templates", "static", "site.yaml")
+WATCHED = ("content", "templates", "static", "root", "site.yaml")
 WAKE_MS = 300  # the watcher yields at least this often, so its first yield says it is ready
 INDEX_AFTER_SECONDS = 1.0  # the index is made once saves pause this long: a browser's reload and the next save come first
 

@@ -21,12 +21,12 @@ STATE_FILE = "state.pickle"
 
 
 def inputs_state(options: BuildOptions) -> bytes:
-    """A hash of the stamps of every input (site.yaml, content, templates, static, fonts, the generator and its libraries) and the options."""
+    """A hash of the stamps of every input (site.yaml, content, templates, static, root, fonts, the generator and its libraries) and the options."""
     from importlib.util import find_spec
 
     root = options.source
     parts = [repr((str(options.output), options.include_drafts, options.include_future, options.base_url, options.relative, source_date_epoch() is not None))]
-    for folder in (root / "content", root / "templates", root / "static", BUNDLED / "templates", BUNDLED / "static", HERE):
+    for folder in (root / "content", root / "templates", root / "static", root / "root", BUNDLED / "templates", BUNDLED / "static", HERE):
         parts.append(f"[{folder}]")
         for rel, stamp in tree_stamps(folder):
             parts += [rel, stamp]

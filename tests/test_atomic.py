@@ -290,15 +290,26 @@ def test_files_put_in_the_output_by_hand_are_not_lost(copy_site: Callable[[str],
     (out / "policy/notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(UsageError) as caught:
         build(site)
-    assert "CNAME, policy/notes.txt" in str(caught.value) and "content/" in str(caught.value)
+    assert "CNAME, policy/notes.txt" in str(caught.value) and "root/" in str(caught.value)
     assert (out / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
-    # The documented way: keep such files in content/, which is copied every build.
+    # The documented way: keep such files in root/, copied as they are on every build (hidden ones too).
     (out / "CNAME").unlink()
     (out / "policy/notes.txt").unlink()
-    (site / "content/CNAME").write_text("news.example.org\n", encoding="utf-8")
+    host_files = {"CNAME": "news.example.org\n", "_headers": "/static/*\n  Cache-Control: immutable\n", "_redirects": "/old/ /new/ 301\n"}
+    host_files |= {".well-known/security.txt": "Contact: mailto:desk@example.org\n", "google0123.html": "google-site-verification: google0123.html\n"}
+    for name, text in host_files.items():
+        (site / "root" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "root" / name).write_text(text, encoding="utf-8")
     build(site)
-    assert (out / "CNAME").read_text(encoding="utf-8") == "news.example.org\n"
+    assert {name: (out / name).read_text(encoding="utf-8") for name in host_files} == host_files
     build(site)  # and the next build accepts its own files
+    # content/ (an editor's) cannot publish over root/ (the owner's).
+    (site / "content/CNAME").write_text("elsewhere.example\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failed:
+        build(site)
+    assert [str(p) for p in failed.value.problems] == [
+        "content/CNAME: error: expected /CNAME in one place, found it in content/ and in root/, whose file is published; delete one"
+    ]
 
 
 def test_a_folder_the_build_did_not_make_is_refused(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:

@@ -296,7 +296,7 @@ def test_content_publishes_media_and_documents_only(copy_site: Callable[[str], P
     with pytest.raises(ContentError) as caught:
         build(site)
     assert errors_of(caught) == [
-        f"content/{name}: error: expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/"
+        f"content/{name}: error: expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)"
     ]
 
 

@@ -104,7 +104,7 @@ def test_content_cannot_publish_markup_replace_site_files_or_link_out(tmp_path: 
     (policy / "env.txt").symlink_to("../../.env")
     with pytest.raises(ContentError) as caught:
         build_site(BuildOptions(source=site, output=tmp_path / "out", cache=False))
-    refused = "expected an image, PDF, audio, video, text or data file, found {}, which content/ does not publish; move it to static/"
+    refused = "expected an image, PDF, audio, video, text or data file, found {}, which content/ does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)"
     hidden = "expected a file inside content/ with no hidden name on its path, found a symbolic link to a file elsewhere (link only to files under content/)"
     assert sorted((p.path, p.message) for p in caught.value.problems if p.is_error) == [
         ("content/policy/_headers", refused.format("a file without a type")),
