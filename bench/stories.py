@@ -73,6 +73,7 @@ def fixture_copies(n: int) -> list[Article]:
                 review="unreviewed",
                 model="",
                 summary=summary,
+                lede=summary,
                 why_it_matters=(),
                 story="",
                 author="",

@@ -74,7 +74,7 @@ class Article:
     confidence_label: str
     review: str
     model: str
-    summary: str
+    summary: str  # the front matter's, else (once bodies are rendered: digest.site.load_site) the body's first paragraph
     why_it_matters: tuple[str, ...]
     story: str
     author: str
@@ -85,6 +85,7 @@ class Article:
     expires: datetime | None = None  # after this moment the article leaves lists and feeds
     expired: bool = False  # set when loaded: expires is at or before the build's "now"
     corrections: tuple[Correction, ...] = ()  # oldest first
+    lede: str = ""  # the front matter's summary alone, which the page shows above the body
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
     meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
 
@@ -403,7 +404,16 @@ class FrontMatter:
         day = {"year": f"{published.year:04d}", "month": f"{published.month:02d}", "day": f"{published.day:02d}"}
         url = self.config.permalink.format(topic=topic, slug=slug, **day)
         return Article(
-            path=self.shown, slug=slug, topic=topic, url=url, sources=sources, confidence=score, confidence_label=label, body_line=body_line, **values
+            path=self.shown,
+            slug=slug,
+            topic=topic,
+            url=url,
+            sources=sources,
+            confidence=score,
+            confidence_label=label,
+            body_line=body_line,
+            lede=values["summary"],
+            **values,
         )
 
     def _check_author(self, author: str) -> None:

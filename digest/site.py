@@ -103,6 +103,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     urls |= {file.path: WITHHELD for file, _ in found.unpublished}
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
+    articles = [article if article.summary else replace(article, summary=bodies[article.path].summary) for article in articles]  # for lists too
     problems += check_unpublished_links(config, found.unpublished, urls)
     progress("indexing")
     notes, more = read_story_notes(config, article_urls)
@@ -258,8 +259,8 @@ def feed_shapes(index: SiteIndex, feeds: list[Feed], known: dict[int, bytes]) ->
 
 
 def article_hash(article: Article) -> bytes:
-    """What the plan reads of an article: its front matter (a body edit leaves it as it was) and whether it has expired."""
-    return hash_of(article.meta_hash or hash_value(article), str(article.expired))
+    """What the plan reads of an article: its front matter, its summary (which may be its body's) and whether it has expired."""
+    return hash_of(article.meta_hash or hash_value(article), article.summary, str(article.expired))
 
 
 def entity_hashes(index: SiteIndex) -> dict[int, bytes]:

@@ -81,7 +81,7 @@ def features(article: Article) -> dict[str, float]:
     """
     found = {"t:" + tag_key(t): TAG for t in article.tags}
     found.update(("u:" + s.url.lower().rstrip("/"), NAME) for s in article.sources)
-    for text in (article.title, article.summary):
+    for text in (article.title, article.lede):  # the lede: a body edit leaves the stories as they were
         for n, match in enumerate(_WORD.finditer(text)):
             raw = match[0]
             key, number = _word_key(raw)

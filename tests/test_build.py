@@ -271,6 +271,15 @@ def test_an_article_without_a_summary_is_described_by_its_first_words_and_shows_
     [item] = [item for item in json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"] if item["url"].endswith("/research/wafer/")]
     assert item["summary"] == "The wafer holds a whole cluster."
 
+    def card_summary() -> str:  # what the topic page's list shows of it
+        [card] = [card for card in parse(page_file(out, "/topics/research/")).select(".card") if card.select_one('a[href="/research/wafer/"]')]
+        return card.select_one(".card-summary").get_text()  # type: ignore[union-attr]
+
+    assert card_summary() == "The wafer holds a whole cluster."
+    write_article(site, "research/wafer.md", article_front("Wafer-scale chips"), "The wafer now holds two clusters.\n\nMore detail.\n")
+    assert build(site).mode == "update"  # with the cache: the list follows the body's new first words
+    assert card_summary() == "The wafer now holds two clusters."
+
 
 def test_one_tag_and_one_outlet_however_their_letters_are_encoded(copy_site: Callable[[str], Path], build: Build) -> None:
     site = copy_site("basic")

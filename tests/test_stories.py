@@ -35,7 +35,7 @@ def report(n: int, title: str, summary: str, tags: tuple[str, ...], urls: tuple[
     return Article(
         path=f"content/news/r{n:02d}.md", slug=f"r{n:02d}", topic="news", url=f"/news/r{n:02d}/", title=title, date=START + timedelta(days=day),
         updated=None, tags=tags, sources=tuple(Source(u, u, False, u.split("/")[2]) for u in urls), confidence=60, confidence_label="Medium",
-        review="unreviewed", model="", summary=summary, why_it_matters=(), story=story, author="", lang="en", draft=False, body_line=1,
+        review="unreviewed", model="", summary=summary, lede=summary, why_it_matters=(), story=story, author="", lang="en", draft=False, body_line=1,
     )  # fmt: skip
 
 
