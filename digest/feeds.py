@@ -35,6 +35,8 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "AI News Digest"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # when a feed has no entries to date it
 _ROOT_RELATIVE = re.compile(r'(\s(?:href|src)=")(/(?!/)[^"]*)"')
+_FRAGMENT = re.compile(r'(\shref=")(#[^"]*)"')  # footnotes: out of the page, a reader resolves them against the feed
+_HEADER_ANCHOR = re.compile(r' <a class="header-anchor" href="#[^"]*">#</a>')  # a heading's permalink: a stray "#" in a reader
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,9 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
     def section(title: str, items: str) -> str:
         return f"<h2>{escape(t(title))}</h2>\n<ul>{items}</ul>\n" if items else ""
 
-    html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', html)
+    html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', _HEADER_ANCHOR.sub("", html))
+    page = escape(urls.absolute(article.url))
+    html = _FRAGMENT.sub(lambda m: f'{m.group(1)}{page}{m.group(2)}"', html)
     fixes = "".join(f"<li><strong>{escape(t('Correction'))}, {c.date:%Y-%m-%d}:</strong> {escape(c.text)}</li>" for c in reversed(article.corrections))
     why = "".join(f"<li>{escape(point)}</li>" for point in article.why_it_matters)
     score = f" ({article.confidence}/100)" if article.confidence is not None else ""

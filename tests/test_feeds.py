@@ -9,6 +9,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
+from bs4 import BeautifulSoup
 from conftest import EPOCH, Built, copy_site_to, page_file, parse
 from helpers import html_pages, site_path
 from sitekit import article_front, write_article
@@ -118,6 +119,19 @@ def test_feed_items_limits_entries_and_ids_stay_stable(tricky: tuple[Path, Loade
     again = tmp_path / "again"
     build_site(BuildOptions(source=site.config.root, output=again, relative=True, cache=False))
     assert (again / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
+
+
+def test_a_body_in_a_feed_has_no_heading_permalinks_and_its_footnotes_lead_to_its_page(tmp_path: Path) -> None:
+    source = copy_site_to("feeds", tmp_path / "src")
+    body = "Intro with a note.[^1]\n\n## What changes\n\nDetail.\n\n[^1]: The filing, page 4.\n"
+    write_article(source, "lab/notes.md", article_front("A story with a note", date="2026-05-20"), body)
+    build_site(BuildOptions(source=source, output=tmp_path / "out"))
+    [item] = [i for i in json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))["items"] if i["title"] == "A story with a note"]
+    content = BeautifulSoup(item["content_html"], "html.parser")
+    assert content.select(".header-anchor") == [] and content.select_one("h2").get_text() == "What changes"  # type: ignore[union-attr]
+    hrefs = [str(a["href"]) for a in content.select("a[href]")]
+    assert f"{item['url']}#fn1" in hrefs and f"{item['url']}#fnref1" in hrefs
+    assert all(href.startswith(("https://", "http://", "mailto:")) for href in hrefs), hrefs
 
 
 def test_summary_only_feeds(tmp_path: Path) -> None:
