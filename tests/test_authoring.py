@@ -331,6 +331,10 @@ def test_check_strict_fails_on_placeholders_left_by_new(copy_site: Callable[[str
     assert code == 1
     assert "content/policy/half-written.md:7: error: sources: https://example.com/ is the placeholder written by `new`" in err
     assert "content/policy/half-written.md:14: error:" in err
+    # A real source at example.com is no placeholder.
+    path.write_text(path.read_text().replace("https://example.com/", "https://example.com/products/beta-ends").replace("Write the story here.", "Done."))
+    code, _, err = run_cli(["check", "--strict", "--source", str(site)], capsys)
+    assert code == 0 and "placeholder" not in err
 
 
 def test_the_summary_says_what_was_built_reused_and_held_back(copy_site: Callable[[str], Path], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..cli import add_site_options
-from ..errors import ContentError, Problem, Severity, TemplateError, warning
+from ..errors import ContentError, Problem, Severity, TemplateError, plural, warning
 from ..terminal import Reporter, count_text, located_problem, problems_json
 from .build import options_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
@@ -70,10 +71,11 @@ def stories_text(stories: tuple[Story, ...]) -> str:
 def find_placeholders(root: Path, articles: list[Article]) -> list[Problem]:
     """Text that ``new`` writes for the editor to replace, left in an article that would be published."""
     problems: list[Problem] = []
+    placeholder = re.compile(re.escape(PLACEHOLDER_SOURCE) + r"(?![^\s,\]'\"])")  # the URL itself, not a longer one of example.com
     for article in articles:
         lines = (root / article.path).read_text(encoding="utf-8-sig").split("\n")
         for number, line in enumerate(lines, start=1):
-            if number < article.body_line and PLACEHOLDER_SOURCE in line:
+            if number < article.body_line and placeholder.search(line):
                 problems.append(
                     warning(article.path, number, f"sources: {PLACEHOLDER_SOURCE} is the placeholder written by `new`; replace it with the story's source")
                 )
@@ -95,5 +97,5 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         print(f"Check failed: {count_text(problems)}", file=report.err)
         return 1
-    report.info(f"Checked {count} articles: {count_text(problems)}")
+    report.info(f"Checked {plural(count, 'article')}: {count_text(problems)}")
     return 0
