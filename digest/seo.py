@@ -233,7 +233,7 @@ class PageMeta:
 def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
     """What a page's ``<head>`` shows, JSON-LD included; made from the page and the settings alone."""
     article = page.context.get("article")
-    title = config.title if page.url == "/" else f"{page.title} · {config.title}"
+    title = page.title if page.template == "home.html" else f"{page.title} · {config.title}"  # the home pages: the site's own name
     head = (title, page.description or config.description, urls.absolute(page.url), feed_links(config, page))
     website = [website_jsonld(config, urls)] if page.url == "/" else []
     crumbs = [breadcrumb_jsonld(urls, page)] if page.crumbs else []
