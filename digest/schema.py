@@ -325,7 +325,7 @@ FIELDS: tuple[Field, ...] = (
         "",
     ),
     Field("author", "Byline: a key of `authors` in site.yaml, or a name.", False, _text, ""),
-    Field("slug", "URL name of the article; defaults to the file name.", False, _slug_value, ""),
+    Field("slug", "URL name of the article; defaults to the file name (a folder's `index.md`: the folder's name).", False, _slug_value, ""),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
     Field(
@@ -381,7 +381,8 @@ class FrontMatter:
         topic = self._topic()
         values["lang"] = values["lang"] or self.config.language
         file = PurePosixPath(self.shown)
-        slug = values.pop("slug") or make_slug(file.stem)
+        bundle = file.stem == "index" and len(file.parts) > 3  # content/<topic>/<name>/index.md, its files beside it: named by its folder
+        slug = values.pop("slug") or make_slug(file.parent.name if bundle else file.stem)
         if not slug:
             self.fail(self.front_line - 1, f'expected a file name with letters or digits to make the URL slug, found "{file.name}"; set "slug:"')
         published, updated, expires = values["date"], values["updated"], values["expires"]

@@ -281,6 +281,16 @@ def test_an_article_without_a_summary_is_described_by_its_first_words_and_shows_
     assert card_summary() == "The wafer now holds two clusters."
 
 
+def test_a_folder_with_an_index_md_is_one_article_named_by_the_folder_with_its_files_beside_it(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("minimal")
+    write_article(site, "policy/chip-rules/index.md", article_front("Chip rules"), "![The chart](chart.png)\n\nText.\n")
+    (site / "content/policy/chip-rules/chart.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    out = build(site).output
+    image = parse(page_file(out, "/policy/chip-rules/")).select_one(".body img")
+    assert image is not None and image["src"] == "/policy/chip-rules/chart.png"
+    assert (out / "policy/chip-rules/chart.png").is_file()
+
+
 def test_one_tag_and_one_outlet_however_their_letters_are_encoded(copy_site: Callable[[str], Path], build: Build) -> None:
     site = copy_site("basic")
     composed, decomposed = "Caf\u00e9", "Cafe\u0301"  # both show as "Café"
