@@ -225,6 +225,14 @@ def setting_lines(config: SiteConfig) -> dict[str, int]:
     return {key: entry.line for key, entry in (entries or {}).items()}
 
 
+# What other generators (Hugo, Jekyll, Pelican, Zola) call a setting: a migrated site.yaml's names get the right hint.
+ELSEWHERE = {
+    "url": "base_url", "siteurl": "base_url", "sitename": "title", "languagecode": "language", "defaultcontentlanguage": "language",
+    "default_lang": "language", "paginate": "per_page", "pagination": "per_page", "default_pagination": "per_page", "permalinks": "permalink",
+    "article_url": "permalink", "publishdir": "output_dir", "destination": "output_dir", "output_path": "output_dir",
+}  # fmt: skip
+
+
 def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, Any], list[Problem]]:
     """Check each key against :data:`OPTIONS`; return constructor arguments."""
     problems: list[Problem] = []
@@ -232,7 +240,7 @@ def validate_config(entries: dict[str, Entry], shown: str) -> tuple[dict[str, An
     for key, entry in entries.items():
         opt = OPTIONS.get(key)
         if opt is None:
-            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(OPTIONS))}; it is ignored'))
+            problems.append(warning(shown, entry.line, f'unknown setting "{key}"{did_you_mean(key, list(OPTIONS), ELSEWHERE)}; it is ignored'))
             continue
         if entry.broken:  # unreadable: reported when it was read
             continue

@@ -79,9 +79,14 @@ def unknown_keys(path: str, line: int, where: str, keys: Iterable[object], known
     return [warning(path, line, f'{where}: unknown key "{key}"{did_you_mean(str(key), known)}; it is ignored') for key in unknown]
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """Return ' (did you mean "x"?)' for the closest choice, or ''."""
+def did_you_mean(word: str, choices: list[str], known_as: dict[str, str] | None = None) -> str:
+    """Return ' (did you mean "x"?)' for the closest choice, or ''. Case, "_" and "-" do not count (``baseURL`` is
+    ``base_url``), and *known_as* names the choice a word means elsewhere (other generators' ``paginate``: ``per_page``)."""
     import difflib
 
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    def folded(text: str) -> str:
+        return text.lower().replace("_", "").replace("-", "")
+
+    same = {folded(choice): choice for choice in choices} | {folded(other): choice for other, choice in (known_as or {}).items()}
+    close = [same[folded(word)]] if folded(word) in same else difflib.get_close_matches(word.lower(), choices, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""

@@ -209,7 +209,8 @@ def _confidence(value: Any, entry: Entry, checker: FrontMatter) -> tuple[int | N
 def _review(value: Any, entry: Entry, checker: FrontMatter) -> str:
     text = value.strip().lower() if isinstance(value, str) else ""
     if text not in REVIEW_STATUSES:
-        raise _Invalid(f"expected one of {', '.join(REVIEW_STATUSES)}, found {describe(value)}{did_you_mean(text, list(REVIEW_STATUSES))}")
+        hint = did_you_mean(text, list(REVIEW_STATUSES), {"reviewed": "human-reviewed"})
+        raise _Invalid(f"expected one of {', '.join(REVIEW_STATUSES)}, found {describe(value)}{hint}")
     return text
 
 
@@ -339,6 +340,13 @@ FIELDS: tuple[Field, ...] = (
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
 KNOWN = [f.name for f in FIELDS]
+# What other generators' front matter (Hugo, Jekyll, Pelican) calls a field: a migrated article's names get the right hint.
+ELSEWHERE = {
+    "lastmod": "updated", "modified": "updated", "last_modified": "updated", "description": "summary", "excerpt": "summary",
+    "subtitle": "summary", "categories": "topic", "category": "topic", "section": "topic", "featured_image": "image", "cover": "image",
+    "thumbnail": "image", "images": "image", "publishdate": "date", "pubdate": "date", "published": "date", "authors": "author",
+    "keywords": "tags", "expirydate": "expires", "expirationdate": "expires", "language": "lang", "url": "slug", "permalink": "slug",
+}  # fmt: skip
 REQUIRED = frozenset(f.name for f in FIELDS if f.required)
 
 
@@ -372,7 +380,7 @@ class FrontMatter:
     def build(self, body_line: int) -> Article | None:
         for key, entry in self.entries.items():
             if key not in KNOWN:
-                self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN)}; it is ignored'))
+                self.problems.append(warning(self.shown, entry.line, f'unknown field "{key}"{did_you_mean(key, KNOWN, ELSEWHERE)}; it is ignored'))
         values = {f.name: self.get(f.name, f.read, f.default) for f in FIELDS if f.read is not None}
         self._check_author(values["author"])
         if len(values["tags"]) > self.config.max_tags:

@@ -24,7 +24,7 @@ from .config import SiteConfig, check_base_url, load_config, setting_lines
 from .content import check_images, check_update_dates, parse_articles, publish_filter
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
 from .editorial import NavLink, check_site_links, load_standalone_pages, page_urls
-from .errors import ContentError, Problem, TemplateError, UsageError, error
+from .errors import ContentError, Problem, TemplateError, UsageError, error, warning
 from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
@@ -89,6 +89,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         if bad := check_base_url(options.base_url):
             raise UsageError(f"--base-url: expected {bad}")
         config = replace(config, base_url=options.base_url)
+    elif (config.root / config.path).is_file() and "base_url" not in setting_lines(config):
+        unset = f"base_url: expected the address readers use (https://example.org/), found none: links in feeds and sitemaps lead to {config.base_url}"
+        problems.append(warning(config.path, 0, unset))
     now = build_now()
     progress("reading articles")
     found = parse_articles(config, memo, options.jobs)

@@ -137,6 +137,26 @@ def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:
     assert problem.message == 'unknown field "sumary" (did you mean "summary"?); it is ignored'
 
 
+def test_names_from_other_generators_get_the_hint_of_the_field_or_setting_they_mean(tmp_path: Path) -> None:
+    front = "confidence: 50\nlastmod: 2026-03-06\ndescription: A line.\ncategories: [policy]\nfeatured_image: a.png"
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", front).encode()})
+    (site / "site.yaml").write_text('baseURL: "https://news.example.net/"\ntitle: Tensor\nlanguageCode: en-us\npaginate: 15\n', encoding="utf-8")
+    shown = [str(p) for p in load_site(BuildOptions(source=site)).warnings]
+    assert shown[1:] == [
+        'content/news/good.md:7: warning: unknown field "lastmod" (did you mean "updated"?); it is ignored',
+        'content/news/good.md:8: warning: unknown field "description" (did you mean "summary"?); it is ignored',
+        'content/news/good.md:9: warning: unknown field "categories" (did you mean "topic"?); it is ignored',
+        'content/news/good.md:10: warning: unknown field "featured_image" (did you mean "image"?); it is ignored',
+        "site.yaml: warning: base_url: expected the address readers use (https://example.org/), found none: "
+        "links in feeds and sitemaps lead to http://localhost:8000/",
+        'site.yaml:1: warning: unknown setting "baseURL" (did you mean "base_url"?); it is ignored',
+        'site.yaml:3: warning: unknown setting "languageCode" (did you mean "language"?); it is ignored',
+        'site.yaml:4: warning: unknown setting "paginate" (did you mean "per_page"?); it is ignored',
+    ]
+    given = [str(p) for p in load_site(BuildOptions(source=site, base_url="https://news.example.net/")).warnings]
+    assert given == shown[:5] + shown[6:]  # --base-url gives it
+
+
 def test_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path: Path) -> None:
     data = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()
     site = make_site(tmp_path / "site", {"good.md": data})
