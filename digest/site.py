@@ -83,8 +83,8 @@ class LoadedSite:
 def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress, ahead: bool = False) -> LoadedSite:
     """Run every stage up to the page plan; raise ContentError listing all errors. With *ahead*, share images are drawn meanwhile (draw_ahead)."""
     config, problems = load_config(options.source)
-    if any(p.is_error for p in problems):
-        raise ContentError(problems)
+    if any(p.is_error for p in problems) and not setting_lines(config):  # no settings read: the articles cannot be checked against them
+        raise ContentError(problems)  # else they are, with the defaults for the settings in error, so that one run lists everything
     if options.base_url is not None:  # the same check as site.yaml's, but a usage error
         if bad := check_base_url(options.base_url):
             raise UsageError(f"--base-url: expected {bad}")

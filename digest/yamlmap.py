@@ -83,9 +83,12 @@ def load_mapping(text: str, path: str, first_line: int) -> tuple[dict[str, Entry
             return {}, []
         if not isinstance(root, yaml.MappingNode):
             return None, [error(path, lines.of(root.start_mark), f"expected a mapping of keys to values, found {_node_kind(root)}")]
-        if problems := _GraphCheck(path, lines, max(MAX_CHARS, len(text))).run(root):  # MAX_CHARS or more: only aliases can pass it
+        check = _GraphCheck(path, lines, max(MAX_CHARS, len(text)))  # MAX_CHARS or more: only aliases can pass it
+        problems = check.run(root)
+        if check.refused:
             return None, problems
-        return _construct(loader, root, path, lines)
+        entries, more = _construct(loader, root, path, lines)  # duplicate keys too (the last one counts), so every other value is checked
+        return entries, problems + more
     except yaml.MarkedYAMLError as exc:  # only composing raises: _construct catches what building a value raises
         return None, [_syntax_error(exc, text, path, lines)]
     except yaml.reader.ReaderError as exc:
@@ -162,11 +165,13 @@ class _GraphCheck:
         self.open: set[int] = set()  # ids of the collections being measured: an alias to one is a loop
         self.problems: list[Problem] = []
         self.key: yaml.ScalarNode | None = None  # the top-level key being measured: a size limit passed is reported there
+        self.refused = False  # a limit was passed: nothing may be built
 
     def run(self, root: yaml.MappingNode) -> list[Problem]:
         try:
             self.measure(root, 1)
         except _Refused as refused:
+            self.refused = True
             return [refused.args[0]]
         return sorted(self.problems, key=lambda problem: problem.line)
 

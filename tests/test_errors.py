@@ -157,6 +157,18 @@ def test_names_from_other_generators_get_the_hint_of_the_field_or_setting_they_m
     assert given == shown[:5] + shown[6:]  # --base-url gives it
 
 
+def test_a_duplicate_key_does_not_hide_the_other_mistakes_of_its_file(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 500\ntitle: Again").encode()})
+    (site / "site.yaml").write_text(SITE_YAML + "per_page: 0\nper_page: ten\n", encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    shown = [str(p) for p in failure.value.problems if p.is_error]
+    assert any(s.startswith("site.yaml:") and 'duplicate key "per_page"' in s for s in shown)
+    assert any(s.startswith("site.yaml:") and 'per_page: expected a whole number, found the text "ten"' in s for s in shown)
+    assert any(s.startswith("content/news/good.md:") and 'duplicate key "title"' in s for s in shown)  # the articles are checked too
+    assert any(s.startswith("content/news/good.md:6: error: confidence:") for s in shown)
+
+
 def test_byte_order_mark_and_crlf_line_ends_are_accepted(tmp_path: Path) -> None:
     data = b"\xef\xbb\xbf" + GOOD.replace("\n", "\r\n").encode()
     site = make_site(tmp_path / "site", {"good.md": data})
@@ -181,7 +193,7 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
     (site / "site.yaml").write_text("base_url: https://exa mple.org/a b/\ntimezone: utc\n", encoding="utf-8")
     with pytest.raises(ContentError) as failure:
         load_site(BuildOptions(source=site))
-    assert [str(p) for p in failure.value.problems] == [
+    assert [str(p) for p in failure.value.problems if p.path == "site.yaml"] == [
         'site.yaml:1: error: base_url: expected a URL without spaces or <>"`{}|\\^ (percent-encode them), found "https://exa mple.org/a b/"',
         'site.yaml:2: error: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", found "utc" (did you mean "UTC"?)',
     ]
@@ -189,7 +201,7 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
         (site / "site.yaml").write_text(setting + "\n", encoding="utf-8")
         with pytest.raises(ContentError) as failure:
             load_site(BuildOptions(source=site))
-        assert found in str(failure.value.problems[0])
+        assert found in str(next(p for p in failure.value.problems if p.is_error))
 
 
 def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
@@ -197,7 +209,7 @@ def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
     (site / "site.yaml").write_text("title: !!timestamp soon\nbase_url: https://example.test/\n", encoding="utf-8")
     with pytest.raises(ContentError) as failure:
         load_site(BuildOptions(source=site))
-    assert [str(p) for p in failure.value.problems] == ['site.yaml:1: error: title: could not read value ("soon" is not a valid timestamp)']
+    assert [str(p) for p in failure.value.problems if p.is_error] == ['site.yaml:1: error: title: could not read value ("soon" is not a valid timestamp)']
 
 
 def test_a_site_yaml_linking_to_a_missing_file_is_an_error_not_the_defaults(tmp_path: Path) -> None:
