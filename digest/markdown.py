@@ -44,6 +44,7 @@ except ImportError:  # the rust engine is optional; "auto" falls back to python
 WORDS_PER_MINUTE = 230
 # The "URL" of an article file whose front matter has errors (reported there): a link to it is no error of the linking file.
 WITHHELD = "#withheld"
+HELD_BACK = "#held-back"  # ... and of a draft or an article dated in the future: a link to it would lead nowhere
 _NOT_RELATIVE = ("#", "/", "https://", "http://")  # links BodyRenderer.resolve leaves as they are, but for a site path's base path
 _TAG = re.compile(r"<[^>]+>")
 
@@ -205,14 +206,18 @@ class BodyRenderer:
             url = self.article_urls.get(target)
             if url is None:
                 problems.append(error(article.path, line, f'link to "{href}": expected an article file, found no published article at {target}'))
-            if url is None or url == WITHHELD:
+            elif url == HELD_BACK:
+                found = f"{target}, a draft or an article dated in the future, which this build leaves out"
+                problems.append(error(article.path, line, f'link to "{href}": expected a published article, found {found}'))
+            if url is None or url in (WITHHELD, HELD_BACK):
                 return None
             return base + url + fragment
         if target.startswith("content/"):
             looked_up.add(target)
             if (self.config.root / target).is_file():
                 return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
-        problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found none'))
+        found = "a folder; link a file in it (its index.md)" if (self.config.root / target).is_dir() else "none"
+        problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found {found}'))
         return None
 
     def _rewrite_links(self, state: StateCore) -> None:

@@ -29,7 +29,7 @@ from .feeds import Feed, entry_inputs, plan_feeds, render_feeds
 from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
 from .index import SiteIndex, build_index
-from .markdown import WITHHELD, RenderedBody
+from .markdown import HELD_BACK, WITHHELD, RenderedBody
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
@@ -104,6 +104,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     article_urls = {a.path: a.url for a in articles}
     urls = article_urls | page_urls(config) | note_urls(config)  # a body may link to standalone pages and stories too, by their files
     urls |= {file.path: WITHHELD for file, _ in found.unpublished}
+    urls |= {a.path: HELD_BACK for a in found.articles if a.path not in article_urls}
     bodies, body_hashes, unloaded, more = render_bodies_memo(config, articles, found.texts, memo, options.jobs, urls)
     problems += more
     articles = [article if article.summary else replace(article, summary=bodies[article.path].summary) for article in articles]  # for lists too

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from digest.config import SiteConfig, load_config, options_table
 from digest.content import Article
 from digest.errors import Problem
-from digest.markdown import BodyRenderer, RenderedBody, first_paragraph, pick_engine
+from digest.markdown import HELD_BACK, BodyRenderer, RenderedBody, first_paragraph, pick_engine
 
 B_URLS = {"content/news/b.md": "/news/b/"}
 
@@ -247,6 +247,17 @@ def test_links_outside_content_are_reported_but_not_listed(engine: str) -> None:
     rendered, problems = render_body("[x](../../static/x.css)\n", engine)
     assert rendered.links == ()
     assert [str(p) for p in problems] == ['content/news/a.md:8: error: link to "../../static/x.css": expected a file at static/x.css, found none']
+
+
+def test_a_link_to_a_held_back_article_or_a_folder_says_so(engine: str, tmp_path: Path) -> None:
+    (tmp_path / "content/news/bundle").mkdir(parents=True)
+    urls = {"content/news/draft.md": HELD_BACK}
+    _, problems = render_body("[d](draft.md) and [f](bundle/)\n", engine, root=tmp_path, urls=urls)
+    assert [str(p) for p in problems] == [
+        'content/news/a.md:8: error: link to "draft.md": expected a published article, '
+        "found content/news/draft.md, a draft or an article dated in the future, which this build leaves out",
+        'content/news/a.md:8: error: link to "bundle/": expected a file at content/news/bundle, found a folder; link a file in it (its index.md)',
+    ]
 
 
 def test_links_get_the_sites_base_path(engine: str) -> None:
