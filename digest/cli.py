@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .errors import ContentError, DigestError
-from .terminal import Reporter
+from .terminal import Reporter, reader_gone
 
 
 def worker_count(text: str) -> int:
@@ -72,9 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted; the previous output was left as it was.", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # the reader went away (`check --format json | head`): nothing more to say
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # so that flushing stdout at exit does not raise again
+    except BrokenPipeError:  # the reader went away (`build | head`): nothing more to say
+        reader_gone()
         return 0
     except Exception as exc:
         if args.debug:

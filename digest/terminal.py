@@ -136,3 +136,9 @@ def summary(result: BuildResult) -> str:
     if held:
         line += "; held back: " + ", ".join(held)
     return f"{line} in {result.seconds:.2f} s -> {result.output}"
+
+
+def reader_gone() -> None:
+    """After a BrokenPipeError: stdout's reader went away (``| head``); point stdout at nothing, so that flushing it at exit does not raise again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

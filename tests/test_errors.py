@@ -240,3 +240,17 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     into_source = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(site)], capture_output=True, text=True, check=False)
     assert into_source.returncode == 2
     assert "refusing" in into_source.stderr
+
+
+def test_check_piped_into_a_reader_that_stops_early_keeps_its_verdict_and_says_nothing_more(tmp_path: Path) -> None:
+    three = GOOD.replace("confidence: 50", "confidence: 500\nreview: maybe\nlang: 1")
+    broken = {f"bad-{n:03d}.md": three.encode() for n in range(400)}  # 1,200 errors: far more than a pipe holds
+    site = make_site(tmp_path / "site", broken)
+    command = [sys.executable, str(REPO / "build.py"), "check", "--format", "json", "-s", str(site)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.read(10).startswith(b"[")  # `| head -c 10`
+        process.stdout.close()
+        errors = process.stderr.read().decode()
+    assert process.returncode == 1, errors  # the errors still fail a `set -o pipefail` CI step
+    assert "Traceback" not in errors and "BrokenPipe" not in errors

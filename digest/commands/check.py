@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..cli import add_site_options
 from ..errors import ContentError, Problem, Severity, TemplateError, plural, warning
-from ..terminal import Reporter, count_text, located_problem, problems_json
+from ..terminal import Reporter, count_text, located_problem, problems_json, reader_gone
 from .build import options_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
@@ -89,13 +89,16 @@ def run(args: argparse.Namespace) -> int:
     if args.strict:
         problems = [replace(p, severity=Severity.ERROR) for p in problems]
     failed = any(p.is_error for p in problems)
-    if args.format == "json":
-        print(problems_json(problems))
-        return 1 if failed else 0
-    report = Reporter(args.quiet, args.verbose)
-    report.problems(problems)
-    if failed:
-        print(f"Check failed: {count_text(problems)}", file=report.err)
-        return 1
-    report.info(f"Checked {plural(count, 'article')}: {count_text(problems)}")
-    return 0
+    try:
+        if args.format == "json":
+            print(problems_json(problems))
+        else:
+            report = Reporter(args.quiet, args.verbose)
+            report.problems(problems)
+            if failed:
+                print(f"Check failed: {count_text(problems)}", file=report.err)
+            else:
+                report.info(f"Checked {plural(count, 'article')}: {count_text(problems)}")
+    except BrokenPipeError:  # the reader stopped reading (`check | head`): the verdict stands, for `set -o pipefail`
+        reader_gone()
+    return 1 if failed else 0
