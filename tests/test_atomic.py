@@ -333,8 +333,27 @@ def test_clean_refuses_a_folder_with_foreign_files(copy_site: Callable[[str], Pa
     documents.mkdir()
     (documents / "keep.txt").write_text("keep", encoding="utf-8")
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(documents)], capture_output=True, text=True)
-    assert done.returncode == 2 and "keep.txt" in done.stderr
+    assert done.returncode == 2 and "keep.txt" in done.stderr and "refusing to remove" in done.stderr
     assert (documents / "keep.txt").is_file()
+
+
+def test_clean_waits_for_a_build_that_is_publishing(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
+    import time
+
+    from digest.memo import CACHE_DIR
+    from digest.output import output_lock
+
+    site = copy_site("minimal")
+    out = build(site).output
+    with output_lock(out, site / CACHE_DIR / "locks", lambda: None):  # held as a build holds it while it publishes
+        clean = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        time.sleep(1.5)  # time enough to read site.yaml and reach the lock
+        assert clean.poll() is None and (out / "index.html").is_file(), "clean did not wait"
+    stdout, stderr = clean.communicate(timeout=60)
+    assert clean.returncode == 0 and f"Waiting for the build into {out.resolve()} to finish" in stderr
+    assert stdout.startswith("Removed") and not out.exists() and not (site / CACHE_DIR).exists()
 
 
 @pytest.mark.parametrize("where", ["source", "parent", "root", "home", "content", "static", "templates", "cache", "file"])

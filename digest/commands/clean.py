@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from pathlib import Path
 
 NAME = "clean"
@@ -19,17 +20,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
+    from ..errors import UsageError
     from ..memo import CACHE_DIR
-    from ..output import check_output_dir, remove_output
+    from ..output import check_output_dir, output_lock, remove_output
 
     config, _ = load_config(args.source)
     output = config.output_folder(args.output)
-    check_output_dir(output, config.root)
-    removed = [str(output)] if remove_output(output) else []
+    try:
+        check_output_dir(output, config.root)
+    except UsageError as exc:
+        raise UsageError(str(exc).replace("refusing to replace", "refusing to remove")) from None
     cache = config.root / CACHE_DIR
-    if cache.is_dir() and not cache.is_symlink():
-        shutil.rmtree(cache)
-        removed.append(str(cache))
+    waiting = lambda: print(f"Waiting for the build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
+    with output_lock(output, cache / "locks", waiting):  # never while a build publishes: it would report a site half removed
+        removed = [str(output)] if remove_output(output) else []
+        if cache.is_dir() and not cache.is_symlink():
+            shutil.rmtree(cache, ignore_errors=True)  # a build still reading it may add and drop files meanwhile
+            removed.append(str(cache))
+    if left := [str(path) for path in (output, cache) if path.exists() and not path.is_symlink()]:
+        print(f"error: could not remove everything in {' and '.join(left)} (a file without write permission?)", file=sys.stderr)
+        return 1
     if not args.quiet:
         print(f"Removed {' and '.join(removed)}" if removed else f"Nothing to remove at {output}")
     return 0
