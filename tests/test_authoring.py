@@ -107,6 +107,7 @@ def test_new_writes_a_valid_draft_and_never_overwrites(
     assert out.strip() == str(path)
     text = path.read_text(encoding="utf-8")
     assert "date: 2026-05-24\n" in text and "draft: true\n" in text
+    assert "topic:" not in text  # its folder names the topic: moved to another folder, it moves topic
     assert 'title: "Lab ships \\"Atlas\\": a model"' in text
 
     # Valid front matter: a check with drafts included finds no error, only the body still to write.
@@ -115,7 +116,7 @@ def test_new_writes_a_valid_draft_and_never_overwrites(
     assert json.loads(out) == [
         {
             "path": "content/research/lab-ships-atlas-a-model.md",
-            "line": 14,
+            "line": 13,
             "severity": "warning",
             "message": '"Write the story here." is the placeholder written by `new`; replace it with the story',
         }
@@ -131,6 +132,11 @@ def test_new_writes_a_valid_draft_and_never_overwrites(
     code, _, err = run_cli(args, capsys)
     assert code == 2 and "already exists" in err
     assert path.read_bytes() == before
+    # A topic "folder" that is a file: a usage error naming the file it could not write, not an internal error.
+    (site / "content/research").rename(site / "research-aside")
+    (site / "content/research").write_text("not a folder", encoding="utf-8")
+    code, _, err = run_cli([*args[:1], "Another story", *args[2:]], capsys)
+    assert code == 2 and f"{site}/content/research/another-story.md: cannot write the file (File exists)" in err
 
 
 def test_new_refuses_a_topic_not_in_site_yaml(copy_site: Callable[[str], Path], capsys: pytest.CaptureFixture[str]) -> None:
@@ -329,8 +335,8 @@ def test_check_strict_fails_on_placeholders_left_by_new(copy_site: Callable[[str
     path.write_text(path.read_text().replace("draft: true", "draft: false"))
     code, _, err = run_cli(["check", "--strict", "--source", str(site)], capsys)
     assert code == 1
-    assert "content/policy/half-written.md:7: error: sources: https://example.com/ is the placeholder written by `new`" in err
-    assert "content/policy/half-written.md:14: error:" in err
+    assert "content/policy/half-written.md:6: error: sources: https://example.com/ is the placeholder written by `new`" in err
+    assert "content/policy/half-written.md:13: error:" in err
     # A real source at example.com is no placeholder.
     path.write_text(path.read_text().replace("https://example.com/", "https://example.com/products/beta-ends").replace("Write the story here.", "Done."))
     code, _, err = run_cli(["check", "--strict", "--source", str(site)], capsys)

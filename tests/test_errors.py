@@ -129,6 +129,13 @@ def test_jobs_must_be_one_or_more(tmp_path: Path) -> None:
     assert not (site / "_site").exists()
 
 
+def test_a_port_out_of_range_is_a_usage_error_before_anything_is_built(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
+    for port in ("99999", "-1", "http"):
+        run = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-s", str(site), "--port", port], capture_output=True, text=True, timeout=60)
+        assert run.returncode == 2 and f'--port/-p: expected a port from 0 to 65535, found "{port}"' in run.stderr, run.stderr
+
+
 def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\nsumary: typo").encode()})
     loaded = load_site(BuildOptions(source=site))

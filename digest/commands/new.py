@@ -29,9 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
 
 
-def front_matter(title: str, day: str, topic: str, tags: list[str], sources: list[str]) -> str:
+def front_matter(title: str, day: str, tags: list[str], sources: list[str]) -> str:
     yaml_text = functools.partial(json.dumps, ensure_ascii=False)  # a YAML double-quoted scalar: JSON strings are valid YAML
-    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"topic: {topic}", f"tags: [{', '.join(map(yaml_text, tags))}]", "sources:"]
+    lines = ["---", f"title: {yaml_text(title)}", f"date: {day}", f"tags: [{', '.join(map(yaml_text, tags))}]", "sources:"]  # the folder names the topic
     for url in sources or [PLACEHOLDER_SOURCE]:
         lines += [f"  - url: {yaml_text(url)}", "    official: false"]
     lines += ["confidence: medium", "review: unreviewed", "draft: true", "---", "", PLACEHOLDER_BODY, ""]
@@ -65,12 +65,14 @@ def run(args: argparse.Namespace) -> int:
     tags = [t.strip() for t in args.tags.split(",") if t.strip()] or [topic]
     day = build_now().astimezone(config.tz).date().isoformat()
     path = config.root / "content" / topic / f"{slug}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as handle:  # "x": never overwrite
-            handle.write(front_matter(title, day, topic, tags, args.source_url))
-    except FileExistsError:
-        raise UsageError(f"{path} already exists; choose another title or edit that file") from None
+            handle.write(front_matter(title, day, tags, args.source_url))
+    except OSError as exc:
+        if isinstance(exc, FileExistsError) and exc.filename == str(path):
+            raise UsageError(f"{path} already exists; choose another title or edit that file") from None
+        raise UsageError(f"{path}: cannot write the file ({exc.strerror})") from None  # a read-only folder, a topic that is a file
     print(path)
     if not args.source_url:
         print(f"note: add the story's sources before publishing (the file lists {PLACEHOLDER_SOURCE} as a placeholder)", file=sys.stderr)

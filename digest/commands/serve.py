@@ -14,9 +14,16 @@ NAME = "serve"
 HELP = "serve the site locally, rebuilding and reloading the browser on every change"
 
 
+def port_number(text: str) -> int:
+    """``--port``'s value: 0 to 65535, checked before the site is built."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f'expected a port from 0 to 65535, found "{text}"')
+    return int(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser)
-    parser.add_argument("--port", "-p", type=int, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
+    parser.add_argument("--port", "-p", type=port_number, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
 
 
