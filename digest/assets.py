@@ -84,14 +84,24 @@ _UNUSABLE_NAME = "expected a file name usable in a URL (no ':', '\\', control ch
 
 
 def _files_under(folder: Path, skip: tuple[str, ...] = (), hidden: bool = False) -> list[Path]:
-    """Every file under *folder* but names ending with *skip* and, unless *hidden*, hidden ones (never ``.git``), in a fixed order."""
+    """Every file under *folder* but names ending with *skip*, editors' and systems' leftovers (:func:`is_litter`) and, unless
+    *hidden*, hidden ones (never ``.git``), in a fixed order."""
     if not folder.is_dir():
         return []
     found = []
     for parent, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if (hidden or not d.startswith(".")) and d != ".git")
-        found += [Path(parent, n) for n in sorted(names) if (hidden or not n.startswith(".")) and not n.endswith(skip)]
+        found += [Path(parent, n) for n in sorted(names) if (hidden or not n.startswith(".")) and not n.endswith(skip) and not is_litter(n)]
     return found
+
+
+def is_litter(name: str) -> bool:
+    """An editor's backup or lock file (``x.md~``, ``#x.md#``, ``.#x.md``, ``.x.md.swp``) or a system's (``Thumbs.db``,
+    ``.DS_Store``): never published, and no reason to fail a build an editor is saving into."""
+    return name.endswith(("~", ".swp", ".swo", ".swx")) or name.startswith(".#") or (name.startswith("#") and name.endswith("#")) or name in LITTER
+
+
+LITTER = frozenset({"Thumbs.db", "desktop.ini", "Desktop.ini", ".DS_Store", "ehthumbs.db", "Icon\r"})
 
 
 def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Problem]:

@@ -300,6 +300,15 @@ def test_content_publishes_media_and_documents_only(copy_site: Callable[[str], P
     ]
 
 
+def test_editor_and_system_leftovers_are_neither_published_nor_errors(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    litter = ["policy/first-story.md~", "policy/#first-story.md#", "policy/.#first-story.md", "policy/.first-story.md.swp", "Thumbs.db", "policy/desktop.ini"]
+    for name in litter:
+        (site / "content" / name).write_text("leftover", encoding="utf-8")
+    out = build(site).output
+    assert not [name for name in litter if (out / name.removeprefix("policy/")).exists() or (out / name).exists()]
+
+
 def test_an_article_named_in_capitals_is_told_to_rename_not_to_move(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
     site = copy_site("minimal")
     (site / "content/policy/LOUD.MD").write_text("---\ntitle: Loud\n---\nBody.\n", encoding="utf-8")
