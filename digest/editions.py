@@ -163,7 +163,7 @@ def edition_feeds(config: SiteConfig) -> tuple[EditionsFeedLink, ...]:
 
 
 def latest_edition(editions: tuple[Edition, ...]) -> Ref | None:
-    """The newest edition of the first kind the site publishes: the home page's "Today's edition"."""
+    """The newest edition of the first kind the site publishes: the home page's "Latest edition"."""
     return edition_ref(editions[0]) if editions else None
 
 
