@@ -265,7 +265,7 @@ def json_item(entry: FeedEntry) -> str:
     item["date_published"] = rfc3339(article.date)
     item["date_modified"] = rfc3339(article.last_modified)
     item["authors"] = [{"name": entry.author}]
-    item["tags"] = [label for _term, label, _scheme in entry.categories]
+    item["tags"] = list(dict.fromkeys(label for _term, label, _scheme in entry.categories))  # a topic and a tag may share a name
     item["language"] = article.lang
     item["_digest"] = provenance(article) | ({"story": entry.story[0]} if entry.story else {})  # a JSON Feed extension
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")

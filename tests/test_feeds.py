@@ -121,10 +121,10 @@ def test_feed_items_limits_entries_and_ids_stay_stable(tricky: tuple[Path, Loade
     assert (again / "feed.xml").read_bytes() == (out / "feed.xml").read_bytes()
 
 
-def test_a_body_in_a_feed_has_no_heading_permalinks_and_its_footnotes_lead_to_its_page(tmp_path: Path) -> None:
+def test_a_body_in_a_feed_has_no_heading_permalinks_its_footnotes_lead_to_its_page_and_its_tags_are_unique(tmp_path: Path) -> None:
     source = copy_site_to("feeds", tmp_path / "src")
     body = "Intro with a note.[^1]\n\n## What changes\n\nDetail.\n\n[^1]: The filing, page 4.\n"
-    write_article(source, "lab/notes.md", article_front("A story with a note", date="2026-05-20"), body)
+    write_article(source, "lab/notes.md", article_front("A story with a note", date="2026-05-20", tags="[Lab, notes]"), body)
     build_site(BuildOptions(source=source, output=tmp_path / "out"))
     [item] = [i for i in json.loads((tmp_path / "out" / "feed.json").read_text(encoding="utf-8"))["items"] if i["title"] == "A story with a note"]
     content = BeautifulSoup(item["content_html"], "html.parser")
@@ -132,6 +132,7 @@ def test_a_body_in_a_feed_has_no_heading_permalinks_and_its_footnotes_lead_to_it
     hrefs = [str(a["href"]) for a in content.select("a[href]")]
     assert f"{item['url']}#fn1" in hrefs and f"{item['url']}#fnref1" in hrefs
     assert all(href.startswith(("https://", "http://", "mailto:")) for href in hrefs), hrefs
+    assert item["tags"] == ["Lab", "notes"]  # the topic "Lab" and the tag "Lab": one name
 
 
 def test_summary_only_feeds(tmp_path: Path) -> None:
