@@ -117,8 +117,10 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
             owner[rel] = page
             continue
         (blame, what), (other_blame, other_what) = _source(page), _source(owner[rel])
-        where = blame or other_blame
-        problems.append(error(where or "site.yaml", 1 if where else 0, f"{what} would be written to {page.url}, which is already used by {other_what}"))
+        if not blame and other_blame:  # told from the side of the file to change
+            (blame, what), (other_blame, other_what) = (other_blame, other_what), (blame, what)
+        hint = '; set a different "slug:"' if blame.endswith((".md", ".markdown")) else ""
+        problems.append(error(blame or "site.yaml", 1 if blame else 0, f"{what} would be written to {page.url}, which is already used by {other_what}{hint}"))
     return problems
 
 

@@ -261,3 +261,13 @@ def test_check_piped_into_a_reader_that_stops_early_keeps_its_verdict_and_says_n
         errors = process.stderr.read().decode()
     assert process.returncode == 1, errors  # the errors still fail a `set -o pipefail` CI step
     assert "Traceback" not in errors and "BrokenPipe" not in errors
+
+
+def test_an_article_on_the_url_of_a_page_the_build_makes_is_told_to_change_its_slug(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"tags.md": GOOD.encode()})
+    (site / "site.yaml").write_text(SITE_YAML + 'permalink: "/{slug}/"\n', encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        'content/news/tags.md:1: error: content/news/tags.md would be written to /tags/, which is already used by the page “Tags”; set a different "slug:"'
+    ]
