@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .config import SiteConfig
-from .errors import Problem, error, warning
+from .errors import Problem, error, plural, warning
 from .markdown import Unpublished
 from .memo import NO_MEMO, Memo, content_hashes, hash_of, hash_value
 from .schema import FIELDS, MARKDOWN_SUFFIXES, MAX_ARTICLE_BYTES, Article, FrontMatter
@@ -159,6 +159,13 @@ def find_article_paths(root: Path) -> tuple[list[str], list[Problem]]:
         problems.append(error(shown, 0, f"cannot read folder ({exc.strerror})"))
 
     for folder, dirs, names in os.walk(content, onerror=report):
+        for name in sorted(d for d in dirs if d.startswith("_")):  # Jekyll's _posts/, _drafts/: say why their articles are missing
+            count = sum(n.endswith(MARKDOWN_SUFFIXES) for _, _, inside in os.walk(os.path.join(folder, name)) for n in inside)
+            if count:
+                shown = _relative(Path(folder) / name, root)
+                problems.append(warning(shown, 0, f"skipped with its {plural(count, 'article file')}: a name starting with _ is never published; rename it"))
+        for name in sorted(n for n in names if n.startswith("_") and n.endswith(MARKDOWN_SUFFIXES) and n != "_index.md"):  # Hugo's _index.md: no article
+            problems.append(warning(_relative(Path(folder) / name, root), 0, "skipped: a name starting with _ is never published; rename it"))
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and not (folder == str(content) and d in (STORY_NOTES, "pages")))
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):

@@ -309,6 +309,22 @@ def test_editor_and_system_leftovers_are_neither_published_nor_errors(copy_site:
     assert not [name for name in litter if (out / name.removeprefix("policy/")).exists() or (out / name).exists()]
 
 
+def test_articles_under_names_starting_with_an_underscore_are_skipped_with_a_warning(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult]
+) -> None:
+    site = copy_site("minimal")
+    story = (site / "content/policy/first-story.md").read_text(encoding="utf-8")
+    for name in ("_posts/2026-03-05-a.md", "_posts/b.md", "policy/_c.md", "policy/_index.md"):
+        (site / "content" / name).parent.mkdir(exist_ok=True)
+        (site / "content" / name).write_text(story.replace("A first story", name), encoding="utf-8")
+    result = build(site)
+    assert result.articles == 2
+    assert sorted(str(w) for w in result.warnings) == [
+        "content/_posts: warning: skipped with its 2 article files: a name starting with _ is never published; rename it",
+        "content/policy/_c.md: warning: skipped: a name starting with _ is never published; rename it",
+    ]  # Hugo's _index.md (a section's page, no article) silently
+
+
 def test_an_article_named_in_capitals_is_told_to_rename_not_to_move(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
     site = copy_site("minimal")
     (site / "content/policy/LOUD.MD").write_text("---\ntitle: Loud\n---\nBody.\n", encoding="utf-8")
