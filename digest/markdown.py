@@ -28,7 +28,7 @@ from urllib.parse import quote, unquote, urlsplit
 import nh3
 
 from .config import SiteConfig
-from .errors import Problem, error
+from .errors import Problem, error, warning
 from .schema import Article
 from .workers import in_chunks
 
@@ -108,6 +108,21 @@ def without_comments(text: str) -> str:
     return "\n".join(lines)
 
 
+_TEMPLATE_TAG = re.compile(r"\{\{[<%].*?[>%]\}\}|\{%.*?%\}")  # Hugo's {{< x >}} and {{% x %}}, Liquid's {% x %}
+
+
+def template_tags(text: str) -> list[tuple[int, str]]:
+    """(0-based line, tag) of each Hugo shortcode or Liquid tag in *text*'s prose, which no engine here runs; code is left out."""
+    from markdown_it import MarkdownIt
+
+    found = []
+    for token in MarkdownIt("commonmark").parse(text):
+        if token.type == "inline" and token.map:
+            prose = "".join(child.content for child in token.children or () if child.type == "text")
+            found += [(token.map[0], tag) for tag in _TEMPLATE_TAG.findall(prose)]
+    return found
+
+
 @dataclass(frozen=True)
 class Unpublished:
     """An article file whose front matter has errors: its body is still checked, so its broken links show in the same run."""
@@ -174,6 +189,12 @@ class BodyRenderer:
             text = without_comments(text)
         looked_up: set[str] = set()
         problems: list[Problem] = []
+        if "{{" in text or "{%" in text:
+            for line, tag in template_tags(text):
+                shown = tag if len(tag) <= 40 else tag[:37] + "..."
+                problems.append(
+                    warning(article.path, article.body_line + line, f"expected Markdown, found {shown}: a Hugo shortcode or Liquid tag, shown as written")
+                )
         body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
         if body_html is None:
             env = {"article": article, "problems": problems, "links": looked_up}

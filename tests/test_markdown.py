@@ -260,6 +260,16 @@ def test_a_link_to_a_held_back_article_or_a_folder_says_so(engine: str, tmp_path
     ]
 
 
+def test_hugo_shortcodes_and_liquid_tags_in_prose_are_warnings_at_their_lines(engine: str) -> None:
+    body = 'Intro {{< figure src="a.jpg" >}} here.\n\n{% include signup.html %}\n\nIn code: `{{< kept >}}`.\n\n```\n{% raw %}\n```\n'
+    rendered, problems = render_body(body, engine)
+    assert [(p.line, p.severity.value, p.message) for p in problems] == [
+        (8, "warning", 'expected Markdown, found {{< figure src="a.jpg" >}}: a Hugo shortcode or Liquid tag, shown as written'),
+        (10, "warning", "expected Markdown, found {% include signup.html %}: a Hugo shortcode or Liquid tag, shown as written"),
+    ]
+    assert "{{&lt; figure" in rendered.html or '{{< figure' in BeautifulSoup(rendered.html, "html.parser").get_text()
+
+
 def test_links_get_the_sites_base_path(engine: str) -> None:
     config = SiteConfig(root=Path("."), markdown_engine=engine, base_url="https://example.org/sub/")
     rendered, _ = BodyRenderer(config, B_URLS).render(article(), '[b](b.md "B & co")\n')
