@@ -7,10 +7,11 @@ keys of HTML left unread, and problems. :mod:`digest.markdown` renders; this dec
 from __future__ import annotations
 
 from dataclasses import replace
+from urllib.parse import unquote, urlsplit
 
 from .config import SiteConfig
 from .content import read_body
-from .errors import Problem
+from .errors import Problem, warning
 from .markdown import BodyRenderer, RenderedBody, Unpublished, render_bodies
 from .memo import Memo, hash_of, hash_value
 from .schema import Article
@@ -66,3 +67,17 @@ def check_unpublished_links(config: SiteConfig, unpublished: list[tuple[Unpublis
 def link_targets(config: SiteConfig, urls: dict[str, str], links: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """Where each relative link target of a body leads now: an article's URL, "file", or "" for nowhere."""
     return tuple((target, urls.get(target, "") if target.endswith((".md", ".markdown")) else "file" * (config.root / target).is_file()) for target in links)
+
+
+def check_site_paths(config: SiteConfig, articles: list[Article], bodies: dict[str, RenderedBody], known: set[str]) -> list[Problem]:
+    """A warning for each body link to a site path (``/about/``, ``/img/x.png``) that no page or file of the site is at: an
+    old address of a migrated archive, or a typo. (A warning: the host may serve more than the site.)"""
+    base = config.base_path.rstrip("/")
+    problems: list[Problem] = []
+    for article in articles:
+        for href, line in bodies[article.path].site_links:
+            path = unquote(urlsplit(href).path)
+            path = path.removeprefix(base) if base and (path == base or path.startswith(base + "/")) else path
+            if not {path, path + "/", path.removesuffix("index.html"), path or "/"} & known:
+                problems.append(warning(article.path, line, f'link to "{href}": expected a page or file of this site, found none at {path or "/"}'))
+    return problems

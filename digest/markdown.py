@@ -142,6 +142,7 @@ class RenderedBody:
     summary: str  # plain text: front matter's summary, else the first paragraph
     minutes: int
     links: tuple[str, ...] = ()  # site-relative targets its relative links looked up, found or not
+    site_links: tuple[tuple[str, int], ...] = ()  # (URL, file line) of each link to a site path (/about/), checked once the pages are planned
 
 
 def pick_engine(setting: str) -> str:
@@ -188,6 +189,7 @@ class BodyRenderer:
         if "<!--" in text and not self.config.allow_html:  # with it on, the sanitizer drops comments
             text = without_comments(text)
         looked_up: set[str] = set()
+        site_links: list[tuple[str, int]] = []
         problems: list[Problem] = []
         if "{{" in text or "{%" in text:
             for line, tag in template_tags(text):
@@ -195,9 +197,10 @@ class BodyRenderer:
                 problems.append(
                     warning(article.path, article.body_line + line, f"expected Markdown, found {shown}: a Hugo shortcode or Liquid tag, shown as written")
                 )
-        body_html = self.render_rust(article, text, problems, looked_up) if self.engine == "rust" else None
+        body_html = self.render_rust(article, text, problems, looked_up, site_links) if self.engine == "rust" else None
         if body_html is None:
-            env = {"article": article, "problems": problems, "links": looked_up}
+            site_links.clear()  # the rust engine gave up: the python engine finds them all again
+            env = {"article": article, "problems": problems, "links": looked_up, "site_links": site_links}
             tokens = self.md.parse(text, env)
             deepest = max(tokens, key=lambda token: token.level, default=None)
             if deepest is not None and deepest.level >= PYTHON_NESTING - 1:  # where markdown-it-py stops, and drops the rest unsaid
@@ -207,12 +210,16 @@ class BodyRenderer:
         if self.config.allow_html:
             body_html = sanitize_html(body_html)
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
-        return RenderedBody(html=body_html, summary=article.summary or first_paragraph(body_html), minutes=minutes, links=tuple(sorted(looked_up))), problems
+        summary = article.summary or first_paragraph(body_html)
+        return RenderedBody(body_html, summary, minutes, tuple(sorted(looked_up)), tuple(sorted(set(site_links)))), problems
 
-    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str]) -> str | None:
-        """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to *looked_up*."""
+    def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str], site_links: list[tuple[str, int]]) -> str | None:
+        """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to
+        *looked_up*, each site path (/about/) with its line to *site_links*."""
         if href.startswith(_NOT_RELATIVE):  # the common case, decided without urlsplit
             base = self.config.base_path
+            if href.startswith("/") and not href.startswith("//"):
+                site_links.append((href, line))
             if href.startswith("/") and not href.startswith(("//", base)) and base != "/" and href != base.rstrip("/"):
                 return base.rstrip("/") + href  # a site path (/about/), as in site.yaml: under the base path
             return None
@@ -251,11 +258,11 @@ class BodyRenderer:
             for token in block.children:
                 attr = "href" if token.type == "link_open" else "src"
                 value = token.attrGet(attr) if token.type in ("link_open", "image") else None
-                new = self.resolve(value, article, line, state.env["problems"], state.env["links"]) if isinstance(value, str) else None
+                new = self.resolve(value, article, line, state.env["problems"], state.env["links"], state.env["site_links"]) if isinstance(value, str) else None
                 if new is not None:
                     token.attrSet(attr, new)
 
-    def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str | None:
+    def render_rust(self, article: BodySource, body: str, problems: list[Problem], looked_up: set[str], site_links: list[tuple[str, int]]) -> str | None:
         """The rust engine's finished HTML of *article*'s *body*, or None for the python engine to render it.
 
         markdown-it-pyrs takes no Python hooks, so their work is done on its HTML: Pygments, relative
@@ -271,32 +278,40 @@ class BodyRenderer:
                 raise
             return None
         if 'href="' in out or 'src="' in out:
-            out = self._rewrite_rust_links(out, article, body, problems, looked_up)
+            out = self._rewrite_rust_links(out, article, body, problems, looked_up, site_links)
         if '<pre><code class="' in out:
             out = _RUST_FENCE.sub(_highlight_fence, out)
         if 'class="anchor"' in out:
             out = _RUST_ANCHOR.sub(_permalink, out)
         return out
 
-    def _rewrite_rust_links(self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str]) -> str:
+    def _rewrite_rust_links(
+        self, out: str, article: BodySource, body: str, problems: list[Problem], looked_up: set[str], site_links: list[tuple[str, int]]
+    ) -> str:
         broken: list[tuple[str, int, Problem]] = []  # (url, its occurrence, problem) to locate
+        paths: list[tuple[str, int]] = []  # (site path, its occurrence) to locate
         seen: dict[str, int] = {}
 
         def rewrite(match: re.Match[str]) -> str:
             url = html.unescape(match[2])
             occurrence = seen[url] = seen.get(url, -1) + 1
             found: list[Problem] = []
-            new = self.resolve(url, article, 0, found, looked_up)
+            site: list[tuple[str, int]] = []
+            new = self.resolve(url, article, 0, found, looked_up, site)
             broken.extend((url, occurrence, problem) for problem in found)
+            paths.extend((url, occurrence) for _ in site)
             return match[0] if new is None else f'<{match[1]}="{html.escape(new)}"'
 
         out = _RUST_LINK.sub(rewrite, out)
-        if broken:
+        if broken or paths:
             lines = _link_lines(self.rust.tree(body), body.encode("utf-8"))
-            for url, occurrence, problem in broken:
+
+            def line_of(url: str, occurrence: int) -> int:
                 found_lines = lines.get(url, [])
-                line = found_lines[occurrence] if occurrence < len(found_lines) else 0
-                problems.append(replace(problem, line=article.body_line + line))
+                return article.body_line + (found_lines[occurrence] if occurrence < len(found_lines) else 0)
+
+            problems += [replace(problem, line=line_of(url, occurrence)) for url, occurrence, problem in broken]
+            site_links += [(url, line_of(url, occurrence)) for url, occurrence in paths]
         return out
 
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .assets import check_copies, find_copies, find_page_collisions
-from .bodies import check_unpublished_links, render_bodies_memo
+from .bodies import check_site_paths, check_unpublished_links, render_bodies_memo
 from .config import SiteConfig, check_base_url, load_config, setting_lines
 from .content import check_images, check_update_dates, parse_articles, publish_filter
 from .editions import Edition, edition_hashes, edition_shapes, edition_urls, latest_edition, plan_edition_pages, plan_editions, render_edition_outputs
@@ -131,6 +131,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | set(seo_files(pages)) | set(edition_urls(config, plan.editions))
     )
     problems += check_site_links(config, {page.url for page in pages} | copies.keys() | generated)  # a footer may link the feed
+    problems += check_site_paths(config, articles, bodies, {page.url for page in pages} | copies.keys() | generated)
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
         expected = "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing"

@@ -291,6 +291,20 @@ def test_a_folder_with_an_index_md_is_one_article_named_by_the_folder_with_its_f
     assert (out / "policy/chip-rules/chart.png").is_file()
 
 
+@pytest.mark.parametrize("engine", ["python", "rust"])
+def test_a_body_link_to_a_site_path_no_page_or_file_is_at_is_a_warning_at_its_line(copy_site: Callable[[str], Path], build: Build, engine: str) -> None:
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + f"markdown: {{engine: {engine}}}\n", encoding="utf-8")
+    body = "Intro.\n\nSee [tags](/tags/), [feed](/feed.xml), [search](/search/?q=x#top)\nand [old](/2026/02/gone/), ![logo](/images/logo.png).\n"
+    write_article(site, "policy/links.md", article_front("Links"), body)
+    warnings = [str(w) for w in build(site).warnings if "link to" in str(w)]
+    line = {"python": 10, "rust": 11}[engine]  # the paragraph's first line (python), the link's own (rust)
+    assert warnings == [
+        f'content/policy/links.md:{line}: warning: link to "/2026/02/gone/": expected a page or file of this site, found none at /2026/02/gone/',
+        f'content/policy/links.md:{line}: warning: link to "/images/logo.png": expected a page or file of this site, found none at /images/logo.png',
+    ]
+
+
 def test_one_tag_and_one_outlet_however_their_letters_are_encoded(copy_site: Callable[[str], Path], build: Build) -> None:
     site = copy_site("basic")
     composed, decomposed = "Caf\u00e9", "Cafe\u0301"  # both show as "Café"

@@ -107,8 +107,8 @@ def test_raw_html_is_never_rewritten_when_allowed(engine: str) -> None:
 
 def test_allowed_html_leaves_bodies_without_raw_html_to_the_rust_engine() -> None:
     renderer = BodyRenderer(SiteConfig(root=Path("."), allow_html=True, markdown_engine="rust"), {})
-    assert renderer.render_rust(article(), "## Title\n\n`a < b` <https://example.org>\n", [], set()) is not None
-    assert renderer.render_rust(article(), "## Title\n\n<b>raw</b>\n", [], set()) is None, "raw HTML: the python engine renders it"
+    assert renderer.render_rust(article(), "## Title\n\n`a < b` <https://example.org>\n", [], set(), []) is not None
+    assert renderer.render_rust(article(), "## Title\n\n<b>raw</b>\n", [], set(), []) is None, "raw HTML: the python engine renders it"
 
 
 # The only tags a body can hold with raw HTML off: the renderers' own.
@@ -267,7 +267,7 @@ def test_hugo_shortcodes_and_liquid_tags_in_prose_are_warnings_at_their_lines(en
         (8, "warning", 'expected Markdown, found {{< figure src="a.jpg" >}}: a Hugo shortcode or Liquid tag, shown as written'),
         (10, "warning", "expected Markdown, found {% include signup.html %}: a Hugo shortcode or Liquid tag, shown as written"),
     ]
-    assert "{{&lt; figure" in rendered.html or '{{< figure' in BeautifulSoup(rendered.html, "html.parser").get_text()
+    assert "{{&lt; figure" in rendered.html or "{{< figure" in BeautifulSoup(rendered.html, "html.parser").get_text()
 
 
 def test_links_get_the_sites_base_path(engine: str) -> None:
