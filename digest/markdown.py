@@ -19,7 +19,7 @@ import html
 import posixpath
 import re
 from bisect import bisect_right
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ _ALLOWED_ATTRIBUTES = {
     "*": {"class", "id", "title", "lang", "dir"},
     "a": {"href", "title", "hreflang"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
+    **{tag: {"style"} for tag in ("p", "div", "figure", "figcaption", "h2", "h3", "h4")},  # reduced to text-align below
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "style", "scope"},
 }
@@ -207,8 +208,17 @@ class BodyRenderer:
                 line = article.body_line + (deepest.map[0] if deepest.map else 0)
                 return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, line, TOO_DEEP)]
             body_html = self.md.renderer.render(tokens, self.md.options, env)
-        if self.config.allow_html:
-            body_html = sanitize_html(body_html)
+        if self.config.allow_html:  # raw HTML's links resolved as Markdown's are (those already resolved are left as they are)
+
+            def raw_link(href: str) -> str | None:
+                if ":" in href.split("/")[0]:  # a scheme (or a disguised javascript:): nh3's url_schemes judge it
+                    return None
+                line, found = article.body_line + text[: max(text.find(href), 0)].count("\n"), list[Problem]()
+                new = self.resolve(href, article, line, found, looked_up, [])
+                problems.extend(p for p in found if p.message not in {q.message for q in problems})  # a broken Markdown link: said already
+                return new
+
+            body_html = sanitize_html(body_html, raw_link)
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         summary = article.summary or first_paragraph(body_html)
         return RenderedBody(body_html, summary, minutes, tuple(sorted(looked_up)), tuple(sorted(set(site_links)))), problems
@@ -363,13 +373,20 @@ def _permalink(match: re.Match[str]) -> str:
     return f'<h{level} id="{slug}">{inner} <a class="header-anchor" href="#{slug}">#</a></h{level}>'
 
 
-def sanitize_html(fragment: str) -> str:
-    """Keep safe markup only: no scripts, event handlers or javascript: URLs, and only the classes the renderer itself gives."""
+def sanitize_html(fragment: str, links: Callable[[str], str | None] = lambda href: None) -> str:
+    """Keep safe markup only: no scripts, event handlers or javascript: URLs, and only the classes the renderer itself gives.
+    Each link and image URL goes through *links* too, which gives the URL to write instead, or None to keep it."""
+
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if (element, attribute) in (("a", "href"), ("img", "src")):
+            return links(value) or value
+        return _keep_own_names(element, attribute, value)
+
     return nh3.clean(
         fragment,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
-        attribute_filter=_keep_own_names,
+        attribute_filter=keep,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         filter_style_properties={"text-align"},  # all our own tables need; no url() or expression() tricks

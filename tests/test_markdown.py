@@ -98,11 +98,14 @@ def test_javascript_links_never_become_links(engine: str, allow_html: bool) -> N
     assert soup.find("a") is None
 
 
-def test_raw_html_is_never_rewritten_when_allowed(engine: str) -> None:
-    rendered, problems = render_body('<div><h2>Raw</h2><a href="nope.md">raw</a></div>\n\n## Made\n', engine, allow_html=True)
-    assert problems == [] and rendered.links == ()
-    assert "<h2>Raw</h2>" in rendered.html and '<a href="nope.md" rel="noopener noreferrer">raw</a>' in rendered.html
-    assert BeautifulSoup(rendered.html, "html.parser").select_one("h2#made a.header-anchor") is not None
+def test_raw_html_links_are_resolved_and_checked_as_markdown_links_are(engine: str) -> None:
+    body = '<div><h2>Raw</h2><a href="b.md">raw</a>\n<img src="nope.png" alt="x"></div>\n\n<p style="text-align: center">Mid</p>\n\n## Made\n'
+    rendered, problems = render_body(body, engine, allow_html=True, urls=B_URLS)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert soup.select_one("div a")["href"] == "/news/b/" and rendered.links == ("content/news/b.md", "content/news/nope.png")  # type: ignore[index]
+    assert [str(p) for p in problems] == ['content/news/a.md:9: error: link to "nope.png": expected a file at content/news/nope.png, found none']
+    assert soup.select_one("p")["style"] == "text-align:center"  # type: ignore[index]
+    assert "<h2>Raw</h2>" in rendered.html and soup.select_one("h2#made a.header-anchor") is not None
 
 
 def test_allowed_html_leaves_bodies_without_raw_html_to_the_rust_engine() -> None:
