@@ -327,7 +327,7 @@ def _why_unreadable(node: yaml.Node, exc: Exception) -> str:
     if isinstance(exc, yaml.MarkedYAMLError):
         return " ".join(part for part in (exc.problem, exc.context) if part) or "invalid value"
     if isinstance(exc, (ValueError, OverflowError)):  # e.g. "month must be in 1..12"
-        return _short(exc)
+        return f'"{_short(ValueError(node.value))}": {_short(exc)}' if isinstance(node, yaml.ScalarNode) else _short(exc)
     if isinstance(node, yaml.ScalarNode):
         return f'"{_short(ValueError(node.value))}" is not a valid {node.tag.rsplit(":", 1)[-1]}'
     return f"a value inside it is not valid ({type(exc).__name__})"

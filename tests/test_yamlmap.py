@@ -245,8 +245,8 @@ def test_syntax_error_lines_follow_first_line() -> None:
     ("text", "expected"),
     [
         ("title: x\ndate: !!timestamp next tuesday\n", '3: date: could not read value ("next tuesday" is not a valid timestamp)'),
-        ("title: x\ndate: 2026-13-45\n", "3: date: could not read value (month must be in 1..12)"),
-        ("n: !!int x\n", "2: n: could not read value (invalid literal for int() with base 10: 'x')"),
+        ("title: x\ndate: 2026-13-45\n", '3: date: could not read value ("2026-13-45": month must be in 1..12)'),
+        ("n: !!int x\n", "2: n: could not read value (\"x\": invalid literal for int() with base 10: 'x')"),
         ("u: !!bool maybe\n", '2: u: could not read value ("maybe" is not a valid bool)'),
         (
             "x: !!python/object:os.system {}\n",
