@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import ContentError, DigestError
+from .errors import ContentError, DigestError, did_you_mean
 from .terminal import Reporter, reader_gone
 
 
@@ -56,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and not args_list[0].startswith("-") and args_list[0] not in verbs.choices:  # a verb mistyped: not build's argument
+        parser.error(f'expected a command ({", ".join(verbs.choices)}), found "{args_list[0]}"{did_you_mean(args_list[0], list(verbs.choices))}')
     if not args_list or args_list[0] not in {*verbs.choices, "-h", "--help"}:
         args_list.insert(0, "build")
     args = parser.parse_args(args_list)

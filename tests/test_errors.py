@@ -271,3 +271,9 @@ def test_an_article_on_the_url_of_a_page_the_build_makes_is_told_to_change_its_s
     assert [str(p) for p in failure.value.problems if p.is_error] == [
         'content/news/tags.md:1: error: content/news/tags.md would be written to /tags/, which is already used by the page “Tags”; set a different "slug:"'
     ]
+
+
+def test_a_mistyped_command_is_named_with_the_closest_one() -> None:
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "serv"], capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert 'error: expected a command (build, check, clean, serve, new, edition), found "serv" (did you mean "serve"?)' in run.stderr
