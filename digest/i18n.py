@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global
 from babel.dates import format_date, format_datetime, get_month_names
 from jinja2 import Environment, nodes
 from jinja2.ext import Extension
@@ -89,6 +90,18 @@ def babel_locale(language: str) -> Locale:
         return Locale.parse(language, sep="-")
     except (UnknownLocaleError, ValueError):
         return Locale.parse("en")
+
+
+@cache
+def og_locale(language: str) -> str:
+    """OpenGraph's ``language_TERRITORY`` for a language tag: its own territory, else the likeliest (``en`` -> ``en_US``)."""
+    try:
+        locale = Locale.parse(language, sep="-")
+    except (UnknownLocaleError, ValueError):
+        return language.replace("-", "_")
+    likely = str(get_global("likely_subtags").get(locale.language, "")).split("_")
+    territory = locale.territory or (likely[-1] if len(likely) > 1 and likely[-1].isupper() else "")
+    return f"{locale.language}_{territory}" if territory else locale.language
 
 
 def date_formatter(config: SiteConfig) -> Callable[[datetime], str]:

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .errors import TemplateError
-from .i18n import Labels, date_formatter, date_pattern, month_names, translator
+from .i18n import Labels, date_formatter, date_pattern, month_names, og_locale, translator
 from .index import Ref, SiteIndex
 from .memo import BUNDLED, Memo, hash_of
 from .pages import Page
@@ -148,6 +148,7 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
 
     env.globals["asset"] = cache(lambda name: urls.path("/static/" + asset_name(config, name)))  # read and hash each static file once per build
     env.filters["jsonld"] = script_json
+    env.filters["og_locale"] = og_locale
     return env
 
 

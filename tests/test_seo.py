@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import datetime
@@ -126,6 +127,7 @@ def test_every_page_has_title_description_canonical_and_social_tags(name: str, r
             assert canonical == base + page_url(out, path).lstrip("/")
         assert meta(soup, "og:url") == canonical
         assert meta(soup, "og:title") and meta(soup, "og:description") and meta(soup, "og:site_name") == site.config.title
+        assert re.fullmatch(r"[a-z]{2,3}_[A-Z]{2}", meta(soup, "og:locale")), path  # language_TERRITORY, as OpenGraph reads it
         assert meta(soup, "twitter:card") in ("summary", "summary_large_image")
         jsonld(soup)  # parses
 
