@@ -389,6 +389,20 @@ def _unless_cancelled(progress: Progress, cancel: threading.Event, stage: str) -
     progress(stage)
 
 
+def output_refusal(options: BuildOptions) -> Problem | None:
+    """site.yaml's ``output_dir`` when the build must not replace that folder (at its line); ``--output``'s, or the default
+    one, is a usage error."""
+    config, _ = load_config(options.source)
+    try:
+        check_output_dir(config.output_folder(options.output), config.root, walk=False)
+    except UsageError as exc:
+        line = setting_lines(config).get("output_dir")
+        if options.output is not None or line is None:
+            raise
+        return error(config.path, line, f"output_dir: {exc}")
+    return None
+
+
 def build_site(
     options: BuildOptions,
     progress: Progress = _no_progress,
@@ -416,16 +430,12 @@ def build_site(
         unchanged = unchanged_build(options, state, started)
         if unchanged is not None:
             return unchanged
+    if (refused := output_refusal(options)) is not None:  # before any work
+        raise ContentError([refused])
     site = load_site(options, memo, progress, ahead=memo.enabled)
     output = site.config.output_folder(options.output)
     progress("rendering pages")
     hashes = plan_outputs(site)
-    try:  # a folder the build must not replace is refused before anything is written
-        check_output_dir(output, site.config.root, walk=False)
-    except UsageError as exc:  # say where the folder came from when it is site.yaml's
-        if options.output is not None:
-            raise
-        raise ContentError([error(site.config.path, setting_lines(site.config).get("output_dir", 0), f"output_dir: {exc}")]) from None
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.

@@ -393,6 +393,11 @@ def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(copy_site: 
         done = subprocess.run([sys.executable, str(REPO / "build.py"), "-s", str(site)], capture_output=True, text=True)
         assert done.returncode == 1 and done.stderr.startswith("site.yaml:2: error: output_dir: refusing") and says in done.stderr, done.stderr
         assert snapshot(tmp_path) == before
+        checked = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site)], capture_output=True, text=True)
+        assert checked.returncode == 1 and "site.yaml:2: error: output_dir: refusing" in checked.stderr, checked.stderr  # check sees it too
+    (tmp_path / "a-file").write_text("x", encoding="utf-8")  # given on the command line, a usage error, for check as for build
+    checked = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site), "-o", str(tmp_path / "a-file")], capture_output=True, text=True)
+    assert checked.returncode == 2 and "exists and is not a folder" in checked.stderr, checked.stderr
 
 
 def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Callable[[str], Path], tmp_path: Path) -> None:

@@ -36,17 +36,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
     """(articles checked, every problem found) for the site the arguments name; with ``--stories``, the stories are printed."""
     from ..memo import NO_MEMO, Memo
-    from ..site import load_site, plan_outputs, render_outputs  # the pipeline, loaded only when a command needs it
+    from ..site import load_site, output_refusal, plan_outputs, render_outputs  # the pipeline, loaded only when a command needs it
 
     options = options_from(args)
+    refused = [found] if (found := output_refusal(options)) is not None else []  # the folder a build would write
     with contextlib.closing(Memo(options.source, read_only=True) if options.cache else NO_MEMO) as memo:  # the last build's, if any
         try:
             site = load_site(options, memo)
         except ContentError as exc:
-            return 0, list(exc.problems)
+            return 0, refused + list(exc.problems)
         if args.stories:  # beside a JSON report on stdout, on stderr
             print(stories_text(site.index.stories), file=sys.stderr if args.format == "json" else sys.stdout)
-        problems = [*site.warnings, *find_placeholders(site.config.root, site.articles)]
+        problems = [*refused, *site.warnings, *find_placeholders(site.config.root, site.articles)]
         try:  # every page, feed and email rendered (a template's error shows only then) and dropped; share images use no template
             for _ in render_outputs(site, sorted(plan_outputs(site).keys() - site.copies.keys() - site.cards.keys()), options.jobs):
                 pass
