@@ -27,7 +27,7 @@ from .index import SiteIndex, Tag, Topic
 from .markdown import RenderedBody
 from .pages import Page
 from .render import SiteUrls
-from .schema import Article
+from .schema import Article, text_direction
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DIGEST_NS = "tag:ai-news-digest.example,2026:provenance"  # the namespace of provenance elements in Atom entries (prefix "digest")
@@ -157,9 +157,11 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
     """The body as feed readers show it, out of context: corrections first, links made absolute, then why it matters, the
     reporting notes (review, confidence, model) and the sources (for readers that ignore rel=related links)."""
     t = translator(config)
+    # The site's words in an entry of another language are marked as theirs, as on the page.
+    own = f' lang="{escape(config.language)}" dir="{text_direction(config.language)}"' if article.lang != config.language else ""
 
-    def section(title: str, items: str) -> str:
-        return f"<h2>{escape(t(title))}</h2>\n<ul>{items}</ul>\n" if items else ""
+    def section(title: str, items: str, words: str = "") -> str:  # words: the list's own language mark, when the site's
+        return f"<h2{own}>{escape(t(title))}</h2>\n<ul{words}>{items}</ul>\n" if items else ""
 
     html = _ROOT_RELATIVE.sub(lambda m: f'{m.group(1)}{urls.origin}{m.group(2)}"', _HEADER_ANCHOR.sub("", html))
     page = escape(urls.absolute(article.url))
@@ -179,7 +181,7 @@ def full_content(config: SiteConfig, urls: SiteUrls, article: Article, html: str
         items += f'<li>{escape(t("Report an error:"))} <a href="{escape(config.report_errors_href)}">{escape(config.report_errors)}</a></li>'
     official = escape(t("Official"))
     sources = "".join(f'<li><a href="{escape(s.url)}">{escape(s.name)}</a>{f" ({official})" if s.official else ""}</li>' for s in article.sources)
-    notes_and_sources = section("Why it matters", why) + section("Reporting notes", items) + section("Sources", sources)
+    notes_and_sources = section("Why it matters", why) + section("Reporting notes", items, own) + section("Sources", sources)
     return section("Corrections", fixes) + html + "\n" + notes_and_sources
 
 
