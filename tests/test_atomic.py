@@ -345,15 +345,15 @@ def test_clean_waits_for_a_build_that_is_publishing(copy_site: Callable[[str], P
 
     site = copy_site("minimal")
     out = build(site).output
-    with output_lock(out, site / CACHE_DIR / "locks", lambda: None):  # held as a build holds it while it publishes
-        clean = subprocess.Popen(
-            [sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        time.sleep(1.5)  # time enough to read site.yaml and reach the lock
+    log = tmp_path / "stderr.txt"
+    with output_lock(out, site / CACHE_DIR / "locks", lambda: None), log.open("w") as stderr:  # held as a build holds it while it publishes
+        clean = subprocess.Popen([sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=stderr)
+        wait_for_text(log, "Waiting for the build", clean)
+        time.sleep(0.3)
         assert clean.poll() is None and (out / "index.html").is_file(), "clean did not wait"
-    stdout, stderr = clean.communicate(timeout=60)
-    assert clean.returncode == 0 and f"Waiting for the build into {out.resolve()} to finish" in stderr
-    assert stdout.startswith("Removed") and not out.exists() and not (site / CACHE_DIR).exists()
+    stdout, _ = clean.communicate(timeout=60)
+    assert clean.returncode == 0 and f"Waiting for the build into {out.resolve()} to finish" in log.read_text()
+    assert stdout.startswith(b"Removed") and not out.exists() and not (site / CACHE_DIR).exists()
 
 
 @pytest.mark.parametrize("where", ["source", "parent", "root", "home", "content", "static", "templates", "cache", "file"])
@@ -410,17 +410,27 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Call
     out = tmp_path / "out"
     waited: list[bool] = []
     # This test holds the output's lock as a first build would, while a second build runs in another process.
-    with output_lock(out, site / CACHE_DIR / "locks", lambda: waited.append(True)):
-        second = subprocess.Popen(
-            [sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        time.sleep(3)  # time enough to load the site and reach the lock
+    log = tmp_path / "stderr.txt"
+    with output_lock(out, site / CACHE_DIR / "locks", lambda: waited.append(True)), log.open("w") as stderr:
+        second = subprocess.Popen([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(out)], stdout=subprocess.DEVNULL, stderr=stderr)
+        wait_for_text(log, "Waiting for another build", second)
+        time.sleep(0.3)
         assert second.poll() is None, "the second build did not wait"
         assert not out.exists(), "the second build wrote while the first held the folder"
-    _, stderr = second.communicate(timeout=60)
-    assert second.returncode == 0, stderr
-    assert f"Waiting for another build into {out.resolve()} to finish" in stderr
+    second.wait(timeout=60)
+    assert second.returncode == 0, log.read_text()
+    assert f"Waiting for another build into {out.resolve()} to finish" in log.read_text()
     assert (out / "index.html").is_file() and not waited
+
+
+def wait_for_text(log: Path, text: str, process: subprocess.Popen[bytes]) -> None:
+    """Until *process* has written *text* to *log* (it waits at a lock), or fail once it ends or 60 s pass."""
+    import time
+
+    deadline = time.monotonic() + 60
+    while text not in log.read_text(encoding="utf-8"):
+        assert process.poll() is None and time.monotonic() < deadline, f"never said {text!r}: {log.read_text(encoding='utf-8')}"
+        time.sleep(0.05)
 
 
 def test_an_output_that_cannot_be_written_is_a_usage_error_not_an_internal_one(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
