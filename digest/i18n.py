@@ -18,7 +18,7 @@ import yaml
 from babel import Locale, UnknownLocaleError
 from babel.core import get_global
 from babel.dates import format_date, format_datetime, get_month_names
-from jinja2 import Environment, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes
 from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 
@@ -141,23 +141,32 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
     if not table:
         hint = f"; add labels: to site.yaml, or a digest/labels/{primary(config.language)}.yaml"
         return [*problems, warning(config.path, line, f'language: no translation table for "{config.language}", labels are shown in English{hint}')]
-    first: dict[str, Path] = {}  # template name -> its file: the site's own template hides the bundled one
+    used: dict[str, Path] = {}  # "templates/<name>" -> the file: the site's own hides the bundled one, unless it extends it
     for folder in templates:
-        for path in sorted(folder.glob("*.html")):
-            first.setdefault(path.name, path)
+        for path in sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".txt", ".xml") and p.is_file()):
+            name = path.relative_to(folder).as_posix()
+            own = used.get(f"templates/{name}")
+            if own is None:
+                used[f"templates/{name}"] = path
+            elif f"bundled/{name}" in own.read_text(encoding="utf-8", errors="replace"):  # the site's extends the bundled one
+                used[f"templates/bundled/{name}"] = path
     env = Environment()  # without Labels: the templates' _() calls as written
     english = "it is shown in English (add it to labels: in site.yaml)"
-    for name, path in first.items():
+    for shown, path in used.items():
         for line, label in template_labels(env, path):
             if label not in table:
                 message = f'no "{config.language}" translation for the label "{label}"; {english}'
-                problems.append(warning(f"templates/{name}", line, message))
+                problems.append(warning(shown, line, message))
     return problems
 
 
 def template_labels(env: Environment, path: Path) -> Iterator[tuple[int, str]]:
-    """Every literal label of ``_()`` in a template, with its line (both branches of ``_("a" if x else "b")``)."""
-    tree = env.parse(path.read_text(encoding="utf-8"))
+    """Every literal label of ``_()`` in a template, with its line (both branches of ``_("a" if x else "b")``); none for a
+    template that cannot be read or parsed, whose error the render stage reports at its line."""
+    try:
+        tree = env.parse(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, TemplateSyntaxError):
+        return
     for call in tree.find_all(nodes.Call):
         if isinstance(call.node, nodes.Name) and call.node.name == "_" and call.args:
             arg = call.args[0]

@@ -257,6 +257,20 @@ def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
         raise TemplateError(f"{where}: template error: {problem}") from exc
 
 
+def syntax_errors(config: SiteConfig) -> set[str]:
+    """Each template that cannot be compiled, as ``fill_template`` says it: looked for once a page failed, as one such
+    mistake (in a macro file, say) fails every page before another can show."""
+    env, found = make_environment(config), set()
+    for name in env.list_templates(extensions=("html", "xml", "txt")):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            found.add(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}")
+        except UnicodeDecodeError as exc:
+            found.add(f"templates/{name}: template error: {exc}")
+    return found
+
+
 def _shown(filename: str) -> str:
     path = Path(filename)
     return path.resolve().relative_to(BUNDLED).as_posix() if path.resolve().is_relative_to(BUNDLED) else path.as_posix()

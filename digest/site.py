@@ -35,7 +35,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
-from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, template_dirs
+from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, syntax_errors, template_dirs
 from .schema import Article
 from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files, seo_files
@@ -340,6 +340,7 @@ def render_outputs(site: LoadedSite, urls: Iterable[str], jobs: int = 1, cached_
             yield from relativize_pages(site.config, dict(made)).items() if site.relative else made
     _RENDERER = None  # this process's renderer, when it rendered: the site need not outlive the build
     if failed:
+        failed |= syntax_errors(site.config)
         raise ContentError([located_problem(text) for text in sorted(failed)])
     if feeds:
         bodies = load_html(site, [a.path for feed in feeds for a in feed.articles])

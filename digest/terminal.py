@@ -24,7 +24,7 @@ from .options import BuildResult
 # The stages a build reports, in order (see digest.site); drives the bar's length.
 STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
 PROGRESS_AFTER = 1.0  # seconds before any progress is shown
-_LOCATED = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): (?P<message>.*)$", re.S)
+_LOCATED = re.compile(r"^(?P<path>[^:\n ]+):(?:(?P<line>\d+):)? (?P<message>.*)$", re.S)  # the line may be missing
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -64,7 +64,7 @@ def some_of(names: list[str]) -> str:
 def located_problem(text: str) -> Problem:
     """An error message such as a TemplateError's ``path:line: message`` as a Problem."""
     match = _LOCATED.match(text)
-    return error(match["path"], int(match["line"]), match["message"]) if match else error("", 0, text)
+    return error(match["path"], int(match["line"] or 0), match["message"]) if match else error("", 0, text)
 
 
 def problems_json(problems: Sequence[Problem]) -> str:

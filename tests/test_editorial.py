@@ -249,8 +249,16 @@ def test_a_missing_translation_is_a_warning_at_the_template_line(copy_site: Call
     (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "language: ar\n", encoding="utf-8")
     (site / "templates").mkdir()
     (site / "templates" / "page.html").write_text('{% extends "base.html" %}\n{% block main %}\n<p>{{ _("A label nobody translated") }}</p>\n{% endblock %}\n')
+    (site / "templates/parts").mkdir()
+    (site / "templates/parts/note.html").write_text('<p>{{ _("A note in a subfolder") }}</p>\n')
     found = messages(problems_of(site))
     assert any(m.startswith("templates/page.html:3: warning:") and "A label nobody translated" in m for m in found), found
+    assert any(m.startswith("templates/parts/note.html:1: warning:") and "A note in a subfolder" in m for m in found), found
+    # A template that does not parse is its own error at its line, on a site in another language too (not an internal error).
+    (site / "templates/topics.html").write_text("<p>\n{{ t.name }</p>\n")
+    with pytest.raises(ContentError) as caught:
+        build_site(BuildOptions(source=site, output=site.parent / "out"))
+    assert [str(p) for p in caught.value.problems if p.is_error] == [f"{site}/templates/topics.html:2: error: template error: unexpected '}}'"]
 
 
 @pytest.mark.parametrize("setting", ["language: fr\n", '"language": fr\n', "# the site's language\nlanguage:\n  fr\n"])

@@ -97,3 +97,20 @@ def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_
     assert {str(p) for p in caught.value.problems} == {
         f'{mine}:1: error: template error: the template extends or includes itself; to build on the bundled article.html, write {{% extends "bundled/article.html" %}}'
     }
+
+
+def test_every_template_that_does_not_compile_is_listed_in_one_run(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "templates").mkdir()
+    macros = (BUNDLED / "templates/_macros.html").read_text(encoding="utf-8")
+    (site / "templates/_macros.html").write_text(macros + "{% macro extra() %}{{ 1|lowr }}{% endmacro %}\n", encoding="utf-8")  # breaks every page
+    (site / "templates/topics.html").write_text("<p>\n{{ x }</p>\n", encoding="utf-8")
+    (site / "templates/tags.html").write_bytes(b"caf\xe9\n")  # not UTF-8
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    lines = macros.count("\n") + 1
+    assert sorted(str(p) for p in caught.value.problems) == [
+        f"{site}/templates/_macros.html:{lines}: error: template error: No filter named 'lowr'.",
+        f"{site}/templates/topics.html:2: error: template error: unexpected '}}'",
+        "templates/tags.html: error: template error: 'utf-8' codec can't decode byte 0xe9 in position 3: invalid continuation byte",
+    ]
