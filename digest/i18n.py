@@ -57,7 +57,11 @@ class Translator:
 
     def __call__(self, label: str, **values: Any) -> str:
         text = self.table.get(label, label)
-        return text.format(**values) if values else text
+        try:
+            return text.format(**values) if values else text
+        except (KeyError, IndexError) as exc:  # a template's mistake, said at its line by the render stage
+            given = ", ".join(values) or "none"
+            raise ValueError(f'the label "{label}" needs a value for {{{exc.args[0]}}}, given {given}') from None
 
 
 translator = cache(Translator)  # the site's Translator, made once per settings (feeds ask for it once an entry)

@@ -89,9 +89,10 @@ def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: Load
         ('{% include "_nope.html" %}', "template '_nope.html' not found in the site's templates/ or the bundled ones"),
         ('{{ cards["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
         ('{{ links["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
+        ('{{ _("{count} sources", number=3) }}', 'the label "{count} sources" needs a value for {count}, given number'),
     ],
 )
-def test_a_missing_part_or_article_is_the_calling_templates_error_at_its_line(sample: LoadedSite, tmp_path: Path, line: str, problem: str) -> None:
+def test_a_missing_part_article_or_label_value_is_the_calling_templates_error_at_its_line(sample: LoadedSite, tmp_path: Path, line: str, problem: str) -> None:
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates/x.html").write_text(f"<p>fine</p>\n{line}\n")
     renderer = PageRenderer(replace(sample.config, root=tmp_path), sample.index)
