@@ -37,6 +37,7 @@ from .schema import Article
 
 EMAIL_LIMIT = 100_000  # bytes: past about 102 KB, common mail clients clip a message
 KIND_NAMES = {"daily": "Daily edition", "weekly": "Weekly edition"}
+KIND_GROUPS = {"daily": "Daily editions", "weekly": "Weekly editions"}
 
 
 @dataclass(frozen=True)
@@ -153,18 +154,19 @@ def group_stories(index: SiteIndex, articles: list[Article]) -> tuple[EditionTop
     return tuple(EditionTopic(index.ref(t), tuple(sorted(by_topic[t.slug], key=order))) for t in index.topics if t.slug in by_topic)
 
 
-def edition_ref(edition: Edition) -> Ref:
-    """An edition as the pages that only link to it see it: name, link and how many stories."""
-    return Ref(edition.key, edition.name, edition.url, KIND_NAMES[edition.kind], edition.story_count)
+def edition_ref(config: SiteConfig, edition: Edition) -> Ref:
+    """An edition as the pages that only link to it see it: name, link, kind (in the site's language) and how many stories."""
+    return Ref(edition.key, edition.name, edition.url, translator(config)(KIND_NAMES[edition.kind]), edition.story_count)
 
 
 def edition_feeds(config: SiteConfig) -> tuple[EditionsFeedLink, ...]:
-    return tuple(EditionsFeedLink(f"{config.title}: {KIND_NAMES[kind].lower()}s", "/editions/", kind) for kind in config.editions)
+    t = translator(config)
+    return tuple(EditionsFeedLink(f"{config.title}: {t(KIND_GROUPS[kind])}", "/editions/", kind) for kind in config.editions)
 
 
-def latest_edition(editions: tuple[Edition, ...]) -> Ref | None:
+def latest_edition(config: SiteConfig, editions: tuple[Edition, ...]) -> Ref | None:
     """The newest edition of the first kind the site publishes: the home page's "Latest edition"."""
-    return edition_ref(editions[0]) if editions else None
+    return edition_ref(config, editions[0]) if editions else None
 
 
 def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> list[Page]:
@@ -173,12 +175,12 @@ def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> lis
     home = Crumb(t("Headlines"), "/")
     crumbs = (home, Crumb(t("Editions"), "/editions/"))
     feeds = {feed.kind: feed for feed in edition_feeds(config)}
-    sections = tuple((kind, tuple(edition_ref(e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
+    sections = tuple((kind, tuple(edition_ref(config, e) for e in editions if e.kind == kind), feed) for kind, feed in feeds.items())
     about = t("The digest, day by day and week by week, on the web and by email.")
     pages = [Page("/editions/", "editions.html", t("Editions"), about, {"sections": sections, "feeds": tuple(feeds.values())}, (home,))]
     for n, edition in enumerate(editions):
-        newer = edition_ref(editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
-        older = edition_ref(editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
+        newer = edition_ref(config, editions[n - 1]) if n and editions[n - 1].kind == edition.kind else None
+        older = edition_ref(config, editions[n + 1]) if n + 1 < len(editions) and editions[n + 1].kind == edition.kind else None
         about = t("{counts}, by topic.", counts=edition.counts)
         context = {"edition": edition, "articles": edition.articles, "newer": newer, "older": older, "feeds": (feeds[edition.kind],)}
         pages.append(Page(edition.url, "edition.html", edition.title, about, context, crumbs))
@@ -279,7 +281,7 @@ def render_edition_outputs(config: SiteConfig, editions: tuple[Edition, ...], wa
 
 def editions_feed(config: SiteConfig, urls: SiteUrls, link: EditionsFeedLink, editions: list[Edition], emails: dict[str, Email]) -> Iterator[tuple[str, bytes]]:
     """One kind's editions as Atom and JSON Feed: an entry per edition, the email's HTML as its content."""
-    feed = Feed(link, f"Every {KIND_NAMES[link.kind].lower()} of {config.title}, as sent by email.", ())
+    feed = Feed(link, translator(config)(f"Every {link.kind} edition of {{site}}, as sent by email.", site=config.title), ())
     atom: list[str] = []
     items: list[str] = []
     for edition in editions:

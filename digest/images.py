@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import SiteConfig
 from .errors import Problem, warning
+from .i18n import translator
 from .index import SiteIndex
 from .memo import BUNDLED, SYSTEM_FONT_DIRS
 from .schema import Article
@@ -235,7 +236,7 @@ class ShareCard:
             site=config.title,
             topic=topic,
             title=article.title,
-            badge=f"{article.confidence_label} confidence{score}",
+            badge=translator(config)(f"{article.confidence_label} confidence") + score,
             badge_color=BADGE_COLORS.get(article.confidence_label, NO_BADGE),
             lang=article.lang,
             rtl=article.dir == "rtl",

@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from .config import SiteConfig
 from .feeds import FeedLink, feed_links, rfc3339
+from .i18n import translator
 from .images import share_image_url
 from .index import SiteIndex, Year
 from .pages import Page
@@ -157,10 +158,11 @@ def publisher_jsonld(config: SiteConfig, urls: SiteUrls) -> dict[str, Any]:
     return {"@type": "Organization", "name": config.title, "url": urls.absolute("/")} | {k: urls.absolute(v) for k, v in policies.items() if v}
 
 
-def ai_disclosure(article: Article) -> str:
-    """The AI disclosure of an article as one line, for a ``<meta>`` element and JSON-LD's ``backstory``."""
-    made = f"{article.review_label}: {article.review_note}"
-    return made + (f" Model: {article.model}." if article.model else "")
+def ai_disclosure(config: SiteConfig, article: Article) -> str:
+    """The AI disclosure of an article as one line in the site's language, for a ``<meta>`` element and JSON-LD's ``backstory``."""
+    t = translator(config)
+    made = f"{t(article.review_label)}: {t(article.review_note)}"
+    return made + (f" {t('Model')}: {article.model}." if article.model else "")
 
 
 def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Article, image: str) -> dict[str, Any]:
@@ -183,8 +185,9 @@ def article_jsonld(config: SiteConfig, urls: SiteUrls, page: Page, article: Arti
             "articleSection": page.context["topic"].name,
             "keywords": [tag.name for tag in page.context["tags"]],
             "isBasedOn": [{"@type": "CreativeWork", "name": s.name, "url": s.url} for s in article.sources],
-            "backstory": ai_disclosure(article)
-            + f" Confidence: {article.confidence_label}{f' ({article.confidence}/100)' if article.confidence is not None else ''}.",
+            "backstory": ai_disclosure(config, article)
+            + f" {translator(config)('Confidence')}: {translator(config)(article.confidence_label)}"
+            + (f" ({article.confidence}/100)." if article.confidence is not None else "."),
         }
         | ({"image": [image]} if image else {})
         | ({"correction": corrections} if corrections else {})
@@ -249,6 +252,6 @@ def page_meta(config: SiteConfig, urls: SiteUrls, page: Page) -> PageMeta:
         modified=iso_seconds(article.last_modified),
         section=page.context["topic"].name,
         tags=tuple(tag.name for tag in page.context["tags"]),
-        ai_disclosure=ai_disclosure(article),
+        ai_disclosure=ai_disclosure(config, article),
         ai_review=article.review,
     )

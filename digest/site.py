@@ -229,7 +229,7 @@ def plan_site(config: SiteConfig, articles: list[Article], jobs: int, memo: Memo
         return plan
     index, problems = build_index(config, articles, jobs, memo, notes)
     editions = plan_editions(config, index)
-    pages = plan_pages(config, index, latest_edition(editions)) + plan_edition_pages(config, editions)
+    pages = plan_pages(config, index, latest_edition(config, editions)) + plan_edition_pages(config, editions)
     feeds = plan_feeds(config, index)
     nav_refs(index)  # the navigation's refs, made now so that entity_hashes knows them
     shapes = memo.get("plan-shapes", key)

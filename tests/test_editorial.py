@@ -242,6 +242,13 @@ def test_an_arabic_site_is_right_to_left_with_arabic_labels_and_dates(arabic_sit
     assert corrections.findtext(f"{atom}title") == "Minimal Digest: التصحيحات"
     assert corrections.findtext(f"{atom}subtitle") == "قصص صحّحناها، الأحدث تصحيحًا أولًا."
     assert not [p for p in arabic_site.site.warnings if "translation" in p.message]
+    # No English left where a reader sees it: the email's marks, the editions feed, the AI disclosure.
+    assert "ثقة عالية" in (out / "editions/2026/03/01/email.txt").read_text(encoding="utf-8")
+    daily = ElementTree.parse(out / "editions/daily.xml").getroot()
+    assert daily.findtext(f"{atom}title") == "Minimal Digest: الإصدارات اليومية"
+    assert "كما يُرسل بالبريد الإلكتروني" in (daily.findtext(f"{atom}subtitle") or "")
+    disclosure = article.select_one('meta[name="ai-disclosure"]')
+    assert disclosure is not None and str(disclosure["content"]).startswith("راجعه محرر")
 
 
 def test_a_missing_translation_is_a_warning_at_the_template_line(copy_site: Callable[[str], Path]) -> None:
