@@ -17,6 +17,7 @@ from itertools import pairwise
 
 from .config import SiteConfig
 from .errors import Problem, warning
+from .i18n import month_names
 from .memo import NO_MEMO, Memo, hash_of, hash_value
 from .schema import Article, tag_key
 from .slugs import slug_or_hash
@@ -116,6 +117,7 @@ class SiteIndex:
     story_at: dict[str, Story]  # article path -> its story (by id or found)
     siblings: dict[str, tuple[Article, ...]]  # article path -> the other reports of its story its page lists
     expired: tuple[Article, ...] = ()  # past their "expires": own page only, in no list or feed
+    month_names: tuple[str, ...] = MONTH_NAMES  # in the site's language, for a month's Ref
     refs: dict[int, Ref] = field(default_factory=dict, compare=False)  # made by .ref(), by the entity's id()
 
     def ref(self, entity: Topic | Tag | Outlet | Story | Month) -> Ref:
@@ -124,7 +126,7 @@ class SiteIndex:
             if isinstance(entity, Story):
                 made = Ref(entity.slug, entity.title, entity.url, count=len(entity.articles))
             elif isinstance(entity, Month):
-                made = Ref(f"{entity.year:04d}-{entity.month:02d}", f"{MONTH_NAMES[entity.month - 1]} {entity.year}", entity.url)
+                made = Ref(f"{entity.year:04d}-{entity.month:02d}", f"{self.month_names[entity.month - 1]} {entity.year}", entity.url)
             else:
                 made = Ref(entity.slug, entity.name, entity.url, getattr(entity, "description", ""))
             self.refs[id(entity)] = made
@@ -170,6 +172,7 @@ def build_index(
         story_at=story_at,
         siblings=siblings,
         expired=tuple(expired),
+        month_names=month_names(config),
     )
     by_key = {t.key: t for t in tags}
     for article in expired:  # its page links to current stories only
