@@ -283,6 +283,7 @@ def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line
     text = (site / "site.yaml").read_text(encoding="utf-8")
     links = (
         "footer_links:\n  Tags: /tags/\n  RSS: /feed.xml\n  Map: /sitemap.xml\n  Daily: /editions/daily.xml\n  Gone: /gone/\n"  # generated files are there too
+        "  Mail: mailto:desk@example.org\n"  # an address is a link too
     )
     (site / "site.yaml").write_text(text + f"{key}: /standards/\n{links}", encoding="utf-8")
     found = messages(problems_of(site))
