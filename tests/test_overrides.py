@@ -83,14 +83,17 @@ def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_
     site = copy_site("minimal")
     (site / "templates").mkdir()
     mine = site / "templates/article.html"
-    mine.write_text('{% extends "bundled/article.html" %}\n{% block main %}<p class="marker">ours</p>{{ super() }}{% endblock %}\n', encoding="utf-8")
+    blocks = "{% block main %}<p class=\"marker\">ours</p>{{ super() }}{% endblock %}{% block tags %}{% endblock %}"
+    blocks += '{% block scripts %}<script src="{{ asset("js/ours.js") }}"></script>{% endblock %}'
+    mine.write_text('{% extends "bundled/article.html" %}\n' + blocks + "\n", encoding="utf-8")
     out = build(site).output
     articles = [page for page in html_pages(out) if parse(page).select_one("article h1")]
     assert len(articles) == 2  # the minimal site's two articles
     for page in articles:
         html = parse(page)
-        assert html.select_one("main .marker") is not None, page  # our block...
-        assert html.select_one(".site-header") is not None and html.select("main article"), page  # ...around the bundled page
+        assert html.select_one("main .marker") is not None, page  # our blocks...
+        assert html.select_one(".tags") is None and html.select_one("body > script[src]") is not None, page
+        assert html.select_one(".site-header") is not None and html.select("main article .reporting"), page  # ...around the bundled page
     mine.write_text('{% extends "article.html" %}\n', encoding="utf-8")
     with pytest.raises(ContentError) as caught:
         build(site)
