@@ -229,7 +229,13 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
         slug = unused_slug(base, taken)
         if slug != base:
             first = min(by_key[key], key=lambda a: a.path)
-            problems.append(warning(first.path, 1, f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/'))
+            problems.append(
+                warning(
+                    first.path,
+                    first.line_of("tags"),
+                    f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/',
+                )
+            )
         taken[slug] = key
         # Display name: the most common spelling, ties broken by the text itself.
         name = min(spellings[key].items(), key=lambda item: (-item[1], item[0]))[0]

@@ -88,6 +88,11 @@ class Article:
     lede: str = ""  # the front matter's summary alone, which the page shows above the body
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
     meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
+    key_lines: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)  # each front-matter key's file line
+
+    def line_of(self, key: str) -> int:
+        """The file line of front-matter *key*, for a problem found in a later stage (1 when it is not written)."""
+        return dict(self.key_lines).get(key, 1)
 
     @property
     def dir(self) -> str:
@@ -422,6 +427,7 @@ class FrontMatter:
             confidence_label=label,
             body_line=body_line,
             lede=values["summary"],
+            key_lines=tuple((key, entry.line) for key, entry in self.entries.items()),
             **values,
         )
 

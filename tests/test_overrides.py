@@ -83,7 +83,7 @@ def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_
     site = copy_site("minimal")
     (site / "templates").mkdir()
     mine = site / "templates/article.html"
-    blocks = "{% block main %}<p class=\"marker\">ours</p>{{ super() }}{% endblock %}{% block tags %}{% endblock %}"
+    blocks = '{% block main %}<p class="marker">ours</p>{{ super() }}{% endblock %}{% block tags %}{% endblock %}'
     blocks += '{% block scripts %}<script src="{{ asset("js/ours.js") }}"></script>{% endblock %}'
     mine.write_text('{% extends "bundled/article.html" %}\n' + blocks + "\n", encoding="utf-8")
     out = build(site).output
