@@ -91,9 +91,6 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
     return None
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-
-
 def without_comments(text: str) -> str:
     """*text* less its HTML comments (editors' notes, ``<!--more-->``), which with raw HTML off would show as text; those in code
     stay. markdown-it-py's own parse (with HTML on) finds them; each line stays where it was, for the lines errors name."""
@@ -102,14 +99,29 @@ def without_comments(text: str) -> str:
     lines = text.split("\n")
     for token in MarkdownIt("commonmark").parse(text):
         inline = token.type == "inline" and any(c.type == "html_inline" and c.content.startswith("<!--") for c in token.children or ())
-        if token.map and (inline or (token.type == "html_block" and token.content.lstrip().startswith("<!--"))):
+        block = token.type == "html_block" and token.content.lstrip().startswith("<!--")
+        if token.map and (inline or block):
             start, end = token.map
-            kept = _COMMENT.sub(lambda comment: "\n" * comment[0].count("\n"), "\n".join(lines[start:end]))
-            lines[start:end] = kept.split("\n")
+            lines[start:end] = _drop_comments("\n".join(lines[start:end]), unclosed=block).split("\n")
     return "\n".join(lines)
 
 
-_TEMPLATE_TAG = re.compile(r"\{\{[<%].*?[>%]\}\}|\{%.*?%\}")  # Hugo's {{< x >}} and {{% x %}}, Liquid's {% x %}
+def _drop_comments(text: str, unclosed: bool) -> str:
+    """*text* with each ``<!-- ... -->`` made its newlines alone, in one pass (a regex rescans an unclosed ``<!--`` to the
+    end: quadratic); with *unclosed*, one never closed runs to the end, as it does in HTML."""
+    kept, at = [], 0
+    while (start := text.find("<!--", at)) != -1:
+        end = text.find("-->", start + 4)
+        if end == -1 and not unclosed:
+            break
+        end = len(text) if end == -1 else end + 3
+        kept += [text[at:start], "\n" * text.count("\n", start, end)]
+        at = end
+    return "".join(kept) + text[at:]
+
+
+# Hugo's {{< x >}} and {{% x %}}, Liquid's {% x %}: on one line and short, so that an unclosed one costs little to pass over
+_TEMPLATE_TAG = re.compile(r"\{\{[<%][^\n]{0,200}?[>%]\}\}|\{%[^\n]{0,200}?%\}")
 
 
 def template_tags(text: str) -> list[tuple[int, str]]:
@@ -185,10 +197,11 @@ class BodyRenderer:
     def render(self, article: BodySource, text: str) -> tuple[RenderedBody, list[Problem]]:
         """*text*, the Markdown body of *article*, as HTML, with the problems its links have."""
         beyond = beyond_limits(text)
+        if beyond is None and "<!--" in text and not self.config.allow_html:  # with it on, the sanitizer drops comments
+            text = without_comments(text)
+            beyond = beyond_limits(text)  # again: a line of quotes may start once the comment before them is gone
         if beyond is not None:  # rendering it would crash the engine or take minutes
             return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, article.body_line + beyond[0], beyond[1])]
-        if "<!--" in text and not self.config.allow_html:  # with it on, the sanitizer drops comments
-            text = without_comments(text)
         looked_up: set[str] = set()
         site_links: list[tuple[str, int]] = []
         problems: list[Problem] = []
