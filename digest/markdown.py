@@ -29,7 +29,7 @@ import nh3
 
 from .config import SiteConfig
 from .errors import Problem, error, warning
-from .schema import Article
+from .schema import CONTROL, Article
 from .workers import in_chunks
 
 if TYPE_CHECKING:  # markdown-it-py is imported when the python engine first renders: the rust engine seldom needs it
@@ -200,6 +200,8 @@ class BodyRenderer:
         if beyond is None and "<!--" in text and not self.config.allow_html:  # with it on, the sanitizer drops comments
             text = without_comments(text)
             beyond = beyond_limits(text)  # again: a line of quotes may start once the comment before them is gone
+        if beyond is None and (control := CONTROL.search(text)):  # it would reach feeds, which XML forbids it in
+            beyond = text.count("\n", 0, control.start()), f"expected text without control characters, found \\x{ord(control[0]):02x}"
         if beyond is not None:  # rendering it would crash the engine or take minutes
             return RenderedBody(html="", summary=article.summary, minutes=1), [error(article.path, article.body_line + beyond[0], beyond[1])]
         looked_up: set[str] = set()

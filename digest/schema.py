@@ -124,7 +124,7 @@ class _Invalid(ValueError):
 
 
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")  # \s is exactly str.isspace()
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and line breaks, and DEL
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")  # C0 controls but tab and line breaks, DEL, and what XML forbids
 
 
 def check_url(url: str) -> str | None:
@@ -148,7 +148,7 @@ def _one_text(value: Any, expected: str, line: int = 0) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Invalid(f"expected {expected}, found {describe(value)}", line)
     text = str(value)
-    if found := _CONTROL.search(text):
+    if found := CONTROL.search(text):
         raise _Invalid(f'expected text without control characters, found \\x{ord(found[0]):02x} in "{text[:80]}"', line)
     return " ".join(text.split())
 
@@ -479,7 +479,7 @@ class FrontMatter:
                 url, name, official = item.get("url"), item.get("name") or "", item.get("official", False)
             if not isinstance(name, str):
                 problem: str | None = f"expected the name as text, found {describe(name)}"
-            elif _CONTROL.search(name):
+            elif CONTROL.search(name):
                 problem = f'expected a name without control characters, found "{name[:80]}"'
             elif not isinstance(official, bool):
                 problem = f"expected official to be true or false, found {describe(official)}"

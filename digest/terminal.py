@@ -25,7 +25,7 @@ from .options import BuildResult
 STAGES = ("reading articles", "rendering Markdown", "indexing", "planning pages", "rendering pages", "writing files")
 PROGRESS_AFTER = 1.0  # seconds before any progress is shown
 _LOCATED = re.compile(r"^(?P<path>[^:\n ]+):(?:(?P<line>\d+):)? (?P<message>.*)$", re.S)  # the line may be missing
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\ufffe\uffff]")  # a line break too: a message is one line, never a CI log's command
 
 
 def format_problems(problems: Sequence[Problem], color: bool = False) -> list[str]:
@@ -44,7 +44,8 @@ def format_problems(problems: Sequence[Problem], color: bool = False) -> list[st
 
 
 def escape_controls(text: str) -> str:
-    """*text* with control characters written as escapes, so that no message from an article can drive the terminal."""
+    """*text* with control characters (line breaks included) written as escapes, so that no message from an article can drive
+    the terminal or forge a line of the log."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 

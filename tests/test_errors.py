@@ -277,3 +277,11 @@ def test_a_mistyped_command_is_named_with_the_closest_one() -> None:
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "serv"], capture_output=True, text=True, check=False)
     assert run.returncode == 2
     assert 'error: expected a command (build, check, clean, serve, new, edition), found "serv" (did you mean "serve"?)' in run.stderr
+
+
+def test_a_message_never_breaks_a_line_so_an_article_cannot_forge_a_ci_log_command(tmp_path: Path) -> None:
+    body = "Fine.\n\n[x](/old%0A::warning%20title=Forged::looks%20official%0A) and [y](a%0A::error%20file=build.py::Injected%0A)\n"
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("Fine.\n", body).encode()})
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site)], capture_output=True, text=True, check=False)
+    assert run.returncode == 1 and "::error" in run.stderr and "::warning" in run.stderr
+    assert not [line for line in run.stderr.splitlines() if line.startswith("::")], run.stderr
