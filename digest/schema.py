@@ -182,10 +182,15 @@ def outlet_host(url: str) -> str:
         return host
 
 
+MAX_TAG = 100
+
+
 def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
     tags = _text_list(value.split(",") if isinstance(value, str) else value, entry, checker)
     if not tags:
         raise _Invalid("expected at least one tag, found an empty list")
+    if long := next((tag for tag in tags if len(tag) > MAX_TAG), None):  # a tag is in every feed and page of its article's
+        raise _Invalid(f'expected tags of at most {MAX_TAG} characters, found one of {len(long)}: "{long[:40]}..."')
     unique: dict[str, str] = {}
     for tag in tags:
         unique.setdefault(tag_key(tag), unicodedata.normalize("NFC", tag))  # "é" typed as e and an accent is "é"
