@@ -9,6 +9,7 @@ these; the only thing ``--no-cache`` changes is the memo they are given.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import sys
 import threading
@@ -141,7 +142,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
         problems.append(error(where, 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"))
     if any(p.is_error for p in problems):
         raise ContentError(problems)
-    by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), read_or_none)
+    by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), digest_or_none)
     copy_hashes = {url: by_path.get(str(path), b"") for url, path in copies.items()}
     return LoadedSite(
         config,
@@ -168,10 +169,12 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     )
 
 
-def read_or_none(path: str) -> bytes | None:
-    """A copied file's bytes to hash; one that cannot be read now is reported when it is copied."""
+def digest_or_none(path: str) -> bytes | None:
+    """A copied file's digest, read in pieces (a video may be gigabytes); None for one that cannot be read now, which is
+    reported when it is copied."""
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as file:
+            return hashlib.file_digest(file, "sha256").digest()
     except OSError:
         return None
 
