@@ -41,7 +41,7 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
             message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
         elif path.suffix.lower() in (".md", ".markdown"):  # .MD: read as an article only when named in lower case
             message = f'expected an article file to end in "{path.suffix.lower()}", found "{path.suffix}"; rename it'
-        elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES and url != "/CNAME":  # GitHub Pages' custom domain: a name, no markup
+        elif path.suffix.lower().lstrip(".") not in ASSET_SUFFIXES:  # CNAME too: the site's domain is the owner's (root/)
             kind = f"a {path.suffix} file" if path.suffix else "a file without a type"
             message = f"expected an image, PDF, audio, video, text or data file, found {kind}, which content/ does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)"
         else:
@@ -112,6 +112,11 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
             owner[url_to_relpath(url)] = path
     problems: list[Problem] = []
     for page in pages:
+        if page.url.startswith("/static/"):  # hosts cache /static/ for a year: a page there would never change for readers
+            blame, what = _source(page)
+            problems.append(
+                error(blame or "site.yaml", 1 if blame else 0, f"expected a URL outside /static/ (the site's own files), found {page.url} for {what}")
+            )
         rel = url_to_relpath(page.url)
         if rel not in owner:
             owner[rel] = page

@@ -295,7 +295,7 @@ def test_files_put_in_the_output_by_hand_are_not_lost(copy_site: Callable[[str],
     # The documented way: keep such files in root/, copied as they are on every build (hidden ones too).
     (out / "CNAME").unlink()
     (out / "policy/notes.txt").unlink()
-    host_files = {"CNAME": "news.example.org\n", "_headers": "/static/*\n  Cache-Control: immutable\n", "_redirects": "/old/ /new/ 301\n"}
+    host_files = {"CNAME": "news.example.org\n", "_headers": "/static/*\n  Cache-Control: immutable\n", "_redirects": "/old/ /new/ 301\n", "ads.txt": "x\n"}
     host_files |= {".well-known/security.txt": "Contact: mailto:desk@example.org\n", "google0123.html": "google-site-verification: google0123.html\n"}
     for name, text in host_files.items():
         (site / "root" / name).parent.mkdir(parents=True, exist_ok=True)
@@ -304,11 +304,14 @@ def test_files_put_in_the_output_by_hand_are_not_lost(copy_site: Callable[[str],
     assert {name: (out / name).read_text(encoding="utf-8") for name in host_files} == host_files
     build(site)  # and the next build accepts its own files
     # content/ (an editor's) cannot publish over root/ (the owner's).
+    (site / "content/ads.txt").write_text("elsewhere.example, 1\n", encoding="utf-8")
     (site / "content/CNAME").write_text("elsewhere.example\n", encoding="utf-8")
     with pytest.raises(ContentError) as failed:
         build(site)
     assert [str(p) for p in failed.value.problems] == [
-        "content/CNAME: error: expected /CNAME in one place, found it in content/ and in root/, whose file is published; delete one"
+        "content/CNAME: error: expected an image, PDF, audio, video, text or data file, found a file without a type, which content/ "
+        "does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)",
+        "content/ads.txt: error: expected /ads.txt in one place, found it in content/ and in root/, whose file is published; delete one",
     ]
 
 

@@ -285,3 +285,12 @@ def test_a_message_never_breaks_a_line_so_an_article_cannot_forge_a_ci_log_comma
     run = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site)], capture_output=True, text=True, check=False)
     assert run.returncode == 1 and "::error" in run.stderr and "::warning" in run.stderr
     assert not [line for line in run.stderr.splitlines() if line.startswith("::")], run.stderr
+
+
+def test_a_page_under_static_is_an_error_as_hosts_cache_static_for_a_year(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\ntopic: static\nslug: css").encode()})
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        "content/news/good.md:1: error: expected a URL outside /static/ (the site's own files), found /static/css/ for content/news/good.md"
+    ]
