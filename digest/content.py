@@ -282,7 +282,7 @@ def check_images(config: SiteConfig, articles: Sequence[Article | Unpublished]) 
             problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
         elif (kind := image_format(file)) not in SHARED_FORMATS:
             line = _key_line(config.root / article.path, article.path, "image")
-            found = f"a {kind} image" if kind else "a file that is no image"
+            found = "an image of more pixels than Pillow opens" if kind == "too large" else f"a {kind} image" if kind else "a file that is no image"
             problems.append(warning(article.path, line, f"image: expected a PNG, JPEG, GIF or WebP file, which link previews show, found {found}"))
     return problems
 
@@ -297,6 +297,8 @@ def image_format(path: Path) -> str | None:
     try:
         with Image.open(path) as image:
             return image.format
+    except Image.DecompressionBombError:  # more pixels than Pillow will open: no preview shows it either
+        return "too large"
     except (UnidentifiedImageError, OSError):
         return None
 

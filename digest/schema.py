@@ -278,6 +278,8 @@ def _date(value: Any, entry: Entry, checker: FrontMatter) -> datetime:
     if not isinstance(value, datetime):
         raise _Invalid(f"expected a date such as 2026-04-30, found {describe(value)}")
     moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=checker.config.tz)  # no offset written: the site's zone
+    if not 1 < moment.year < 9999:  # shown in every zone, the first and last days of the calendar fall off it
+        raise _Invalid(f"expected a date from the year 2 to 9998, found {moment.date()}")
     offset = moment.utcoffset()
     # Before time zones, a zone's offset was local mean time (-07:52:58 in Los Angeles), which
     # RFC 3339 (feeds, sitemaps) cannot write: the same moment in UTC can.

@@ -140,6 +140,9 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     for url in sorted(generated & copies.keys()):
         where = copies[url].relative_to(config.root).as_posix()
         problems.append(error(where, 0, f"expected no file at {url}, found one: the build writes {url} itself; rename or move the file"))
+    for url in sorted(url for url in copies if url.startswith("/pagefind/") and copies[url].is_relative_to(config.root)):
+        where = copies[url].relative_to(config.root).as_posix()
+        problems.append(error(where, 0, f"expected no file under /pagefind/, found {url}: the build writes the search index there; rename or move it"))
     if any(p.is_error for p in problems):
         raise ContentError(problems)
     by_path, _ = content_hashes(memo, "copied-files", sorted({str(path) for path in copies.values()}), digest_or_none)

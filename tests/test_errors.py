@@ -294,3 +294,18 @@ def test_a_page_under_static_is_an_error_as_hosts_cache_static_for_a_year(tmp_pa
     assert [str(p) for p in failure.value.problems if p.is_error] == [
         "content/news/good.md:1: error: expected a URL outside /static/ (the site's own files), found /static/css/ for content/news/good.md"
     ]
+
+
+def test_dates_at_the_ends_of_the_calendar_and_files_in_the_search_index_folder_are_errors_not_crashes(tmp_path: Path) -> None:
+    front = "confidence: 50\ncorrections: [{date: 9999-12-31T23:59:00-12:00, text: x}]"
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("2026-01-01", "0001-01-01T00:00:00+14:00").replace("confidence: 50", front).encode()})
+    (site / "content/pagefind").mkdir()
+    (site / "content/pagefind/pagefind-entry.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems if p.is_error] == [
+        "content/news/good.md:3: error: date: expected a date from the year 2 to 9998, found 0001-01-01",
+        "content/news/good.md:7: error: corrections: expected a date from the year 2 to 9998, found 9999-12-31",
+        "content/pagefind/pagefind-entry.json: error: expected no file under /pagefind/, found /pagefind/pagefind-entry.json: "
+        "the build writes the search index there; rename or move it",
+    ]
