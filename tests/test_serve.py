@@ -240,8 +240,9 @@ def test_a_broken_edit_shows_the_error_page_and_a_fix_recovers(serve: Server) ->
 def test_ctrl_c_stops_the_server_cleanly(serve: Server) -> None:
     assert serve.get("/digest/")[0] == 200
     serve.process.send_signal(signal.SIGINT)
-    assert serve.process.wait(timeout=WAIT) == 0
+    code = serve.process.wait(timeout=WAIT)
     terminal = serve.terminal()
+    assert code == 0, (code, terminal)
     assert "Stopped." in terminal and "Traceback" not in terminal
 
 
