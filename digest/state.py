@@ -15,7 +15,7 @@ from typing import Any
 
 from .memo import BUNDLED, CACHE_DIR, HERE, LIBRARIES, SYSTEM_FONT_DIRS, file_stamp, hash_of, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import MANIFEST, foreign_at_top, leftover_folders
+from .output import MANIFEST, foreign_at_top, leftover_folders, read_manifest
 
 STATE_FILE = "state.pickle"
 
@@ -47,15 +47,30 @@ def unchanged_build(options: BuildOptions, state: bytes, started: float) -> Buil
         output = Path(stored["output"])
         if file_stamp(output / MANIFEST) != stored["manifest"] or leftover_folders(output) or foreign_at_top(output):
             return None
+        if folder_stamps(output, stored["folders"]) != stored["folder_stamps"]:  # a published file deleted since, or one added
+            return None
         result: BuildResult = stored["result"]
     except Exception:  # no state, or an unreadable one: build
         return None
     return replace(result, seconds=time.perf_counter() - started, written=0, mode="unchanged")
 
 
+def folder_stamps(output: Path, folders: list[str]) -> bytes:
+    """A hash of the modification times of the output's *folders*: a file deleted from one, or added, changes its folder's."""
+    parts = []
+    for rel in folders:
+        try:
+            parts.append(f"{rel}:{os.stat(output / rel).st_mtime_ns}")
+        except OSError:
+            parts.append(f"{rel}:")
+    return hash_of(*parts)
+
+
 def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
     """Remember *state* and *result* for :func:`unchanged_build`, until *next_change* (when the publish filter answers otherwise)."""
+    folders = sorted({"", *(rel.rpartition("/")[0] for rel in read_manifest(output) or ())})
     stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
+    stored |= {"folders": folders, "folder_stamps": folder_stamps(output, folders)}
     folder = options.source / CACHE_DIR
     with contextlib.suppress(OSError):  # the next build only takes longer
         folder.mkdir(exist_ok=True)

@@ -352,6 +352,10 @@ def test_the_summary_says_what_was_built_reused_and_held_back(copy_site: Callabl
     assert re.fullmatch(rf"Built 4 articles into (\d+) pages \((\d+) files\); {held} in \d+\.\d\d s -> {re.escape(str(tmp_path / 'out'))}\n", out), out
     code, again, _ = run_cli(args, capsys)
     assert again.startswith("Nothing changed: 4 articles into ") and f"up to date; {held} in " in again, again
+    tags = tmp_path / "out/tags/index.html"
+    tags.unlink()  # a published file deleted by hand: no longer "up to date", and put back
+    code, again, _ = run_cli(args, capsys)
+    assert again.startswith("Built 4 articles") and ", 1 rendered)" in again and tags.is_file(), again
     article = site / "content/policy/eu-rules.md"
     article.write_text(article.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
     code, updated, _ = run_cli(args, capsys)
