@@ -8,6 +8,7 @@ these; the only thing ``--no-cache`` changes is the memo they are given.
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import importlib.util
@@ -33,7 +34,7 @@ from .index import SiteIndex, build_index
 from .markdown import HELD_BACK, WITHHELD, RenderedBody
 from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
-from .output import check_output_dir, output_lock, publish, read_manifest, up_to_date
+from .output import STAGING_PREFIX, check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
 from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, syntax_errors, template_dirs
@@ -467,8 +468,11 @@ def build_site(
         try:
             published = publish(output, files, site.copies, hashes, reuse, source_date_epoch(), known)
         except OSError as exc:  # a read-only or full disk: say where, not "internal error"
-            where = exc.filename or output
-            raise UsageError(f"cannot write {where} ({exc.strerror or exc}); the previous output was left as it was") from exc
+            where = str(exc.filename or output)
+            if STAGING_PREFIX in where:  # the file's place in the output folder, not in the build's temporary one
+                where = str(output / where.partition(STAGING_PREFIX)[2].partition("/")[2])
+            hint = "; a folder or file is in the way there: delete it" if exc.errno in (errno.EISDIR, errno.ENOTDIR, errno.EEXIST) else ""
+            raise UsageError(f"cannot write {where} ({exc.strerror or exc}){hint}; the previous output was left as it was") from exc
         stop_drawing_ahead()  # when no card was rendered (a build that fails first leaves it to the next build or the exit)
         memo.save()
         result = BuildResult(

@@ -436,6 +436,22 @@ def wait_for_text(log: Path, text: str, process: subprocess.Popen[bytes]) -> Non
         time.sleep(0.05)
 
 
+def test_a_folder_where_a_page_goes_is_named_in_the_output_folder_with_what_to_do(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    site = copy_site("minimal")
+    out = build(site).output
+    page = out / "policy/first-story/index.html"
+    page.unlink()
+    page.mkdir()  # in the way of the page the next build writes there
+    with pytest.raises(UsageError) as caught:
+        build(site)
+    assert str(caught.value) == f"cannot write {page} (Is a directory); a folder or file is in the way there: delete it; the previous output was left as it was"
+    page.rmdir()
+    build(site)
+    assert page.is_file()
+
+
 def test_an_output_that_cannot_be_written_is_a_usage_error_not_an_internal_one(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
     site = copy_site("minimal")
     (tmp_path / "a-file").write_text("x", encoding="utf-8")
