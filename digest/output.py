@@ -105,11 +105,17 @@ def check_output_dir(output: Path, source: Path, walk: bool = True) -> None:
         raise UsageError(f"the output path {out} exists and is not a folder")
     if not walk and not foreign_at_top(out):
         return  # an update: it deletes only its own files and checks each new one before writing it
-    known = set(read_manifest(out) or ()) | {MANIFEST}
+    manifest = read_manifest(out)
+    known = set(manifest or ()) | {MANIFEST}
     foreign: list[str] = []
     for parent, dirs, names in os.walk(out):
         dirs.sort()
         foreign += [rel for name in sorted(names) if (rel := Path(parent, name).relative_to(out).as_posix()) not in known]
+    if foreign and manifest is None and (out / "index.html").is_file():  # most likely a site built here, its record since deleted
+        raise UsageError(
+            f"refusing to replace {out}: it holds files ({some_of(foreign)}) but no {MANIFEST}, the record of what the last build wrote; "
+            f"if they are a build's, delete the folder (rm -r {out}) and build again"
+        )
     if foreign:
         raise UsageError(
             f"refusing to replace {out}: it holds files the previous build did not write ({some_of(foreign)}); "

@@ -436,6 +436,18 @@ def wait_for_text(log: Path, text: str, process: subprocess.Popen[bytes]) -> Non
         time.sleep(0.05)
 
 
+def test_an_output_whose_manifest_was_deleted_is_refused_with_the_likely_cause(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    site = copy_site("minimal")
+    out = build(site).output
+    (out / MANIFEST).unlink()
+    with pytest.raises(UsageError) as caught:
+        build(site)
+    assert f"but no {MANIFEST}, the record of what the last build wrote; if they are a build's, delete the folder (rm -r {out})" in str(caught.value)
+    assert (out / "index.html").is_file()
+
+
 def test_a_folder_where_a_page_goes_is_named_in_the_output_folder_with_what_to_do(
     copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
 ) -> None:
