@@ -232,7 +232,7 @@ def index_tags(articles: list[Article], problems: list[Problem]) -> tuple[tuple[
             problems.append(
                 warning(
                     first.path,
-                    first.line_of("tags"),
+                    dict(first.key_lines).get("tags", 1),
                     f'tag "{key}" would share the URL /tags/{base}/ with tag "{taken[base]}"; it is published at /tags/{slug}/',
                 )
             )

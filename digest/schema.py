@@ -30,6 +30,7 @@ REVIEW_STATUSES = {
     "unreviewed": ("Not yet reviewed", "Nobody has checked this story against its sources yet."),
 }
 MAX_ARTICLE_BYTES = 2_000_000  # Markdown renders at roughly 3 s per MB; no news story is longer
+MAX_TAG = 100  # characters: a tag is in every feed and page of its article's
 RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ku", "ps", "sd", "syr", "ug", "ur", "yi"}
 RTL_SCRIPTS = {"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", "thaa"}  # ISO 15924, as a tag's script subtag
 
@@ -88,11 +89,7 @@ class Article:
     lede: str = ""  # the front matter's summary alone, which the page shows above the body
     hash: bytes = field(default=b"", repr=False, compare=False)  # of the file's bytes and the settings it was parsed with
     meta_hash: bytes = field(default=b"", repr=False, compare=False)  # of the front matter alone: what the index reads
-    key_lines: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)  # each front-matter key's file line
-
-    def line_of(self, key: str) -> int:
-        """The file line of front-matter *key*, for a problem found in a later stage (1 when it is not written)."""
-        return dict(self.key_lines).get(key, 1)
+    key_lines: tuple[tuple[str, int], ...] = field(default=(), repr=False, compare=False)  # each front-matter key's line, for later stages
 
     @property
     def dir(self) -> str:
@@ -173,8 +170,7 @@ def _text_list(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...
 
 
 def outlet_host(url: str) -> str:
-    """The outlet a source URL is from: its host without "www.", an internationalized name in its Unicode form
-    (``xn--bcher-kva.example`` is ``bücher.example``), so both spellings are one outlet."""
+    """A source URL's outlet: its host without "www.", in Unicode (``xn--bcher-kva.example`` is ``bücher.example``)."""
     host = (urlsplit(url).hostname or "").removeprefix("www.")
     try:
         return host.encode("ascii").decode("idna") if "xn--" in host else host
@@ -182,14 +178,11 @@ def outlet_host(url: str) -> str:
         return host
 
 
-MAX_TAG = 100
-
-
 def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
     tags = _text_list(value.split(",") if isinstance(value, str) else value, entry, checker)
     if not tags:
         raise _Invalid("expected at least one tag, found an empty list")
-    if long := next((tag for tag in tags if len(tag) > MAX_TAG), None):  # a tag is in every feed and page of its article's
+    if long := next((tag for tag in tags if len(tag) > MAX_TAG), None):
         raise _Invalid(f'expected tags of at most {MAX_TAG} characters, found one of {len(long)}: "{long[:40]}..."')
     unique: dict[str, str] = {}
     for tag in tags:
@@ -199,8 +192,7 @@ def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
-    """Tags are one tag regardless of case, runs of spaces ("Open  AI" is "open ai"; "OpenAI" is another) and how an
-    accented letter is encoded (one character, or a letter and a combining accent)."""
+    """A tag's identity: case, runs of spaces ("Open  AI", not "OpenAI") and how an accent is encoded do not count."""
     return unicodedata.normalize("NFC", " ".join(tag.split()).casefold())
 
 
