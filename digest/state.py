@@ -47,7 +47,7 @@ def unchanged_build(options: BuildOptions, state: bytes, started: float) -> Buil
         output = Path(stored["output"])
         if file_stamp(output / MANIFEST) != stored["manifest"] or leftover_folders(output) or foreign_at_top(output):
             return None
-        if folder_stamps(output, stored["folders"]) != stored["folder_stamps"]:  # a published file deleted since, or one added
+        if folder_stamps(output, stored["folders"]) != stored["folder_stamps"]:  # a file or folder deleted at the top, or in a folder there
             return None
         result: BuildResult = stored["result"]
     except Exception:  # no state, or an unreadable one: build
@@ -56,7 +56,7 @@ def unchanged_build(options: BuildOptions, state: bytes, started: float) -> Buil
 
 
 def folder_stamps(output: Path, folders: list[str]) -> bytes:
-    """A hash of the modification times of the output's *folders*: a file deleted from one, or added, changes its folder's."""
+    """A hash of the modification times of the output's *folders*: deleting a file or folder in one changes its time."""
     parts = []
     for rel in folders:
         try:
@@ -68,7 +68,8 @@ def folder_stamps(output: Path, folders: list[str]) -> bytes:
 
 def save_state(options: BuildOptions, state: bytes, next_change: float, output: Path, result: BuildResult) -> None:
     """Remember *state* and *result* for :func:`unchanged_build`, until *next_change* (when the publish filter answers otherwise)."""
-    folders = sorted({"", *(rel.rpartition("/")[0] for rel in read_manifest(output) or ())})
+    # The top folder and those in it: a stat each is cheap (every folder's would cost 0.1 s at 10,000 articles).
+    folders = sorted({"", *(rel.partition("/")[0] for rel in read_manifest(output) or () if "/" in rel)})
     stored: dict[str, Any] = {"state": state, "next_change": next_change, "output": str(output), "manifest": file_stamp(output / MANIFEST), "result": result}
     stored |= {"folders": folders, "folder_stamps": folder_stamps(output, folders)}
     folder = options.source / CACHE_DIR

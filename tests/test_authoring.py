@@ -353,7 +353,7 @@ def test_the_summary_says_what_was_built_reused_and_held_back(copy_site: Callabl
     code, again, _ = run_cli(args, capsys)
     assert again.startswith("Nothing changed: 4 articles into ") and f"up to date; {held} in " in again, again
     tags = tmp_path / "out/tags/index.html"
-    tags.unlink()  # a published file deleted by hand: no longer "up to date", and put back
+    tags.unlink()  # a published file deleted by hand in a top-level folder: no longer "up to date", and put back
     code, again, _ = run_cli(args, capsys)
     assert again.startswith("Built 4 articles") and ", 1 rendered)" in again and tags.is_file(), again
     article = site / "content/policy/eu-rules.md"
