@@ -456,6 +456,8 @@ def test_a_folder_where_a_page_goes_is_named_in_the_output_folder_with_what_to_d
     page = out / "policy/first-story/index.html"
     page.unlink()
     page.mkdir()  # in the way of the page the next build writes there
+    other = site / "content/policy/second-story.md"
+    other.write_text(other.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")  # a build past the no-change check
     with pytest.raises(UsageError) as caught:
         build(site)
     assert str(caught.value) == f"cannot write {page} (Is a directory); a folder or file is in the way there: delete it; the previous output was left as it was"
