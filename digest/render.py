@@ -153,9 +153,11 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
 
 
 def asset_name(config: SiteConfig, name: str) -> str:
-    """The content-hashed name of a static file (the plain name if it does not exist)."""
+    """The content-hashed name of a static file; a name no file has is the calling template's error (a typo would ship a 404)."""
     found = find_static(config, name)
-    return hashed_name(name, found.read_bytes()) if found else name
+    if found is None:
+        raise jinja2.TemplateRuntimeError(f"asset({name!r}): no such file in the site's static/ or the bundled one")
+    return hashed_name(name, found.read_bytes())
 
 
 def nav_refs(index: SiteIndex) -> tuple[Ref, ...]:

@@ -86,6 +86,8 @@ def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_
     blocks = '{% block main %}<p class="marker">ours</p>{{ super() }}{% endblock %}{% block tags %}{% endblock %}'
     blocks += '{% block scripts %}<script src="{{ asset("js/ours.js") }}"></script>{% endblock %}'
     mine.write_text('{% extends "bundled/article.html" %}\n' + blocks + "\n", encoding="utf-8")
+    (site / "static/js").mkdir(parents=True)
+    (site / "static/js/ours.js").write_text("document.documentElement.dataset.ours = 'yes';\n", encoding="utf-8")
     out = build(site).output
     articles = [page for page in html_pages(out) if parse(page).select_one("article h1")]
     assert len(articles) == 2  # the minimal site's two articles

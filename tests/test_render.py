@@ -90,6 +90,7 @@ def test_an_error_inside_a_joined_line_of_output_names_its_own_line(sample: Load
         ('{{ cards["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
         ('{{ links["content/nope.md"] }}', "cards[...] and links[...] take a listed article's path (article.path), not 'content/nope.md'"),
         ('{{ _("{count} sources", number=3) }}', 'the label "{count} sources" needs a value for {count}, given number'),
+        ("{{ asset('css/sight.css') }}", "asset('css/sight.css'): no such file in the site's static/ or the bundled one"),
     ],
 )
 def test_a_missing_part_article_or_label_value_is_the_calling_templates_error_at_its_line(sample: LoadedSite, tmp_path: Path, line: str, problem: str) -> None:
