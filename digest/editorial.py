@@ -73,11 +73,12 @@ def check_site_links(config: SiteConfig, urls: set[str]) -> list[Problem]:
     named = [("standards_url", config.standards_url), ("corrections_policy_url", config.corrections_policy_url)]
     named += [(f'header_links: "{label}"', url) for label, url in config.header_links]
     named += [(f'footer_links: "{label}"', url) for label, url in config.footer_links]
+    named += [(f"authors: {author.key}.{field}", url) for author in config.authors for field, url in (("url", author.url), ("image", author.image))]
     missing = [(key, url) for key, url in named if url.startswith("/") and url.split("#")[0].split("?")[0] not in urls]
     if not missing:
         return []
     line_of = setting_lines(config)
     return [
-        warning(config.path, line_of.get(key.split(":")[0], 0), f"{key}: expected a page of the site at {url}, found none; the link leads nowhere")
+        warning(config.path, line_of.get(key.split(":")[0], 0), f"{key}: expected a page or file of the site at {url}, found none; the link leads nowhere")
         for key, url in missing
     ]

@@ -285,11 +285,15 @@ def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line
         "footer_links:\n  Tags: /tags/\n  RSS: /feed.xml\n  Map: /sitemap.xml\n  Daily: /editions/daily.xml\n  Gone: /gone/\n"  # generated files are there too
         "  Mail: mailto:desk@example.org\n"  # an address is a link too
     )
-    (site / "site.yaml").write_text(text + f"{key}: /standards/\n{links}", encoding="utf-8")
+    authors = "authors:\n  desk:\n    name: Desk\n    image: /static/img/desk.png\n"  # a photo not there
+    (site / "site.yaml").write_text(text + f"{key}: /standards/\n{links}{authors}", encoding="utf-8")
     found = messages(problems_of(site))
     assert any(m.startswith("site.yaml:11: warning: standards_url:") and "/standards/" in m for m in found), found
+    assert [m for m in found if "authors" in m] == [
+        "site.yaml:19: warning: authors: desk.image: expected a page or file of the site at /static/img/desk.png, found none; the link leads nowhere"
+    ]
     assert [m for m in found if "footer_links" in m] == [
-        'site.yaml:12: warning: footer_links: "Gone": expected a page of the site at /gone/, found none; the link leads nowhere'
+        'site.yaml:12: warning: footer_links: "Gone": expected a page or file of the site at /gone/, found none; the link leads nowhere'
     ]
 
 
