@@ -208,7 +208,13 @@ def index_topics(config: SiteConfig, articles: list[Article], expired: list[Arti
     for slug in unlisted:
         if slug in by_topic:
             first = min(by_topic[slug], key=lambda a: a.path)
-            problems.append(warning(first.path, 1, f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug'))
+            problems.append(
+                warning(
+                    first.path,
+                    dict(first.key_lines).get("topic", 1),
+                    f'topic "{slug}" is not listed under "topics" in site.yaml; its name is derived from the slug',
+                )
+            )
         topics.append(Topic(slug, slug.replace("-", " ").title(), "", f"/topics/{slug}/", tuple(by_topic.get(slug, ()))))
     return tuple(topics)
 

@@ -309,3 +309,10 @@ def test_dates_at_the_ends_of_the_calendar_and_files_in_the_search_index_folder_
         "content/pagefind/pagefind-entry.json: error: expected no file under /pagefind/, found /pagefind/pagefind-entry.json: "
         "the build writes the search index there; rename or move it",
     ]
+
+
+def test_the_topic_not_listed_warning_is_at_the_topic_line_when_there_is_one(tmp_path: Path) -> None:
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("confidence: 50", "confidence: 50\ntopic: labs").encode()})
+    assert [str(p) for p in load_site(BuildOptions(source=site)).warnings] == [
+        'content/news/good.md:7: warning: topic "labs" is not listed under "topics" in site.yaml; its name is derived from the slug'
+    ]
