@@ -182,6 +182,7 @@ class BodyRenderer:
         """The python engine: made on first use, as the rust engine hands it only a few bodies."""
         from markdown_it import MarkdownIt
         from mdit_py_plugins.anchors import anchors_plugin
+        from mdit_py_plugins.anchors.index import slugify
         from mdit_py_plugins.footnote import footnote_plugin
 
         from .highlight import highlight_code
@@ -190,7 +191,7 @@ class BodyRenderer:
         md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin)
-        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#")
+        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#", slug_func=lambda text: own_id(slugify(text)))
         md.core.ruler.push("digest_links", self._rewrite_links)
         return md
 
@@ -381,8 +382,22 @@ def _highlight_fence(match: re.Match[str]) -> str:
     return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
 
 
+def own_id(slug: str) -> str:
+    """A heading's id, but never one the page's own parts have (``tags-heading``, ``main``): their labels would name the wrong heading."""
+    return f"{slug}-1" if slug in PAGE_IDS else slug
+
+
+# The ids the bundled templates give a page's own parts (their aria-labelledby and links lead there).
+PAGE_IDS = frozenset({
+    "main", "corrections-heading", "why-heading", "reporting-heading", "tags-heading", "story-heading", "related-heading", "more-heading",
+    "site-search-q", "search-q", "latest-heading", "developing-heading", "stories-heading", "outlets-heading", "overview-heading",
+    "shared-tags-heading", "timeline-heading",
+})  # fmt: skip
+
+
 def _permalink(match: re.Match[str]) -> str:
     level, slug, inner = match.groups()
+    slug = own_id(slug)
     if level not in ("2", "3", "4") or not slug:
         return f"<h{level}>{inner}</h{level}>"
     return f'<h{level} id="{slug}">{inner} <a class="header-anchor" href="#{slug}">#</a></h{level}>'
@@ -416,7 +431,7 @@ _OWN_CLASSES = frozenset({"header-anchor", "footnote-ref", "footnotes-sep", "foo
 
 def _keep_own_names(element: str, attribute: str, value: str) -> str | None:
     if attribute == "id":
-        return value if element in ("h2", "h3", "h4") or _OWN_IDS.fullmatch(value) else None
+        return value if (element in ("h2", "h3", "h4") and value not in PAGE_IDS) or _OWN_IDS.fullmatch(value) else None
     if attribute != "class":
         return value
     from pygments.token import STANDARD_TYPES

@@ -153,6 +153,13 @@ def test_headings_h2_to_h4_get_unique_ids_and_a_permalink(engine: str) -> None:
     assert headings[2].get_text() == "Résumé & code #" and headings[2].find("code") is not None
 
 
+@pytest.mark.parametrize("allow_html", [False, True])
+def test_a_heading_never_takes_an_id_of_the_pages_own_parts(engine: str, allow_html: bool) -> None:
+    rendered, _ = render_body('## Tags heading\n\n## Main\n\n<h2 id="why-heading">Raw</h2>\n', engine, allow_html)
+    ids = [str(h.get("id")) for h in BeautifulSoup(rendered.html, "html.parser").find_all(["h2", "p"]) if h.get("id")]
+    assert ids == ["tags-heading-1", "main-1"]  # the page's own "Tags" section and <main> keep theirs
+
+
 def test_footnotes_link_both_ways(engine: str) -> None:
     soup = render("a[^b] c[^a] d[^b] e^[inline *note*]\n\n[^a]: Note A.\n[^b]: Note B.\n", engine)
     refs = soup.select("sup.footnote-ref a")
