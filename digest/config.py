@@ -60,9 +60,7 @@ def _timezone(value: Any) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        zones = {zone.lower(): zone for zone in available_timezones()}
-        hint = f' (did you mean "{zones[value.lower()]}"?)' if value.lower() in zones else did_you_mean(value, sorted(zones.values()))
-        return f'{expected}, found "{value}"{hint}'
+        return f'{expected}, found "{value}"{did_you_mean(value, sorted(available_timezones()))}'
     return None
 
 

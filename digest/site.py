@@ -85,13 +85,14 @@ class LoadedSite:
 def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = _no_progress, ahead: bool = False) -> LoadedSite:
     """Run every stage up to the page plan; raise ContentError listing all errors. With *ahead*, share images are drawn meanwhile (draw_ahead)."""
     config, problems = load_config(options.source)
-    if any(p.is_error for p in problems) and not setting_lines(config):  # no settings read: the articles cannot be checked against them
+    written = setting_lines(config)  # the keys site.yaml sets, by line
+    if any(p.is_error for p in problems) and not written:  # no settings read: the articles cannot be checked against them
         raise ContentError(problems)  # else they are, with the defaults for the settings in error, so that one run lists everything
     if options.base_url is not None:  # the same check as site.yaml's, but a usage error
         if bad := check_base_url(options.base_url):
             raise UsageError(f"--base-url: expected {bad}")
         config = replace(config, base_url=options.base_url)
-    elif (config.root / config.path).is_file() and "base_url" not in setting_lines(config):
+    elif (config.root / config.path).is_file() and "base_url" not in written:
         unset = f"base_url: expected the address readers use (https://example.org/), found none: links in feeds and sitemaps lead to {config.base_url}"
         problems.append(warning(config.path, 0, unset))
     now = build_now()
@@ -132,8 +133,8 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     generated = (
         {url for feed in feeds for url in (feed.link.atom, feed.link.json)} | set(cards) | set(seo_files(pages)) | set(edition_urls(config, plan.editions))
     )
-    problems += check_site_links(config, {page.url for page in pages} | copies.keys() | generated)  # a footer may link the feed
-    problems += check_site_paths(config, articles, bodies, {page.url for page in pages} | copies.keys() | generated)
+    known = {page.url for page in pages} | copies.keys() | generated  # a footer or a body may link a feed too
+    problems += check_site_links(config, known) + check_site_paths(config, articles, bodies, known)
     problems += font_problems(config, index)
     if config.search and importlib.util.find_spec("pagefind_bin_extended") is None:
         expected = "search: expected the pagefind[extended] package installed (pip install -r requirements.txt), found it missing"
