@@ -21,7 +21,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -91,13 +91,19 @@ def beyond_limits(text: str) -> tuple[int, str] | None:
     return None
 
 
+@cache
+def _commonmark() -> MarkdownIt:
+    """markdown-it-py as CommonMark writes it (raw HTML on), to tell prose, code and HTML apart in a body; made once."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
+
+
 def without_comments(text: str) -> str:
     """*text* less its HTML comments (editors' notes, ``<!--more-->``), which with raw HTML off would show as text; those in code
     stay. markdown-it-py's own parse (with HTML on) finds them; each line stays where it was, for the lines errors name."""
-    from markdown_it import MarkdownIt
-
     lines = text.split("\n")
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in _commonmark().parse(text):
         inline = token.type == "inline" and any(c.type == "html_inline" and c.content.startswith("<!--") for c in token.children or ())
         block = token.type == "html_block" and token.content.lstrip().startswith("<!--")
         if token.map and (inline or block):
@@ -126,10 +132,8 @@ _TEMPLATE_TAG = re.compile(r"\{\{[<%][^\n]{0,200}?[>%]\}\}|\{%[^\n]{0,200}?%\}")
 
 def template_tags(text: str) -> list[tuple[int, str]]:
     """(0-based line, tag) of each Hugo shortcode or Liquid tag in *text*'s prose, which no engine here runs; code is left out."""
-    from markdown_it import MarkdownIt
-
     found = []
-    for token in MarkdownIt("commonmark").parse(text):
+    for token in _commonmark().parse(text):
         if token.type == "inline" and token.map:
             prose = "".join(child.content for child in token.children or () if child.type == "text")
             found += [(token.map[0], tag) for tag in _TEMPLATE_TAG.findall(prose)]
@@ -244,10 +248,10 @@ class BodyRenderer:
         *looked_up*, each site path (/about/) with its line to *site_links*."""
         if href.startswith(_NOT_RELATIVE):  # the common case, decided without urlsplit
             base = self.config.base_path
-            if href.startswith("/") and not href.startswith("//"):
+            if href.startswith("/") and not href.startswith("//"):  # a site path (/about/)
                 site_links.append((href, line))
-            if href.startswith("/") and not href.startswith(("//", base)) and base != "/" and href != base.rstrip("/"):
-                return base.rstrip("/") + href  # a site path (/about/), as in site.yaml: under the base path
+                if not href.startswith(base) and base != "/" and href != base.rstrip("/"):
+                    return base.rstrip("/") + href  # under the base path, as in site.yaml
             return None
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path:
