@@ -278,12 +278,13 @@ def check_images(config: SiteConfig, articles: Sequence[Article | Unpublished]) 
         if not file.is_file() and image.startswith("/static/"):
             file = find_static(config, image.removeprefix("/static/")) or file
         if not file.is_file():
-            line = _key_line(config.root / article.path, article.path, "image")
-            problems.append(error(article.path, line, f"image: expected an image file at content{image} or a static file, found none"))
+            problems.append(
+                error(article.path, _key_line(config, article, "image"), f"image: expected an image file at content{image} or a static file, found none")
+            )
         elif (kind := image_format(file)) not in SHARED_FORMATS:
-            line = _key_line(config.root / article.path, article.path, "image")
             found = "an image of more pixels than Pillow opens" if kind == "too large" else f"a {kind} image" if kind else "a file that is no image"
-            problems.append(warning(article.path, line, f"image: expected a PNG, JPEG, GIF or WebP file, which link previews show, found {found}"))
+            message = f"image: expected a PNG, JPEG, GIF or WebP file, which link previews show, found {found}"
+            problems.append(warning(article.path, _key_line(config, article, "image"), message))
     return problems
 
 
@@ -313,17 +314,20 @@ def check_update_dates(config: SiteConfig, articles: list[Article], now: datetim
         late = [("updated", article.updated)] if article.updated is not None and article.updated > now else []
         late += [("corrections", c.date) for c in article.corrections if c.date > now]
         for key, moment in late:
-            where = _key_line(config.root / article.path, article.path, key)
+            where = _key_line(config, article, key)
             problems.append(
                 warning(article.path, where, f"{key}: expected a date no later than today ({now.astimezone(config.tz).date()}), found {moment.date()}")
             )
     return problems
 
 
-def _key_line(path: Path, shown: str, key: str) -> int:
-    """The line of the front-matter key *key* in *path*, as its reader finds it (1 when it cannot be found)."""
+def _key_line(config: SiteConfig, article: Article | Unpublished, key: str) -> int:
+    """The line of front-matter *key* in *article*'s file (1 when it is not written): a parsed article keeps its keys' lines; the
+    front matter of a file with errors is read again to find it."""
+    if isinstance(article, Article):
+        return dict(article.key_lines).get(key, 1)
     try:
-        entries = read_front_matter(shown, path.read_bytes())[0] or {}
+        entries = read_front_matter(article.path, (config.root / article.path).read_bytes())[0] or {}
     except OSError:
         return 1
     return entries[key].line if key in entries else 1
