@@ -37,17 +37,22 @@ NOT_INDEXED = ("/404.html",)
 SITEMAP_LIMIT = 50_000  # URLs in one sitemap (the protocol's limit): a larger site's /sitemap.xml is an index of parts
 
 
+def indexed(pages: list[Page]) -> list[Page]:
+    """The pages a sitemap lists: all but those of :data:`NOT_INDEXED`."""
+    return [page for page in pages if page.url not in NOT_INDEXED]
+
+
 def seo_files(pages: list[Page]) -> list[str]:
     """The URLs :func:`render_seo_files` writes for *pages*: the sitemap, its parts when there are too many pages for one,
     the news sitemap and robots.txt."""
-    count = sum(1 for page in pages if page.url not in NOT_INDEXED)
+    count = len(indexed(pages))
     parts = [f"/sitemaps/{n}.xml" for n in range(1, -(-count // SITEMAP_LIMIT) + 1)] if count > SITEMAP_LIMIT else []
     return ["/sitemap.xml", *parts, "/news-sitemap.xml", "/robots.txt"]
 
 
 def render_seo_files(config: SiteConfig, index: SiteIndex, pages: list[Page]) -> dict[str, bytes]:
     urls = SiteUrls(config)
-    listed = sorted((p for p in pages if p.url not in NOT_INDEXED), key=lambda p: p.url)
+    listed = sorted(indexed(pages), key=lambda p: p.url)
     site_newest = newest_change(index.articles)  # for every page that shows no articles of its own
     if len(listed) <= SITEMAP_LIMIT:
         files = {"/sitemap.xml": sitemap(urls, listed, site_newest)}
