@@ -244,7 +244,7 @@ def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
     except TemplateError:
         raise
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}") from exc
+        raise TemplateError(_syntax_error(exc, name)) from exc
     except Exception as exc:
         where, problem = f"templates/{name}", str(exc)
         for frame in reversed(traceback.extract_tb(exc.__traceback__)):
@@ -267,10 +267,14 @@ def syntax_errors(config: SiteConfig) -> set[str]:
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as exc:
-            found.add(f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}")
+            found.add(_syntax_error(exc, name))
         except UnicodeDecodeError as exc:
             found.add(f"templates/{name}: template error: {exc}")
     return found
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> str:
+    return f"{_shown(exc.filename or name)}:{exc.lineno}: template error: {exc.message}"
 
 
 def _shown(filename: str) -> str:
