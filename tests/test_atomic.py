@@ -32,6 +32,7 @@ DRIVER = textwrap.dedent(
 
     point, when, signame = sys.argv[2], int(sys.argv[3]), sys.argv[4]
     calls = 0
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C as at a terminal, even where the runner ignores it
 
     def hit(name):
         global calls
