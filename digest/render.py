@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import jinja2
+from jinja2 import nodes
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .errors import TemplateError
+from .errors import Problem, TemplateError, did_you_mean, warning
 from .i18n import Labels, date_formatter, date_pattern, month_names, og_locale, translator
 from .index import Ref, SiteIndex
 from .memo import BUNDLED, Memo, hash_of
@@ -150,6 +151,50 @@ def make_environment(config: SiteConfig) -> jinja2.Environment:
     env.filters["jsonld"] = script_json
     env.filters["og_locale"] = og_locale
     return env
+
+
+def block_problems(config: SiteConfig) -> list[Problem]:
+    """A warning for each block a site template defines outside any other block that no template it extends has: Jinja
+    drops what such a block holds without a word (a misspelt ``{% block article_heder %}``)."""
+    folder, env, problems = site_templates(config), make_environment(config), []
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in (".html", ".xml", ".txt")) if folder.is_dir() else ():
+        own = _parsed(env, path)
+        tree, parents, known = own, [], set()
+        while tree is not None and (extends := tree.find(nodes.Extends)) is not None:
+            parent = extends.template.value if isinstance(extends.template, nodes.Const) else None
+            if not isinstance(parent, str) or parent in parents:  # a name worked out as a page renders, or a loop (its own error)
+                tree = None
+            else:
+                parents.append(parent)
+                try:
+                    tree = _parsed(env, None, env.loader.get_source(env, parent)[0]) if env.loader else None
+                except jinja2.TemplateNotFound:  # an error when a page renders
+                    tree = None
+                known |= {block.name for block in tree.find_all(nodes.Block)} if tree else set()
+        for block in _outer_blocks(own) if own and parents and tree else ():  # only when the whole chain was read
+            if block.name not in known:
+                choices = sorted(known)
+                said = f'block "{block.name}" is in no template this one extends ({", ".join(parents)}), so what it holds is never shown'
+                where = f"templates/{path.relative_to(folder).as_posix()}"
+                problems.append(warning(where, block.lineno, f"{said}; their blocks: {', '.join(choices)}{did_you_mean(block.name, choices)}"))
+    return problems
+
+
+def _parsed(env: jinja2.Environment, path: Path | None, source: str = "") -> nodes.Template | None:
+    """A template's syntax tree; None for one that cannot be read or parsed, whose error a page reports."""
+    try:
+        return env.parse(path.read_text(encoding="utf-8") if path else source)
+    except (OSError, UnicodeDecodeError, jinja2.TemplateSyntaxError):
+        return None
+
+
+def _outer_blocks(node: nodes.Node) -> Iterator[nodes.Block]:
+    """The blocks in *node* that no other block holds: those a child template puts in its parent's place."""
+    for child in node.iter_child_nodes():
+        if isinstance(child, nodes.Block):
+            yield child
+        else:
+            yield from _outer_blocks(child)
 
 
 def asset_name(config: SiteConfig, name: str) -> str:

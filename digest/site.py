@@ -37,7 +37,7 @@ from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import STAGING_PREFIX, check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
 from .relative import relativize_pages
-from .render import CompiledTemplates, PageRenderer, hashed_static_copies, nav_refs, site_templates, syntax_errors, template_dirs
+from .render import CompiledTemplates, PageRenderer, block_problems, hashed_static_copies, nav_refs, site_templates, syntax_errors, template_dirs
 from .schema import Article
 from .search import SEARCH_SHAPE, Cancelled, index_site, keep_previous_index, plan_search, search_shapes
 from .seo import render_seo_files, seo_files
@@ -120,7 +120,7 @@ def load_site(options: BuildOptions, memo: Memo = NO_MEMO, progress: Progress = 
     problems += plan.problems
     standalone, nav_links, more = load_standalone_pages(config, urls)
     problems += more
-    problems += language_problems(config, template_dirs(config))
+    problems += language_problems(config, template_dirs(config)) + block_problems(config)
     pages = pages + standalone
     shapes = plan.shapes | {page.url: page_shape(page, {}) for page in standalone}
     progress("planning pages")

@@ -119,3 +119,27 @@ def test_every_template_that_does_not_compile_is_listed_in_one_run(copy_site: Ca
         f"{site}/templates/topics.html:2: error: template error: unexpected '}}'",
         "templates/tags.html: error: template error: 'utf-8' codec can't decode byte 0xe9 in position 3: invalid continuation byte",
     ]
+
+
+def test_a_block_no_extended_template_has_is_a_warning_at_its_line(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "templates").mkdir()
+    (site / "templates/base.html").write_text('{% extends "bundled/base.html" %}\n{% block footer %}<p>ours</p>{% endblock %}\n', encoding="utf-8")
+    article = '{% extends "base.html" %}\n{% block title %}{{ super() }}{% endblock %}\n\n'  # base.html's block, by the site's base.html
+    article += "{% if true %}{% block article_heder %}<p>lost</p>{% endblock %}{% endif %}\n"
+    (site / "templates/article.html").write_text(article, encoding="utf-8")
+    (site / "templates/tags.html").write_text(
+        '{% extends "bundled/tags.html" %}{% block main %}{% block own %}kept{% endblock %}{% endblock %}', encoding="utf-8"
+    )
+    (site / "templates/sources.html").write_text('{% extends "bundled/sources.html" %}\n\n{% block scirpts %}{% endblock %}', encoding="utf-8")
+    (site / "templates/topics.html").write_text("{% extends site.title %}{% block nowhere %}{% endblock %}", encoding="utf-8")  # known as it renders
+    with pytest.raises(ContentError):  # topics.html extends a template named by the site's title: not found as the pages render
+        build(site)
+    (site / "templates/topics.html").unlink()
+    result = build(site)
+    blocks = [str(p) for p in result.warnings if "block" in p.message]
+    never = "so what it holds is never shown; their blocks: footer, head, header, main, scripts, title"
+    assert blocks == [
+        f'templates/article.html:4: warning: block "article_heder" is in no template this one extends (base.html, bundled/base.html), {never}',
+        f'templates/sources.html:3: warning: block "scirpts" is in no template this one extends (bundled/sources.html, base.html, bundled/base.html), {never} (did you mean "scripts"?)',
+    ]
