@@ -52,7 +52,7 @@ NO_STORY = "none"  # story: none -- the article stays out of every story
 RARE_IN_WINDOW = 40  # a feature shared by more articles than this within the window proposes only the nearest this many in time
 CANDIDATES = 8  # partners scored in full per article, the best proposed first
 COMMON_SHARE, COMMON_AT_LEAST = 0.05, 10  # a feature of more than 5% of the articles (and more than 10) is too common to tell events apart
-MIN_SHARED = 3  # two reports sharing fewer words, tags and sources are not found alike, however rare those are
+MIN_SHARED = 3  # two reports sharing fewer words, names and sources (a tag counts half) are not found alike, however rare those are
 TAG, NAME = 0.5, 1.5  # emphasis of a tag and of a name, number or source URL, beside a word's 1
 _STOP = """a about after again against all also an and any are as at be been before being but by can could did do does down during each
     for from had has have how if in into is it its just more most new no not now of off on once one only or other our out over own same
@@ -195,7 +195,8 @@ def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) 
             if pair not in pairs:
                 wi, wj = weights[i], weights[j]
                 shared = wi.keys() & wj.keys()
-                pairs[pair] = sum(math.sqrt(wi[k] * wj[k]) for k in shared) / (norm[i] * norm[j]) if len(shared) >= MIN_SHARED else 0.0
+                alike = sum(0.5 if k.startswith("t:") else 1 for k in shared) >= MIN_SHARED  # a tag counts half: many events share it
+                pairs[pair] = sum(math.sqrt(wi[k] * wj[k]) for k in shared) / (norm[i] * norm[j]) if alike else 0.0
     return [(score, i, j) for (i, j), score in pairs.items()]
 
 

@@ -225,3 +225,11 @@ def test_developing_stories_rank_by_recent_coverage_and_the_index_by_size() -> N
     index, _ = build_index(DEFAULTS, newest_first(old + new))
     assert [s.slug for s in developing(index)] == ["new", "old"]  # two reports this week beat four a month ago
     assert [s.slug for s in index.stories] == ["old", "new"]  # the stories index: most reports first
+
+
+def test_two_unrelated_reports_that_share_tags_and_one_word_are_not_found_alike() -> None:
+    """On a small site nearly every word is rare: two tags and "model" in common once made two unrelated reports one story at 1.00."""
+    vision = report(1, "Vision model reads charts better than people, lab says", "", ("vision", "benchmarks", "LLMs"), ("https://a.example/v",), 0)
+    summary = "A 60-page paper claims a 7B model matches far larger ones on reasoning."
+    atlas = report(2, "Inside the Atlas-7 paper: benchmarks and caveats", summary, ("OpenAI", "LLMs", "benchmarks", "evaluation"), ("https://b.example/a",), 2)
+    assert group(newest_first([vision, atlas])) == {}
