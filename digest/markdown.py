@@ -105,7 +105,7 @@ def without_comments(text: str) -> str:
     lines = text.split("\n")
     for token in _commonmark().parse(text):
         inline = token.type == "inline" and any(c.type == "html_inline" and c.content.startswith("<!--") for c in token.children or ())
-        block = token.type == "html_block" and token.content.lstrip().startswith("<!--")
+        block = token.type == "html_block" and "<!--" in token.content  # a comment inside <div>...</div> too: escaped, it would show
         if token.map and (inline or block):
             start, end = token.map
             lines[start:end] = _drop_comments("\n".join(lines[start:end]), unclosed=block).split("\n")

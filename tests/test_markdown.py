@@ -67,11 +67,13 @@ def test_raw_html_is_escaped_by_default(engine: str) -> None:
 def test_html_comments_are_dropped_but_in_code_and_lines_stay_true(engine: str, allow_html: bool) -> None:
     body = (
         "<!-- embargo until 9am;\nsource: Jane at the ministry -->\nThe ministry spoke. <!-- check the day -->Then [a](gone.md).\n\n"
-        "<!--more-->\n\n```html\n<!-- shown -->\n```\n\nWrite `<!-- this -->` to hide a note.\n"
+        "<!--more-->\n\n```html\n<!-- shown -->\n```\n\nWrite `<!-- this -->` to hide a note.\n\n"
+        "<div>Editors only <!-- secret A --></div>\n\n<script>x()</script> <!-- secret C\n-->\n"  # comments in HTML blocks
     )
     rendered, problems = render_body(body, engine, allow_html)
     soup = BeautifulSoup(rendered.html, "html.parser")
     assert "embargo" not in rendered.html and "check the day" not in rendered.html and "more" not in soup.get_text()
+    assert "secret" not in rendered.html and "Editors only" in soup.get_text()
     assert soup.select_one("pre").get_text() == "<!-- shown -->\n"  # type: ignore[union-attr]
     assert soup.select_one("p code").get_text() == "<!-- this -->"  # type: ignore[union-attr]
     assert rendered.summary == "The ministry spoke. Then a."
