@@ -192,8 +192,8 @@ def _tags(value: Any, entry: Entry, checker: FrontMatter) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)  # the same few hundred tags, looked up by content, index and pages
 def tag_key(tag: str) -> str:
-    """A tag's identity: case, runs of spaces ("Open  AI", not "OpenAI") and how an accent is encoded do not count."""
-    return unicodedata.normalize("NFC", " ".join(tag.split()).casefold())
+    """A tag's identity: case, runs of spaces and hyphens ("GPT-5" is "gpt 5", not "GPT5") and how an accent is encoded do not count."""
+    return unicodedata.normalize("NFC", " ".join(tag.replace("-", " ").split()).casefold())
 
 
 def _confidence(value: Any, entry: Entry, checker: FrontMatter) -> tuple[int | None, str]:
@@ -314,7 +314,7 @@ FIELDS: tuple[Field, ...] = (
     Field("date", "Publication date (`2026-04-30`) or date-time (`2026-04-30T18:20:00-07:00`); the site time zone applies when none is given.", True, _date),
     Field("updated", "Date or date-time of the last substantive update; shown beside the date.", False, _date),
     Field("topic", "Topic slug; defaults to the folder the file is in (`content/<topic>/`)."),
-    Field("tags", "List of tags (`[OpenAI, agents]`). Case and extra spaces do not matter: `OpenAI` and `openai` are one tag.", True, _tags, ()),
+    Field("tags", "List of tags (`[OpenAI, agents]`). Case, spaces and hyphens do not matter: `GPT-5` and `gpt 5` are one tag.", True, _tags, ()),
     Field("sources", "List of sources: URL strings or `{url, name, official}` mappings. `official: true` marks a primary source (filing, company post).", True),
     Field("source", "A single source URL; shorthand for a one-item `sources` list."),
     Field("confidence", "How sure the desk is: a score 0-100, or `high`, `medium`, `low`.", True, _confidence, (None, "")),
@@ -322,24 +322,12 @@ FIELDS: tuple[Field, ...] = (
     Field("model", "The AI model that drafted or analysed the story, if any.", False, _text, ""),
     Field("summary", "One or two sentences for lists, feeds and meta tags; defaults to the body's first paragraph.", False, _text, ""),
     Field("why_it_matters", "List of short points shown in a 'Why it matters' box.", False, _text_list, ()),
-    Field(
-        "story",
-        "Story id grouping several reports of the same event on one full-coverage page; without it, a report joins the story it is found alike to. `none`: never grouped.",
-        False,
-        _slug_value,
-        "",
-    ),
+    Field("story", "Story id: reports of one event share a full-coverage page; without it, found by likeness. `none`: never grouped.", False, _slug_value, ""),
     Field("author", "Byline: a key of `authors` in site.yaml, or a name.", False, _text, ""),
     Field("slug", "URL name of the article; defaults to the file name (a folder's `index.md`: the folder's name).", False, _slug_value, ""),
     Field("lang", "Language tag of the article when it differs from the site's (`ar`, `zh`); sets `lang` and `dir`.", False, _lang, ""),
     Field("draft", "`true` keeps the article out of the published site.", False, _bool, False),
-    Field(
-        "image",
-        "Share image for social cards and feeds (PNG, JPEG, GIF or WebP): an http(s) URL, a site path (`/img/x.png`) or a file beside the article; default: a generated card.",
-        False,
-        _image,
-        "",
-    ),
+    Field("image", "Share image (PNG, JPEG, GIF, WebP): an http(s) URL, a site path or a file beside the article; default: a card.", False, _image, ""),
     Field("corrections", "List of `{date, text}` corrections.", False, _corrections, ()),
     Field("expires", "Date or date-time after which the article leaves lists and feeds; its page stays, marked as expired.", False, _date),
 )
@@ -404,8 +392,14 @@ class FrontMatter:
                 both = (published.isoformat(), moment.isoformat()) if moment.date() >= published.date() else (str(published.date()), str(moment.date()))
                 return f"after the publication date {both[0]}", both[1]
 
-            if updated is not None and updated < published:
+            def day_of(moment: datetime) -> datetime:  # a date written without a time, on the publication's day, means that day
+                local = moment.astimezone(self.config.tz)
+                return published if local.time() == time(0) and local.date() == published.astimezone(self.config.tz).date() else moment
+
+            if updated is not None and (updated := day_of(updated)) < published:
                 self.fail(self.entries["updated"].line, "updated: expected a date on or {}, found {}".format(*wrong(updated)))
+            values["updated"] = updated
+            values["corrections"] = tuple(Correction(day_of(c.date), c.text) for c in values["corrections"])
             for correction in values["corrections"]:
                 if correction.date < published:
                     self.fail(self.entries["corrections"].line, "corrections: expected dates on or {}, found {}".format(*wrong(correction.date)))

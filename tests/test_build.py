@@ -135,7 +135,7 @@ def test_related_links_point_at_other_existing_articles(basic: tuple[Path, Build
 
 
 def test_follow_up_found_alike_is_in_the_story_box_not_in_related(basic: tuple[Path, BuildResult]) -> None:
-    # Two days apart, sharing a rare tag and its words: found to be one story, so the follow-up is listed
+    # Two days apart, sharing a rare tag, its words and "paper": found to be one story, so the follow-up is listed
     # in the coverage box, and related stories do not repeat it.
     soup = parse(page_file(basic[1].output, "/research/rare-tag/"))
     box = soup.select_one("section.story-box")

@@ -121,6 +121,21 @@ def test_an_update_before_publication_shows_the_times_when_the_days_alone_do_not
     ]
 
 
+def test_an_update_or_correction_written_as_the_publication_day_is_that_day(tmp_path: Path) -> None:
+    """A date without a time reads as midnight: on the day an article came out (in the site's zone), that was before it."""
+    same_day = "date: 2025-12-31T18:20:00-08:00\nupdated: 2026-01-01\ncorrections:\n  - {date: 2026-01-01, text: A name was wrong.}"
+    site = make_site(tmp_path / "site", {"good.md": GOOD.replace("date: 2026-01-01", same_day).encode()})  # the site's zone is UTC
+    article = load_site(BuildOptions(source=site)).articles[0]
+    assert article.updated == article.date == article.corrections[0].date  # that day, not before the article
+    day_before = GOOD.replace("date: 2026-01-01", "date: 2026-01-01T10:00:00Z\nupdated: 2025-12-31")
+    (site / "content/news/good.md").write_text(day_before, encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        load_site(BuildOptions(source=site))
+    assert [str(p) for p in failure.value.problems] == [
+        "content/news/good.md:4: error: updated: expected a date on or after the publication date 2026-01-01, found 2025-12-31"
+    ]
+
+
 def test_jobs_must_be_one_or_more(tmp_path: Path) -> None:
     site = make_site(tmp_path / "site", {"good.md": GOOD.encode()})
     for jobs in ("0", "-1", "two"):
