@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -186,7 +187,6 @@ class BodyRenderer:
         """The python engine: made on first use, as the rust engine hands it only a few bodies."""
         from markdown_it import MarkdownIt
         from mdit_py_plugins.anchors import anchors_plugin
-        from mdit_py_plugins.anchors.index import slugify
         from mdit_py_plugins.footnote import footnote_plugin
 
         from .highlight import highlight_code
@@ -195,7 +195,7 @@ class BodyRenderer:
         md = MarkdownIt("commonmark", options)
         md.enable(["table", "strikethrough"])
         md.use(footnote_plugin)
-        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#", slug_func=lambda text: own_id(slugify(text)))
+        md.use(anchors_plugin, min_level=2, max_level=4, permalink=True, permalinkSymbol="#", slug_func=heading_id)
         md.core.ruler.push("digest_links", self._rewrite_links)
         return md
 
@@ -384,6 +384,13 @@ def _highlight_fence(match: re.Match[str]) -> str:
     from .highlight import highlight_code  # Pygments, imported with the first fenced block: a build without code skips it
 
     return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
+
+
+def heading_id(text: str) -> str:
+    """The python engine's heading id: mdit-py-plugins' (GitHub's) slug, but keeping the combining marks Hindi or Thai words
+    need, and "section" for a heading with no letter or digit (``## ???``), whose empty id was invalid HTML."""
+    slug = "".join(c for c in text.lower().replace(" ", "-") if c.isalnum() or c in "-_" or unicodedata.category(c).startswith("M"))
+    return own_id(slug or "section")
 
 
 def own_id(slug: str) -> str:

@@ -148,7 +148,9 @@ def test_two_articles_on_one_url_name_both_files(copy_site: Callable[[str], Path
 
 def test_tags_that_slug_alike_get_distinct_urls_with_a_warning(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
     site = copy_site("minimal")
-    write_article(site, "policy/langs.md", article_front("Languages", tags='["C++", "C#", "AI safety", "AI-safety", "ai  safety", "AI/safety"]'))  # the first three are one tag
+    write_article(
+        site, "policy/langs.md", article_front("Languages", tags='["C++", "C#", "AI safety", "AI-safety", "ai  safety", "AI/safety"]')
+    )  # the first three are one tag
     result = build(site)
     out = tmp_path / "out"
     tags = parse(page_file(out, "/tags/"))

@@ -155,6 +155,14 @@ def test_headings_h2_to_h4_get_unique_ids_and_a_permalink(engine: str) -> None:
     assert headings[2].get_text() == "Résumé & code #" and headings[2].find("code") is not None
 
 
+def test_heading_ids_keep_combining_marks_and_are_never_empty(engine: str) -> None:
+    soup = render("## भारत में एआई सहायक\n\n## ???\n\n## ???\n", engine)
+    headings = soup.select("h2")
+    assert headings[0]["id"] == "भारत-में-एआई-सहायक"  # the vowel signs are part of the words
+    for heading in headings[1:]:  # no letter to make an id of: a valid one, or none
+        assert heading.get("id") != "" and (heading.get("id") is None or heading.select_one("a")["href"] == "#" + heading["id"])
+
+
 @pytest.mark.parametrize("allow_html", [False, True])
 def test_a_heading_never_takes_an_id_of_the_pages_own_parts(engine: str, allow_html: bool) -> None:
     rendered, _ = render_body('## Tags heading\n\n## Main\n\n<h2 id="why-heading">Raw</h2>\n', engine, allow_html)
