@@ -95,7 +95,7 @@ def plan_pages(config: SiteConfig, index: SiteIndex, edition: Ref | None = None)
     home = Crumb(t("Headlines"), "/")
     per = config.per_page
     # Besides its headlines, the home page shows the top stories of each topic, and stories with several reports.
-    tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles)
+    tops = tuple((index.ref(t), t.articles[: config.home_topic_count]) for t in index.topics if t.articles and config.home_topic_count)
     several = tuple(index.ref(s) for s in developing(index))
     pages = paginate("/", "home.html", config.title, config.description, index.articles, per, (), t, topic_tops=tops, stories=several, edition=edition)
     pages += [plan_article(article, index, home) for article in index.articles + index.expired]

@@ -259,6 +259,16 @@ def test_removed_article_disappears_from_the_next_build(copy_site: Callable[[str
     assert not (out / "tags" / "agents").exists()
 
 
+def test_home_topic_count_zero_shows_no_topic_sections(copy_site: Callable[[str], Path], build: Build) -> None:
+    site = copy_site("basic")
+    home = parse(page_file(build(site).output, "/"))
+    assert home.select("section.topic-top ul li")  # as a new site has them
+    with (site / "site.yaml").open("a", encoding="utf-8") as settings:
+        settings.write("home_topic_count: 0\n")
+    home = parse(page_file(build(site).output, "/"))
+    assert home.select("section.topic-top") == [] and home.select("main article")
+
+
 def test_an_article_without_a_summary_is_described_by_its_first_words_and_shows_them_once(copy_site: Callable[[str], Path], build: Build) -> None:
     site = copy_site("basic")
     (site / "content/research/wafer.png").write_bytes(b"\x89PNG")
