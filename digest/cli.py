@@ -25,11 +25,11 @@ def worker_count(text: str) -> int:
     return int(text)
 
 
-def add_site_options(parser: argparse.ArgumentParser) -> None:
+def add_site_options(parser: argparse.ArgumentParser, output: str = "write the site here instead of site.yaml's output_dir") -> None:
     parser.add_argument(
         "--source", "-s", type=Path, default=Path("."), metavar="DIR", help="site folder with site.yaml and content/ (default: the current folder)"
     )
-    parser.add_argument("--output", "-o", type=Path, default=None, metavar="DIR", help="write the site here instead of site.yaml's output_dir")
+    parser.add_argument("--output", "-o", type=Path, default=None, metavar="DIR", help=output)
     parser.add_argument("--drafts", action="store_true", help="include articles marked draft: true")
     parser.add_argument("--future", action="store_true", help="include articles dated in the future")
     parser.add_argument(

@@ -25,7 +25,7 @@ HELP = "check every article, link, image, setting and template without writing a
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_site_options(parser)
+    add_site_options(parser, output="the folder a build would write, checked to be one it may replace (default: site.yaml's output_dir)")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 1 on any warning), for CI")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="print problems as text lines (default) or as a JSON array")
     parser.add_argument(

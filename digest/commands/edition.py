@@ -23,7 +23,7 @@ def _day(text: str) -> date:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_site_options(parser)
+    add_site_options(parser, output="the built site to find the edition's files in (default: site.yaml's output_dir)")
     parser.add_argument("--date", type=_day, default=None, metavar="YYYY-MM-DD", help="the edition of this day, or of its week (default: the latest)")
     parser.add_argument("--weekly", action="store_true", help="the weekly edition instead of the daily one")
 

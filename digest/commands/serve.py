@@ -22,7 +22,7 @@ def port_number(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_site_options(parser)
+    add_site_options(parser, output="ignored: serve builds into a temporary folder of its own")
     parser.add_argument("--port", "-p", type=port_number, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
 
