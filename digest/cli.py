@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except ContentError as exc:
         Reporter().problems(exc.problems)
-        print(f"Build failed: {exc}", file=sys.stderr)
+        print(f"{args.verb.capitalize()} failed: {exc}", file=sys.stderr)
         return exc.exit_code
     except DigestError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -389,7 +389,11 @@ def test_dangerous_output_folders_are_refused(copy_site: Callable[[str], Path], 
     assert snapshot(tmp_path) == before
 
 
-def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
+def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(
+    copy_site: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digest.cli import main
+
     site = copy_site("minimal")
     for value, says in (("..", "it contains the site's own files"), (".digest-cache", "inside the site's .digest-cache/ folder")):
         (site / "site.yaml").write_text(f"title: Minimal\noutput_dir: {value}\n", encoding="utf-8")
@@ -399,6 +403,8 @@ def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(copy_site: 
         assert snapshot(tmp_path) == before
         checked = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site)], capture_output=True, text=True)
         assert checked.returncode == 1 and "site.yaml:2: error: output_dir: refusing" in checked.stderr, checked.stderr  # check sees it too
+        assert main(["clean", "-s", str(site)]) == 1 and "site.yaml:2: error: output_dir: refusing" in capsys.readouterr().err  # and clean
+        assert snapshot(tmp_path) == before
     (tmp_path / "a-file").write_text("x", encoding="utf-8")  # given on the command line, a usage error, for check as for build
     checked = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "-s", str(site), "-o", str(tmp_path / "a-file")], capture_output=True, text=True)
     assert checked.returncode == 2 and "exists and is not a folder" in checked.stderr, checked.stderr

@@ -20,12 +20,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
-    from ..errors import UsageError
+    from ..errors import ContentError, UsageError
+    from ..options import BuildOptions
     from ..memo import CACHE_DIR
     from ..output import check_output_dir, output_lock, remove_output
+    from ..site import output_refusal
 
     config, _ = load_config(args.source)
     output = config.output_folder(args.output)
+    if (refused := output_refusal(BuildOptions(args.source, args.output))) is not None:  # site.yaml's output_dir: at its line, as build says it
+        raise ContentError([refused])
     try:
         check_output_dir(output, config.root)
     except UsageError as exc:
