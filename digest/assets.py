@@ -17,7 +17,7 @@ from .errors import Problem, error
 from .memo import BUNDLED
 from .output import url_to_relpath
 from .pages import Page
-from .schema import Article
+from .schema import MARKDOWN_SUFFIXES, Article
 
 # What content/ (untrusted) may publish: media and documents; markup, scripts, styles, _headers... belong in static/.
 ASSET_SUFFIXES = frozenset({
@@ -122,11 +122,17 @@ def find_page_collisions(pages: list[Page], copies: dict[str, Path]) -> list[Pro
             owner[rel] = page
             continue
         (blame, what), (other_blame, other_what) = _source(page), _source(owner[rel])
-        if not blame and other_blame:  # told from the side of the file to change
+        if (not blame and other_blame) or (_standalone(blame) and other_blame.endswith(MARKDOWN_SUFFIXES)):  # told where to change it: an article's slug first
             (blame, what), (other_blame, other_what) = (other_blame, other_what), (blame, what)
-        hint = '; set a different "slug:"' if blame.endswith((".md", ".markdown")) else ""
+        hint = "; rename the file (a page's URL is its file's name)" if _standalone(blame) else ""
+        hint = hint or ('; set a different "slug:"' if blame.endswith(MARKDOWN_SUFFIXES) else "")
         problems.append(error(blame or "site.yaml", 1 if blame else 0, f"{what} would be written to {page.url}, which is already used by {other_what}{hint}"))
     return problems
+
+
+def _standalone(path: str) -> bool:
+    """Whether *path* is a standalone page's file, whose URL is its name (it has no ``slug:``)."""
+    return path.startswith("content/pages/") and path.endswith(MARKDOWN_SUFFIXES)
 
 
 def _source(output: Page | Path) -> tuple[str, str]:

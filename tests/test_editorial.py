@@ -64,9 +64,14 @@ def test_a_page_colliding_with_an_index_or_missing_its_title_is_an_error_at_its_
     (pages / "tags.md").write_text("---\ntitle: My tags\n---\nText.\n", encoding="utf-8")
     (pages / "untitled.md").write_text("---\ndescription: no title\nnav: first\n---\nText.\n", encoding="utf-8")
     found = messages(problems_of(site))
-    assert any(m.startswith("content/pages/tags.md:1: error:") and "/tags/" in m for m in found), found
+    assert any(m.startswith("content/pages/tags.md:1: error:") and m.endswith("rename the file (a page's URL is its file's name)") for m in found), found
     assert any(m.startswith("content/pages/untitled.md:1: error:") and 'missing required field "title"' in m for m in found), found
     assert any(m.startswith("content/pages/untitled.md:3: error:") and "nav: expected a whole number" in m for m in found), found
+    (pages / "tags.md").rename(pages / "about.md")  # an article's slug: takes a page's URL: the article is told to change
+    write_article(site, "policy/about-us.md", article_front("About us", slug="about"))
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + 'permalink: "/{slug}/"\n', encoding="utf-8")
+    found = messages(problems_of(site))
+    assert any(m.startswith("content/policy/about-us.md:1: error:") and m.endswith('content/pages/about.md; set a different "slug:"') for m in found), found
 
 
 def test_pages_is_no_topic(copy_site: Callable[[str], Path]) -> None:

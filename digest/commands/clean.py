@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..errors import ContentError, UsageError
-    from ..options import BuildOptions
     from ..memo import CACHE_DIR
+    from ..options import BuildOptions
     from ..output import check_output_dir, output_lock, remove_output
     from ..site import output_refusal
 
