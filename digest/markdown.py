@@ -274,6 +274,11 @@ class BodyRenderer:
             looked_up.add(target)
             if (self.config.root / target).is_file():
                 return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
+        if not target.startswith("content/"):  # site.yaml, templates/, static/...: a body links what content/ publishes, or a site path
+            problems.append(
+                error(article.path, line, f'link to "{href}": expected a file in content/, found {target}, outside it; link /static/... by its URL')
+            )
+            return None
         found = "a folder; link a file in it (its index.md)" if (self.config.root / target).is_dir() else "none"
         problems.append(error(article.path, line, f'link to "{href}": expected a file at {target}, found {found}'))
         return None

@@ -266,7 +266,9 @@ def test_web_fragment_and_site_links_are_left_alone(engine: str) -> None:
 def test_links_outside_content_are_reported_but_not_listed(engine: str) -> None:
     rendered, problems = render_body("[x](../../static/x.css)\n", engine)
     assert rendered.links == ()
-    assert [str(p) for p in problems] == ['content/news/a.md:8: error: link to "../../static/x.css": expected a file at static/x.css, found none']
+    assert [str(p) for p in problems] == [
+        'content/news/a.md:8: error: link to "../../static/x.css": expected a file in content/, found static/x.css, outside it; link /static/... by its URL'
+    ]
 
 
 def test_a_link_to_a_held_back_article_or_a_folder_says_so(engine: str, tmp_path: Path) -> None:
