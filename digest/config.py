@@ -203,9 +203,10 @@ def load_config(root: Path) -> tuple[SiteConfig, list[Problem]]:
     if not path.is_file():
         return SiteConfig(root=root), [warning(shown, 0, "no site.yaml found; using default settings")]
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return SiteConfig(root=root), [error(shown, 1, f"expected UTF-8 text, found an undecodable byte at offset {exc.start}")]
+        text = (raw := path.read_bytes()).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # the same words as an article's (digest.content.split_file)
+        line = raw[: exc.start].count(b"\n") + 1
+        return SiteConfig(root=root), [error(shown, line, f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} that is not valid UTF-8")]
     except OSError as exc:
         return SiteConfig(root=root), [error(shown, 0, f"cannot read the file ({exc.strerror})")]
     entries, problems = load_mapping(text, shown, 1)

@@ -76,6 +76,14 @@ def test_deep_site_yaml_is_an_error(copy_site: Callable[[str], Path], build: Cal
     assert errors_of(caught) == ["site.yaml:2: error: YAML is nested too deeply (more than 32 levels)"]
 
 
+def test_a_site_yaml_that_is_not_utf8_is_an_error_at_the_line_of_the_byte(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "site.yaml").write_bytes(b"title: Minimal\ndescription: Caf\xe9 news\n")
+    with pytest.raises(ContentError) as caught:
+        build(site)
+    assert errors_of(caught) == ["site.yaml:2: error: expected UTF-8 text, found the byte 0xe9 that is not valid UTF-8"]
+
+
 def test_bom_crlf_and_only_front_matter_build(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
     site = copy_site("minimal")
     text = "---\r\n" + article_front("Windows file").replace("\n", "\r\n") + "\r\n---\r\nFirst line.\r\n\r\nSecond paragraph.\r\n"
