@@ -27,7 +27,7 @@ from .i18n import Labels, date_formatter, date_pattern, month_names, og_locale, 
 from .index import Ref, SiteIndex
 from .memo import BUNDLED, Memo, hash_of
 from .pages import Page
-from .schema import text_direction
+from .schema import Article, text_direction
 
 
 def site_templates(config: SiteConfig) -> Path:
@@ -237,7 +237,8 @@ class PageRenderer:
 
         def article(path: str) -> Any:
             if path not in articles:  # not a KeyError, which Jinja would turn into "has no attribute"
-                raise jinja2.TemplateRuntimeError(f"cards[...] and links[...] take a listed article's path (article.path), not {path!r}")
+                given = f"the article itself ({path.title!r})" if isinstance(path, Article) else repr(path)[:80]
+                raise jinja2.TemplateRuntimeError(f"cards[...] and links[...] take a listed article's path (article.path), not {given}")
             return articles[path]
 
         # Each article's list entry and one-line link, made once for all the pages that show it.
@@ -299,8 +300,9 @@ def fill_template(env: jinja2.Environment, name: str, **context: Any) -> str:
         if isinstance(exc, jinja2.TemplateNotFound):
             problem = f"template {exc.name!r} not found in the site's templates/ or the bundled ones"
         elif isinstance(exc, RecursionError):
-            itself = where.rpartition(":")[0].rpartition("templates/")[2]
-            problem = f'the template extends or includes itself; to build on the bundled {itself}, write {{% extends "bundled/{itself}" %}}'
+            itself = where.partition(":")[0].rpartition("templates/")[2]
+            how = "extends, includes or renders itself (cards[...] and fragment(...) render templates too)"
+            problem = f'the template {how}; to build on the bundled {itself}, write {{% extends "bundled/{itself}" %}}'
         raise TemplateError(f"{where}: template error: {problem}") from exc
 
 

@@ -100,7 +100,7 @@ def test_a_sites_template_extends_the_bundled_one_of_its_own_name_and_extending_
     with pytest.raises(ContentError) as caught:
         build(site)
     assert {str(p) for p in caught.value.problems} == {
-        f'{mine}:1: error: template error: the template extends or includes itself; to build on the bundled article.html, write {{% extends "bundled/article.html" %}}'
+        f'{mine}:1: error: template error: the template extends, includes or renders itself (cards[...] and fragment(...) render templates too); to build on the bundled article.html, write {{% extends "bundled/article.html" %}}'
     }
 
 
@@ -143,3 +143,21 @@ def test_a_block_no_extended_template_has_is_a_warning_at_its_line(copy_site: Ca
         f'templates/article.html:4: warning: block "article_heder" is in no template this one extends (base.html, bundled/base.html), {never}',
         f'templates/sources.html:3: warning: block "scirpts" is in no template this one extends (bundled/sources.html, base.html, bundled/base.html), {never} (did you mean "scripts"?)',
     ]
+
+
+def test_cards_given_an_article_or_rendering_itself_is_told_in_one_line(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    site = copy_site("minimal")
+    (site / "templates").mkdir()
+    card = (BUNDLED / "templates/_card.html").read_text(encoding="utf-8")
+    for added, expected in (
+        ("{{ cards[article] }}", "take a listed article's path (article.path), not the article itself ('A first story')"),
+        (
+            "{{ cards[article.path] }}",
+            'renders itself (cards[...] and fragment(...) render templates too); to build on the bundled _card.html, write {% extends "bundled/_card.html" %}',
+        ),
+    ):
+        (site / "templates/_card.html").write_text(card + added + "\n", encoding="utf-8")
+        with pytest.raises(ContentError) as caught:
+            build(site)
+        found = [p.message for p in caught.value.problems]
+        assert any(m.endswith(expected) for m in found) and all(len(m) < 300 for m in found), found
