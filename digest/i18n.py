@@ -24,6 +24,7 @@ from jinja2.lexer import Token, TokenStream
 
 from .config import SiteConfig, setting_lines
 from .errors import Problem, warning
+from .memo import BUNDLED
 
 LABELS = Path(__file__).resolve().parent / "labels"
 
@@ -156,11 +157,26 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
                 used[f"templates/bundled/{name}"] = path
     env = Environment()  # without Labels: the templates' _() calls as written
     english = "it is shown in English (add it to labels: in site.yaml)"
+    bundled: dict[str, None] = {}  # the bundled templates' labels the table lacks: one warning, not one per line of files the site has not
     for shown, path in used.items():
         for line, label in template_labels(env, path):
-            if label not in table:
-                message = f'no "{config.language}" translation for the label "{label}"; {english}'
-                problems.append(warning(shown, line, message))
+            if label in table:
+                continue
+            if path.is_relative_to(BUNDLED):
+                bundled[label] = None
+            else:
+                problems.append(warning(shown, line, f'no "{config.language}" translation for the label "{label}"; {english}'))
+    if bundled:
+        shown = ", ".join(f'"{label}"' for label in list(bundled)[:3]) + (f" and {len(bundled) - 3} more" if len(bundled) > 3 else "")
+        every = "every label is a key of the generator's digest/labels/ar.yaml, to copy under labels: and translate"
+        where = setting_lines(config).get("labels", line)
+        problems.append(
+            warning(
+                config.path,
+                where,
+                f'labels: {len(bundled)} labels of the bundled templates have no "{config.language}" translation and are shown in English: {shown}; {every}',
+            )
+        )
     return problems
 
 

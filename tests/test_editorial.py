@@ -282,6 +282,18 @@ def test_a_language_without_a_table_is_one_warning_at_its_line(copy_site: Callab
     assert len(found) == 1 and found[0].startswith(f"site.yaml:{line}: warning: language:"), found
 
 
+def test_a_partial_labels_table_is_one_warning_for_the_bundled_templates_at_its_line(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("minimal")
+    settings = "language: fr\nlabels:\n  Tags: Mots-clés\n"
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + settings, encoding="utf-8")
+    (site / "templates").mkdir()
+    (site / "templates/page.html").write_text('{% extends "base.html" %}{% block main %}{{ _("Our own label") }}{% endblock %}\n')
+    found = [m for m in messages(problems_of(site)) if "translation" in m]
+    assert len(found) == 2, found  # the site's own label at its line; the bundled templates' in one
+    assert found[0].startswith("site.yaml:12: warning: labels: ") and 'labels of the bundled templates have no "fr" translation' in found[0]
+    assert found[1].startswith("templates/page.html:1: warning:") and "Our own label" in found[1]
+
+
 @pytest.mark.parametrize("key", ["standards_url", '"standards_url"'])
 def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path], key: str) -> None:
     site = copy_site("minimal")
