@@ -42,12 +42,19 @@ if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draw
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 72
 IMAGE_NAME = "share.png"
-DRAWING_VERSION = "5"  # bump when the layout or encoding changes, so cached images are redrawn
+DRAWING_VERSION = "6"  # bump when the layout or encoding changes, so cached images are redrawn
 CACHE_FOLDER = Path(".digest-cache") / "share-images"
 # Bold faces per script, best first: (file name, face index inside a .ttc collection).
 FONT_CHOICES: dict[str, tuple[tuple[str, int], ...]] = {
     "latin": (("NotoSans-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
     "arabic": (("NotoSansArabic-Bold.ttf", 0), ("NotoNaskhArabic-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
+    "hebrew": (("NotoSansHebrew-Bold.ttf", 0), ("DejaVuSans-Bold.ttf", 0)),
+    "arabic+latin": (("DejaVuSans-Bold.ttf", 0), ("NotoSansArabic-Bold.ttf", 0)),  # Noto's Arabic and Hebrew fonts have no Latin letters
+    "hebrew+latin": (("DejaVuSans-Bold.ttf", 0), ("NotoSansHebrew-Bold.ttf", 0)),
+    "devanagari": (("NotoSansDevanagari-Bold.ttf", 0),),
+    "bengali": (("NotoSansBengali-Bold.ttf", 0),),
+    "tamil": (("NotoSansTamil-Bold.ttf", 0),),
+    "thai": (("NotoSansThai-Bold.ttf", 0),),
     "cjk": (("NotoSansCJK-Bold.ttc", 2), ("NotoSansCJKsc-Bold.otf", 0), ("NotoSerifCJK-Bold.ttc", 2)),
 }
 CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face index in Noto's CJK collection
@@ -55,6 +62,12 @@ CJK_FACE = {"ja": 0, "ko": 1, "zh-tw": 3, "zh-hant": 3, "zh-hk": 4}  # face inde
 _ARABIC = r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]"
 _CJK = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]"
 _TOKEN = r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff][\u3000-\u303f\uff00-\uffef]*|\S+"
+_UNSPACED = r"[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]"  # Chinese and Japanese; Korean spaces its words
+_SCRIPTS = (  # besides Latin, by the first letter found (ASCII alone is Latin)
+    ("arabic", _ARABIC), ("hebrew", r"[\u0590-\u05ff\ufb1d-\ufb4f]"), ("devanagari", r"[\u0900-\u097f]"), ("bengali", r"[\u0980-\u09ff]"),
+    ("tamil", r"[\u0b80-\u0bff]"), ("thai", r"[\u0e00-\u0e7f]"), ("cjk", _CJK),
+)  # fmt: skip
+_EMOJI = r"[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f\u200d]"  # no card font draws them: left out rather than drawn as boxes
 BADGE_COLORS = {"High": (22, 128, 72), "Medium": (176, 112, 0), "Low": (184, 44, 44)}
 NO_BADGE = (90, 98, 112)  # the badge of an article without a confidence label
 BACKGROUND = (16, 24, 40)
@@ -87,7 +100,8 @@ def share_image_url(config: SiteConfig, urls: SiteUrls, article: Article) -> str
 def script_of(text: str) -> str:
     if text.isascii():  # most headlines: no need to search them for Arabic or CJK letters
         return "latin"
-    return "arabic" if re.search(_ARABIC, text) else "cjk" if re.search(_CJK, text) else "latin"
+    script = next((name for name, letters in _SCRIPTS if re.search(letters, text)), "latin")
+    return f"{script}+latin" if script in ("arabic", "hebrew") and re.search("[A-Za-z]", text) else script
 
 
 def font_dirs(config: SiteConfig) -> list[Path]:
@@ -290,7 +304,7 @@ def draw_card(card: ShareCard) -> bytes:
 
     # The largest headline size whose wrapped lines fit above the badge. Nine lines of 32 px hold at
     # most a few hundred characters, so a longer title (or word) is cut first: drawing stays quick.
-    title = " ".join(token[:MAX_WORD] for token in re.findall(_TOKEN, card.title[:MAX_TITLE]))
+    title = " ".join(token[:MAX_WORD] for token in re.findall(_TOKEN, re.sub(_EMOJI, "", card.title[:MAX_TITLE])))
     box_width, box_height = WIDTH - 2 * MARGIN, 300
     for size in (72, 64, 56, 48, 42, 36, 32):
         title_font = load_font(card.title_font, size)
@@ -407,7 +421,7 @@ def wrap(draw: ImageDraw.ImageDraw, text: str, font: AnyFont, width: int, rtl: b
     else:
         for token in re.findall(_TOKEN, text):
             current = lines[-1]
-            joiner = "" if not current or (re.match(_CJK, token[0]) and re.match(_CJK, current[-1])) else " "
+            joiner = "" if not current or (re.match(_UNSPACED, token[0]) and re.match(_UNSPACED, current[-1])) else " "
             candidate = current + joiner + token
             if current and draw.textlength(candidate, font=font, direction=_direction(candidate, font, rtl)[0]) > width:
                 lines.append(token)

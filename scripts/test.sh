@@ -14,6 +14,7 @@ command -v java >/dev/null || apt_packages+=(default-jre-headless)
 command -v npm >/dev/null || apt_packages+=(npm)
 [ -f /usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf ] || apt_packages+=(fonts-noto-core)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc ] || apt_packages+=(fonts-noto-cjk)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ] || apt_packages+=(fonts-dejavu-core)  # Arabic or Hebrew headlines with Latin words
 python3 -c "from PIL import features; raise SystemExit(not features.check('raqm'))" || apt_packages+=(libraqm0)
 # Chromium for the browser tests (tests/test_browser.py drives it with Playwright; Playwright's own download does not work here).
 [ -x /usr/bin/chromium ] || apt_packages+=(chromium)

@@ -64,6 +64,27 @@ def test_scripts_get_fonts_that_can_draw_them(tmp_path: Path) -> None:
     assert features.check("raqm"), "Pillow needs raqm (libraqm0) to shape Arabic"
 
 
+def test_hebrew_indic_korean_and_mixed_headlines_get_a_font_for_every_letter_and_keep_their_spaces() -> None:
+    from digest.config import SiteConfig
+    from digest.images import ShareCard, draw_card, load_font, wrap
+
+    config = SiteConfig(root=Path("."))
+    titles = {"ישראל מפרסמת הנחיות": "hebrew", "भारत में एआई सहायक": "devanagari", "삼성 번역 기능 추가": "cjk", "يشمل GPT-5 و Llama 4": "arabic+latin"}
+    for title, script in titles.items():
+        assert script_of(title) == script, title
+        assert find_font(config, script).path, f"no font installed for {script}"
+    assert Path(find_font(config, "arabic+latin").path).name == "DejaVuSans-Bold.ttf"  # Noto's Arabic font has no Latin letters
+    from PIL import ImageDraw
+
+    font = load_font(find_font(config, "cjk", "ko"), 48)
+    draw = ImageDraw.Draw(Image.new("L", (10, 10)))
+    assert wrap(draw, "삼성, 스마트폰에 온디바이스 AI 번역 기능 추가", font, 2000, False) == ["삼성, 스마트폰에 온디바이스 AI 번역 기능 추가"]
+    latin = find_font(config, "latin")
+    card = ShareCard("Site", "Topic", "🚀 Launch day: 🤖 voice mode", "High confidence", (22, 128, 72), "en", False, latin, latin, latin)
+    plain = ShareCard("Site", "Topic", "Launch day: voice mode", "High confidence", (22, 128, 72), "en", False, latin, latin, latin)
+    assert draw_card(card) == draw_card(plain)  # no box for an emoji: no font here draws them
+
+
 def test_images_are_cached_and_redrawn_only_when_their_inputs_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     source = copy_site("feeds", tmp_path / "src")
     build(source, tmp_path / "one")
