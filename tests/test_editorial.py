@@ -342,3 +342,15 @@ def test_literal_labels_are_translated_as_templates_compile_and_others_at_render
     source = '{{ _("Tags") }}|{{ _("{n} of them", n=3) }}|{{ _(word) }}|{{ _("Not in the table") }}'
     assert env.from_string(source).render(word="Sources") == "الوسوم|3 منها|المصادر|Not in the table"
     assert "الوسوم" in env.compile(source, raw=True)  # a constant in the compiled code, not a call
+
+
+def test_labels_and_dates_inside_an_article_in_another_language_are_marked_in_the_sites(sample_site: Built) -> None:
+    """A screen reader reads "Mar 4, 2026" and "High confidence" in English on the Arabic report of an English site, not as Arabic."""
+    page = parse(page_file(sample_site.out, "/infrastructure/gulf-ai-data-centers/"))
+    assert page.select_one("article.article")["lang"] == "ar"  # type: ignore[index]
+    for part in ("p.article-meta", "p.article-badges"):
+        assert (page.select_one(part)["lang"], page.select_one(part)["dir"]) == ("en", "ltr"), part  # type: ignore[index]
+    assert page.select_one("h1").find_parent(attrs={"lang": True})["lang"] == "ar"  # type: ignore[union-attr,index]
+    topic = parse(page_file(sample_site.out, "/topics/infrastructure/"))
+    card = next(c for c in topic.select("article.card") if c["lang"] == "ar")
+    assert card.select_one("p.card-meta")["lang"] == "en" and card.select_one("p.card-badges")["lang"] == "en"  # type: ignore[index]
