@@ -129,7 +129,9 @@ def read_manifest(output: Path) -> dict[str, str] | None:
         text = (output / MANIFEST).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return {rel: made for made, _, rel in (line.rpartition("\t") for line in text.split("\n") if line)}
+    entries = (line.rpartition("\t") for line in text.split("\n") if line)
+    # The folder may come from a cache, a branch or a copy: a line naming a place outside it ("../x", "/x") is no file of its own.
+    return {rel: made for made, _, rel in entries if rel and not rel.startswith("/") and not {"", ".", ".."} & set(rel.split("/"))}
 
 
 def foreign_at_top(output: Path) -> bool:
@@ -224,6 +226,8 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
         os.replace(staging / rel, output / rel)
     gone = sorted((known or {}).keys() - {url_to_relpath(url) for url in hashes} - {MANIFEST})
     for rel in gone:
+        if not os.path.realpath(output / rel).startswith(f"{output}/"):  # through a link to elsewhere: not the output's to remove
+            continue
         with contextlib.suppress(FileNotFoundError):
             os.unlink(output / rel)
         empty = (output / rel).parent

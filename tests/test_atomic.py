@@ -490,3 +490,21 @@ def test_leftovers_of_a_killed_build_are_removed_when_the_folder_name_has_glob_c
     build(site, output=out)
     assert leftovers(out) == []
     assert (out / "index.html").is_file()
+
+
+def test_an_update_never_removes_a_file_outside_the_output_that_a_manifest_names(
+    copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path
+) -> None:
+    """The output folder may come from a cache, a branch or a copy: its manifest is no licence to delete anything elsewhere."""
+    site = copy_site("minimal")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "notes.txt").write_text("precious\n", encoding="utf-8")
+    out = build(site).output
+    (out / "tags" / "elsewhere").symlink_to(victim)  # a link inside the output, to a folder outside it
+    lines = ["00\t../victim/notes.txt", f"00\t{victim / 'notes.txt'}", "00\ttags/elsewhere/notes.txt", "00\t.", "00\t./../victim"]
+    with (out / ".digest-manifest").open("a", encoding="utf-8") as manifest:
+        manifest.write("".join(line + "\n" for line in lines))
+    build(site)  # an update: it removes the files of the last manifest that it no longer makes
+    assert (victim / "notes.txt").read_text(encoding="utf-8") == "precious\n"
+    assert "victim" not in (out / ".digest-manifest").read_text(encoding="utf-8")
