@@ -508,3 +508,15 @@ def test_an_update_never_removes_a_file_outside_the_output_that_a_manifest_names
     build(site)  # an update: it removes the files of the last manifest that it no longer makes
     assert (victim / "notes.txt").read_text(encoding="utf-8") == "precious\n"
     assert "victim" not in (out / ".digest-manifest").read_text(encoding="utf-8")
+
+
+def test_clean_removes_the_folder_a_linked_output_leads_to(copy_site: Callable[[str], Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from digest.cli import main
+
+    site = copy_site("minimal")
+    (tmp_path / "www").mkdir()
+    (site / "_site").symlink_to(tmp_path / "www")  # _site -> /var/www/digest, as a server may have it
+    assert main(["build", "-q", "-s", str(site)]) == 0 and (tmp_path / "www/index.html").is_file()
+    assert main(["clean", "-s", str(site)]) == 0
+    assert not (tmp_path / "www").exists() and f"the folder it links to, {tmp_path / 'www'}" in capsys.readouterr().out
+    assert main(["build", "-q", "-s", str(site)]) == 0 and (tmp_path / "www/index.html").is_file()  # built there again
