@@ -28,9 +28,9 @@ def run(args: argparse.Namespace) -> int:
 
     config, _ = load_config(args.source)
     output = config.output_folder(args.output)
-    if (refused := output_refusal(BuildOptions(args.source, args.output))) is not None:  # site.yaml's output_dir: at its line, as build says it
-        raise ContentError([refused])
     try:
+        if (refused := output_refusal(BuildOptions(args.source, args.output))) is not None:  # site.yaml's output_dir: at its line
+            raise ContentError([refused])
         check_output_dir(output, config.root)
     except UsageError as exc:
         raise UsageError(str(exc).replace("refusing to replace", "refusing to remove")) from None
