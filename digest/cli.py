@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -62,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args_list.insert(0, "build")
     args = parser.parse_args(args_list)
     run: Callable[[argparse.Namespace], int] = args.run
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop (timeout, a cancelled CI job) cleans up as Ctrl-C does
     try:
         return run(args)
     except ContentError as exc:

@@ -173,7 +173,11 @@ def index_site(
         del _MADE[key]
     owner = {url: shard for shard in stale for url in shard.articles}
     staged = _with_lang if plan.whole_pages else _indexed_part
-    with tempfile.TemporaryDirectory(prefix="digest-search-", dir=_scratch_folder(len(owner))) as folder:
+    scratch = _scratch_folder(len(owner))
+    for left in Path(scratch or tempfile.gettempdir()).glob("digest-search-*-*"):  # of builds killed outright (SIGKILL)
+        if (pid := left.name.split("-")[2]).isdigit() and not _alive(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=f"digest-search-{os.getpid()}-", dir=scratch) as folder:
         held, pages, bundles = Path(folder, "held"), Path(folder, "pages"), Path(folder, "bundles")
         held.mkdir()
         rendered: dict[str, Path] = {}
@@ -220,6 +224,17 @@ def index_site(
             hashes[url] = hash_of(shard.key, url)
             yield url, data
         memo.put("search", shard.key, tuple(published))
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process *pid* runs (one of another user's counts too: its folder is not ours to remove)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _scratch_folder(pages: int) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -265,3 +267,17 @@ def test_a_pagefind_binary_that_cannot_start_is_named_and_the_output_is_left_as_
         build_site(BuildOptions(source=site, output=out, cache=False))
     assert f"could not start Pagefind's binary {broken}" in str(raised.value) and "cannot write" not in str(raised.value)
     assert snapshot(out) == before
+
+
+def test_a_build_removes_the_scratch_folders_of_builds_killed_outright(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    """A SIGKILLed build cannot remove its staged pages, which may sit in RAM (/dev/shm): the next build that indexes does."""
+    scratch = Path(search._scratch_folder(1) or tempfile.gettempdir())
+    dead, alive = scratch / "digest-search-999999999-x1", scratch / f"digest-search-{os.getpid()}-x2"
+    for folder in (dead, alive):
+        (folder / "pages").mkdir(parents=True)
+    try:
+        build(copy_site("minimal"), cache=False)
+        assert not dead.exists() and alive.is_dir()  # a running process's folder stays
+    finally:
+        shutil.rmtree(dead, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)

@@ -30,8 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         print("note: serve builds into a temporary folder; --output is ignored", file=sys.stderr)
-    # Both stop the server cleanly; SIGINT too, because a shell may start a background job with it ignored.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # SIGTERM stops the server cleanly (digest.cli); SIGINT too, because a shell may start a background job with it ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         from ..preview import run_preview
