@@ -68,9 +68,10 @@ def located_problem(text: str) -> Problem:
     return error(match["path"], int(match["line"] or 0), match["message"]) if match else error("", 0, text)
 
 
-def problems_json(problems: Sequence[Problem]) -> str:
-    """The problems as a JSON array of {path, line, severity, message} objects."""
-    return json.dumps([asdict(p) for p in sorted(problems)], indent=2, ensure_ascii=False)
+def problems_json(problems: Sequence[Problem], encoding: str | None = "utf-8") -> str:
+    """The problems as a JSON array of {path, line, severity, message} objects; other than UTF-8 *encoding*, as \\u escapes."""
+    utf8 = (encoding or "").lower().replace("-", "").replace("_", "") == "utf8"
+    return json.dumps([asdict(p) for p in sorted(problems)], indent=2, ensure_ascii=not utf8)
 
 
 class Reporter:

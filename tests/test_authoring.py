@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import page_file, parse
+from conftest import REPO, page_file, parse
 
 from digest.cli import main
 from digest.errors import error, warning
@@ -362,3 +365,11 @@ def test_the_summary_says_what_was_built_reused_and_held_back(copy_site: Callabl
     found = re.match(r"Built 4 articles into \d+ pages \((\d+) files, (\d+) rendered\); ", updated)
     assert found is not None, updated
     assert 0 < int(found.group(2)) < int(found.group(1))
+
+
+def test_check_json_is_valid_json_on_a_console_that_cannot_write_utf8(copy_site: Callable[[str], Path]) -> None:
+    site = copy_site("authoring")
+    (site / "content/policy/ünï 日本.md").write_text("---\ntitle: x\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}  # a Windows console, a CI runner with another locale
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "--format", "json", "-s", str(site)], capture_output=True, env=env)
+    assert done.returncode == 1 and "content/policy/ünï 日本.md" in {p["path"] for p in json.loads(done.stdout)}

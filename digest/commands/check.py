@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     failed = any(p.is_error for p in problems)
     try:
         if args.format == "json":
-            print(problems_json(problems))
+            print(problems_json(problems, sys.stdout.encoding))  # valid JSON on a console that cannot write UTF-8 too
         else:
             report = Reporter(args.quiet, args.verbose)
             report.problems(problems)
