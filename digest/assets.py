@@ -51,6 +51,9 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
     top = config.root / "root"  # the owner's files for the top of the site, as they are: _headers, .well-known/, ...
     for path in _files_under(top, hidden=True):
         url = "/" + path.relative_to(top).as_posix()
+        if url == "/.digest-manifest":  # the build's own list of what it wrote
+            problems.append(error("root/.digest-manifest", 0, "expected no file of this name in root/, found one: the build writes it; delete it"))
+            continue
         if url in copies and copies[url].is_relative_to(content):
             problems.append(
                 error(

@@ -314,6 +314,10 @@ def test_files_put_in_the_output_by_hand_are_not_lost(copy_site: Callable[[str],
         "does not publish; move it to static/ (served under /static/) or root/ (at the top of the site)",
         "content/ads.txt: error: expected /ads.txt in one place, found it in content/ and in root/, whose file is published; delete one",
     ]
+    (site / "root/.digest-manifest").write_text("00\t../x\n", encoding="utf-8")  # the build's own file: an error, not an internal one
+    with pytest.raises(ContentError) as failed:
+        build(site)
+    assert "root/.digest-manifest: error: expected no file of this name in root/, found one: the build writes it; delete it" in map(str, failed.value.problems)
 
 
 def test_a_folder_the_build_did_not_make_is_refused(copy_site: Callable[[str], Path], build: Callable[..., BuildResult], tmp_path: Path) -> None:
