@@ -182,8 +182,8 @@ def test_the_edition_command_says_where_the_files_are(built: Built, capsys: pyte
     assert code == 0 and f"run `python3 build.py --source {built.source} --drafts --output {built.out / 'elsewhere'}` first" in out
     with source_date(), pytest.MonkeyPatch.context() as patch:  # run as the command pip installs, which has no build.py
         patch.setattr(sys, "argv", ["/usr/local/bin/digest", "edition"])
-        main(["edition", "--source", str(built.source), "--output", str(built.out / "elsewhere")])
-    assert f"run `digest build --source {built.source} --output {built.out / 'elsewhere'}` first" in capsys.readouterr().out
+        main(["edition", "--source", str(built.source), "--output", str(built.out / "else where")])
+    assert f"run `digest build --source {built.source} --output '{built.out / 'else where'}'` first" in capsys.readouterr().out  # pasted as one
 
 
 def test_the_edition_command_explains_a_missing_edition(built: Built, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from datetime import date
 from pathlib import Path
@@ -62,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
         for item in group.stories:
             print(f"  - {group.topic.name}: {item.article.title}" + (f" ({item.count} reports)" if item.count > 1 else ""))
     if not all(path.is_file() for path in (page, html, text)):
-        same = [f"--source {Path(args.source)}"] + [flag for flag, on in (("--drafts", args.drafts), ("--future", args.future)) if on]
-        same += [f"--output {args.output}"] if args.output else []  # the build that makes this edition, into this folder
+        same = ["--source", shlex.quote(str(args.source))] + [flag for flag, on in (("--drafts", args.drafts), ("--future", args.future)) if on]
+        same += ["--output", shlex.quote(str(args.output))] if args.output else []  # the build that makes this edition, into this folder
         program = "python3 build.py" if sys.argv[0].endswith(".py") else f"{Path(sys.argv[0]).name} build"  # the installed command: digest build
         print(f"note: not all of these files are built yet; run `{program} {' '.join(same)}` first")
     return 0
