@@ -149,6 +149,8 @@ def test_a_port_out_of_range_is_a_usage_error_before_anything_is_built(tmp_path:
     for port in ("99999", "-1", "http"):
         run = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-s", str(site), "--port", port], capture_output=True, text=True, timeout=60)
         assert run.returncode == 2 and f'--port/-p: expected a port from 0 to 65535, found "{port}"' in run.stderr, run.stderr
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-s", str(site), "--host", ""], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "--host: expected an address such as 127.0.0.1, found nothing" in run.stderr, run.stderr  # not every network
 
 
 def test_unknown_field_warns_with_the_closest_name(tmp_path: Path) -> None:

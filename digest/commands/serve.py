@@ -21,10 +21,17 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def host_address(text: str) -> str:
+    """``--host``'s value: an empty one (an unset ``$HOST``) would listen on every network, so it is said outright."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected an address such as 127.0.0.1, found nothing (to listen on every network, say 0.0.0.0)")
+    return text.strip()
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_site_options(parser, output="ignored: serve builds into a temporary folder of its own")
     parser.add_argument("--port", "-p", type=port_number, default=8000, help="port to listen on (default: 8000; 0 picks a free one)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--host", type=host_address, default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
 
 
 def run(args: argparse.Namespace) -> int:
