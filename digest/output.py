@@ -16,6 +16,7 @@ import glob
 import os
 import re
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
@@ -246,9 +247,22 @@ def update_in_place(staging: Path, output: Path, moves: list[str], hashes: dict[
 
 
 def up_to_date(output: Path, hashes: dict[str, bytes], known: dict[str, str]) -> set[str]:
-    """The URLs whose file in *output* was made, by the build that wrote it (its manifest: *known*), from the same hash as now."""
+    """The URLs whose file in *output* was made, by the build that wrote it (its manifest: *known*), from the same hash as now,
+    and has not changed since: a file changed after the manifest was written (emptied, edited by hand) is made again."""
     folder = str(output)
-    return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and os.path.isfile(f"{folder}/{rel}")}
+    try:
+        written = os.stat(f"{folder}/{MANIFEST}").st_mtime_ns  # the manifest is written after every file of its build
+    except OSError:
+        return set()
+
+    def intact(rel: str) -> bool:
+        try:
+            found = os.stat(f"{folder}/{rel}")
+        except OSError:
+            return False
+        return stat.S_ISREG(found.st_mode) and found.st_mtime_ns <= written
+
+    return {url for url, made in hashes.items() if known.get(rel := url_to_relpath(url)) == made.hex() and intact(rel)}
 
 
 def leftover_folders(output: Path, prefixes: tuple[str, ...] = (STAGING_PREFIX, RETIRED_PREFIX)) -> list[Path]:

@@ -524,3 +524,15 @@ def test_clean_removes_the_folder_a_linked_output_leads_to(copy_site: Callable[[
     assert main(["clean", "-s", str(site)]) == 0
     assert not (tmp_path / "www").exists() and f"the folder it links to, {tmp_path / 'www'}" in capsys.readouterr().out
     assert main(["build", "-q", "-s", str(site)]) == 0 and (tmp_path / "www/index.html").is_file()  # built there again
+
+
+def test_an_update_makes_again_the_files_changed_since_the_last_build(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:
+    """A hand-edited or emptied output file is not the build's any more: the next build that runs writes it again."""
+    site = copy_site("minimal")
+    out = build(site).output
+    before = {name: (out / name).read_bytes() for name in ("index.html", "feed.xml", "robots.txt")}
+    (out / "index.html").write_text("hacked", encoding="utf-8")
+    (out / "feed.xml").write_bytes(b"")
+    (out / "robots.txt").unlink()  # so that the no-change check, which looks at the folders alone, lets the build run
+    build(site)
+    assert {name: (out / name).read_bytes() for name in before} == before
