@@ -148,16 +148,17 @@ def foreign_at_top(output: Path) -> bool:
 
 
 @contextlib.contextmanager
-def output_lock(output: Path, folder: Path, on_wait: Callable[[], None]) -> Iterator[None]:
-    """Hold an advisory ``flock`` on *output*'s lock file in *folder*: a second build waits; the system releases it however the process ends."""
+def output_lock(output: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold an advisory ``flock`` on *output*'s lock file, in the system's temporary folder (a read-only site folder, or two sites
+    building into one folder, share it): a second build waits; the system releases it however the process ends."""
     import fcntl
     import hashlib
+    import tempfile
 
     name = hashlib.blake2b(str(output.resolve()).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / f"output-{name}.lock", "a+b")  # noqa: SIM115 (closed below)
-    except OSError:  # a read-only site folder: no lock to take, as there is no cache to share
+        handle = open(Path(tempfile.gettempdir()) / f"digest-output-{name}.lock", "a+b")  # noqa: SIM115 (closed below)
+    except OSError:  # another user's lock file: that user's builds are not this one's to wait for
         yield
         return
     with handle:

@@ -32,7 +32,7 @@ from .i18n import language_problems
 from .images import ShareCard, draw_ahead, font_problems, render_share_images, share_cards, stop_drawing_ahead
 from .index import SiteIndex, build_index
 from .markdown import HELD_BACK, WITHHELD, RenderedBody
-from .memo import CACHE_DIR, NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
+from .memo import NO_MEMO, Memo, content_hashes, generator_version, hash_of, hash_value, tree_stamps
 from .options import BuildOptions, BuildResult, build_now, source_date_epoch
 from .output import STAGING_PREFIX, check_output_dir, output_lock, publish, read_manifest, up_to_date
 from .pages import Page, page_shape, plan_pages
@@ -446,7 +446,7 @@ def build_site(
     progress("rendering pages")
     hashes = plan_outputs(site)
     waiting = lambda: print(f"Waiting for another build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
-    with output_lock(output, options.source / CACHE_DIR / "locks", waiting):
+    with output_lock(output, waiting):
         # With search_later, the last index stays as it is, unplanned: the next build finds what is out of date.
         search = None
         if site.config.search and not search_later:  # a site's own article.html may put what the index reads anywhere on the page

@@ -354,7 +354,7 @@ def test_clean_waits_for_a_build_that_is_publishing(copy_site: Callable[[str], P
     site = copy_site("minimal")
     out = build(site).output
     log = tmp_path / "stderr.txt"
-    with output_lock(out, site / CACHE_DIR / "locks", lambda: None), log.open("w") as stderr:  # held as a build holds it while it publishes
+    with output_lock(out, lambda: None), log.open("w") as stderr:  # held as a build holds it while it publishes
         clean = subprocess.Popen([sys.executable, str(REPO / "build.py"), "clean", "-s", str(site), "-o", str(out)], stdout=subprocess.PIPE, stderr=stderr)
         wait_for_text(log, "Waiting for the build", clean)
         time.sleep(0.3)
@@ -417,7 +417,6 @@ def test_a_dangerous_output_dir_in_site_yaml_is_an_error_at_its_line(
 def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Callable[[str], Path], tmp_path: Path) -> None:
     import time
 
-    from digest.memo import CACHE_DIR
     from digest.output import output_lock
 
     site = copy_site("minimal")
@@ -425,7 +424,7 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(copy_site: Call
     waited: list[bool] = []
     # This test holds the output's lock as a first build would, while a second build runs in another process.
     log = tmp_path / "stderr.txt"
-    with output_lock(out, site / CACHE_DIR / "locks", lambda: waited.append(True)), log.open("w") as stderr:
+    with output_lock(out, lambda: waited.append(True)), log.open("w") as stderr:
         second = subprocess.Popen([sys.executable, str(REPO / "build.py"), "-s", str(site), "-o", str(out)], stdout=subprocess.DEVNULL, stderr=stderr)
         wait_for_text(log, "Waiting for another build", second)
         time.sleep(0.3)

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc).replace("refusing to replace", "refusing to remove")) from None
     cache = config.root / CACHE_DIR
     waiting = lambda: print(f"Waiting for the build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
-    with output_lock(output, cache / "locks", waiting):  # never while a build publishes: it would report a site half removed
+    with output_lock(output, waiting):  # never while a build publishes: it would report a site half removed
         target = output.resolve()  # a link to the folder (_site -> /var/www/digest): the folder, which the build writes
         removed = [str(output) if target == output.absolute() else f"{output} (the folder it links to, {target})"] if remove_output(target) else []
         if cache.is_dir() and not cache.is_symlink():
