@@ -7,6 +7,9 @@ A thin entry point; the engine is the ``digest`` package.
 import os
 import sys
 
+if sys.version_info < (3, 11):  # noqa: UP036 -- said before the package, whose first import would fail with a traceback
+    sys.exit("error: AI News Digest needs Python 3.11 or later, found " + sys.version.split()[0])
+
 from digest.cli import main
 
 if __name__ == "__main__":

@@ -79,6 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # the reader went away (`build | head`): nothing more to say
         reader_gone()
         return 0
+    except ModuleNotFoundError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f'error: the package that provides "{exc.name}" is not installed: run python3 -m pip install -r requirements.txt', file=sys.stderr)
+        return 2
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

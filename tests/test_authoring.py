@@ -373,3 +373,14 @@ def test_check_json_is_valid_json_on_a_console_that_cannot_write_utf8(copy_site:
     env = {**os.environ, "PYTHONIOENCODING": "cp1252"}  # a Windows console, a CI runner with another locale
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "check", "--format", "json", "-s", str(site)], capture_output=True, env=env)
     assert done.returncode == 1 and "content/policy/ünï 日本.md" in {p["path"] for p in json.loads(done.stdout)}
+
+
+def test_a_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from digest.commands import check
+
+    def run(args: object) -> int:
+        raise ModuleNotFoundError("No module named 'slugify'", name="slugify")
+
+    monkeypatch.setattr(check, "run", run)
+    code, _, err = run_cli(["check"], capsys)
+    assert code == 2 and 'the package that provides "slugify" is not installed: run python3 -m pip install -r requirements.txt' in err
