@@ -224,7 +224,7 @@ def read_file(path: Path, root: Path) -> bytes | Problem:
     try:
         size = path.stat().st_size
         if size > MAX_ARTICLE_BYTES:
-            return error(shown, 0, f"the file is {size / 1e6:.1f} MB; an article may be at most {MAX_ARTICLE_BYTES / 1e6:.0f} MB (split it, or link to a file)")
+            return error(shown, 0, f"expected an article of at most {MAX_ARTICLE_BYTES:,} bytes, found {size:,} (split it, or link to a file)")
         return path.read_bytes()
     except OSError as exc:
         return error(shown, 0, f"cannot read the file ({exc.strerror})")

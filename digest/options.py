@@ -49,7 +49,8 @@ def source_date_epoch() -> int | None:
         if epoch.isdecimal():
             datetime.fromtimestamp(int(epoch), tz=UTC)  # one that no date can have is refused here, not at its first use
             return int(epoch)
-    raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"')
+    late = " (after the year 9999)" if epoch.isdecimal() else ""
+    raise UsageError(f'SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC, found "{epoch[:40]}"{late}')
 
 
 def build_now() -> datetime:

@@ -83,6 +83,7 @@ def test_a_bad_source_date_epoch_is_an_error(monkeypatch: pytest.MonkeyPatch, va
     with pytest.raises(UsageError) as caught:
         build_now()
     assert "SOURCE_DATE_EPOCH" in str(caught.value)
+    assert str(caught.value).endswith("(after the year 9999)") == value.isdecimal()  # a whole number, but too large
 
 
 def test_source_date_epoch_stamps_every_output_file(
