@@ -154,6 +154,8 @@ def build_index(
     story_at = {a.path: s for s in stories for a in s.articles}
     siblings = {a.path: tuple(b for b in s.articles if b is not a)[:STORY_BOX] for s in stories if len(s.articles) > 1 for a in s.articles}
     years = index_archive(articles, config.tz)
+    related = related_articles(articles, config.related_count, jobs, memo, story_at, siblings)
+    shown = {path: {a.path for a in listed + siblings.get(path, ())} for path, listed in related.items()}  # "more" repeats neither
     index = SiteIndex(
         articles=tuple(articles),
         topics=topics,
@@ -161,8 +163,8 @@ def build_index(
         outlets=outlets,
         stories=stories,
         years=years,
-        related=related_articles(articles, config.related_count, jobs, memo, story_at, siblings),
-        more_from_topic=more_from_topic(topics, config.more_from_topic),
+        related=related,
+        more_from_topic=more_from_topic(topics, config.more_from_topic, shown),
         older={newer.path: older for newer, older in pairwise(articles)},
         newer={older.path: newer for newer, older in pairwise(articles)},
         tags_of=tags_of,
@@ -438,13 +440,15 @@ def _nearest_in_time(stamps: list[float], position: int, count: int, exclude: se
     return found
 
 
-def more_from_topic(topics: tuple[Topic, ...], count: int) -> dict[str, tuple[Article, ...]]:
-    """For each article, the stories of its topic nearest to it in time."""
+def more_from_topic(topics: tuple[Topic, ...], count: int, shown: dict[str, set[str]]) -> dict[str, tuple[Article, ...]]:
+    """For each article, the stories of its topic nearest to it in time, but those its page *shown* already (related, its story's)."""
     more: dict[str, tuple[Article, ...]] = {}
     for topic in topics:
         listed = topic.articles
         for position, article in enumerate(listed):
-            start = max(0, min(position - count // 2, len(listed) - count - 1))
-            nearby = [a for a in listed[start : start + count + 1] if a is not article]
+            skip = shown.get(article.path, set())
+            wanted = count + len(skip)  # enough to leave *count* once those are skipped
+            start = max(0, min(position - wanted // 2, len(listed) - wanted - 1))
+            nearby = [a for a in listed[start : start + wanted + 1] if a is not article and a.path not in skip]
             more[article.path] = tuple(nearby[:count])
     return more

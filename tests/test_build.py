@@ -370,3 +370,17 @@ def test_the_rust_markdown_engine_builds_the_same_pages_with_working_links(
     assert broken_links(out) == []
     soup = parse(page_file(out, "/policy/eu-code/"))
     assert [th.get_text() for th in soup.select(".body table th")] == ["Area", "Obligation"]
+
+
+def test_more_from_the_topic_repeats_no_story_a_page_lists_above_it(sample_site: Built) -> None:
+    checked = 0
+    for page in html_files(sample_site.out):
+        soup = parse(page)
+        more = soup.find(id="more-heading")
+        if more is None or not soup.select_one("article.article"):
+            continue
+        above = {a["href"] for heading in ("related-heading", "story-heading") if (h := soup.find(id=heading)) for a in h.find_parent("section").select("a")}
+        below = {a["href"] for a in more.find_parent("section").select("li a")}
+        assert below and not below & above, page
+        checked += 1
+    assert checked >= 5
