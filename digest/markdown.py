@@ -55,11 +55,14 @@ _ALLOWED_ATTRIBUTES = {
     "*": {"class", "id", "title", "lang", "dir"},
     "a": {"href", "title", "hreflang"},
     "img": {"src", "alt", "title", "width", "height", "loading"},
+    "video": {"src", "controls", "poster", "width", "height", "loop", "muted", "playsinline", "preload"},  # no autoplay
+    "audio": {"src", "controls", "loop", "muted", "preload"},
+    "source": {"src", "type"},
     **{tag: {"style"} for tag in ("p", "div", "figure", "figcaption", "h2", "h3", "h4")},  # reduced to text-align below
     "td": {"colspan", "rowspan", "style"},
     "th": {"colspan", "rowspan", "style", "scope"},
 }
-_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub"}
+_ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub", "video", "audio", "source"}
 
 MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
 _LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # atomic, so matching stays linear in the line
@@ -125,6 +128,22 @@ def _drop_comments(text: str, unclosed: bool) -> str:
         kept += [text[at:start], "\n" * text.count("\n", start, end)]
         at = end
     return "".join(kept) + text[at:]
+
+
+_OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]{0,40})")
+
+
+def removed_tags(text: str) -> list[tuple[int, str]]:
+    """(0-based line, tag) of each element of *text*'s raw HTML that the sanitizer leaves out (``<iframe>``, ``<script>``), once
+    per tag and line; code is left out."""
+    found: dict[tuple[int, str], None] = {}
+    for token in _commonmark().parse(text):
+        parts = [token] if token.type == "html_block" else [c for c in token.children or () if c.type == "html_inline"]
+        for part in parts if token.map else ():
+            for tag in _OPENING_TAG.findall(part.content):
+                if tag.lower() not in _ALLOWED_TAGS:
+                    found[(token.map[0] + part.content[: part.content.find("<" + tag)].count("\n") if token.map else 0, tag.lower())] = None
+    return list(found)
 
 
 # Hugo's {{< x >}} and {{% x %}}, Liquid's {% x %}: on one line and short, so that an unclosed one costs little to pass over
@@ -239,6 +258,10 @@ class BodyRenderer:
                 return new
 
             body_html = sanitize_html(body_html, raw_link)
+            for line, tag in removed_tags(text) if "<" in text else ():
+                problems.append(
+                    warning(article.path, article.body_line + line, f"expected HTML a story may hold, found <{tag}>, which is left out of the page")
+                )
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         summary = article.summary or first_paragraph(body_html)
         return RenderedBody(body_html, summary, minutes, tuple(sorted(looked_up)), tuple(sorted(set(site_links)))), problems
@@ -424,7 +447,7 @@ def sanitize_html(fragment: str, links: Callable[[str], str | None] = lambda hre
     Each link and image URL goes through *links* too, which gives the URL to write instead, or None to keep it."""
 
     def keep(element: str, attribute: str, value: str) -> str | None:
-        if (element, attribute) in (("a", "href"), ("img", "src")):
+        if (attribute == "href" and element == "a") or (attribute in ("src", "poster") and element in ("img", "video", "audio", "source")):
             return links(value) or value
         return _keep_own_names(element, attribute, value)
 

@@ -77,15 +77,28 @@ def test_html_comments_are_dropped_but_in_code_and_lines_stay_true(engine: str, 
     assert soup.select_one("pre").get_text() == "<!-- shown -->\n"  # type: ignore[union-attr]
     assert soup.select_one("p code").get_text() == "<!-- this -->"  # type: ignore[union-attr]
     assert rendered.summary == "The ministry spoke. Then a."
-    assert [p.line for p in problems] == [8 + 2]  # the link's own line, as before the comments went
+    assert [p.line for p in problems if "left out" not in p.message] == [8 + 2]  # the link's own line, as before the comments went
+
+
+def test_raw_html_the_sanitizer_leaves_out_is_a_warning_at_its_line_and_video_stays(engine: str) -> None:
+    body = '<video src="https://cdn.example/clip.mp4" controls autoplay></video>\n\n<iframe src="https://x.example"></iframe>\n\nA <marquee>b</marquee>.\n\n```\n<iframe>code</iframe>\n```\n'
+    rendered, problems = render_body(body, engine, allow_html=True)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    video = soup.find("video")
+    assert video is not None and video["src"] == "https://cdn.example/clip.mp4" and not video.has_attr("autoplay")
+    assert soup.find("iframe") is None and soup.find("marquee") is None
+    left_out = "expected HTML a story may hold, found <{}>, which is left out of the page"
+    assert [str(p) for p in problems] == [
+        f"content/news/a.md:{8 + 2}: warning: {left_out.format('iframe')}",
+        f"content/news/a.md:{8 + 4}: warning: {left_out.format('marquee')}",
+    ]
 
 
 def test_allowed_html_is_sanitized(engine: str) -> None:
-    soup = render(
-        '<b onclick="steal()">bold</b> <a href="javascript:alert(1)">x</a>\n\n<script>alert(1)</script>\n\n<iframe src="https://x"></iframe>',
-        engine,
-        allow_html=True,
-    )
+    body = '<b onclick="steal()">bold</b> <a href="javascript:alert(1)">x</a>\n\n<script>alert(1)</script>\n\n<iframe src="https://x"></iframe>'
+    rendered, problems = render_body(body, engine, allow_html=True)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert [p.message.split("<")[1].split(">")[0] for p in problems] == ["script", "iframe"]  # each left out with a warning
     assert soup.find("b").get_text() == "bold"
     assert "onclick" not in soup.find("b").attrs
     assert soup.find("script") is None and soup.find("iframe") is None
