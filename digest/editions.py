@@ -170,7 +170,9 @@ def latest_edition(config: SiteConfig, editions: tuple[Edition, ...]) -> Ref | N
 
 
 def plan_edition_pages(config: SiteConfig, editions: tuple[Edition, ...]) -> list[Page]:
-    """The editions index and a page per edition, each linking its neighbours of the same kind."""
+    """The editions index and a page per edition, each linking its neighbours of the same kind; none at ``editions: []``."""
+    if not config.editions:
+        return []
     t = translator(config)  # crumbs and the index's title in the site's language, as plan_pages writes them
     home = Crumb(t("Headlines"), "/")
     crumbs = (home, Crumb(t("Editions"), "/editions/"))

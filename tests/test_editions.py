@@ -212,7 +212,8 @@ def test_no_editions_means_no_edition_files(tmp_path: Path) -> None:
     with source_date():
         build_site(BuildOptions(source=source, output=tmp_path / "out", cache=False))
     files = snapshot(tmp_path / "out")
-    assert not any("editions/20" in name or name.endswith(("email.html", "daily.xml")) for name in files)
+    assert not any(name.startswith("editions") or name.endswith(("email.html", "daily.xml")) for name in files), files  # no index page either
+    assert "/editions/" not in (tmp_path / "out/sitemap.xml").read_text(encoding="utf-8")
     assert parse(tmp_path / "out" / "index.html").select_one(".todays-edition") is None
 
 
