@@ -134,10 +134,13 @@ def summary(result: BuildResult) -> str:
     """The line a build ends with: what was built, what was held back, how long it took, where it went."""
     made = f"{plural(result.articles, 'article')} into {plural(result.pages, 'page')} ({plural(result.files, 'file')}"
     line = {"unchanged": f"Nothing changed: {made}) up to date", "update": f"Built {made}, {result.written:,} rendered)"}.get(result.mode, f"Built {made})")
-    held = [plural(n, name[:-1] if name.endswith("s") else name, name) for name, n in result.held_back.items() if n]
-    if held:
-        line += "; held back: " + ", ".join(held)
-    return f"{line} in {result.seconds:.2f} s -> {result.output}"
+    return f"{line}{held_text(result.held_back)} in {result.seconds:.2f} s -> {result.output}"
+
+
+def held_text(held_back: dict[str, int]) -> str:
+    """ "; held back: 1 draft, 2 future" for the articles the publish filter kept out, or ""."""
+    held = [plural(n, name[:-1] if name.endswith("s") else name, name) for name, n in held_back.items() if n]
+    return "; held back: " + ", ".join(held) if held else ""
 
 
 def reader_gone() -> None:

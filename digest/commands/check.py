@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ..cli import add_site_options
 from ..errors import ContentError, Problem, Severity, TemplateError, plural, warning
-from ..terminal import Reporter, count_text, located_problem, problems_json, reader_gone
+from ..terminal import Reporter, count_text, held_text, located_problem, problems_json, reader_gone
 from .build import options_from
 from .new import PLACEHOLDER_BODY, PLACEHOLDER_SOURCE
 
@@ -33,8 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
-    """(articles checked, every problem found) for the site the arguments name; with ``--stories``, the stories are printed."""
+def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem], dict[str, int]]:
+    """(articles checked, every problem found, the articles held back) for the site the arguments name; with ``--stories``,
+    the stories are printed."""
     from ..memo import NO_MEMO, Memo
     from ..site import load_site, output_refusal, plan_outputs, render_outputs  # the pipeline, loaded only when a command needs it
 
@@ -44,7 +45,7 @@ def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
         try:
             site = load_site(options, memo)
         except ContentError as exc:
-            return 0, refused + list(exc.problems)
+            return 0, refused + list(exc.problems), {}
         if args.stories:  # beside a JSON report on stdout, on stderr
             print(stories_text(site.index.stories), file=sys.stderr if args.format == "json" else sys.stdout)
         problems = [*refused, *site.warnings, *find_placeholders(site.config.root, site.articles)]
@@ -55,7 +56,7 @@ def find_problems(args: argparse.Namespace) -> tuple[int, list[Problem]]:
             problems += exc.problems
         except TemplateError as exc:  # a feed's or an edition email's
             problems.append(located_problem(str(exc)))
-    return len(site.articles), problems
+    return len(site.articles), problems, site.held_back
 
 
 def stories_text(stories: tuple[Story, ...]) -> str:
@@ -86,7 +87,7 @@ def find_placeholders(root: Path, articles: list[Article]) -> list[Problem]:
 
 
 def run(args: argparse.Namespace) -> int:
-    count, problems = find_problems(args)
+    count, problems, held_back = find_problems(args)
     if args.strict:
         problems = [replace(p, severity=Severity.ERROR) for p in problems]
     failed = any(p.is_error for p in problems)
@@ -99,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
             if failed:
                 print(f"Check failed: {count_text(problems)}", file=report.err)
             else:
-                report.info(f"Checked {plural(count, 'article')}: {count_text(problems)}")
+                held = f" ({held})" if (held := held_text(held_back).removeprefix("; ")) else ""
+                report.info(f"Checked {plural(count, 'article')}{held}: {count_text(problems)}")
     except BrokenPipeError:  # the reader stopped reading (`check | head`): the verdict stands, for `set -o pipefail`
         reader_gone()
     return 1 if failed else 0
