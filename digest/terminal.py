@@ -1,7 +1,7 @@
 """Terminal output for the command line: problems, progress and summaries.
 
 In: problems and stage names from the pipeline. Out: lines on stdout/stderr.
-Colors only when the stream is a terminal and ``NO_COLOR`` is not set; a
+Colors only when the stream is a terminal, ``NO_COLOR`` is not set (or empty) and ``TERM`` is not ``dumb``; a
 progress bar only on a terminal, plain lines otherwise, and only once a build
 has taken more than a second (quick builds stay quiet).
 """
@@ -83,7 +83,7 @@ class Reporter:
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.tty = bool(getattr(self.err, "isatty", lambda: False)())
-        self.color = self.tty and "NO_COLOR" not in os.environ  # https://no-color.org
+        self.color = self.tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"  # https://no-color.org: set and not empty
         self.bar_shown = False
         self.begin()
 

@@ -305,6 +305,11 @@ def test_colors_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
     assert not Reporter(err=io.StringIO()).color
     monkeypatch.setenv("NO_COLOR", "1")
     assert not Reporter(err=FakeTerminal()).color
+    monkeypatch.setenv("NO_COLOR", "")  # set but empty: no-color.org says it asks nothing
+    monkeypatch.setenv("TERM", "xterm")
+    assert Reporter(err=FakeTerminal()).color
+    monkeypatch.setenv("TERM", "dumb")
+    assert not Reporter(err=FakeTerminal()).color
 
 
 def test_progress_shows_only_for_slow_builds(monkeypatch: pytest.MonkeyPatch) -> None:
