@@ -329,8 +329,9 @@ def run_preview(options: BuildOptions, host: str, port: int, report: Reporter) -
         seen = watched_files(options.source)
         batches = watch(options.source, seen, stop)
         pending = next(batches)
-        later = build()
+        # Bound before the first build, so a port in use is said at once, not after a large site is built; served after it.
         server = PreviewServer((host, port), type("BoundPreviewHandler", (PreviewHandler,), {"state": state}))
+        later = build()
         threading.Thread(target=server.serve_forever, name="digest-serve", daemon=True).start()
         bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
         shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host

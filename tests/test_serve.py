@@ -293,3 +293,16 @@ def test_odd_paths_get_a_not_found_page_not_a_dropped_connection(serve: Server) 
         status, _, body = serve.get(path)
         assert status == 404 and "/__digest__/reload.js" in body, path[:40]
     assert serve.get("/digest/feed.xml")[0] == 200
+
+
+def test_a_port_in_use_is_said_before_the_site_is_built(copy_site: Callable[[str], Path]) -> None:
+    import socket
+
+    site = copy_site("minimal")
+    (site / "content/policy/broken.md").write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")  # a build would report it
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run([sys.executable, str(REPO / "build.py"), "serve", "-s", str(site), "--port", port], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in done.stderr and "broken.md" not in done.stderr, done.stderr
