@@ -44,6 +44,8 @@ def check_base_url(value: Any) -> str | None:
         return f'an absolute http(s) URL such as "https://example.org/", found "{value}"'
     if parts.query or parts.fragment:
         return f'a URL without query or fragment, found "{value}"'
+    if "@" in parts.netloc:  # not echoed: a password
+        return "a URL without a user name or password (every page would publish them in its canonical link), found one"
     if re.search(r'[\s<>"`{}|\\^]', value):  # it is written into every canonical link and sitemap as it is
         return f'a URL without spaces or <>"`{{}}|\\^ (percent-encode them), found "{value}"'
     try:

@@ -221,11 +221,15 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
         'site.yaml:1: error: base_url: expected a URL without spaces or <>"`{}|\\^ (percent-encode them), found "https://exa mple.org/a b/"',
         'site.yaml:2: error: timezone: expected an IANA time zone such as "Europe/Paris" or "UTC", found "utc" (did you mean "UTC"?)',
     ]
-    for setting, found in (("base_url: https://example.org:99999/", "a port from 0 to 65535"), ("timezone: localtime", "the zone of the machine that builds")):
+    for setting, found in (
+        ("base_url: https://example.org:99999/", "a port from 0 to 65535"),
+        ("timezone: localtime", "the zone of the machine that builds"),
+        ("base_url: https://desk:s3cret@example.org/", "without a user name or password"),
+    ):
         (site / "site.yaml").write_text(setting + "\n", encoding="utf-8")
         with pytest.raises(ContentError) as failure:
             load_site(BuildOptions(source=site))
-        assert found in str(next(p for p in failure.value.problems if p.is_error))
+        assert found in str(next(p for p in failure.value.problems if p.is_error)) and "s3cret" not in str(failure.value.problems)
 
 
 def test_an_unreadable_site_yaml_value_is_reported_once(tmp_path: Path) -> None:
