@@ -67,6 +67,8 @@ def _timezone(value: Any) -> str | None:
 
 
 def _output_dir(value: Any) -> str | None:
+    if value.strip().startswith("~") or "$" in value:  # no shell reads site.yaml: "~" would be a folder of that name in the site
+        return f'a folder path as it is (no shell expands "~" or "$NAME" here), found "{value}"'
     return None if value.strip() else "a folder name, found an empty text"
 
 

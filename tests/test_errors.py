@@ -225,6 +225,7 @@ def test_bad_site_yaml_is_reported_with_lines(tmp_path: Path) -> None:
         ("base_url: https://example.org:99999/", "a port from 0 to 65535"),
         ("timezone: localtime", "the zone of the machine that builds"),
         ("base_url: https://desk:s3cret@example.org/", "without a user name or password"),
+        ("output_dir: ~/www", 'a folder path as it is (no shell expands "~" or "$NAME" here), found "~/www"'),
     ):
         (site / "site.yaml").write_text(setting + "\n", encoding="utf-8")
         with pytest.raises(ContentError) as failure:
