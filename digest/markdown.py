@@ -22,12 +22,13 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cache, cached_property
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 import nh3
 
+from .bodytext import beyond_limits, commonmark, template_tags, without_comments
 from .config import SiteConfig
 from .errors import Problem, error, warning
 from .schema import CONTROL, Article
@@ -64,72 +65,9 @@ _ALLOWED_ATTRIBUTES = {
 }
 _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "details", "summary", "mark", "del", "s", "sup", "sub", "video", "audio", "source"}
 
-MAX_NESTING = 100  # quotes and list items opened on one line; no story needs more, and 100,000 crash markdown-it-pyrs
-_LEVEL = r"(?>[ \t]{0,3}(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t]))[ \t]?)"  # atomic, so matching stays linear in the line
-_TOO_DEEP = re.compile(_LEVEL + "{" + str(MAX_NESTING + 1) + "}")
-MAX_HEADINGS = 1_000  # both engines number duplicate heading anchors in quadratic time
-MAX_REFERENCES = 2_000  # markdown-it-pyrs resolves link reference definitions in quadratic time
-MAX_BRACKETS = 10_000  # markdown-it-py tries each "[" as a link, up to PYTHON_NESTING deep: a megabyte of them took a minute
-_HEADING = re.compile(r" {0,3}(?:#{1,6}(?:[ \t]|$)|=+[ \t]*$|-+[ \t]*$)")
-_REFERENCE = re.compile(r" {0,3}\[[^\]\n]{1,999}\]:")
 
 PYTHON_NESTING = 100  # markdown-it-py's maxNesting: about 50 lists in lists, or 100 quotes
 TOO_DEEP = f"expected lists nested at most {PYTHON_NESTING // 2 - 2} levels deep, or quotes {PYTHON_NESTING - 2} (the python engine's limit), found more; write it flatter"
-
-
-def beyond_limits(text: str) -> tuple[int, str] | None:
-    """(0-based line, message) of the first thing in *text* that would make rendering crash or take minutes, or None; linear in the text."""
-    headings = references = brackets = 0
-    for number, line in enumerate(text.split("\n")):
-        headings += _HEADING.match(line) is not None
-        references += _REFERENCE.match(line) is not None
-        brackets += line.count("[")
-        if brackets > MAX_BRACKETS:
-            return number, f'expected at most {MAX_BRACKETS} "[" in one article (each may open a link), found more; split it'
-        if headings > MAX_HEADINGS:
-            return number, f"expected at most {MAX_HEADINGS} headings in one article, found more; split it"
-        if references > MAX_REFERENCES:
-            return number, f"expected at most {MAX_REFERENCES} link reference definitions in one article, found more; split it"
-        if len(line) > MAX_NESTING and _TOO_DEEP.match(line):  # a shorter line cannot open that many
-            return number, f"expected quotes and lists nested at most {MAX_NESTING} levels deep on one line, found more; write it flatter"
-    return None
-
-
-@cache
-def _commonmark() -> MarkdownIt:
-    """markdown-it-py as CommonMark writes it (raw HTML on), to tell prose, code and HTML apart in a body; made once."""
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark")
-
-
-def without_comments(text: str) -> str:
-    """*text* less its HTML comments (editors' notes, ``<!--more-->``), which with raw HTML off would show as text; those in code
-    stay. markdown-it-py's own parse (with HTML on) finds them; each line stays where it was, for the lines errors name."""
-    lines = text.split("\n")
-    for token in _commonmark().parse(text):
-        inline = token.type == "inline" and any(c.type == "html_inline" and c.content.startswith("<!--") for c in token.children or ())
-        block = token.type == "html_block" and "<!--" in token.content  # a comment inside <div>...</div> too: escaped, it would show
-        if token.map and (inline or block):
-            start, end = token.map
-            lines[start:end] = _drop_comments("\n".join(lines[start:end]), unclosed=block).split("\n")
-    return "\n".join(lines)
-
-
-def _drop_comments(text: str, unclosed: bool) -> str:
-    """*text* with each ``<!-- ... -->`` made its newlines alone, in one pass (a regex rescans an unclosed ``<!--`` to the
-    end: quadratic); with *unclosed*, one never closed runs to the end, as it does in HTML."""
-    kept, at = [], 0
-    while (start := text.find("<!--", at)) != -1:
-        end = text.find("-->", start + 4)
-        if end == -1 and not unclosed:
-            break
-        end = len(text) if end == -1 else end + 3
-        kept += [text[at:start], "\n" * text.count("\n", start, end)]
-        at = end
-    return "".join(kept) + text[at:]
-
-
 _OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]{0,40})")
 
 
@@ -137,27 +75,13 @@ def removed_tags(text: str) -> list[tuple[int, str]]:
     """(0-based line, tag) of each element of *text*'s raw HTML that the sanitizer leaves out (``<iframe>``, ``<script>``), once
     per tag and line; code is left out."""
     found: dict[tuple[int, str], None] = {}
-    for token in _commonmark().parse(text):
+    for token in commonmark().parse(text):
         parts = [token] if token.type == "html_block" else [c for c in token.children or () if c.type == "html_inline"]
         for part in parts if token.map else ():
             for tag in _OPENING_TAG.findall(part.content):
                 if tag.lower() not in _ALLOWED_TAGS:
                     found[(token.map[0] + part.content[: part.content.find("<" + tag)].count("\n") if token.map else 0, tag.lower())] = None
     return list(found)
-
-
-# Hugo's {{< x >}} and {{% x %}}, Liquid's {% x %}: on one line and short, so that an unclosed one costs little to pass over
-_TEMPLATE_TAG = re.compile(r"\{\{[<%][^\n]{0,200}?[>%]\}\}|\{%[^\n]{0,200}?%\}")
-
-
-def template_tags(text: str) -> list[tuple[int, str]]:
-    """(0-based line, tag) of each Hugo shortcode or Liquid tag in *text*'s prose, which no engine here runs; code is left out."""
-    found = []
-    for token in _commonmark().parse(text):
-        if token.type == "inline" and token.map:
-            prose = "".join(child.content for child in token.children or () if child.type == "text")
-            found += [(token.map[0], tag) for tag in _TEMPLATE_TAG.findall(prose)]
-    return found
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from digest.markdown import TOO_DEEP, BodyRenderer
 from digest.schema import Article
 
 SETTINGS = fuzz_settings(60)
-LIMIT = 100  # levels a line may open (digest.markdown.MAX_NESTING)
+LIMIT = 100  # levels a line may open (digest.bodytext.MAX_NESTING)
 NESTING_ERROR = f"expected quotes and lists nested at most {LIMIT} levels deep on one line, found more; write it flatter"
 MARKERS = ["> ", "- ", "* ", "+ ", "1. ", "2) "]
 WORDS = ["a", "A", "a 1", "a-1", "Results", "résumé", "日本語", "1", "-", "<script>alert(1)</script>", "[x](javascript:alert(1))", "`code`"]
