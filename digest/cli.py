@@ -61,7 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f'expected a command ({", ".join(verbs.choices)}), found "{args_list[0]}"{did_you_mean(args_list[0], list(verbs.choices))}')
     if not args_list or args_list[0] not in {*verbs.choices, "-h", "--help"}:
         args_list.insert(0, "build")
-    args = parser.parse_args(args_list)
+    args, extra = parser.parse_known_args(args_list)
+    if misplaced := [word for word in extra if word in verbs.choices]:  # "-q build": options before the command
+        parser.error(f'expected the command first, found "{misplaced[0]}" after options: write {parser.prog} {misplaced[0]} [options]')
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     run: Callable[[argparse.Namespace], int] = args.run
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # a stop (timeout, a cancelled CI job) cleans up as Ctrl-C does
     try:

@@ -389,3 +389,12 @@ def test_a_missing_package_says_how_to_install_it(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(check, "run", run)
     code, _, err = run_cli(["check"], capsys)
     assert code == 2 and 'the package that provides "slugify" is not installed: run python3 -m pip install -r requirements.txt' in err
+
+
+def test_options_before_the_command_are_told_to_go_after_it(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["-q", "build"])
+    assert exited.value.code == 2 and 'expected the command first, found "build" after options: write' in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["build", "--bogus"])
+    assert exited.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
