@@ -186,6 +186,9 @@ class BodyRenderer:
                 problems.append(
                     warning(article.path, article.body_line + line, f"expected HTML a story may hold, found <{tag}>, which is left out of the page")
                 )
+        if "<h1" in body_html and (top := next((t for t in commonmark().parse(text) if t.tag == "h1" and t.nesting == 1 and t.map), None)):
+            said = "expected headings from ## down in a body (the title is the page's one # heading), found a # heading, shown as a second title"
+            problems.append(warning(article.path, article.body_line + (top.map[0] if top.map else 0), said))
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         summary = article.summary or first_paragraph(body_html)
         return RenderedBody(body_html, summary, minutes, tuple(sorted(looked_up)), tuple(sorted(set(site_links)))), problems

@@ -156,7 +156,11 @@ def test_any_body_renders_to_safe_markup(engine: str, parts: list[str]) -> None:
 
 
 def test_headings_h2_to_h4_get_unique_ids_and_a_permalink(engine: str) -> None:
-    soup = render("# Top\n\n## Results\n\ntext\n\n## Results\n\n### Résumé & `code`\n\n#### Four\n\n##### Five\n", engine)
+    rendered, problems = render_body("# Top\n\n## Results\n\ntext\n\n## Results\n\n### Résumé & `code`\n\n#### Four\n\n##### Five\n", engine)
+    soup = BeautifulSoup(rendered.html, "html.parser")
+    assert [str(p) for p in problems] == [  # the page's title is its h1
+        "content/news/a.md:8: warning: expected headings from ## down in a body (the title is the page's one # heading), found a # heading, shown as a second title"
+    ]
     assert soup.find("h1").attrs == {} and soup.find("h5").attrs == {}
     headings = soup.select("h2, h3, h4")
     ids = [h["id"] for h in headings]
