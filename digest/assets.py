@@ -8,6 +8,7 @@ story links are published from it, never over the owner's files.
 from __future__ import annotations
 
 import os
+import unicodedata
 from contextlib import suppress
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def find_copies(config: SiteConfig) -> tuple[dict[str, Path], list[Problem]]:
     problems: list[Problem] = []
     content = config.root / "content"
     for path in _files_under(content, skip=(".md", ".markdown")):
-        url = "/" + path.relative_to(content).as_posix()
+        url = "/" + unicodedata.normalize("NFC", path.relative_to(content).as_posix())  # "é" saved as e and an accent (macOS) too
         if url.startswith("/static/"):
             message = f"expected no file under content/static/, found one: {url} belongs to static/ (the site's own files); move it there"
         elif path.suffix.lower() in (".md", ".markdown"):  # .MD: read as an article only when named in lower case

@@ -16,6 +16,7 @@ first line (python) or at its own line (rust).
 from __future__ import annotations
 
 import html
+import os
 import posixpath
 import re
 import unicodedata
@@ -23,6 +24,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -222,8 +224,9 @@ class BodyRenderer:
             return base + url + fragment
         if target.startswith("content/"):
             looked_up.add(target)
-            if (self.config.root / target).is_file():
-                return quote(base + target.removeprefix("content")) + fragment  # a file named "x%23y.png" is at x%2523y.png
+            if (self.config.root / target).is_file() or _saved_otherwise(self.config.root / target):
+                url = unicodedata.normalize("NFC", target.removeprefix("content"))  # as digest.assets publishes it
+                return quote(base + url) + fragment  # a file named "x%23y.png" is at x%2523y.png
         if not target.startswith("content/"):  # site.yaml, templates/, static/...: a body links what content/ publishes, or a site path
             problems.append(
                 error(article.path, line, f'link to "{href}": expected a file in content/, found {target}, outside it; link /static/... by its URL')
@@ -339,6 +342,15 @@ def _highlight_fence(match: re.Match[str]) -> str:
     from .highlight import highlight_code  # Pygments, imported with the first fenced block: a build without code skips it
 
     return highlight_code(html.unescape(match[2]), html.unescape(match[1]), "") or match[0]
+
+
+def _saved_otherwise(path: Path) -> bool:
+    """Whether a file is at *path* with its letters encoded otherwise ("é" as e and an accent, as macOS saves it)."""
+    wanted = unicodedata.normalize("NFC", path.name)
+    try:
+        return any(unicodedata.normalize("NFC", name) == wanted and (path.parent / name).is_file() for name in os.listdir(path.parent))
+    except OSError:
+        return False
 
 
 def heading_id(text: str) -> str:

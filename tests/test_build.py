@@ -384,3 +384,15 @@ def test_more_from_the_topic_repeats_no_story_a_page_lists_above_it(sample_site:
         assert below and not below & above, page
         checked += 1
     assert checked >= 5
+
+
+def test_a_file_saved_with_decomposed_letters_is_linked_and_published_by_its_composed_name(copy_site: Callable[[str], Path], build: Build) -> None:
+    """macOS may save "Ünï.pdf" as U, a diaeresis, n, i, a diaeresis: a link typed as "Ünï.pdf" leads to it."""
+    import unicodedata
+
+    site = copy_site("minimal")
+    (site / "content/policy" / unicodedata.normalize("NFD", "Ünï.pdf")).write_bytes(b"%PDF-1.4\n")
+    write_article(site, "policy/linked.md", article_front("Linked"), f"[the report]({unicodedata.normalize('NFC', 'Ünï.pdf')})\n")
+    out = build(site).output
+    href = str(parse(page_file(out, "/policy/linked/")).select_one("article .body a")["href"])  # type: ignore[index]
+    assert href == "/policy/%C3%9Cn%C3%AF.pdf" and (out / "policy" / unicodedata.normalize("NFC", "Ünï.pdf")).is_file()
