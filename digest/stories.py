@@ -175,6 +175,7 @@ def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) 
     idf = {key: math.log(1 + total / len(listed)) for key, listed in postings.items() if len(listed) <= common}
     weights = [{k: (m * idf[k]) ** 2 for k, m in f.items() if k in idf} for f in feats]
     norm = [math.sqrt(sum(w for k, w in ws.items() if len(postings[k]) > 1)) or 1.0 for ws in weights]  # a feature no other has cannot be shared
+    tag_keys = [{k for k in f if k.startswith("t:")} for f in feats]
     pairs: dict[tuple[int, int], float] = {}
     for i in range(total):
         when = stamps[i]
@@ -195,7 +196,7 @@ def similar_pairs(articles: Sequence[Article], free: list[bool], window: float) 
             if pair not in pairs:
                 wi, wj = weights[i], weights[j]
                 shared = wi.keys() & wj.keys()
-                alike = sum(0.5 if k.startswith("t:") else 1 for k in shared) >= MIN_SHARED  # a tag counts half: many events share it
+                alike = len(shared) - len(shared & tag_keys[i]) / 2 >= MIN_SHARED  # a tag counts half: many events share it
                 pairs[pair] = sum(math.sqrt(wi[k] * wj[k]) for k in shared) / (norm[i] * norm[j]) if alike else 0.0
     return [(score, i, j) for (i, j), score in pairs.items()]
 
