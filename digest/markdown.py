@@ -70,6 +70,7 @@ _ALLOWED_TAGS = set(nh3.ALLOWED_TAGS) | {"section", "figure", "figcaption", "det
 
 PYTHON_NESTING = 100  # markdown-it-py's maxNesting: about 50 lists in lists, or 100 quotes
 TOO_DEEP = f"expected lists nested at most {PYTHON_NESTING // 2 - 2} levels deep, or quotes {PYTHON_NESTING - 2} (the python engine's limit), found more; write it flatter"
+_ID = re.compile(r'\bid="([^"]+)"')
 _OPENING_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]{0,40})")
 
 
@@ -193,17 +194,26 @@ class BodyRenderer:
             problems.append(warning(article.path, article.body_line + (top.map[0] if top.map else 0), said))
         minutes = max(1, round(len(text.split()) / WORDS_PER_MINUTE))
         summary = article.summary or first_paragraph(body_html)
+        if fragments := sorted({(href, line) for href, line in site_links if href.startswith("#")}):
+            ids = set(_ID.findall(body_html)) | PAGE_IDS
+            for href, line in fragments:
+                if unquote(href[1:]) not in ids:
+                    problems.append(warning(article.path, line, f'link to "{href}": expected a heading or note of this article with that id, found none'))
+            site_links = [link for link in site_links if not link[0].startswith("#")]
         return RenderedBody(body_html, summary, minutes, tuple(sorted(looked_up)), tuple(sorted(set(site_links)))), problems
 
     def resolve(self, href: str, article: BodySource, line: int, problems: list[Problem], looked_up: set[str], site_links: list[tuple[str, int]]) -> str | None:
         """The output URL for a relative link in *article*, or None to leave it; each site-relative path looked up is added to
-        *looked_up*, each site path (/about/) with its line to *site_links*."""
+        *looked_up*, each site path (/about/) with its line to *site_links*, and so is each fragment (#results), checked by
+        :meth:`render` against the ids of the body."""
         if href.startswith(_NOT_RELATIVE):  # the common case, decided without urlsplit
             base = self.config.base_path
             if href.startswith("/") and not href.startswith("//"):  # a site path (/about/)
                 site_links.append((href, line))
                 if not href.startswith(base) and base != "/" and href != base.rstrip("/"):
                     return base.rstrip("/") + href  # under the base path, as in site.yaml
+            elif href.startswith("#") and href not in ("#", "#top"):  # both lead to the top, as HTML says
+                site_links.append((href, line))
             return None
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or not parts.path:
@@ -311,7 +321,7 @@ RUST_RULES: list[Any] = [
 ]  # fmt: skip
 # What markdown-it-pyrs writes for the markup we finish; with raw HTML off an author's "<" is "&lt;".
 _RUST_FENCE = re.compile(r'<pre><code class="language-([^"]*)">([^<]*)</code></pre>\n')
-_RUST_LINK = re.compile(r'<(a href|img src)="(?!#|//|https?://)([^"]*)"')  # not those resolve always leaves
+_RUST_LINK = re.compile(r'<(a href|img src)="(?!//|https?://)([^"]*)"')  # not those resolve always leaves (a fragment is checked)
 _RUST_ANCHOR = re.compile(  # the heading_anchors plugin's permalink: an icon link before the heading's text
     r'<h([1-6])><a aria-hidden="true" class="anchor" id="([^"]*)" href="#[^"]*"><svg\b[^>]*>(?:<path\b[^>]*></path>)*</svg></a>(.*?)</h\1>', re.S
 )

@@ -187,6 +187,14 @@ def test_a_heading_never_takes_an_id_of_the_pages_own_parts(engine: str, allow_h
     assert ids == ["tags-heading-1", "main-1"]  # the page's own "Tags" section and <main> keep theirs
 
 
+def test_a_link_to_a_fragment_the_article_does_not_have_is_a_warning_at_its_line(engine: str) -> None:
+    body = "See [a](#nowhere), [b](#results), [t](#top), [m](#main) and a note[^1].\n\n## Results\n\nText [c](#résumé).\n\n### Résumé\n\n[^1]: The note.\n"
+    _, problems = render_body(body, engine)
+    assert [str(p) for p in problems] == [
+        'content/news/a.md:8: warning: link to "#nowhere": expected a heading or note of this article with that id, found none'
+    ]
+
+
 def test_footnotes_link_both_ways(engine: str) -> None:
     soup = render("a[^b] c[^a] d[^b] e^[inline *note*]\n\n[^a]: Note A.\n[^b]: Note B.\n", engine)
     refs = soup.select("sup.footnote-ref a")
@@ -277,7 +285,8 @@ def test_web_fragment_and_site_links_are_left_alone(engine: str) -> None:
         "#part", "#g.md", "mailto:x@example.com", "https://x/j.md", "/news/b/",
     ]  # fmt: skip
     assert soup.find("img")["src"] == "https://example.com/i.png"
-    assert problems == [] and rendered.links == ("content/news/b.md",)
+    assert sorted(p.message.split('"')[1] for p in problems) == ["#g.md", "#part"]  # left alone, but the body has no such ids
+    assert rendered.links == ("content/news/b.md",)
 
 
 def test_links_outside_content_are_reported_but_not_listed(engine: str) -> None:
