@@ -137,7 +137,8 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
     if primary(config.language) == "en":
         return []
     problems: list[Problem] = []
-    line = setting_lines(config).get("language", 0)
+    written = setting_lines(config)
+    line = written.get("language", 0)
     try:
         Locale.parse(config.language, sep="-")
     except (UnknownLocaleError, ValueError):
@@ -159,17 +160,17 @@ def language_problems(config: SiteConfig, templates: list[Path]) -> list[Problem
     english = "it is shown in English (add it to labels: in site.yaml)"
     bundled: dict[str, None] = {}  # the bundled templates' labels the table lacks: one warning, not one per line of files the site has not
     for shown, path in used.items():
-        for line, label in template_labels(env, path):
+        for at, label in template_labels(env, path):
             if label in table:
                 continue
             if path.is_relative_to(BUNDLED):
                 bundled[label] = None
             else:
-                problems.append(warning(shown, line, f'no "{config.language}" translation for the label "{label}"; {english}'))
+                problems.append(warning(shown, at, f'no "{config.language}" translation for the label "{label}"; {english}'))
     if bundled:
         shown = ", ".join(f'"{label}"' for label in list(bundled)[:3]) + (f" and {len(bundled) - 3} more" if len(bundled) > 3 else "")
         every = "every label is a key of the generator's digest/labels/ar.yaml, to copy under labels: and translate"
-        where = setting_lines(config).get("labels", line)
+        where = written.get("labels", line)  # else the language's line
         problems.append(
             warning(
                 config.path,

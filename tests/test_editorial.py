@@ -294,6 +294,15 @@ def test_a_partial_labels_table_is_one_warning_for_the_bundled_templates_at_its_
     assert found[1].startswith("templates/page.html:1: warning:") and "Our own label" in found[1]
 
 
+def test_a_bundled_table_short_of_labels_is_one_warning_at_the_language_line(copy_site: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A language whose bundled table lacks labels (as a new one may) and no labels: in site.yaml: said at the language's line."""
+    monkeypatch.setattr("digest.i18n.bundled_table", lambda language: {"Tags": "وسوم"})
+    site = copy_site("minimal")
+    (site / "site.yaml").write_text((site / "site.yaml").read_text(encoding="utf-8") + "language: ar\n", encoding="utf-8")
+    found = [m for m in messages(problems_of(site)) if "translation" in m]
+    assert len(found) == 1 and found[0].startswith("site.yaml:11: warning: labels: "), found
+
+
 @pytest.mark.parametrize("key", ["standards_url", '"standards_url"'])
 def test_a_site_yaml_link_to_a_page_that_does_not_exist_is_a_warning_at_its_line(copy_site: Callable[[str], Path], key: str) -> None:
     site = copy_site("minimal")
