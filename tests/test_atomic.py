@@ -523,6 +523,10 @@ def test_clean_removes_the_folder_a_linked_output_leads_to(copy_site: Callable[[
     assert main(["clean", "-s", str(site)]) == 0
     assert not (tmp_path / "www").exists() and f"the folder it links to, {tmp_path / 'www'}" in capsys.readouterr().out
     assert main(["build", "-q", "-s", str(site)]) == 0 and (tmp_path / "www/index.html").is_file()  # built there again
+    (site / "sub").mkdir()
+    other = f"{site}/sub/../out"  # a path with "..", no link: named as given
+    assert main(["build", "-q", "-s", str(site), "-o", other]) == 0 and main(["clean", "-s", str(site), "-o", other]) == 0
+    assert capsys.readouterr().out.startswith(f"Removed {other} and ")
 
 
 def test_an_update_makes_again_the_files_changed_since_the_last_build(copy_site: Callable[[str], Path], build: Callable[..., BuildResult]) -> None:

@@ -38,11 +38,11 @@ def run(args: argparse.Namespace) -> int:
     waiting = lambda: print(f"Waiting for the build into {output} to finish…", file=sys.stderr, flush=True)  # noqa: E731
     with output_lock(output, waiting):  # never while a build publishes: it would report a site half removed
         target = output.resolve()  # a link to the folder (_site -> /var/www/digest): the folder, which the build writes
-        removed = [str(output) if target == output.absolute() else f"{output} (the folder it links to, {target})"] if remove_output(target) else []
+        removed = [f"{output} (the folder it links to, {target})" if output.is_symlink() else str(output)] if remove_output(target) else []
         if cache.is_dir() and not cache.is_symlink():
             shutil.rmtree(cache, ignore_errors=True)  # a build still reading it may add and drop files meanwhile
             removed.append(str(cache))
-    if left := [str(path) for path in (output.resolve(), cache) if path.exists() and not path.is_symlink()]:
+    if left := [str(path) for path in (target, cache) if path.exists() and not path.is_symlink()]:
         print(f"error: could not remove everything in {' and '.join(left)} (a file without write permission?)", file=sys.stderr)
         return 1
     if not args.quiet:
