@@ -29,7 +29,7 @@ from .i18n import translator
 from .index import SiteIndex
 from .memo import BUNDLED, SYSTEM_FONT_DIRS
 from .schema import Article
-from .workers import in_chunks
+from .workers import default_stop, in_chunks
 
 if TYPE_CHECKING:  # Pillow itself is imported only to draw: a rebuild that draws nothing does without it
     import PIL.Image
@@ -175,6 +175,7 @@ def _draw_ahead(config: SiteConfig, cards: list[ShareCard], stop: Any) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the build, which ends this process without a traceback
+    default_stop()
     for card in cards:
         if stop.is_set():
             return

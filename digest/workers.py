@@ -31,7 +31,7 @@ def in_chunks(work: Callable[..., Part], common: tuple[Any, ...], items: list[An
             bounds = [(start, start + size) for start in range(0, len(items), size)]
             _SHARED = (work, common, items)
             try:
-                with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds)), initializer=_default_stop) as pool:
+                with multiprocessing.get_context("fork").Pool(min(jobs, len(bounds)), initializer=default_stop) as pool:
                     # At most one chunk a worker ahead of the caller: results it has not taken yet wait in memory.
                     waiting: deque[Any] = deque()
                     for chunk in bounds:
@@ -54,9 +54,9 @@ def _run_chunk_at(bounds: tuple[int, int]) -> Any:
     return work(*common, items[bounds[0] : bounds[1]])
 
 
-def _default_stop() -> None:
-    """A worker ends at SIGTERM (a pool's terminate), not with the KeyboardInterrupt the command turns it into (digest.cli): a
-    pool worker caught idle by one has been seen to survive it, the build then waiting for it forever."""
+def default_stop() -> None:
+    """A worker process ends at SIGTERM (a pool's terminate, a daemon's at exit), not with the KeyboardInterrupt the command turns
+    it into (digest.cli): a pool worker caught idle by one has been seen to survive it, the build then waiting for it forever."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
