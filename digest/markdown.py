@@ -80,10 +80,10 @@ def removed_tags(text: str) -> list[tuple[int, str]]:
     found: dict[tuple[int, str], None] = {}
     for token in commonmark().parse(text):
         parts = [token] if token.type == "html_block" else [c for c in token.children or () if c.type == "html_inline"]
-        for part in parts if token.map else ():
+        for part in parts:
             for tag in _OPENING_TAG.findall(part.content):
-                if tag.lower() not in _ALLOWED_TAGS:
-                    found[(token.map[0] + part.content[: part.content.find("<" + tag)].count("\n") if token.map else 0, tag.lower())] = None
+                if tag.lower() not in _ALLOWED_TAGS and token.map:
+                    found[(token.map[0] + part.content[: part.content.find("<" + tag)].count("\n"), tag.lower())] = None
     return list(found)
 
 
@@ -237,7 +237,7 @@ class BodyRenderer:
             if (self.config.root / target).is_file() or _saved_otherwise(self.config.root / target):
                 url = unicodedata.normalize("NFC", target.removeprefix("content"))  # as digest.assets publishes it
                 return quote(base + url) + fragment  # a file named "x%23y.png" is at x%2523y.png
-        if not target.startswith("content/"):  # site.yaml, templates/, static/...: a body links what content/ publishes, or a site path
+        else:  # site.yaml, templates/, static/...: a body links what content/ publishes, or a site path
             problems.append(
                 error(article.path, line, f'link to "{href}": expected a file in content/, found {target}, outside it; link /static/... by its URL')
             )
